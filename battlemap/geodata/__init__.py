@@ -1,0 +1,1 @@
+"""All data access: stores, schema, import, synthetic generator, region codes, CRS."""

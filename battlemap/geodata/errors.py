@@ -1,0 +1,31 @@
+"""Domain errors with messages a user can act on. The CLI prints them as one line, exit 2."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BattlemapError",
+    "DataDirError",
+    "StoreUnavailableError",
+    "UnknownRegionError",
+    "YearOutOfRangeError",
+]
+
+
+class BattlemapError(Exception):
+    """Base of every error that is the user's input or environment, not a bug."""
+
+
+class UnknownRegionError(BattlemapError):
+    """The region code is valid in form but not in this data set."""
+
+
+class YearOutOfRangeError(BattlemapError):
+    """The year is outside the years the data set covers."""
+
+
+class StoreUnavailableError(BattlemapError):
+    """The database cannot be reached or is not loaded."""
+
+
+class DataDirError(BattlemapError):
+    """The data directory is missing, incomplete or corrupt."""

@@ -1,0 +1,51 @@
+"""Table names, column names and the fixed vocabularies of DESIGN.md's data model."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CAUSES",
+    "CAUSE_CODES",
+    "HH_TYPES",
+    "POOR_STATUSES",
+    "STATUS_EXITED",
+    "STATUS_POOR",
+    "STATUS_RETURNED",
+    "TABLE_FILES",
+    "YEARS",
+]
+
+YEARS: tuple[int, ...] = tuple(range(2014, 2021))
+
+STATUS_POOR = "未脱贫"
+STATUS_EXITED = "已脱贫"
+STATUS_RETURNED = "返贫"
+POOR_STATUSES: tuple[str, ...] = (STATUS_POOR, STATUS_RETURNED)
+
+HH_TYPES: tuple[str, ...] = ("一般户", "低保户", "特困供养户")
+
+# Poverty causes 01–12 (致贫原因), in code order.
+CAUSES: tuple[str, ...] = (
+    "因病",
+    "因残",
+    "因学",
+    "因灾",
+    "缺土地",
+    "缺水",
+    "缺技术",
+    "缺劳动力",
+    "缺资金",
+    "交通条件落后",
+    "自身发展动力不足",
+    "其他",
+)
+CAUSE_CODES: dict[str, str] = {name: f"{i + 1:02d}" for i, name in enumerate(CAUSES)}
+
+# Data-dir file for each DESIGN.md table.
+TABLE_FILES: dict[str, str] = {
+    "regions": "regions.parquet",
+    "households": "households.parquet",
+    "household_years": "household_years.parquet",
+    "relocations": "relocations.parquet",
+    "labour_flows": "labour_flows.parquet",
+    "rural_population": "rural_population.parquet",
+}
