@@ -1,0 +1,41 @@
+"""``battlemap run``: serve the battle map; the first run generates the demo data."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from battlemap.cli.options import add_store_options
+from battlemap.geodata.datadir import MANIFEST_FILE
+from battlemap.geodata.synthetic.config import GeneratorConfig
+from battlemap.settings import Settings
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("run", help="serve the battle map web app")
+    add_store_options(parser)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8050)
+    parser.add_argument("--language", choices=("zh", "en"), default="zh")
+    parser.add_argument("--demo-households", type=int, default=GeneratorConfig.households,
+                        help="households to generate when the data dir is empty")
+    parser.add_argument("--debug", action="store_true")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings(store=args.store, data_dir=args.data_dir, dsn=args.dsn, host=args.host,
+                        port=args.port, language=args.language, debug=args.debug)
+    if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
+        from battlemap.geodata.synthetic.generate import generate
+
+        print(f"First run: generating synthetic demo data in {settings.data_dir} …",
+              file=sys.stderr)
+        generate(settings.data_dir, GeneratorConfig(households=args.demo_households))
+    from battlemap.app import create_app
+
+    app = create_app(settings)
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    return 0

@@ -1,0 +1,29 @@
+"""``battlemap stats``: indicators of one region and year as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from battlemap.cli.options import add_store_options, store_from_args
+from battlemap.indicators.summary import region_summary
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("stats", help="indicators of a region and year as JSON")
+    parser.add_argument("--region", required=True, help="2/4/6/9/12-digit region code")
+    parser.add_argument("--year", type=int, required=True)
+    add_store_options(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    store = store_from_args(args)
+    try:
+        print(json.dumps(region_summary(store, args.region, args.year), ensure_ascii=False,
+                         indent=2))
+    finally:
+        store.close()
+    return 0

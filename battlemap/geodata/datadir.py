@@ -1,0 +1,82 @@
+"""The data directory: GeoParquet/Parquet per DESIGN.md table plus manifest.json."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow.parquet as pq
+
+from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.schema import TABLE_FILES
+
+__all__ = [
+    "AGGREGATES_FILE",
+    "MANIFEST_FILE",
+    "read_manifest",
+    "read_table",
+    "require_data_dir",
+    "write_manifest",
+    "write_table",
+]
+
+MANIFEST_FILE = "manifest.json"
+AGGREGATES_FILE = "aggregates.parquet"
+
+
+def require_data_dir(data_dir: str | Path) -> Path:
+    """The data dir as a Path, after checking every table file and the manifest exist."""
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise DataDirError(
+            f"data dir {path} does not exist: run `battlemap generate --data-dir {path}`"
+        )
+    missing = [f for f in [*TABLE_FILES.values(), MANIFEST_FILE] if not (path / f).is_file()]
+    if missing:
+        raise DataDirError(f"data dir {path} is incomplete: missing {', '.join(missing)}")
+    return path
+
+
+def read_manifest(data_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((data_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataDirError(f"{data_dir / MANIFEST_FILE} is unreadable: {exc}") from None
+
+
+def write_manifest(data_dir: Path, manifest: dict[str, Any]) -> None:
+    _atomic_write_text(data_dir / MANIFEST_FILE, json.dumps(manifest, ensure_ascii=False, indent=2))
+
+
+def read_table(
+    data_dir: Path, table: str, columns: list[str] | None = None, *, geo: bool = False
+) -> pd.DataFrame:
+    """One table as a (Geo)DataFrame; a corrupt file raises DataDirError naming it."""
+    path = data_dir / TABLE_FILES.get(table, table)
+    try:
+        if geo:
+            return gpd.read_parquet(path, columns=columns)
+        return pq.read_table(path, columns=columns).to_pandas()
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
+
+
+def write_table(data_dir: Path, table: str, frame: pd.DataFrame) -> None:
+    """Write a table atomically (temp file + rename), GeoParquet when it has geometry."""
+    path = data_dir / TABLE_FILES.get(table, table)
+    tmp = path.with_name(path.name + ".tmp")
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame.to_parquet(tmp, index=False, compression="zstd")
+    else:
+        frame.to_parquet(tmp, index=False, compression="zstd")
+    os.replace(tmp, path)
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,249 @@
+"""``battlemap generate``: a whole synthetic province data dir, deterministic by seed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import shapely
+
+from battlemap.geodata import aggregate
+from battlemap.geodata.boundaries import load_province_boundaries, zone_of
+from battlemap.geodata.datadir import AGGREGATES_FILE, write_manifest, write_table
+from battlemap.geodata.metrics import STATUS_CODES, HouseholdYearArrays
+from battlemap.geodata.schema import CAUSES, HH_TYPES, YEARS
+from battlemap.geodata.synthetic import flows, households, population
+from battlemap.geodata.synthetic.config import GENERATOR_VERSION, GeneratorConfig
+from battlemap.geodata.synthetic.names import person_names
+from battlemap.geodata.synthetic.points import points_in_polygons
+from battlemap.geodata.synthetic.subdivide import allocate, subdivide
+
+__all__ = ["EQUAL_AREA_CRS", "generate"]
+
+# Albers equal-area for China, for area_km2.
+EQUAL_AREA_CRS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
+_STATUS_NAMES = np.asarray(sorted(STATUS_CODES, key=STATUS_CODES.get))
+
+
+class _Progress:
+    def __init__(self, quiet: bool) -> None:
+        self.start = time.perf_counter()
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr,
+                  flush=True)
+
+
+def _seat_points(counties: pd.DataFrame) -> np.ndarray:
+    """County label points, moved inside the polygon where they fall outside."""
+    geoms = counties.geometry.to_numpy()
+    x, y = counties.label_lon.to_numpy(float), counties.label_lat.to_numpy(float)
+    inside = shapely.contains_xy(geoms, x, y)
+    rep = shapely.point_on_surface(geoms)
+    return np.column_stack([np.where(inside, x, shapely.get_x(rep)),
+                            np.where(inside, y, shapely.get_y(rep))])
+
+
+def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
+    upper = load_province_boundaries(config.province)
+    counties = upper[upper.level == 3].reset_index(drop=True)
+    seats = _seat_points(counties)
+    county_area = shapely.area(counties.geometry.to_numpy())
+    n_town = allocate(round(len(counties) * config.townships_per_county), county_area**0.5, 4)
+    n_town = np.minimum(n_town, 300)
+    towns = subdivide(counties, n_town, rng, first_codes=((100, 0.45), (200, 0.55)),
+                      suffixes=("镇", "乡"), seat_points=seats)
+    log(f"regions: {len(towns):,} townships in {len(counties)} counties")
+    town_area = shapely.area(towns.geometry.to_numpy())
+    n_village = allocate(round(len(towns) * config.villages_per_township), town_area**0.5, 3)
+    villages = subdivide(towns, np.minimum(n_village, 200), rng, first_codes=((200, 1.0),),
+                         suffixes=("村",))
+    log(f"regions: {len(villages):,} villages")
+    counties = counties.assign(seat_x=seats[:, 0], seat_y=seats[:, 1])
+    return upper, counties, towns, villages
+
+
+def _hh_ids(village_codes: np.ndarray, village: np.ndarray) -> pa.Array:
+    """16-digit household IDs: village code + 4-digit serial within the village."""
+    start = np.searchsorted(village, np.arange(village.max() + 1))
+    serial = np.arange(len(village)) - start[village] + 1
+    serial_text = pc.utf8_lpad(pc.cast(pa.array(serial), pa.string()), 4, "0")
+    codes = pa.array(village_codes).take(pa.array(village))
+    return pc.binary_join_element_wise(codes, serial_text, "")
+
+
+def _h3_cells(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r9 = [h3.latlng_to_cell(a, b, 9) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
+    r7 = [h3.cell_to_parent(c, 7) for c in r9]
+    return np.asarray(r7, dtype=object), np.asarray(r9, dtype=object)
+
+
+def generate(
+    data_dir: str | Path, config: GeneratorConfig | None = None, *, quiet: bool = False,
+    **overrides,
+) -> dict:
+    """Write a synthetic province into ``data_dir``; returns the manifest."""
+    config = config or GeneratorConfig(**overrides)
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log = _Progress(quiet)
+    seeds = np.random.SeedSequence(config.seed).spawn(5)
+    region_rng, profile_rng, hh_rng, year_rng, flow_rng = (np.random.default_rng(s) for s in seeds)
+
+    upper, counties, towns, villages = _regions(config, region_rng, log)
+    capital = upper[upper.level == 2].sort_values("code").iloc[0]
+    county_prof = population.county_profiles(
+        counties, np.array([capital.label_lon, capital.label_lat]),
+        config.trajectory[YEARS[0]] / 100, profile_rng,
+    ).assign(seat_x=counties.seat_x, seat_y=counties.seat_y)
+    village_prof = population.village_profiles(villages, county_prof, profile_rng)
+
+    draw, pop_2014 = households.draw_households(village_prof, config, hh_rng)
+    n = len(draw.size)
+    log(f"households: {n:,} drawn, {int(draw.size.sum()):,} persons")
+    owner, lon, lat = points_in_polygons(villages.geometry.to_numpy(),
+                                         np.bincount(draw.village, minlength=len(villages)),
+                                         hh_rng)
+    assert np.array_equal(owner, draw.village)
+    lon, lat = np.round(lon, 6), np.round(lat, 6)
+    log("households: points placed inside their villages")
+    h3_r7, h3_r9 = _h3_cells(lat, lon)
+    log("households: H3 cells (res 7, 9)")
+    village_codes = villages.code.to_numpy()
+    hh_id = _hh_ids(village_codes, draw.village)
+    cause_names = np.asarray(CAUSES)
+    secondary = [
+        [cause_names[s] for s in pair if s >= 0]
+        for pair in zip(draw.secondary[0].tolist(), draw.secondary[1].tolist(), strict=True)
+    ]
+    hh_frame = gpd.GeoDataFrame(
+        {
+            "hh_id": hh_id.to_numpy(zero_copy_only=False),
+            "village_code": village_codes[draw.village],
+            "lon": lon,
+            "lat": lat,
+            "size": draw.size,
+            "hh_type": np.asarray(HH_TYPES)[draw.hh_type],
+            "primary_cause": cause_names[draw.cause],
+            "secondary_causes": secondary,
+            "registered_year": draw.registered_year,
+            "h3_r7": h3_r7,
+            "h3_r9": h3_r9,
+            "head_name": person_names(hh_rng, n),
+        },
+        geometry=shapely.points(lon, lat),
+        crs=4326,
+    )
+
+    rows = households.household_years(draw, year_rng)
+    log(f"household_years: {len(rows['hh']):,} rows")
+    hy_frame = pd.DataFrame({
+        "hh_id": hh_id.take(pa.array(rows["hh"])).to_numpy(zero_copy_only=False),
+        "year": rows["year"],
+        "status": pd.Categorical.from_codes(rows["status"], categories=_STATUS_NAMES),
+        **{k: v for k, v in rows.items() if k not in ("hh", "year", "status")},
+    })
+
+    population_rows = households.rural_population_by_year(pop_2014)
+    rural = pd.DataFrame({
+        "code": np.tile(village_codes, len(YEARS)),
+        "year": np.repeat(np.asarray(YEARS, dtype=np.int16), len(village_codes)),
+        "persons": np.concatenate([population_rows[y] for y in YEARS]),
+    })
+
+    sites = flows.resettlement_sites(villages, county_prof)
+    moved = np.nonzero(draw.relocation_year < households.NO_YEAR)[0]
+    hh_county = pd.Series(village_codes[draw.village[moved]]).str[:6].str.ljust(12, "0")
+    site_pick = sites.groupby("county").cumcount()
+    first_site = sites[site_pick == 0].set_index("county")
+    second_site = sites.drop_duplicates("county", keep="last").set_index("county")
+    use_second = flow_rng.random(len(moved)) < 0.4
+    chosen = pd.DataFrame(np.where(use_second[:, None],
+                                   second_site.loc[hh_county].to_numpy(),
+                                   first_site.loc[hh_county].to_numpy()),
+                          columns=["site_code", "lon", "lat"])
+    relocations = pd.DataFrame({
+        "hh_id": hh_id.take(pa.array(moved)).to_numpy(zero_copy_only=False),
+        "year": draw.relocation_year[moved],
+        "from_village_code": village_codes[draw.village[moved]],
+        "to_site_code": chosen.site_code.to_numpy(str),
+        "to_lon": chosen.lon.to_numpy(float),
+        "to_lat": chosen.lat.to_numpy(float),
+        "persons": draw.size[moved],
+    })
+    county_persons = pd.Series(draw.size).groupby(
+        pd.Series(village_codes[draw.village]).str[:6].str.ljust(12, "0")).sum()
+    labour = flows.labour_flows(county_persons, (capital["name"], capital.label_lon,
+                                                 capital.label_lat), flow_rng)
+    log(f"flows: {len(relocations):,} relocated households, {len(labour):,} labour flow rows")
+
+    poverty_county = dict(zip(county_prof.code, county_prof.incidence >= 0.10, strict=True))
+    regions = gpd.GeoDataFrame(
+        pd.concat([
+            pd.DataFrame({c: upper[c].to_numpy() for c in towns.columns}),
+            towns, villages,
+        ], ignore_index=True),
+        crs=4326,
+    ).sort_values("code", ignore_index=True)
+    regions["geometry"] = [
+        shapely.multipolygons(shapely.get_parts(g)) for g in regions.geometry.to_numpy()
+    ]
+    regions["zone"] = regions.code.map(zone_of)
+    regions["is_poverty_county"] = regions.code.map(poverty_county).fillna(False).astype(bool)
+    regions["area_km2"] = regions.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
+    label = shapely.point_on_surface(regions.geometry.to_numpy())
+    regions["label_lon"], regions["label_lat"] = shapely.get_x(label), shapely.get_y(label)
+    regions = regions[["code", "level", "name", "parent_code", "zone", "is_poverty_county",
+                       "area_km2", "label_lon", "label_lat", "geometry"]]
+
+    codes = regions.code.tolist()
+    v_index = pd.Index(codes)
+    level5 = [c for c in codes if c[9:] != "000"]
+    village_pos = pd.Index(level5).get_indexer(village_codes)
+    arrays = HouseholdYearArrays(size=draw.size.astype(np.int64)[rows["hh"]],
+                                 status=rows["status"], cause=draw.cause[rows["hh"]])
+    sums = aggregate.village_sums(village_pos[draw.village[rows["hh"]]],
+                                  rows["year"] - YEARS[0], arrays, (len(level5), len(YEARS)))
+    pop = np.zeros((len(level5), len(YEARS), 1), dtype=np.int64)
+    for j, y in enumerate(YEARS):
+        pop[village_pos, j, 0] = population_rows[y]
+    values = aggregate.roll_up(codes, level5, np.concatenate([pop, sums], axis=2))
+    assert len(v_index) == len(values)
+    log("aggregates: per code prefix and year")
+
+    write_table(data_dir, "regions", regions)
+    write_table(data_dir, "households", hh_frame)
+    write_table(data_dir, "household_years", hy_frame)
+    write_table(data_dir, "relocations", relocations)
+    write_table(data_dir, "labour_flows", labour)
+    write_table(data_dir, "rural_population", rural)
+    write_table(data_dir, AGGREGATES_FILE, aggregate.to_frame(codes, YEARS, values))
+    manifest = {
+        "synthetic": True,
+        "generator_version": GENERATOR_VERSION,
+        "seed": config.seed,
+        "province": config.province,
+        "years": list(YEARS),
+        "trajectory_pct": {str(k): v for k, v in config.trajectory.items()},
+        "counts": {
+            "regions": {str(lv): int((regions.level == lv).sum()) for lv in range(1, 6)},
+            "households": n,
+            "persons": int(draw.size.sum()),
+            "household_years": len(hy_frame),
+            "relocations": len(relocations),
+            "labour_flows": len(labour),
+        },
+        "note": "Synthetic demo households (合成演示数据) inside real county boundaries.",
+    }
+    write_manifest(data_dir, manifest)
+    log(f"written to {data_dir}")
+    return manifest

@@ -1,0 +1,1 @@
+"""Pure indicator functions over counts and tables: no Dash, no database."""
