@@ -114,7 +114,6 @@ def generate(
                                          np.bincount(draw.village, minlength=len(villages)),
                                          hh_rng)
     assert np.array_equal(owner, draw.village)
-    lon, lat = np.round(lon, 6), np.round(lat, 6)
     log("households: points placed inside their villages")
     h3_r7, h3_r9 = _h3_cells(lat, lon)
     log("households: H3 cells (res 7, 9)")

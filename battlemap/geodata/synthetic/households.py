@@ -22,7 +22,6 @@ from battlemap.geodata.schema import (
     YEARS,
 )
 from battlemap.geodata.synthetic.config import INCOME_LINES, GeneratorConfig
-from battlemap.geodata.synthetic.subdivide import allocate
 
 __all__ = ["HouseholdDraw", "draw_households", "household_years"]
 
@@ -81,7 +80,8 @@ def draw_households(
     ``villages`` has pop_weight, incidence, pace, dist_rel, county (see village_profiles).
     """
     n = config.households
-    per_village = allocate(n, villages.pop_weight * villages.incidence, 0)
+    expected = (villages.pop_weight * villages.incidence).to_numpy()
+    per_village = rng.multinomial(n, expected / expected.sum())
     village = np.repeat(np.arange(len(villages)), per_village)
     size = rng.choice(np.arange(1, 9), size=n, p=_SIZE_P).astype(np.int16)
     single = size == 1

@@ -9,11 +9,12 @@ __all__ = ["points_in_polygons"]
 
 
 def points_in_polygons(
-    polygons: np.ndarray, counts: np.ndarray, rng: np.random.Generator
+    polygons: np.ndarray, counts: np.ndarray, rng: np.random.Generator, *, decimals: int = 6
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draw ``counts[i]`` points strictly inside ``polygons[i]`` for every i.
 
-    Rejection sampling in each bounding box, all polygons per round. Returns
+    Rejection sampling in each bounding box, all polygons per round. Coordinates are rounded
+    to ``decimals`` before the containment test, so stored points stay inside. Returns
     (polygon index, x, y), grouped by polygon index in ascending order.
     """
     polygons = np.asarray(polygons, dtype=object)
@@ -28,8 +29,8 @@ def points_in_polygons(
     while need.sum() > 0:
         draw = np.ceil(need / fill * 1.2 + 2).astype(np.int64) * (need > 0)
         owner = np.repeat(np.arange(len(polygons)), draw)
-        x = rng.uniform(bounds[owner, 0], bounds[owner, 2])
-        y = rng.uniform(bounds[owner, 1], bounds[owner, 3])
+        x = np.round(rng.uniform(bounds[owner, 0], bounds[owner, 2]), decimals)
+        y = np.round(rng.uniform(bounds[owner, 1], bounds[owner, 3]), decimals)
         inside = shapely.contains_xy(polygons[owner], x, y)
         owner, x, y = owner[inside], x[inside], y[inside]
         # keep at most need[i] hits per polygon: rank within each owner group
