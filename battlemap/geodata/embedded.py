@@ -18,6 +18,7 @@ from battlemap.geodata.datadir import (
     require_data_dir,
     write_table,
 )
+from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
@@ -46,7 +47,7 @@ def _cache_is_fresh(data_dir: Path) -> bool:
     return cache.stat().st_mtime_ns >= newest
 
 
-class EmbeddedStore(Store):
+class EmbeddedStore(EmbeddedFeatures, Store):
     """Counts from an in-memory int64 array [region, year, metric]."""
 
     def __init__(self, data_dir: str | Path | None) -> None:

@@ -7,10 +7,28 @@ indicators turn them into ratios, identically for every engine.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from battlemap.geodata.errors import YearOutOfRangeError
+import numpy as np
+import pandas as pd
+
+from battlemap.geodata.codes import PREFIX_LENGTHS
+from battlemap.geodata.errors import BattlemapError, YearOutOfRangeError
+from battlemap.geodata.features import (
+    HEX_RESOLUTION,
+    HEXBIN_COLUMNS,
+    HOUSEHOLD_COLUMNS,
+    LABOUR_COLUMNS,
+    RELOCATION_COLUMNS,
+    RegionShapes,
+    UnitRows,
+    build_shapes,
+    code_range,
+    hexbins_from_cells,
+    origin_prefix_length,
+)
 from battlemap.geodata.regions import RegionInfo, RegionTree
 
 __all__ = ["Counts", "Store", "open_store"]
@@ -55,8 +73,125 @@ class Store(ABC):
     def _counts(self, codes: list[str], year: int) -> dict[str, Counts]:
         """Counts for known codes in a valid year."""
 
+    # -- map features (region-rooted; engines fetch rows, features.py shapes them) -------
+    def unit_shapes(self, code: str | int) -> RegionShapes:
+        """Display boundaries of a region's map units: its children, or itself for a village.
+
+        Simplified once per region (coverage simplification) and cached for the store's life.
+        """
+        info = self.region(code)
+        cache: dict[str, RegionShapes] = self.__dict__.setdefault("_shapes_cache", {})
+        shapes = cache.get(info.code)
+        if shapes is None:
+            lock: threading.Lock = self.__dict__.setdefault("_shapes_lock", threading.Lock())
+            with lock:
+                shapes = cache.get(info.code)
+                if shapes is None:
+                    units = [c.code for c in self.regions.children(info.code)] or [info.code]
+                    shapes = build_shapes(info.code, self._unit_rows(units))
+                    cache[info.code] = shapes
+        return shapes
+
+    def households(self, code: str | int, year: int) -> pd.DataFrame:
+        """Households under a region registered in ``year`` with that year's status.
+
+        Columns :data:`~battlemap.geodata.features.HOUSEHOLD_COLUMNS`, ordered by village
+        code then hh_id. ``head_name`` is raw: mask it before it leaves the server.
+        """
+        info = self.region(code)
+        frame = self._households(*code_range(info.code), self.check_year(year))
+        frame = frame.astype({"lon": "float64", "lat": "float64", "size": "int64"})
+        frame = frame.sort_values(["village_code", "hh_id"], kind="stable")
+        return frame[list(HOUSEHOLD_COLUMNS)].reset_index(drop=True)
+
+    def hexbins(self, code: str | int, year: int, resolution: int | None = None) -> pd.DataFrame:
+        """Poor households and persons per H3 cell under a region in ``year``.
+
+        ``resolution`` defaults to :data:`~battlemap.geodata.features.HEX_RESOLUTION` of the
+        region's level; 0–7 aggregate the stored ``h3_r7`` cells, 8–9 the ``h3_r9`` cells.
+        """
+        info = self.region(code)
+        res = HEX_RESOLUTION[info.level] if resolution is None else int(resolution)
+        if not 0 <= res <= 9:
+            raise BattlemapError(f"H3 resolution {res} is outside 0–9")
+        source = 7 if res <= 7 else 9
+        cells = self._hex_cells(*code_range(info.code), self.check_year(year), source)
+        out = hexbins_from_cells(
+            cells["cell"].to_numpy(), cells["poor_households"].to_numpy(),
+            cells["poor_persons"].to_numpy(), res,
+        )
+        return out[list(HEXBIN_COLUMNS)]
+
+    def relocation_flows(self, code: str | int, year: int) -> pd.DataFrame:
+        """Relocated households/persons up to ``year`` from each unit of a region to each site.
+
+        Columns :data:`~battlemap.geodata.features.RELOCATION_COLUMNS`; ``origin_code`` is the
+        unit (child, or the village itself) the households moved from.
+        """
+        info = self.region(code)
+        frame = self._relocation_flows(
+            *code_range(info.code), self.check_year(year), origin_prefix_length(info.code)
+        )
+        return _tidy(frame, RELOCATION_COLUMNS, ["origin_code", "site_code"],
+                     ints=("households", "persons"))
+
+    def labour_flows(self, code: str | int, year: int) -> pd.DataFrame:
+        """Labour outflow in ``year`` from each county-or-higher unit of a region.
+
+        Labour flows are recorded per county: a county shows its own flows, a township or
+        village none. Columns :data:`~battlemap.geodata.features.LABOUR_COLUMNS`.
+        """
+        info = self.region(code)
+        year = self.check_year(year)
+        if info.level > 3:
+            return pd.DataFrame({c: [] for c in LABOUR_COLUMNS}).astype(
+                {"dest_lon": "float64", "dest_lat": "float64", "persons": "int64"})
+        length = min(origin_prefix_length(info.code), PREFIX_LENGTHS[3])
+        frame = self._labour_flows(*code_range(info.code), year, length)
+        return _tidy(frame, LABOUR_COLUMNS, ["origin_code", "destination_name"],
+                     ints=("persons",))
+
+    @abstractmethod
+    def _unit_rows(self, codes: list[str]) -> UnitRows:
+        """Name, label point and full geometry (WKB) of known region codes."""
+
+    @abstractmethod
+    def _households(self, lo: str, hi: str, year: int) -> pd.DataFrame:
+        """HOUSEHOLD_COLUMNS of households with village_code in [lo, hi] and a row in year."""
+
+    @abstractmethod
+    def _hex_cells(self, lo: str, hi: str, year: int, source: int) -> pd.DataFrame:
+        """HEXBIN_COLUMNS grouped on the stored ``h3_r{source}`` cell, villages in [lo, hi]."""
+
+    @abstractmethod
+    def _relocation_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
+        """RELOCATION_COLUMNS for relocations up to ``year`` from villages in [lo, hi].
+
+        ``origin_code`` = the first ``origin_len`` digits of the village code, zero-padded;
+        site coordinates are the minimum over the site's rows.
+        """
+
+    @abstractmethod
+    def _labour_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
+        """LABOUR_COLUMNS for flows in ``year`` from counties in [lo, hi] (minimum coords)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections or memory."""
+
+
+def _tidy(
+    frame: pd.DataFrame, columns: tuple[str, ...], order: list[str], *, ints: tuple[str, ...]
+) -> pd.DataFrame:
+    """Columns in order, integer counts as int64, floats as float64, rows sorted by ``order``."""
+    frame = frame[list(columns)].copy()
+    for name in columns:
+        if name in ints:
+            frame[name] = frame[name].to_numpy(np.int64)
+        elif name.endswith(("_lon", "_lat")):
+            frame[name] = frame[name].to_numpy(np.float64)
+        else:
+            frame[name] = frame[name].astype(object)
+    return frame.sort_values(order, kind="stable").reset_index(drop=True)
 
 
 def open_store(

@@ -1,0 +1,133 @@
+"""The Dash app: ``create_app(settings) -> Dash``; ``server`` for gunicorn, created lazily.
+
+``gunicorn battlemap.app:server`` builds the app on first access from the environment
+(``BATTLEMAP_STORE``, ``BATTLEMAP_DATA_DIR``, ``BATTLEMAP_DSN``, ``BATTLEMAP_LANGUAGE``).
+Nothing is loaded at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import flask
+from dash import Dash, html, set_props
+
+from battlemap import ids
+from battlemap.callbacks import AppContext, MapUrls, register_all
+from battlemap.compression import enable_compression
+from battlemap.geodata.access import Scope
+from battlemap.geodata.errors import BattlemapError
+from battlemap.geodata.store import Store
+from battlemap.i18n import t
+from battlemap.layout import error_page, page
+from battlemap.routes import register_routes
+from battlemap.settings import Settings
+from battlemap.viewstate import default_state, parse_query
+
+__all__ = ["ASSETS_DIR", "create_app", "settings_from_env"]
+
+log = logging.getLogger(__name__)
+ASSETS_DIR = Path(__file__).parent / "assets"
+
+
+def settings_from_env() -> Settings:
+    """Settings from ``BATTLEMAP_*`` environment variables (for gunicorn)."""
+    return Settings(
+        store=os.environ.get("BATTLEMAP_STORE", "embedded"),
+        data_dir=Path(os.environ.get("BATTLEMAP_DATA_DIR", "demo-data")),
+        dsn=os.environ.get("BATTLEMAP_DSN"),
+        language=os.environ.get("BATTLEMAP_LANGUAGE", "zh"),
+    )
+
+
+def _request_lang(default: str) -> str:
+    """The language of the page that sent the current request (query, then referrer)."""
+    if not flask.has_request_context():
+        return default
+    lang = flask.request.args.get("lang")
+    if lang is None and flask.request.referrer:
+        lang = parse_qs(urlparse(flask.request.referrer).query).get("lang", [None])[-1]
+    return lang if lang in ("zh", "en") else default
+
+
+def _layout(context: AppContext) -> html.Div:
+    """The page for the current request's URL; an error page if the store cannot open."""
+    lang = _request_lang(context.settings.language)
+    try:
+        access = context.access()
+        indicators = context.indicators
+        if flask.has_request_context() and flask.request.query_string:
+            search = "?" + flask.request.query_string.decode("utf-8", "replace")
+            state, problems = parse_query(search, access, indicators=indicators,
+                                          default_lang=lang)
+        else:
+            state, problems = default_state(access, lang=lang), []
+        return page(access, state, indicators=indicators, problems=problems)
+    except BattlemapError as exc:
+        return error_page(str(exc), lang)
+
+
+def _on_error(context: AppContext, error: Exception) -> Any:
+    """Show a callback's error in the page banner, in words; log unexpected ones."""
+    lang = _request_lang(context.settings.language)
+    if isinstance(error, BattlemapError):
+        message = f"{t('error', lang)}: {error}"
+    else:
+        log.error("callback failed", exc_info=error)
+        message = t("internal_error", lang)
+    set_props(ids.ERROR, {"children": message, "hidden": False})
+    return None
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    store: Store | None = None,
+    scope: Scope | None = None,
+    warm: bool = True,
+) -> Dash:
+    """Build the battle map app (the store opens on first use, or ``store`` is used as is)."""
+    settings = settings or settings_from_env()
+    context = AppContext(settings, store=store, scope=scope)
+    app = Dash(
+        __name__,
+        assets_folder=str(ASSETS_DIR),
+        title=t("title", settings.language),
+        update_title=None,
+        serve_locally=True,
+        on_error=partial(_on_error, context),
+    )
+    app.layout = partial(_layout, context)
+    prefix = app.config.requests_pathname_prefix or "/"
+
+    def urls() -> MapUrls:
+        host = flask.request.host_url.rstrip("/") if flask.has_request_context() else ""
+        version = context.version
+        return MapUrls(geo=lambda code: f"{prefix}geo/{code}.json?v={version}",
+                       glyphs=f"{host}{prefix}glyphs/{{fontstack}}/{{range}}.pbf")
+
+    register_routes(app.server, context, app.config.routes_pathname_prefix or "/")
+    register_all(app, context, urls)
+    enable_compression(app.server)
+    app.server.config["BATTLEMAP_CONTEXT"] = context
+    if warm:
+        context.warm_in_background()
+    return app
+
+
+_server: flask.Flask | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """``battlemap.app.server``: the Flask server of an app built from the environment."""
+    global _server
+    if name == "server":
+        if _server is None:
+            _server = create_app().server
+        return _server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

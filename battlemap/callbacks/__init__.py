@@ -1,0 +1,24 @@
+"""Dash wiring only: each module reads the view state, calls layers, returns figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from dash import Dash
+
+from battlemap.callbacks import charts, clientside, mapview, navigation, panels, state, tables
+from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.mapview import MapUrls
+
+__all__ = ["AppContext", "MapUrls", "register_all"]
+
+
+def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> None:
+    """Register every feature's callbacks on ``app``."""
+    state.register(app, context)
+    mapview.register(app, context, urls)
+    panels.register(app, context)
+    charts.register(app, context)
+    tables.register(app, context)
+    navigation.register(app, context)
+    clientside.register(app)

@@ -1,0 +1,73 @@
+"""Browser-only callbacks: map size, play/pause timer, page language (no server round trip)."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State
+
+from battlemap import ids
+
+__all__ = ["register"]
+
+_VIEWPORT = """
+function(pathname) {
+    var el = document.getElementById('__MAP__');
+    var box = el ? el.getBoundingClientRect() : null;
+    var w = box && box.width > 50 ? Math.round(box.width) : 640;
+    var h = box && box.height > 50 ? Math.round(box.height) : 520;
+    return {w: w, h: h};
+}
+""".replace("__MAP__", ids.MAP)
+
+_PLAY = """
+function(clicks, ticks, year, min, max, disabled) {
+    var ctx = window.dash_clientside.callback_context;
+    var trigger = ctx.triggered.length ? ctx.triggered[0].prop_id.split('.')[0] : '';
+    var button = document.getElementById('__PLAY__');
+    var play = button ? button.dataset.play : 'Play';
+    var pause = button ? button.dataset.pause : 'Pause';
+    var noop = window.dash_clientside.no_update;
+    if (trigger === '__PLAY__') {
+        if (disabled) {
+            return [false, pause, year >= max ? min : noop];
+        }
+        return [true, play, noop];
+    }
+    if (disabled) { return [noop, noop, noop]; }
+    var next = year + 1;
+    if (next >= max) { return [true, play, max]; }
+    return [noop, noop, next];
+}
+""".replace("__PLAY__", ids.PLAY)
+
+_LANGUAGE = """
+function(search, data) {
+    var lang = new URLSearchParams(search || '').get('lang');
+    var page = data && data.lang ? data.lang : 'zh';
+    if (lang && lang !== page) { window.location.reload(); }
+    document.documentElement.lang = page === 'en' ? 'en' : 'zh-CN';
+    return window.dash_clientside.no_update;
+}
+"""
+
+
+def register(app: Dash) -> None:
+    app.clientside_callback(_VIEWPORT, Output(ids.VIEWPORT, "data"), Input(ids.URL, "pathname"))
+    app.clientside_callback(
+        _PLAY,
+        Output(ids.TICKER, "disabled"),
+        Output(ids.PLAY, "children"),
+        Output(ids.YEAR, "value", allow_duplicate=True),
+        Input(ids.PLAY, "n_clicks"),
+        Input(ids.TICKER, "n_intervals"),
+        State(ids.YEAR, "value"),
+        State(ids.YEAR, "min"),
+        State(ids.YEAR, "max"),
+        State(ids.TICKER, "disabled"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        _LANGUAGE,
+        Output(ids.ERROR, "className"),
+        Input(ids.URL, "search"),
+        State(ids.STATE, "data"),
+    )

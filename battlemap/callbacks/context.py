@@ -1,0 +1,102 @@
+"""What every callback needs: the scoped store for this request, settings, small caches.
+
+:meth:`AppContext.access` is the one place a request gets data: it is where a user's role
+and region scope would be looked up (today: one scope for everyone, names masked).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from battlemap.geodata.access import Scope, ScopedStore
+from battlemap.geodata.errors import BattlemapError
+from battlemap.geodata.metrics import METRIC_NAMES
+from battlemap.geodata.store import Store, open_store
+from battlemap.layers.catalog import available_indicators
+from battlemap.settings import Settings
+
+__all__ = ["AppContext"]
+
+log = logging.getLogger(__name__)
+
+
+class AppContext:
+    """The store (opened lazily, retried after a failure), the scope and per-app caches."""
+
+    def __init__(
+        self, settings: Settings, *, store: Store | None = None, scope: Scope | None = None
+    ) -> None:
+        self.settings = settings
+        self.scope = scope or Scope()
+        self._store = store
+        self._lock = threading.Lock()
+        self._summaries: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use; a BattlemapError names why it cannot be."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = open_store(self.settings.store, data_dir=self.settings.data_dir,
+                                             dsn=self.settings.dsn)
+        return self._store
+
+    @property
+    def version(self) -> str:
+        """Short hash of the data set's manifest, for cache-busting boundary URLs."""
+        manifest = getattr(self.store, "manifest", {}) or {}
+        text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def access(self) -> ScopedStore:
+        """The data access of the current request (scope check + masking inside)."""
+        return ScopedStore(self.store, self.scope)
+
+    @property
+    def indicators(self) -> list[str]:
+        """Indicator keys the store's metrics support (relocations always)."""
+        names = getattr(self.store, "metric_names", None) or METRIC_NAMES
+        return available_indicators(names)
+
+    def summary(self, code: str, year: int) -> dict[str, Any]:
+        """``region_summary`` memoised per (region, year): several panels share one call."""
+        access = self.access()
+        key = (access.region(code).code, int(year))
+        with self._lock:
+            hit = self._summaries.get(key)
+            if hit is not None:
+                self._summaries.move_to_end(key)
+                return hit
+        value = access.summary(*key)
+        with self._lock:
+            self._summaries[key] = value
+            while len(self._summaries) > 512:
+                self._summaries.popitem(last=False)
+        return value
+
+    def warm(self) -> None:
+        """Open the store and load what the map needs (run in a background thread)."""
+        try:
+            store = self.store
+            root = store.regions.roots()[0].code
+            store.unit_shapes(root)
+            for child in store.regions.children(root):
+                store.unit_shapes(child.code)
+            warm = getattr(store, "warm", None)
+            if warm is not None:
+                warm()
+        except BattlemapError as exc:
+            log.warning("warm-up skipped: %s", exc)
+        except Exception:  # warm-up is an optimisation; the request path reports errors
+            log.exception("warm-up failed")
+
+    def warm_in_background(self) -> threading.Thread:
+        thread = threading.Thread(target=self.warm, name="battlemap-warm", daemon=True)
+        thread.start()
+        return thread

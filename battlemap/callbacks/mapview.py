@@ -1,0 +1,209 @@
+"""The map: a full figure when the region, layers or language change, a Patch otherwise.
+
+A drill click sends a small figure whose boundaries are a URL (``/geo/<code>.json``, fetched
+once and cached by the browser); a year or indicator change with only the choropleth and
+labels on sends a :class:`dash.Patch` with the new values alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from dash import Dash, Input, Output, Patch, State, no_update
+
+from battlemap import ids
+from battlemap.callbacks.context import AppContext
+from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.features import HEX_RESOLUTION, RegionShapes
+from battlemap.geodata.schema import POOR_STATUSES
+from battlemap.i18n import t
+from battlemap.layers.base import Figure, map_view
+from battlemap.layers.catalog import INDICATORS, Indicator
+from battlemap.layers.choropleth import (
+    VALUE_TRACE,
+    choropleth_coloraxis,
+    choropleth_traces,
+    choropleth_values,
+)
+from battlemap.layers.flows import flow_traces
+from battlemap.layers.heat import heat_trace
+from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trace
+from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
+from battlemap.layers.labels import label_trace
+from battlemap.layers.mapfigure import map_figure
+from battlemap.viewstate import ViewState
+
+__all__ = ["MapUrls", "build_map", "map_key", "register", "unit_values", "value_patch"]
+
+# Layers whose data depend only on the region: year/indicator changes can be patched.
+PATCHABLE_LAYERS = frozenset({"choropleth", "labels"})
+DEFAULT_VIEWPORT = {"w": 640, "h": 520}
+
+
+@dataclass(frozen=True)
+class MapUrls:
+    """Where the browser fetches boundaries (per region code) and map glyphs."""
+
+    geo: Callable[[str], str]
+    glyphs: str | None = None
+
+
+def unit_values(
+    access: ScopedStore, region: str, year: int, indicator: Indicator
+) -> dict[str, float | int | None]:
+    """The indicator for each map unit of ``region`` (its children, or itself at a village)."""
+    shapes = access.unit_shapes(region)
+    if indicator.source == "relocations":
+        flows = access.relocation_flows(region, year)
+        persons = flows.groupby("origin_code")["persons"].sum()
+        return {c: int(persons.get(c, 0)) for c in shapes.codes}
+    counts = _unit_counts(access, region, year, shapes.codes)
+    return {c: indicator.value(counts[c]) if c in counts else None for c in shapes.codes}
+
+
+def colour_max(access: ScopedStore, region: str, indicator: Indicator) -> float | None:
+    """Largest unit value over all years, so colours mean the same while the years play."""
+    years = access.years[-1:] if indicator.source == "relocations" else access.years
+    top: float | None = None
+    for year in years:
+        for value in unit_values(access, region, year, indicator).values():
+            if value is not None and (top is None or value > top):
+                top = float(value)
+    return top
+
+
+def map_key(state: ViewState, viewport: dict[str, Any] | None) -> dict[str, Any]:
+    """What forces a full figure: region, layers, language and the map's pixel size."""
+    return {"region": state.region, "layers": list(state.layers), "lang": state.lang,
+            "viewport": viewport or DEFAULT_VIEWPORT}
+
+
+def value_patch(access: ScopedStore, state: ViewState) -> dict[str, Any]:
+    """New values of the choropleth trace and its colour axis for ``state``."""
+    indicator = INDICATORS[state.indicator]
+    shapes = access.unit_shapes(state.region)
+    values = unit_values(access, state.region, state.year, indicator)
+    data = choropleth_values(shapes.codes, shapes.names, [values[c] for c in shapes.codes],
+                             indicator=indicator, lang=state.lang)
+    coloraxis = choropleth_coloraxis(indicator, colour_max(access, state.region, indicator),
+                                     lang=state.lang)
+    return {"trace": data, "coloraxis": coloraxis}
+
+
+def _unit_counts(access: ScopedStore, region: str, year: int, codes: tuple[str, ...]) -> dict:
+    if codes == (region,):
+        return {region: access.counts(region, year)}
+    return access.children_counts(region, year)
+
+
+def _point_layers(
+    access: ScopedStore, state: ViewState, level: int, shapes: RegionShapes
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, str]:
+    """Hexbin, heat and household traces (+ the hexbin colour axis and a notice)."""
+    traces: list[dict[str, Any]] = []
+    coloraxis2 = None
+    notice = ""
+    layers = set(state.layers)
+    households = None
+    if ("households" in layers or "heat" in layers) and level >= 4:
+        registered = access.counts(state.region, state.year)["registered_households"]
+        if registered <= MAX_POINTS:
+            households = access.households(state.region, state.year)
+    if "hexbins" in layers:
+        cells = access.hexbins(state.region, state.year)
+        if not cells.empty:
+            traces.append(hexbin_trace(cells, lang=state.lang))
+            coloraxis2 = hexbin_coloraxis(float(cells["poor_persons"].max()), lang=state.lang)
+    if "heat" in layers:
+        if households is not None:
+            poor = households[households["status"].isin(POOR_STATUSES)]
+            traces.append(heat_trace(poor["lon"].round(5).tolist(), poor["lat"].round(5).tolist(),
+                                     poor["size"].tolist(), level=level))
+        else:
+            finer = min(HEX_RESOLUTION[level] + 1, 9)
+            cells = access.hexbins(state.region, state.year, finer)
+            lon, lat = cell_centres(cells["cell"].tolist())
+            traces.append(heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level))
+    if "households" in layers:
+        if households is not None:
+            traces += household_traces(households, lang=state.lang)
+        else:
+            counts = _unit_counts(access, state.region, state.year, shapes.codes)
+            traces.append(household_bubbles(
+                shapes.codes, shapes.names, shapes.label_lon, shapes.label_lat,
+                [counts[c]["poor_households"] if c in counts else 0 for c in shapes.codes],
+                lang=state.lang))
+            notice = t("households_aggregated", state.lang)
+    return traces, coloraxis2, notice
+
+
+def build_map(
+    access: ScopedStore, state: ViewState, *, urls: MapUrls,
+    viewport: dict[str, Any] | None = None,
+) -> tuple[Figure, str]:
+    """The full map figure of ``state`` and a notice line (empty when nothing to say)."""
+    indicator = INDICATORS[state.indicator]
+    info = access.region(state.region)
+    shapes = access.unit_shapes(info.code)
+    values = unit_values(access, info.code, state.year, indicator)
+    layers = set(state.layers)
+    traces = choropleth_traces(
+        urls.geo(info.code), shapes.codes, shapes.names, [values[c] for c in shapes.codes],
+        indicator=indicator, lang=state.lang, show_values="choropleth" in layers)
+    point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes)
+    traces += point_traces
+    if "flows" in layers:
+        names = dict(zip(shapes.codes, shapes.names, strict=True))
+        traces += flow_traces(access.relocation_flows(info.code, state.year),
+                              access.labour_flows(info.code, state.year), shapes.labels, names,
+                              lang=state.lang)
+    if "labels" in layers:
+        traces.append(label_trace(shapes.codes, shapes.names, shapes.label_lon,
+                                  shapes.label_lat, size=12 if len(shapes.codes) <= 30 else 10))
+    if all(v is None for v in values.values()):
+        notice = " ".join(x for x in (notice, t("empty_region", state.lang)) if x)
+    port = viewport or DEFAULT_VIEWPORT
+    figure = map_figure(
+        traces,
+        view=map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
+        uirevision=info.code,
+        glyphs_url=urls.glyphs if "labels" in layers else None,
+        coloraxis=choropleth_coloraxis(indicator, colour_max(access, info.code, indicator),
+                                       lang=state.lang),
+        coloraxis2=coloraxis2,
+    )
+    return figure, notice
+
+
+def _patch(values: dict[str, Any]) -> Patch:
+    patch = Patch()
+    for key, value in values["trace"].items():
+        patch["data"][VALUE_TRACE][key] = value
+    patch["layout"]["coloraxis"] = values["coloraxis"]
+    return patch
+
+
+def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> None:
+    """Wire the map callback; ``urls()`` gives the URLs for the current request."""
+
+    @app.callback(
+        Output(ids.MAP, "figure"),
+        Output(ids.MAP_KEY, "data"),
+        Output(ids.NOTICE, "children"),
+        Input(ids.STATE, "data"),
+        Input(ids.VIEWPORT, "data"),
+        State(ids.MAP_KEY, "data"),
+    )
+    def update_map(data, viewport, rendered):
+        state = ViewState.from_dict(data)
+        key = map_key(state, viewport)
+        access = context.access()
+        if rendered == key and set(state.layers) <= PATCHABLE_LAYERS:
+            if "choropleth" not in state.layers:
+                return no_update, no_update, no_update
+            return _patch(value_patch(access, state)), no_update, no_update
+        figure, notice = build_map(access, state, urls=urls(), viewport=viewport)
+        return figure, key, notice
+

@@ -1,0 +1,53 @@
+"""Breadcrumb (省 › 市 › 县 › 乡 › 村), the back link and the language links, as plain links.
+
+Links carry the full view in their ``href``; ``dcc.Link`` changes the URL without a reload
+and the state callback picks it up, so a breadcrumb click is just another URL.
+"""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, dcc, html
+
+from battlemap import ids
+from battlemap.callbacks.context import AppContext
+from battlemap.geodata.access import ScopedStore
+from battlemap.i18n import level_name
+from battlemap.viewstate import ViewState
+
+__all__ = ["crumbs", "register"]
+
+
+def crumbs(access: ScopedStore, state: ViewState) -> list[tuple[str, str, str | None]]:
+    """(level name, region name, href or None for the current region) from the top down."""
+    chain = access.ancestors(state.region)
+    return [
+        (level_name(info.level, state.lang), info.name,
+         None if info.code == state.region else state.query(region=info.code))
+        for info in chain
+    ]
+
+
+def register(app: Dash, context: AppContext) -> None:
+    @app.callback(
+        Output(ids.BREADCRUMB, "children"),
+        Output(ids.BACK, "href"),
+        Output(ids.BACK, "className"),
+        Output(ids.LANG_ZH, "href"),
+        Output(ids.LANG_EN, "href"),
+        Input(ids.STATE, "data"),
+    )
+    def update_navigation(data):
+        state = ViewState.from_dict(data)
+        access = context.access()
+        items = []
+        for level, name, href in crumbs(access, state):
+            label = [html.Small(level), " ", name]
+            if href is None:
+                items.append(html.Li(html.Span(label, **{"aria-current": "page"}),
+                                     className="current"))
+            else:
+                items.append(html.Li(dcc.Link(label, href=href)))
+        parent = access.parent(state.region)
+        back = state.query(region=parent.code) if parent else state.query()
+        return (items, back, "bm-back" if parent else "bm-back hidden",
+                state.query(lang="zh"), state.query(lang="en"))

@@ -1,0 +1,55 @@
+"""Side panels that summarise the region in view: KPI tiles and the region title."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, html
+
+from battlemap import ids
+from battlemap.callbacks.context import AppContext
+from battlemap.geodata.access import ScopedStore
+from battlemap.i18n import level_name, t
+from battlemap.layers.kpi import Tile, kpi_tiles
+from battlemap.viewstate import ViewState
+
+__all__ = ["region_title", "register", "tiles_for"]
+
+
+def tiles_for(access: ScopedStore, state: ViewState) -> list[Tile]:
+    """KPI tiles of the region and year, compared with the previous year when there is one."""
+    counts = access.counts(state.region, state.year)
+    years = access.years
+    previous = None
+    if state.year != years[0]:
+        previous = access.counts(state.region, years[years.index(state.year) - 1])
+    return kpi_tiles(counts, previous, lang=state.lang)
+
+
+def region_title(access: ScopedStore, state: ViewState) -> str:
+    """``贵州省 · 省 · 2019`` — the map's heading."""
+    info = access.region(state.region)
+    return f"{info.name} · {level_name(info.level, state.lang)} · {state.year}"
+
+
+def _tile(tile: Tile) -> html.Div:
+    tone = "" if tile.good is None else ("good" if tile.good else "bad")
+    return html.Div(className=f"bm-tile {tone}", id=f"kpi-{tile.key}", children=[
+        html.Div(tile.label, className="bm-tile-label"),
+        html.Div(tile.value, className="bm-tile-value"),
+        html.Div(tile.delta or "\u00a0", className="bm-tile-delta"),
+    ])
+
+
+def register(app: Dash, context: AppContext) -> None:
+    @app.callback(
+        Output(ids.KPIS, "children"),
+        Output(ids.REGION_TITLE, "children"),
+        Input(ids.STATE, "data"),
+    )
+    def update_tiles(data):
+        state = ViewState.from_dict(data)
+        access = context.access()
+        tiles = tiles_for(access, state)
+        title = region_title(access, state)
+        if access.counts(state.region, state.year)["rural_population"] == 0:
+            title = f"{title} — {t('empty_region', state.lang)}"
+        return [_tile(tile) for tile in tiles], title

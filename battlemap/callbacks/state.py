@@ -1,0 +1,113 @@
+"""The view state: URL ⇄ controls ⇄ map clicks, one callback owning ``?region=…&year=…``.
+
+Every interaction (map click, ranking row, slider, indicator, layers, back/forward, a pasted
+link) lands here and becomes a :class:`~battlemap.viewstate.ViewState`; figures and panels
+only listen to the state store. :func:`resolve` is the logic, testable without Dash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dash import Dash, Input, Output, State, ctx, no_update, set_props
+
+from battlemap import ids
+from battlemap.callbacks.context import AppContext
+from battlemap.geodata.access import ScopedStore
+from battlemap.i18n import t
+from battlemap.viewstate import ViewState, parse_query
+
+__all__ = ["clicked_region", "register", "resolve"]
+
+
+def clicked_region(click: Mapping[str, Any] | None) -> str | None:
+    """The region code a map click points at (choropleth ``location`` or label customdata)."""
+    for point in (click or {}).get("points", []):
+        location = point.get("location")
+        if isinstance(location, str) and len(location) == 12 and location.isdigit():
+            return location
+        custom = point.get("customdata")
+        if isinstance(custom, list) and custom:
+            custom = custom[0]
+        if isinstance(custom, str) and len(custom) == 12 and custom.isdigit():
+            return custom
+    return None
+
+
+def resolve(
+    trigger: str | None,
+    current: ViewState,
+    access: ScopedStore,
+    *,
+    indicators: list[str],
+    search: str | None = None,
+    click: Mapping[str, Any] | None = None,
+    year: int | None = None,
+    indicator: str | None = None,
+    layers: list[str] | None = None,
+    row_id: str | None = None,
+) -> tuple[ViewState, list[str]]:
+    """The next view after ``trigger`` (a component ID) and the problems to report."""
+    if trigger in (None, ids.URL):
+        state, problems = parse_query(search, access, indicators=indicators,
+                                      default_lang=current.lang)
+        return state, problems
+    if trigger in (ids.MAP, ids.RANKING):
+        code = clicked_region(click) if trigger == ids.MAP else row_id
+        if not code or code == current.region:
+            return current, []
+        target = access.region(code)  # scope check; raises for foreign regions
+        if target.parent_code != current.region:
+            return current, []  # a click on a non-child (an outline, a far label): no drill
+        return current.but(region=target.code), []
+    if trigger == ids.YEAR and year is not None and int(year) in access.years:
+        return current.but(year=int(year)), []
+    if trigger == ids.INDICATOR and indicator in indicators:
+        return current.but(indicator=indicator), []
+    if trigger == ids.LAYERS and layers is not None:
+        return current.but(layers=tuple(layers)), []
+    return current, []
+
+
+def register(app: Dash, context: AppContext) -> None:
+    """Wire the state callback (the only writer of the URL and the state store)."""
+
+    @app.callback(
+        Output(ids.STATE, "data"),
+        Output(ids.URL, "search"),
+        Output(ids.YEAR, "value"),
+        Output(ids.INDICATOR, "value"),
+        Output(ids.LAYERS, "value"),
+        Output(ids.MAP, "clickData"),
+        Output(ids.RANKING, "active_cell"),
+        Input(ids.URL, "search"),
+        Input(ids.MAP, "clickData"),
+        Input(ids.YEAR, "value"),
+        Input(ids.INDICATOR, "value"),
+        Input(ids.LAYERS, "value"),
+        Input(ids.RANKING, "active_cell"),
+        State(ids.STATE, "data"),
+    )
+    def update_state(search, click, year, indicator, layers, active_cell, data):
+        current = ViewState.from_dict(data)
+        trigger = ctx.triggered_id
+        row_id = (active_cell or {}).get("row_id")
+        new, problems = resolve(
+            trigger, current, context.access(), indicators=context.indicators, search=search,
+            click=click, year=year, indicator=indicator, layers=layers, row_id=row_id)
+        if problems:
+            set_props(ids.ERROR, {"children": f"{t('bad_link', new.lang)}: {'; '.join(problems)}",
+                                  "hidden": False})
+        elif trigger is not None and new != current:
+            set_props(ids.ERROR, {"hidden": True})
+        from_url = trigger in (None, ids.URL)
+        return (
+            new.to_dict() if new != current else no_update,
+            new.query() if (new != current and not from_url) or problems else no_update,
+            new.year if new.year != year else no_update,
+            new.indicator if new.indicator != indicator else no_update,
+            list(new.layers) if list(new.layers) != list(layers or []) else no_update,
+            None if trigger == ids.MAP else no_update,
+            None if trigger == ids.RANKING else no_update,
+        )

@@ -1,0 +1,88 @@
+"""Tables of the region in view: ranking of children, exit checks, households (masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from dash import Dash, Input, Output
+
+from battlemap import ids
+from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.mapview import unit_values
+from battlemap.geodata.access import ScopedStore
+from battlemap.i18n import t
+from battlemap.layers.catalog import INDICATORS
+from battlemap.layers.exitchecks import exit_check_columns, exit_check_rows
+from battlemap.layers.households import household_rows
+from battlemap.layers.ranking import ranking_columns, ranking_rows
+from battlemap.viewstate import ViewState
+
+__all__ = ["exit_check_view", "household_view", "ranking_view", "register"]
+
+HOUSEHOLD_COLUMNS_SHOWN = ("head_name", "size", "hh_type", "status", "primary_cause")
+_HOUSEHOLD_HEADERS = {"head_name": "hh_head", "size": "hh_size", "hh_type": "hh_type",
+                      "status": "hh_status", "primary_cause": "hh_cause"}
+
+
+def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
+    """(rows, columns) ranking the children by the state's indicator, vs last year."""
+    indicator = INDICATORS[state.indicator]
+    children = access.children(state.region)
+    if not children:
+        return [], ranking_columns(indicator, lang=state.lang)
+    values = unit_values(access, state.region, state.year, indicator)
+    previous = None
+    if state.year != access.years[0]:
+        last = access.years[access.years.index(state.year) - 1]
+        previous = unit_values(access, state.region, last, indicator)
+    rows = ranking_rows([c.code for c in children], [c.name for c in children], values,
+                        previous)
+    return rows, ranking_columns(indicator, lang=state.lang)
+
+
+def exit_check_view(summary: Mapping[str, Any], lang: str) -> tuple[list, list, str]:
+    """(rows, columns, note) from ``region_summary``'s ``exit_checks``."""
+    checks = summary.get("exit_checks")
+    if not checks:
+        return [], exit_check_columns(lang=lang), t("no_checks", lang)
+    return exit_check_rows(checks, lang=lang), exit_check_columns(lang=lang), ""
+
+
+def household_view(access: ScopedStore, state: ViewState) -> tuple[list, list, str]:
+    """(rows, columns, note): households of a village, names masked by the access layer."""
+    columns = [{"name": t(_HOUSEHOLD_HEADERS[c], state.lang), "id": c}
+               for c in HOUSEHOLD_COLUMNS_SHOWN]
+    if access.region(state.region).level < 5:
+        return [], columns, t("table_village_only", state.lang)
+    frame = access.households(state.region, state.year)
+    return household_rows(frame, lang=state.lang), columns, ""
+
+
+def register(app: Dash, context: AppContext) -> None:
+    @app.callback(
+        Output(ids.RANKING, "data"),
+        Output(ids.RANKING, "columns"),
+        Input(ids.STATE, "data"),
+    )
+    def update_ranking(data):
+        return ranking_view(context.access(), ViewState.from_dict(data))
+
+    @app.callback(
+        Output(ids.EXIT_CHECKS, "data"),
+        Output(ids.EXIT_CHECKS, "columns"),
+        Output(ids.EXIT_NOTE, "children"),
+        Input(ids.STATE, "data"),
+    )
+    def update_exit_checks(data):
+        state = ViewState.from_dict(data)
+        return exit_check_view(context.summary(state.region, state.year), state.lang)
+
+    @app.callback(
+        Output(ids.HOUSEHOLDS, "data"),
+        Output(ids.HOUSEHOLDS, "columns"),
+        Output(ids.HOUSEHOLD_NOTE, "children"),
+        Input(ids.STATE, "data"),
+    )
+    def update_households(data):
+        return household_view(context.access(), ViewState.from_dict(data))

@@ -1,0 +1,138 @@
+"""The app's only door to a store: region scope checked on every call, names masked.
+
+Modelled on row-level security: a :class:`Scope` names the regions a user may see and
+whether they may see personal data. Every method is region-rooted, so one check at the top
+of each call enforces the scope; a crafted request for another region raises
+:class:`OutOfScopeError` and returns nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from battlemap.geodata.codes import code_prefix, normalize_code
+from battlemap.geodata.errors import BattlemapError
+from battlemap.geodata.features import RegionShapes
+from battlemap.geodata.regions import RegionInfo
+from battlemap.geodata.store import Counts, Store
+
+__all__ = ["OutOfScopeError", "Scope", "ScopedStore", "mask_name"]
+
+
+class OutOfScopeError(BattlemapError):
+    """The region is outside the user's scope."""
+
+
+def mask_name(name: str | None) -> str:
+    """Keep the first character (the surname), mask the rest: ``张三丰`` → ``张**``.
+
+    >>> mask_name("李四"), mask_name(""), mask_name(None)
+    ('李*', '', '')
+    """
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Regions a user may see (``roots``; empty = all) and whether names are shown."""
+
+    roots: tuple[str, ...] = field(default_factory=tuple)
+    pii: bool = False
+
+    def allows(self, code: str) -> bool:
+        """True when ``code`` is one of the roots or below one."""
+        if not self.roots:
+            return True
+        return any(code.startswith(_prefix(root)) for root in self.roots)
+
+
+def _prefix(code: str) -> str:
+    """The identifying digits of a region code (``520102000000`` → ``520102``)."""
+    return code_prefix(normalize_code(code))
+
+
+class ScopedStore:
+    """Region-rooted read access to a :class:`Store` under a :class:`Scope`."""
+
+    def __init__(self, store: Store, scope: Scope | None = None) -> None:
+        self.store = store
+        self.scope = scope or Scope()
+
+    # -- the one check -------------------------------------------------------------------
+    def region(self, code: str | int) -> RegionInfo:
+        """The region, or OutOfScopeError when the scope does not include it."""
+        info = self.store.region(code)
+        if not self.scope.allows(info.code):
+            raise OutOfScopeError(f"region {info.code} is outside your access scope")
+        return info
+
+    # -- tree ----------------------------------------------------------------------------
+    @property
+    def years(self) -> tuple[int, ...]:
+        return self.store.years
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return dict(getattr(self.store, "manifest", {}) or {})
+
+    def home(self) -> RegionInfo:
+        """The region a user lands on: the first scope root, else the first province."""
+        if self.scope.roots:
+            return self.region(self.scope.roots[0])
+        return self.store.regions.roots()[0]
+
+    def ancestors(self, code: str) -> list[RegionInfo]:
+        """Breadcrumb chain from the highest region in scope down to ``code``."""
+        chain = self.store.regions.ancestors(self.region(code).code)
+        return [info for info in chain if self.scope.allows(info.code)]
+
+    def parent(self, code: str) -> RegionInfo | None:
+        """The parent if it is in scope, else None (the top of the user's map)."""
+        info = self.region(code)
+        if info.parent_code is None or not self.scope.allows(info.parent_code):
+            return None
+        return self.store.region(info.parent_code)
+
+    def children(self, code: str) -> list[RegionInfo]:
+        return self.store.regions.children(self.region(code).code)
+
+    # -- counts --------------------------------------------------------------------------
+    def counts(self, code: str, year: int) -> Counts:
+        return self.store.counts(self.region(code).code, year)
+
+    def children_counts(self, code: str, year: int) -> dict[str, Counts]:
+        return self.store.children_counts(self.region(code).code, year)
+
+    def series(self, code: str) -> dict[int, Counts]:
+        return self.store.series(self.region(code).code)
+
+    def summary(self, code: str, year: int) -> dict[str, Any]:
+        """``battlemap stats`` for the region and year (indicators.summary.region_summary)."""
+        from battlemap.indicators.summary import region_summary
+
+        return region_summary(self.store, self.region(code).code, year)
+
+    # -- map features --------------------------------------------------------------------
+    def unit_shapes(self, code: str) -> RegionShapes:
+        return self.store.unit_shapes(self.region(code).code)
+
+    def households(self, code: str, year: int) -> pd.DataFrame:
+        """Household points with names masked unless the scope grants personal data."""
+        frame = self.store.households(self.region(code).code, year)
+        if not self.scope.pii:
+            frame = frame.assign(head_name=[mask_name(n) for n in frame["head_name"]])
+        return frame
+
+    def hexbins(self, code: str, year: int, resolution: int | None = None) -> pd.DataFrame:
+        return self.store.hexbins(self.region(code).code, year, resolution)
+
+    def relocation_flows(self, code: str, year: int) -> pd.DataFrame:
+        return self.store.relocation_flows(self.region(code).code, year)
+
+    def labour_flows(self, code: str, year: int) -> pd.DataFrame:
+        return self.store.labour_flows(self.region(code).code, year)

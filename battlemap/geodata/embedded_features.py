@@ -1,0 +1,226 @@
+"""Map features of the embedded store: household arrays sorted by village code.
+
+Households are loaded once (lazily, thread-safe) into numpy arrays sorted by village code, so
+the households under any region are one contiguous slice found with ``searchsorted``; the
+status of every household in every year is an int8 matrix. 2.3 M households take ~7 s to
+load and ~150 MB; :meth:`EmbeddedFeatures.warm` does it in the background at app start.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from battlemap.geodata.datadir import read_table
+from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.features import UnitRows
+from battlemap.geodata.metrics import STATUS_CODES
+from battlemap.geodata.regions import RegionTree
+from battlemap.geodata.schema import TABLE_FILES
+
+__all__ = ["EmbeddedFeatures", "HouseholdArrays", "load_household_arrays"]
+
+_STATUS_NAMES = np.asarray([*sorted(STATUS_CODES, key=STATUS_CODES.get), None], dtype=object)
+_POOR = (STATUS_CODES["未脱贫"], STATUS_CODES["返贫"])
+_NO_ROW = -1
+
+
+@dataclass(frozen=True)
+class HouseholdArrays:
+    """Every household as columns sorted by (village code, hh_id); ``status`` is [hh, year]."""
+
+    village: np.ndarray  # int64 village code
+    lon: np.ndarray
+    lat: np.ndarray
+    size: np.ndarray  # int64
+    hh_type: np.ndarray  # object names
+    cause: np.ndarray  # object names
+    status: np.ndarray  # int8 [n, years], STATUS_CODES or -1 when not registered
+    r7: np.ndarray  # int32 index into cells7
+    r9: np.ndarray  # int32 index into cells9
+    cells7: np.ndarray  # object H3 strings
+    cells9: np.ndarray
+    hh_id: pa.Array
+    head_name: pa.Array
+
+    def span(self, lo: str, hi: str) -> slice:
+        """Rows whose village code lies in [lo, hi]."""
+        start = int(np.searchsorted(self.village, int(lo), side="left"))
+        stop = int(np.searchsorted(self.village, int(hi), side="right"))
+        return slice(start, stop)
+
+
+def _dictionary(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    encoded = pc.dictionary_encode(array).combine_chunks()
+    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+            np.asarray(encoded.dictionary.to_pylist(), dtype=object))
+
+
+def _names(array: pa.ChunkedArray) -> np.ndarray:
+    indices, values = _dictionary(array)
+    return values[indices].astype(object) if len(values) else np.asarray([], dtype=object)
+
+
+def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdArrays:
+    """Read households + household_years into :class:`HouseholdArrays`."""
+    columns = ["hh_id", "village_code", "lon", "lat", "size", "hh_type", "primary_cause",
+               "h3_r7", "h3_r9", "head_name"]
+    path = data_dir / TABLE_FILES["households"]
+    try:
+        table = pq.read_table(path, columns=columns)
+        village = pc.cast(table["village_code"], pa.int64()).to_numpy()
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable households table: {exc}") from None
+    ids = pd.Series(table["hh_id"].to_numpy(), dtype=object)
+    if not (pd.Series(village).is_monotonic_increasing and ids.is_monotonic_increasing):
+        order = pc.sort_indices(
+            table.append_column("village", pa.array(village)),
+            sort_keys=[("village", "ascending"), ("hh_id", "ascending")],
+        )
+        table = table.take(order)
+        village = village[order.to_numpy()]
+    hy = read_table(data_dir, "household_years", ["hh_id", "year", "status"])
+    row = pc.index_in(pa.array(hy["hh_id"].to_numpy(object)), value_set=table["hh_id"])
+    row = row.to_numpy(zero_copy_only=False)
+    year_index = pd.Index(years).get_indexer(hy["year"])
+    status = hy["status"].astype(object).map(STATUS_CODES)
+    if pd.isna(row).any() or (year_index < 0).any() or status.isna().any():
+        raise DataDirError(f"{data_dir}: household_years has rows that match no household/year")
+    matrix = np.full((len(village), len(years)), _NO_ROW, dtype=np.int8)
+    matrix[row.astype(np.int64), year_index] = status.to_numpy(np.int8)
+    r7, cells7 = _dictionary(table["h3_r7"])
+    r9, cells9 = _dictionary(table["h3_r9"])
+    return HouseholdArrays(
+        village=village,
+        lon=table["lon"].to_numpy().astype(np.float64),
+        lat=table["lat"].to_numpy().astype(np.float64),
+        size=table["size"].to_numpy().astype(np.int64),
+        hh_type=_names(table["hh_type"]),
+        cause=_names(table["primary_cause"]),
+        status=matrix,
+        r7=r7, r9=r9, cells7=cells7, cells9=cells9,
+        hh_id=table["hh_id"].combine_chunks(),
+        head_name=table["head_name"].combine_chunks(),
+    )
+
+
+class EmbeddedFeatures:
+    """Feature hooks of :class:`~battlemap.geodata.store.Store` for the embedded engine."""
+
+    data_dir: Path
+    regions: RegionTree
+    years: tuple[int, ...]
+
+    def _feature_state(self) -> dict:
+        return self.__dict__.setdefault("_features", {"lock": threading.Lock()})
+
+    def _lazy(self, key: str, load):
+        state = self._feature_state()
+        if key not in state:
+            with state["lock"]:
+                if key not in state:
+                    state[key] = load()
+        return state[key]
+
+    def household_arrays(self) -> HouseholdArrays:
+        """The household arrays, loaded on first use."""
+        return self._lazy("households", lambda: load_household_arrays(self.data_dir, self.years))
+
+    def _geometry(self) -> pd.DataFrame:
+        def load() -> pd.DataFrame:
+            frame = read_table(self.data_dir, "regions",
+                               ["code", "name", "label_lon", "label_lat", "geometry"])
+            return frame.set_index("code")
+        return self._lazy("geometry", load)
+
+    def _flow_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        def load() -> tuple[pd.DataFrame, pd.DataFrame]:
+            moves = read_table(self.data_dir, "relocations")
+            moves = moves.sort_values("from_village_code", kind="stable").reset_index(drop=True)
+            labour = read_table(self.data_dir, "labour_flows")
+            labour = labour.sort_values("origin_county_code", kind="stable")
+            return moves, labour.reset_index(drop=True)
+        return self._lazy("flows", load)
+
+    def warm(self) -> None:
+        """Load everything features need now (call from a background thread)."""
+        self._geometry()
+        self._flow_tables()
+        self.household_arrays()
+
+    def _unit_rows(self, codes: list[str]) -> UnitRows:
+        rows = self._geometry().loc[codes]
+        return UnitRows(
+            codes=list(codes),
+            names=rows["name"].tolist(),
+            label_lon=rows["label_lon"].tolist(),
+            label_lat=rows["label_lat"].tolist(),
+            wkb=rows["geometry"].tolist(),
+        )
+
+    def _households(self, lo: str, hi: str, year: int) -> pd.DataFrame:
+        arrays = self.household_arrays()
+        span = arrays.span(lo, hi)
+        status = arrays.status[span, self.years.index(year)]
+        keep = np.flatnonzero(status != _NO_ROW)
+        rows = np.arange(span.start, span.stop)[keep]
+        taken = pa.array(rows, pa.int64())
+        return pd.DataFrame({
+            "hh_id": np.asarray(arrays.hh_id.take(taken).to_pylist(), dtype=object),
+            "village_code": np.asarray([str(v) for v in arrays.village[rows]], dtype=object),
+            "lon": arrays.lon[rows],
+            "lat": arrays.lat[rows],
+            "size": arrays.size[rows],
+            "hh_type": arrays.hh_type[rows],
+            "primary_cause": arrays.cause[rows],
+            "status": _STATUS_NAMES[status[keep]],
+            "head_name": np.asarray(arrays.head_name.take(taken).to_pylist(), dtype=object),
+        })
+
+    def _hex_cells(self, lo: str, hi: str, year: int, source: int) -> pd.DataFrame:
+        arrays = self.household_arrays()
+        span = arrays.span(lo, hi)
+        status = arrays.status[span, self.years.index(year)]
+        poor = np.isin(status, _POOR)
+        index, cells = (arrays.r7, arrays.cells7) if source == 7 else (arrays.r9, arrays.cells9)
+        cell = index[span][poor]
+        households = np.bincount(cell, minlength=len(cells))
+        persons = np.bincount(cell, weights=arrays.size[span][poor], minlength=len(cells))
+        used = np.flatnonzero(households)
+        return pd.DataFrame({
+            "cell": cells[used],
+            "poor_households": households[used].astype(np.int64),
+            "poor_persons": persons[used].round().astype(np.int64),
+        })
+
+    def _relocation_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
+        moves, _ = self._flow_tables()
+        codes = moves["from_village_code"]
+        start, stop = codes.searchsorted(lo, "left"), codes.searchsorted(hi, "right")
+        part = moves.iloc[start:stop]
+        part = part[part["year"] <= year]
+        origin = part["from_village_code"].str[:origin_len].str.ljust(12, "0")
+        grouped = part.assign(origin_code=origin).groupby(
+            ["origin_code", "to_site_code"], as_index=False, sort=True
+        ).agg(site_lon=("to_lon", "min"), site_lat=("to_lat", "min"),
+              households=("hh_id", "size"), persons=("persons", "sum"))
+        return grouped.rename(columns={"to_site_code": "site_code"})
+
+    def _labour_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
+        _, labour = self._flow_tables()
+        codes = labour["origin_county_code"]
+        start, stop = codes.searchsorted(lo, "left"), codes.searchsorted(hi, "right")
+        part = labour.iloc[start:stop]
+        part = part[part["year"] == year]
+        origin = part["origin_county_code"].str[:origin_len].str.ljust(12, "0")
+        return part.assign(origin_code=origin).groupby(
+            ["origin_code", "destination_name"], as_index=False, sort=True
+        ).agg(dest_lon=("dest_lon", "min"), dest_lat=("dest_lat", "min"),
+              persons=("persons", "sum"))

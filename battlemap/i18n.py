@@ -1,0 +1,111 @@
+"""User-facing strings in 中文 (default) and English: one table, looked up with :func:`t`."""
+
+from __future__ import annotations
+
+__all__ = ["LANGUAGES", "TEXT", "level_name", "t"]
+
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # page
+    "title": ("脱贫攻坚挂图作战", "Poverty Alleviation Battle Map"),
+    "synthetic": ("合成演示数据", "synthetic demo data"),
+    "synthetic_badge": ("合成演示数据 / synthetic demo data", "合成演示数据 / synthetic demo data"),
+    "language": ("语言", "Language"),
+    "back": ("返回上级", "Up one level"),
+    "year": ("年份", "Year"),
+    "play": ("播放", "Play"),
+    "pause": ("暂停", "Pause"),
+    "indicator": ("指标", "Indicator"),
+    "layers": ("图层", "Layers"),
+    "loading": ("加载中…", "Loading…"),
+    "error": ("出错了", "Something went wrong"),
+    "internal_error": ("服务器内部错误，已记录。请稍后重试。",
+                       "Internal server error (logged). Please try again."),
+    "store_down": ("数据库无法连接", "The database cannot be reached"),
+    "no_data": ("暂无数据", "No data"),
+    "empty_region": ("该地区在本年度没有数据", "This region has no data for this year"),
+    "not_in_scope": ("无权查看该地区", "This region is outside your access scope"),
+    "bad_link": ("链接参数无效，已显示默认视图",
+                 "The link had invalid parameters; showing the default view"),
+    "click_to_drill": ("点击地图下钻", "Click the map to drill down"),
+    # layers
+    "layer_choropleth": ("分级设色", "Choropleth"),
+    "layer_labels": ("地名", "Labels"),
+    "layer_heat": ("贫困人口热力", "Heat of poor persons"),
+    "layer_households": ("贫困户点位", "Households"),
+    "layer_hexbins": ("六边形网格", "H3 hexbins"),
+    "layer_flows": ("搬迁与务工流向", "Relocation & labour flows"),
+    "households_aggregated": ("贫困户点位在乡镇、村级显示；此处按下级地区汇总",
+                              "Household points show at township and village level; "
+                              "aggregated per sub-region here"),
+    "colour_by_status": ("按脱贫状态着色", "Coloured by status"),
+    "relocation": ("易地扶贫搬迁", "Relocation"),
+    "labour": ("务工转移", "Labour outflow"),
+    "site": ("安置点", "Resettlement site"),
+    "persons_unit": ("人", "persons"),
+    "households_unit": ("户", "households"),
+    # panels
+    "kpis": ("核心指标", "Key figures"),
+    "kpi_poor": ("贫困人口", "Poor persons"),
+    "kpi_incidence": ("贫困发生率", "Poverty incidence"),
+    "kpi_exited": ("已脱贫人口", "Persons exited"),
+    "kpi_remaining": ("剩余贫困户", "Households remaining"),
+    "kpi_warnings": ("返贫预警户", "Households at risk"),
+    "vs_last_year": ("较上年", "vs last year"),
+    "causes": ("致贫原因", "Causes of poverty"),
+    "trend": ("趋势 2014–2020", "Trend 2014–2020"),
+    "radar": ("保障指标达标率", "Guarantees met"),
+    "ranking": ("下级排名", "Ranking of sub-regions"),
+    "exit_checks": ("退出核查", "Exit checks"),
+    "household_table": ("贫困户名单（姓名已脱敏）", "Households (names masked)"),
+    "persons": ("人数", "Persons"),
+    "incidence_pct": ("贫困发生率 (%)", "Poverty incidence (%)"),
+    "poor_persons": ("贫困人口 (人)", "Poor persons"),
+    "region": ("本级", "This region"),
+    "parent": ("上级", "Parent region"),
+    "rank": ("排名", "Rank"),
+    "rank_change": ("较上年", "Change"),
+    "name": ("名称", "Name"),
+    "value": ("数值", "Value"),
+    "check": ("核查项", "Check"),
+    "threshold": ("标准", "Threshold"),
+    "passed": ("结果", "Result"),
+    "reason": ("不达标原因", "Reason"),
+    "pass": ("达标", "pass"),
+    "fail": ("不达标", "fail"),
+    "no_checks": ("本级没有退出核查（仅村、县）", "Exit checks apply to villages and counties"),
+    "hh_head": ("户主", "Head"),
+    "hh_size": ("人口", "Size"),
+    "hh_type": ("类型", "Type"),
+    "hh_status": ("状态", "Status"),
+    "hh_cause": ("主要致贫原因", "Main cause"),
+    "table_village_only": ("下钻到村可查看贫困户名单",
+                           "Drill down to a village to list households"),
+    "no_children": ("没有下级地区", "No sub-regions"),
+    # levels
+    "level_1": ("省", "Province"),
+    "level_2": ("市", "Prefecture"),
+    "level_3": ("县", "County"),
+    "level_4": ("乡镇", "Township"),
+    "level_5": ("村", "Village"),
+}
+
+
+def t(key: str, lang: str = "zh") -> str:
+    """The string for ``key`` in ``lang`` (``zh`` or ``en``); the key itself if unknown.
+
+    >>> t("title", "en")
+    'Poverty Alleviation Battle Map'
+    >>> t("no-such-key")
+    'no-such-key'
+    """
+    pair = TEXT.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def level_name(level: int, lang: str = "zh") -> str:
+    """省/市/县/乡镇/村 (or English) for a level 1..5."""
+    return t(f"level_{level}", lang)

@@ -1,0 +1,32 @@
+"""Component IDs, defined once: layout and callbacks import these, never retype strings."""
+
+from __future__ import annotations
+
+URL = "url"
+STATE = "view-state"
+MAP = "map"
+MAP_KEY = "map-key"
+VIEWPORT = "viewport"
+ERROR = "error-banner"
+NOTICE = "map-notice"
+REGION_TITLE = "region-title"
+
+YEAR = "year-slider"
+PLAY = "play-button"
+TICKER = "play-ticker"
+INDICATOR = "indicator"
+LAYERS = "layers"
+BREADCRUMB = "breadcrumb"
+BACK = "back-link"
+LANG_ZH = "lang-zh"
+LANG_EN = "lang-en"
+
+KPIS = "kpis"
+CAUSES = "cause-chart"
+TREND = "trend-chart"
+RADAR = "radar-chart"
+RANKING = "ranking-table"
+EXIT_CHECKS = "exit-check-table"
+EXIT_NOTE = "exit-check-note"
+HOUSEHOLDS = "household-table"
+HOUSEHOLD_NOTE = "household-note"

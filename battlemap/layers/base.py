@@ -1,0 +1,131 @@
+"""Shared pieces of every figure: offline map style, fonts, colours, view from bounds.
+
+Builders return plain plotly figure dicts (``{"data": [...], "layout": {...}}``): Dash sends
+them as they are, and building a dict costs microseconds where ``go.Figure`` validation costs
+milliseconds per drill click. Tests validate every builder's output with ``go.Figure``.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from typing import Any
+
+import plotly.colors
+
+__all__ = [
+    "FONT_FAMILY",
+    "STATUS_COLOURS",
+    "Figure",
+    "chart_layout",
+    "colorscale",
+    "map_style",
+    "map_view",
+    "message_figure",
+]
+
+Figure = dict[str, Any]
+
+# System CJK fonts first (Debian fonts-noto-cjk, macOS, Windows), never a web font.
+FONT_FAMILY = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
+    '"Microsoft YaHei", "WenQuanYi Micro Hei", "DejaVu Sans", sans-serif'
+)
+BACKGROUND = "#eef2f5"
+STATUS_COLOURS: dict[str, str] = {"未脱贫": "#d62728", "返贫": "#9467bd", "已脱贫": "#2ca02c"}
+CAUSE_COLOURS: tuple[str, ...] = (
+    "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
+    "#f781bf", "#999999", "#66c2a5", "#fc8d62", "#8da0cb", "#b3b3b3",
+)
+# MapLibre tiles are 512 px: at zoom z the world is 512 * 2**z px wide.
+_TILE = 512.0
+
+
+@lru_cache(maxsize=32)
+def _colorscale(name: str) -> tuple[tuple[float, str], ...]:
+    stops = plotly.colors.get_colorscale(name)[1:]  # the first stop is near-white: drop it
+    first, last = stops[0][0], stops[-1][0]
+    return tuple((round((p - first) / (last - first), 4), c) for p, c in stops)
+
+
+def colorscale(name: str) -> list[list[Any]]:
+    """A named sequential scale as explicit stops (plotly.js knows only a few names).
+
+    >>> colorscale("Reds")[0][0], colorscale("Reds")[-1][0]
+    (0.0, 1.0)
+    """
+    return [[p, c] for p, c in _colorscale(name)]
+
+
+def map_style(glyphs_url: str | None = None) -> dict[str, Any]:
+    """A MapLibre style with only a background layer: draws with no network at all.
+
+    ``glyphs_url`` (the app's own ``/glyphs/{fontstack}/{range}.pbf``) lets text layers
+    load; Chinese names render from the local CJK font, so the glyph files may be empty.
+    """
+    style: dict[str, Any] = {
+        "version": 8,
+        "sources": {},
+        "layers": [{"id": "background", "type": "background",
+                    "paint": {"background-color": BACKGROUND}}],
+    }
+    if glyphs_url:
+        style["glyphs"] = glyphs_url
+    return style
+
+
+def _mercator_y(lat: float) -> float:
+    lat = max(min(lat, 85.0), -85.0)
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def map_view(
+    bounds: tuple[float, float, float, float],
+    *,
+    width: float = 640,
+    height: float = 520,
+    padding: float = 0.06,
+    max_zoom: float = 14.0,
+) -> dict[str, Any]:
+    """Centre and zoom that fit ``(minx, miny, maxx, maxy)`` into a ``width`` × ``height`` map.
+
+    >>> map_view((106.0, 26.0, 106.0, 26.0))["zoom"]
+    14.0
+    """
+    minx, miny, maxx, maxy = bounds
+    width, height = max(width, 100.0), max(height, 100.0)
+    y0, y1 = _mercator_y(miny), _mercator_y(maxy)
+    span_x = max(maxx - minx, 1e-9) * (1 + 2 * padding)
+    span_y = max(y1 - y0, 1e-9) * (1 + 2 * padding)
+    zoom_x = math.log2(width * 360.0 / (_TILE * span_x))
+    zoom_y = math.log2(height * 2 * math.pi / (_TILE * span_y))
+    zoom = min(zoom_x, zoom_y, max_zoom)
+    centre_y = (y0 + y1) / 2
+    lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
+    return {"center": {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)},
+            "zoom": round(zoom, 2)}
+
+
+def chart_layout(**extra: Any) -> dict[str, Any]:
+    """Compact layout for the side-panel charts (CJK font, small margins, no mode bar clutter)."""
+    layout: dict[str, Any] = {
+        "font": {"family": FONT_FAMILY, "size": 12},
+        "margin": {"l": 8, "r": 8, "t": 8, "b": 8},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "showlegend": False,
+    }
+    layout.update(extra)
+    return layout
+
+
+def message_figure(text: str) -> Figure:
+    """An empty chart showing one centred message (empty region, no data, errors)."""
+    return {
+        "data": [],
+        "layout": chart_layout(
+            xaxis={"visible": False}, yaxis={"visible": False},
+            annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
+                          "x": 0.5, "y": 0.5, "font": {"size": 14, "color": "#666"}}],
+        ),
+    }

@@ -1,0 +1,103 @@
+"""Choropleth of a region's units by one indicator, geometry referenced by URL.
+
+Two traces: an outline of every unit (grey where the value is missing) and the coloured
+values on the shared ``coloraxis``. Only ``locations``/``z``/``customdata`` of the second
+trace change with the year or indicator, so a :class:`dash.Patch` can update them alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from battlemap.layers.base import FONT_FAMILY, colorscale
+from battlemap.layers.catalog import Indicator, format_value
+
+__all__ = ["VALUE_TRACE", "choropleth_coloraxis", "choropleth_traces", "choropleth_values"]
+
+VALUE_TRACE = 1  # index of the value trace in the map figure (after the outline)
+_HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+
+
+def choropleth_values(
+    codes: Sequence[str],
+    names: Sequence[str],
+    values: Sequence[float | int | None],
+    *,
+    indicator: Indicator,
+    lang: str = "zh",
+) -> dict[str, list[Any]]:
+    """``locations``, ``z`` and ``customdata`` of the value trace (missing values left out)."""
+    keep = [i for i, v in enumerate(values) if v is not None]
+    return {
+        "locations": [codes[i] for i in keep],
+        "z": [values[i] for i in keep],
+        "customdata": [[names[i], format_value(values[i], indicator, lang)] for i in keep],
+    }
+
+
+def choropleth_traces(
+    geojson: str | dict[str, Any],
+    codes: Sequence[str],
+    names: Sequence[str],
+    values: Sequence[float | int | None],
+    *,
+    indicator: Indicator,
+    lang: str = "zh",
+    show_values: bool = True,
+) -> list[dict[str, Any]]:
+    """Outline trace + value trace (empty when ``show_values`` is False).
+
+    ``geojson`` is a URL (sent once, cached by the browser) or a FeatureCollection whose
+    feature ids are the unit codes.
+    """
+    outline = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "featureidkey": "id",
+        "locations": list(codes),
+        "z": [0] * len(codes),
+        "customdata": [[n, format_value(None, indicator, lang)] for n in names],
+        "colorscale": [[0, "#d9d9d9"], [1, "#d9d9d9"]],
+        "showscale": False,
+        "marker": {"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.9},
+        "hovertemplate": _HOVER,
+        "name": "outline",
+        "showlegend": False,
+    }
+    data = choropleth_values(codes, names, values, indicator=indicator, lang=lang)
+    if not show_values:
+        data = {"locations": [], "z": [], "customdata": []}
+    coloured = {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "featureidkey": "id",
+        **data,
+        "coloraxis": "coloraxis",
+        "marker": {"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.85},
+        "hovertemplate": _HOVER,
+        "name": indicator.key,
+        "showlegend": False,
+    }
+    return [outline, coloured]
+
+
+def choropleth_coloraxis(
+    indicator: Indicator, zmax: float | None, *, lang: str = "zh"
+) -> dict[str, Any]:
+    """The shared colour axis: 0 … ``zmax`` (stable over years), legend in real units."""
+    top = float(zmax) if zmax and zmax > 0 else 1.0
+    return {
+        "colorscale": colorscale(indicator.colorscale),
+        "cmin": 0,
+        "cmax": top,
+        "colorbar": {
+            "title": {"text": indicator.title(lang), "side": "top",
+                      "font": {"family": FONT_FAMILY, "size": 12}},
+            "orientation": "h",
+            "x": 0.01, "xanchor": "left", "y": 0.01, "yanchor": "bottom",
+            "len": 0.42, "thickness": 10,
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "tickfont": {"size": 11},
+        },
+    }

@@ -1,0 +1,39 @@
+"""The map figure: layer traces on the offline style, view fitted to the region's bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from battlemap.layers.base import FONT_FAMILY, Figure, map_style
+
+__all__ = ["map_figure"]
+
+
+def map_figure(
+    traces: Sequence[dict[str, Any]],
+    *,
+    view: dict[str, Any],
+    uirevision: str,
+    glyphs_url: str | None = None,
+    coloraxis: dict[str, Any] | None = None,
+    coloraxis2: dict[str, Any] | None = None,
+) -> Figure:
+    """Assemble the map: ``uirevision`` (the region code) keeps pan/zoom across updates."""
+    layout: dict[str, Any] = {
+        "map": {"style": map_style(glyphs_url), **view},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+        "uirevision": uirevision,
+        "font": {"family": FONT_FAMILY, "size": 12},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "showlegend": any(tr.get("showlegend") for tr in traces),
+        "legend": {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top",
+                   "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
+        "clickmode": "event",
+        "hoverlabel": {"font": {"family": FONT_FAMILY}},
+    }
+    if coloraxis:
+        layout["coloraxis"] = coloraxis
+    if coloraxis2:
+        layout["coloraxis2"] = coloraxis2
+    return {"data": list(traces), "layout": layout}
