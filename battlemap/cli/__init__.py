@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "battlemap.cli.generate",
     "battlemap.cli.stats",
     "battlemap.cli.db",
+    "battlemap.cli.import_",
     "battlemap.cli.run",
 )
 

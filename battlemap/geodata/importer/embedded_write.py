@@ -1,0 +1,226 @@
+"""Upsert imported households into the embedded store's parquet files (staged, then swapped).
+
+Households are keyed by ``hh_id``, yearly rows by ``(hh_id, year)``. A row equal to the one
+in the store counts as unchanged; when nothing is inserted or updated no file is written at
+all, so re-importing the same file leaves the data dir byte for byte as it was.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from battlemap.geodata.datadir import MANIFEST_FILE, read_table
+from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
+from battlemap.geodata.schema import TABLE_FILES
+
+__all__ = ["HOUSEHOLD_COMPARE", "YEAR_COMPARE", "Changes", "merge_into", "rebuild_aggregates"]
+
+# Columns that define "the same row" (geometry and H3 cells follow from lon/lat).
+HOUSEHOLD_COMPARE = (
+    "village_code",
+    "lon",
+    "lat",
+    "size",
+    "hh_type",
+    "primary_cause",
+    "secondary_causes",
+    "registered_year",
+    "head_name",
+)
+YEAR_COMPARE = (
+    "status",
+    "income_per_capita",
+    "housing_safe",
+    "no_dropout",
+    "medical_insured",
+    "pension_insured",
+    "water_safe",
+    "electricity",
+    "relocated",
+)
+
+
+@dataclass
+class Changes:
+    """What an upsert does to one table."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged}
+
+
+def _plain(array: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_list(array.type) or pa.types.is_large_list(array.type):
+        array = pc.binary_join(array, "\x1f")
+    if pa.types.is_large_string(array.type):
+        array = array.cast(pa.string())
+    return array
+
+
+def _equal(old: pa.Table, new: pa.Table, columns: tuple[str, ...]) -> np.ndarray:
+    """Row-wise equality of aligned tables over ``columns`` (null equals null)."""
+    same = np.ones(old.num_rows, dtype=bool)
+    for name in columns:
+        if name not in old.schema.names:
+            same[:] = False
+            continue
+        a, b = _plain(old[name]), _plain(new[name]).cast(_plain(old[name]).type)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        eq = pc.or_(pc.fill_null(pc.equal(a, b), False), both_null)
+        same &= eq.to_numpy(zero_copy_only=False)
+    return same
+
+
+def _keys(table: pa.Table, with_year: bool) -> pd.Index:
+    hh = table["hh_id"].to_numpy()
+    if not with_year:
+        return pd.Index(hh, dtype=object)
+    year = table["year"].to_numpy().astype(np.int64)
+    return pd.MultiIndex.from_arrays([hh, year])
+
+
+def _target_schema(path: Path, fallback: pa.Schema) -> pa.Schema:
+    """The file's schema without pandas metadata (keeps GeoParquet's ``geo``)."""
+    schema = pq.read_schema(path) if path.exists() else fallback
+    metadata = {k: v for k, v in (schema.metadata or {}).items() if k != b"pandas"}
+    return schema.with_metadata(metadata)
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` in ``schema``'s column order and types (status dictionaries decoded first)."""
+    columns = []
+    for field in schema:
+        column = (
+            table[field.name]
+            if field.name in table.schema.names
+            else pa.nulls(table.num_rows, field.type)
+        )
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
+        if pa.types.is_dictionary(field.type):
+            column = pc.dictionary_encode(column.cast(field.type.value_type))
+            column = column.cast(field.type)
+        else:
+            column = column.cast(field.type)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _upsert(
+    path: Path, new: pa.Table, with_year: bool, compare: tuple[str, ...], fallback: pa.Schema
+) -> tuple[pa.Table | None, Changes]:
+    """The merged table (None when nothing changes) and the change counts."""
+    schema = _target_schema(path, fallback)
+    new = _conform(new, schema)
+    old = pq.read_table(path).cast(schema) if path.exists() else schema.empty_table()
+    new_keys = _keys(new, with_year)
+    where = new_keys.get_indexer(_keys(old, with_year))
+    replaced = where >= 0
+    old_hit = old.filter(pa.array(replaced))
+    same = _equal(old_hit, new.take(pa.array(where[replaced])), compare)
+    changes = Changes(
+        inserted=new.num_rows - int(replaced.sum()),
+        updated=int((~same).sum()),
+        unchanged=int(same.sum()),
+    )
+    if not changes.changed:
+        return None, changes
+    merged = pa.concat_tables([_conform(old.filter(pa.array(~replaced)), schema), new])
+    sort = [("hh_id", "ascending")] + ([("year", "ascending")] if with_year else [])
+    merged = merged.sort_by(sort)
+    return merged, changes
+
+
+def _with_bbox(table: pa.Table) -> pa.Table:
+    """GeoParquet metadata with the bbox of the merged points."""
+    meta = dict(table.schema.metadata or {})
+    if b"geo" not in meta or table.num_rows == 0:
+        return table
+    geo = json.loads(meta[b"geo"])
+    column = geo.get("columns", {}).get(geo.get("primary_column", "geometry"))
+    if column is not None:
+        lon, lat = table["lon"], table["lat"]
+        column["bbox"] = [
+            pc.min(lon).as_py(),
+            pc.min(lat).as_py(),
+            pc.max(lon).as_py(),
+            pc.max(lat).as_py(),
+        ]
+        column["geometry_types"] = ["Point"]
+    meta[b"geo"] = json.dumps(geo).encode()
+    return table.replace_schema_metadata(meta)
+
+
+def merge_into(
+    txn: DataDirTransaction,
+    households: pa.Table,
+    household_years: pa.Table,
+    fallback_schemas: tuple[pa.Schema, pa.Schema],
+    *,
+    write: bool = True,
+) -> tuple[Changes, Changes, tuple[pa.Table, pa.Table] | None]:
+    """Stage the upserted household tables; returns the changes and the merged tables.
+
+    The merged tables are None when nothing changes; ``write=False`` (dry run) only counts.
+    """
+    data_dir = txn.data_dir
+    merged_hh, hh_changes = _upsert(
+        data_dir / TABLE_FILES["households"],
+        households,
+        False,
+        HOUSEHOLD_COMPARE,
+        fallback_schemas[0],
+    )
+    merged_years, year_changes = _upsert(
+        data_dir / TABLE_FILES["household_years"],
+        household_years,
+        True,
+        YEAR_COMPARE,
+        fallback_schemas[1],
+    )
+    if merged_hh is None and merged_years is None:
+        return hh_changes, year_changes, None
+    if merged_hh is None:
+        merged_hh = pq.read_table(data_dir / TABLE_FILES["households"])
+    if merged_years is None:
+        merged_years = pq.read_table(data_dir / TABLE_FILES["household_years"])
+    if not write:
+        return hh_changes, year_changes, (merged_hh, merged_years)
+    pq.write_table(_with_bbox(merged_hh), txn.path(TABLE_FILES["households"]), compression="zstd")
+    pq.write_table(merged_years, txn.path(TABLE_FILES["household_years"]), compression="zstd")
+    return hh_changes, year_changes, (merged_hh, merged_years)
+
+
+def rebuild_aggregates(txn: DataDirTransaction, regions_dir: Path | None = None) -> None:
+    """Recompute ``aggregates.parquet`` from the staged tables (the store's own function)."""
+    from battlemap.geodata import embedded
+
+    complete = txn.complete_dir()
+    source = regions_dir or complete
+    tree = RegionTree(read_table(source, "regions", list(REGION_COLUMNS)))
+    manifest = json.loads((complete / MANIFEST_FILE).read_text(encoding="utf-8"))
+    years = tuple(int(y) for y in manifest["years"])
+    embedded.build_aggregates(complete, tree, years)
+    txn.path("aggregates.parquet")  # swap the freshly written cache in too

@@ -1,0 +1,327 @@
+"""``import_households``: a registered-household extract into the embedded store (and PostGIS).
+
+Steps: stream the file in chunks and validate each row (bad rows go to the rejects file as
+they come); check across rows (duplicates, status sequences); build the store's tables;
+upsert them into staged copies of the data dir files and rebuild the aggregates; with a DSN,
+upsert the same rows into PostGIS in one transaction; commit both together. Nothing is
+written before the commit, so an error or Ctrl-C leaves both stores exactly as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from battlemap.geodata.datadir import MANIFEST_FILE
+from battlemap.geodata.errors import StoreUnavailableError
+from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.importer.checks import cross_row_checks
+from battlemap.geodata.importer.context import StoreContext
+from battlemap.geodata.importer.crs import CRS_NAMES
+from battlemap.geodata.importer.embedded_write import Changes, merge_into, rebuild_aggregates
+from battlemap.geodata.importer.errors import ImportFileError
+from battlemap.geodata.importer.headers import map_headers
+from battlemap.geodata.importer.progress import Progress
+from battlemap.geodata.importer.readers import DEFAULT_CHUNK_ROWS, SourceReader, open_reader
+from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.tables import (
+    HOUSEHOLD_YEARS_SCHEMA,
+    HOUSEHOLDS_SCHEMA,
+    build_tables,
+)
+from battlemap.geodata.importer.validate import NORMALIZED_SCHEMA, validate_chunk
+from battlemap.geodata.schema import TABLE_FILES
+
+__all__ = ["ImportOptions", "ImportReport", "import_households"]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read and check the file (CLI flags)."""
+
+    crs: str = "wgs84"
+    encoding: str = "auto"
+    sheet: str | None = None
+    rejects: Path | None = None  # default: FILE.rejects.csv next to the file
+    dry_run: bool = False
+    tolerance_m: float = 500.0
+    insert_only: bool = False
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+
+    def __post_init__(self) -> None:
+        if self.crs not in CRS_NAMES:
+            raise ImportFileError(f"unknown --crs {self.crs!r}: use {', '.join(CRS_NAMES)}")
+        if self.tolerance_m < 0:
+            raise ImportFileError("--tolerance-m must be zero or more")
+
+
+@dataclass
+class ImportReport:
+    """What one import read, rejected and changed (printed as JSON by the CLI)."""
+
+    file: str
+    source: str
+    mode: str
+    crs: str
+    rows: int = 0
+    blank: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    households: dict[str, int] = field(default_factory=dict)
+    household_years: dict[str, int] = field(default_factory=dict)
+    stores: list[str] = field(default_factory=list)
+    changed: bool = False
+    dry_run: bool = False
+    rejects_file: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    rows_per_s: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _stored_years(data_dir: Path, good: pa.Table, ctx: StoreContext) -> pa.Table | None:
+    """The store's (hh_id, year, status) rows of households in ``good`` (for sequences)."""
+    if not len(ctx.hh_ids) or good.num_rows == 0:
+        return None
+    ids = good["hh_id"].to_numpy()
+    if not np.any(ctx.hh_ids.isin(ids)):
+        return None
+    table = pq.read_table(
+        data_dir / TABLE_FILES["household_years"], columns=["hh_id", "year", "status"]
+    )
+    import pandas as pd
+
+    wanted = pd.Index(pd.unique(ids), dtype=object)
+    hit = wanted.get_indexer(table["hh_id"].to_numpy()) >= 0
+    table = table.filter(pa.array(hit))
+    status = table["status"]
+    if pa.types.is_dictionary(status.type):
+        table = table.set_column(2, "status", status.cast(status.type.value_type))
+    return table
+
+
+def _reread(reader: SourceReader, rows: set[int]) -> dict[int, list[str]]:
+    """Original cells of the given row numbers (second pass, only for late rejects)."""
+    found: dict[int, list[str]] = {}
+    wanted = np.fromiter(rows, dtype=np.int64)
+    for chunk in reader.chunks():
+        positions = np.flatnonzero(np.isin(chunk.rows, wanted))
+        if len(positions):
+            for pos, values in zip(positions.tolist(), chunk.original(positions), strict=True):
+                found[int(chunk.rows[pos])] = values
+        if len(found) == len(rows):
+            break
+    return found
+
+
+def _manifest(
+    ctx: StoreContext, households: pa.Table, years: pa.Table, file: Path, loaded: int
+) -> dict[str, Any]:
+    manifest = json.loads(json.dumps(ctx.manifest))
+    counts = manifest.setdefault("counts", {})
+    counts["households"] = households.num_rows
+    counts["household_years"] = years.num_rows
+    counts["persons"] = int(pa.compute.sum(households["size"]).as_py() or 0)
+    manifest.setdefault("imports", []).append(
+        {
+            "file": file.name,
+            "rows_loaded": loaded,
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    )
+    return manifest
+
+
+def import_households(
+    path: str | Path,
+    data_dir: str | Path,
+    *,
+    dsn: str | None = None,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Validate and load a household extract; see the module docstring for the steps."""
+    options = options or ImportOptions()
+    progress = progress or Progress(quiet=True)
+    started = time.perf_counter()
+    path = Path(path)
+    data_dir = Path(data_dir)
+    reader = open_reader(
+        path,
+        encoding=options.encoding,
+        sheet=options.sheet,
+        layer=options.sheet,
+        chunk_rows=options.chunk_rows,
+    )
+    header = map_headers(reader.headers, dbf=reader.dbf, has_geometry=reader.has_geometry)
+    report = ImportReport(
+        file=str(path),
+        source=reader.description,
+        mode=header.mode,
+        crs=options.crs,
+        dry_run=options.dry_run,
+        ignored_columns=header.ignored,
+    )
+    rejects_path = options.rejects or path.with_name(path.name + ".rejects.csv")
+    rejects = RejectsWriter(rejects_path, reader.original_headers())
+    try:
+        with DataDirTransaction(data_dir) as txn:
+            ctx = StoreContext.load(
+                data_dir, tolerance_m=options.tolerance_m, insert_only=options.insert_only
+            )
+            progress.step(f"reading {path.name} ({reader.description}, {header.mode} rows)")
+            good_parts = []
+            for chunk in reader.chunks():
+                report.rows += len(chunk) + len(chunk.bad)
+                for record in chunk.bad:
+                    rejects.add(record.row, "malformed_row", record.detail, record.values)
+                result = validate_chunk(chunk, header, ctx, options.crs)
+                report.blank += result.blank
+                if len(result.rejected):
+                    originals = chunk.original(result.rejected)
+                    for pos, reason, detail, values in zip(
+                        result.rejected.tolist(),
+                        result.reasons,
+                        result.details,
+                        originals,
+                        strict=True,
+                    ):
+                        rejects.add(int(chunk.rows[pos]), reason, detail, values)
+                good_parts.append(result.good)
+                progress.rows(report.rows, rejects.total)
+            progress.rows(report.rows, rejects.total, final=True)
+            good = pa.concat_tables(good_parts) if good_parts else NORMALIZED_SCHEMA.empty_table()
+
+            progress.step("checking duplicates and status sequences")
+            late = cross_row_checks(good, header.mode, _stored_years(data_dir, good, ctx))
+            if len(late.positions):
+                rows = good["row"].to_numpy()[late.positions]
+                originals = _reread(reader, set(rows.tolist()))
+                for row, reason, detail in zip(
+                    rows.tolist(), late.reasons, late.details, strict=True
+                ):
+                    rejects.add(row, reason, detail, originals.get(row, []))
+                keep = np.ones(good.num_rows, dtype=bool)
+                keep[late.positions] = False
+                good = good.filter(pa.array(keep))
+            report.loaded = good.num_rows
+            report.rejected = rejects.total
+            report.reasons = rejects.summary()
+            if report.loaded == 0 and report.rows - report.blank > 0:
+                progress.step("no valid rows: nothing to load")
+
+            households, years = build_tables(good, header.mode, ctx.years[-1])
+            progress.step(
+                f"{households.num_rows:,} households, {years.num_rows:,} household-years to upsert"
+            )
+            hh_changes, year_changes, merged = merge_into(
+                txn,
+                households,
+                years,
+                (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA),
+                write=not options.dry_run,
+            )
+            report.households = hh_changes.as_dict()
+            report.household_years = year_changes.as_dict()
+            report.changed = merged is not None
+            report.stores = ["embedded"] + (["postgis"] if dsn else [])
+            if not options.dry_run:
+                _write(
+                    txn,
+                    ctx,
+                    path,
+                    report,
+                    households,
+                    years,
+                    merged,
+                    hh_changes,
+                    year_changes,
+                    dsn,
+                    progress,
+                )
+        report.rejects_file = str(rejects.finish()) if rejects.total else None
+    except BaseException:
+        rejects.discard()
+        raise
+    report.seconds = round(time.perf_counter() - started, 3)
+    report.rows_per_s = round(report.rows / max(report.seconds, 1e-9), 1)
+    return report
+
+
+def _write(
+    txn: DataDirTransaction,
+    ctx: StoreContext,
+    path: Path,
+    report: ImportReport,
+    households: pa.Table,
+    years: pa.Table,
+    merged: tuple[pa.Table, pa.Table] | None,
+    hh_changes: Changes,
+    year_changes: Changes,
+    dsn: str | None,
+    progress: Progress,
+) -> None:
+    """Stage the manifest and aggregates, upsert into PostGIS, then commit both."""
+    manifest = None
+    if merged is not None:
+        manifest = _manifest(ctx, merged[0], merged[1], path, report.loaded)
+        txn.path(MANIFEST_FILE).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        progress.step("rebuilding aggregates.parquet")
+        rebuild_aggregates(txn)
+    if not dsn:
+        if merged is not None:
+            txn.commit()
+        progress.step("data dir updated" if merged is not None else "nothing changed")
+        return
+
+    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
+
+    if not is_loaded(dsn):
+        from battlemap.geodata.postgis.load import load_data_dir
+
+        progress.step("PostGIS database not loaded yet: loading the whole data dir")
+        load_data_dir(dsn, txn.complete_dir())
+        txn.commit()
+        return
+    progress.step("PostGIS: COPY into staging tables and upsert")
+    pg = PostgisUpsert(dsn)
+    try:
+        pg.check_in_sync(len(ctx.hh_ids), _year_rows(txn.data_dir), txn.data_dir)
+        hh_file, years_file = txn.scratch("households.parquet"), txn.scratch("years.parquet")
+        hh_file.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(households, hh_file)
+        pq.write_table(years, years_file)
+        pg_hh, pg_years = pg.upsert(hh_file, years_file)
+        if (pg_hh.as_dict(), pg_years.as_dict()) != (hh_changes.as_dict(), year_changes.as_dict()):
+            raise StoreUnavailableError(
+                f"PostGIS and {txn.data_dir} disagree about this import (PostGIS: households "
+                f"{pg_hh.as_dict()}, years {pg_years.as_dict()}; data dir: households "
+                f"{hh_changes.as_dict()}, years {year_changes.as_dict()}): the stores differ; "
+                "reload PostGIS with `battlemap db load` first"
+            )
+        if merged is None:
+            progress.step("nothing changed")
+            return
+        progress.step("PostGIS: rebuilding region_year_stats")
+        pg.finish(list(ctx.years), manifest or ctx.manifest)
+        txn.commit(before=pg.commit)
+        progress.step("data dir and PostGIS updated")
+    finally:
+        pg.close()
+
+
+def _year_rows(data_dir: Path) -> int:
+    return pq.ParquetFile(data_dir / TABLE_FILES["household_years"]).metadata.num_rows

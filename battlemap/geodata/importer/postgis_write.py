@@ -1,0 +1,161 @@
+"""Upsert imported rows into a loaded PostGIS store in one transaction.
+
+COPY into temporary tables (the loader's COPY code), ``INSERT … ON CONFLICT DO UPDATE`` into
+the real tables (only rows that differ are touched), then rebuild ``region_year_stats`` with
+the loader's aggregate SQL and store the data dir's new manifest. The caller commits, at the
+same moment as the data dir swap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+
+from battlemap.geodata.errors import StoreUnavailableError
+from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
+from battlemap.geodata.metrics import metric_set
+from battlemap.geodata.postgis.aggregate import build_aggregate
+from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
+from battlemap.geodata.postgis.copy import copy_parquet
+from battlemap.geodata.postgis.ddl import (
+    AGGREGATE_PREFIX,
+    AGGREGATE_TABLE,
+    META_TABLE,
+    TABLES,
+    Table,
+)
+from battlemap.geodata.postgis.load import LOCK_KEY
+
+__all__ = ["PostgisUpsert", "is_loaded", "refresh_aggregate"]
+
+_REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_TABLE)
+
+
+def is_loaded(dsn: str) -> bool:
+    """True when the database has the store's tables (``battlemap db load`` ran)."""
+    conn = connect(dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT " + ", ".join(f"to_regclass('{n}')" for n in _REQUIRED))
+            return all(cur.fetchone())
+    finally:
+        conn.close()
+
+
+def refresh_aggregate(cur, years: list[int]) -> str:
+    """Rebuild ``region_year_stats`` in the caller's transaction with the loader's
+    ``build_aggregate`` (default exit rules); drop aggregates stores built for other rules,
+    which are stale now. Returns the metrics digest the table was built under.
+    """
+    cur.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+        "AND starts_with(tablename, %s)",
+        (AGGREGATE_PREFIX,),
+    )
+    for (name,) in cur.fetchall():
+        cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+    cur.execute(f"DROP TABLE IF EXISTS {AGGREGATE_TABLE}")
+    metrics = metric_set()
+    build_aggregate(cur, metrics, years, AGGREGATE_TABLE)
+    return metrics.digest
+
+
+def _upsert_sql(table: Table, staging: str, key: tuple[str, ...], compare: tuple[str, ...]) -> str:
+    names = [c.name for c in table.columns]
+    updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n not in key)
+    mine = ", ".join(f"t.{n}" for n in compare)
+    theirs = ", ".join(f"EXCLUDED.{n}" for n in compare)
+    return (
+        f"WITH up AS (INSERT INTO {table.name} AS t ({', '.join(names)}) "
+        f"SELECT {', '.join(names)} FROM {staging} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates} "
+        f"WHERE ({mine}) IS DISTINCT FROM ({theirs}) "
+        "RETURNING (xmax = 0) AS inserted) "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
+    )
+
+
+class PostgisUpsert:
+    """One import's transaction on a loaded database: prepare, then commit or roll back."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.where = describe_dsn(dsn)
+        self.conn = connect(dsn, autocommit=False)
+        self.cur = self.conn.cursor()
+        self.cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+
+    def _count(self, table: str) -> int:
+        self.cur.execute(f"SELECT count(*) FROM {table}")
+        return int(self.cur.fetchone()[0])
+
+    def check_in_sync(self, households: int, household_years: int, data_dir: Path) -> None:
+        """The database must hold what the data dir holds before the import."""
+        have = (self._count("households"), self._count("household_years"))
+        if have != (households, household_years):
+            raise StoreUnavailableError(
+                f"PostgreSQL database {self.where} is not in sync with {data_dir} "
+                f"({have[0]:,} vs {households:,} households, {have[1]:,} vs "
+                f"{household_years:,} household-years): run `battlemap db load --dsn DSN "
+                f"--data-dir {data_dir}` first"
+            )
+
+    def _stage(self, name: str, path: Path) -> str:
+        staging = f"import_{name}"
+        self.cur.execute(
+            f"CREATE TEMP TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        copy_parquet(self.cur, Table(staging, TABLES[name].columns), path)
+        return staging
+
+    def upsert(self, households: Path, household_years: Path) -> tuple[Changes, Changes]:
+        """COPY both staged parquet files and upsert them; returns the change counts."""
+        out = []
+        for name, path, key, compare in (
+            ("households", households, ("hh_id",), HOUSEHOLD_COMPARE),
+            ("household_years", household_years, ("hh_id", "year"), YEAR_COMPARE),
+        ):
+            staging = self._stage(name, path)
+            total = self._count(staging)
+            self.cur.execute(_upsert_sql(TABLES[name], staging, key, compare))
+            inserted, updated = (int(v) for v in self.cur.fetchone())
+            out.append(Changes(inserted, updated, total - inserted - updated))
+        return out[0], out[1]
+
+    def upsert_regions(self, regions: Path) -> Changes:
+        """COPY a staged regions file and upsert it by code."""
+        staging = self._stage("regions", regions)
+        total = self._count(staging)
+        compare = tuple(c.name for c in TABLES["regions"].columns if c.name != "code")
+        self.cur.execute(_upsert_sql(TABLES["regions"], staging, ("code",), compare))
+        inserted, updated = (int(v) for v in self.cur.fetchone())
+        return Changes(inserted, updated, total - inserted - updated)
+
+    def finish(self, years: list[int], manifest: dict[str, Any]) -> None:
+        """Rebuild the aggregate table and store the manifest (still uncommitted)."""
+        digest = refresh_aggregate(self.cur, years)
+        self.cur.execute(
+            f"UPDATE {META_TABLE} SET manifest = %s, years = %s, metrics_digest = %s, "
+            "loaded_at = now()",
+            (psycopg2.extras.Json(manifest), list(years), digest),
+        )
+
+    def commit(self) -> None:
+        try:
+            self.conn.commit()
+        except psycopg2.Error as exc:
+            raise StoreUnavailableError(
+                f"commit on {self.where} failed: {first_line(exc)}"
+            ) from None
+
+    def close(self) -> None:
+        """Roll back anything uncommitted and close (safe after commit)."""
+        try:
+            if not self.conn.closed:
+                self.conn.rollback()
+                self.conn.close()
+        except psycopg2.Error:
+            pass

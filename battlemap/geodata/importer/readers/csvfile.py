@@ -1,0 +1,196 @@
+"""CSV in UTF-8, GBK or GB18030: pyarrow's streaming parser, every column read as text.
+
+Row numbers count records with the header as row 1 (a blank line is a row too), which is
+the row a spreadsheet shows. pyarrow cannot say where a record with the wrong number of
+fields was, so when one appears the reader switches to Python's ``csv`` module from the
+first record it has not yet yielded: same numbering, bad records reported with their row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from battlemap.geodata.importer.encoding import (
+    Utf8Stream,
+    detect_encoding,
+    normalize_encoding,
+)
+from battlemap.geodata.importer.errors import ImportFileError
+from battlemap.geodata.importer.readers import BadRecord, RawChunk
+
+__all__ = ["CsvReader"]
+
+_HEAD_BYTES = 1 << 20
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+class _Ragged(Exception):
+    """A record with the wrong number of fields: switch to the exact reader."""
+
+
+def _codec(encoding: str) -> str:
+    # GB18030 is a superset of GBK and decodes faster in CPython.
+    return "gb18030" if encoding == "gbk" else encoding
+
+
+class CsvReader:
+    """Streams a delimited text file as :class:`RawChunk` blocks."""
+
+    kind = "csv"
+    dbf = False
+    has_geometry = False
+
+    def __init__(self, path: Path, *, encoding: str = "auto", chunk_rows: int = 100_000) -> None:
+        self.path = path
+        self.encoding = (
+            detect_encoding(path) if encoding == "auto" else normalize_encoding(encoding)
+        )
+        self.chunk_rows = max(int(chunk_rows), 1)
+        self.delimiter, self.headers, self._header_row = self._read_header()
+        self.description = f"CSV, {self.encoding}"
+
+    # -- header ---------------------------------------------------------------------------
+    def _text_head(self) -> str:
+        with open(self.path, "rb") as fh:
+            data = fh.read(_HEAD_BYTES)
+        decoder = codecs.getincrementaldecoder(_codec(self.encoding))("replace")
+        return decoder.decode(data, final=False)
+
+    def _read_header(self) -> tuple[str, list[str], int]:
+        text = self._text_head()
+        first_line = next((ln for ln in text.splitlines() if ln.strip()), "")
+        if self.path.suffix.lower() == ".tsv":
+            delimiter = "\t"
+        else:
+            delimiter = max(_DELIMITERS, key=first_line.count)
+        for row, record in enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), 1):
+            if any(cell.strip() for cell in record):
+                headers = [cell.strip().lstrip("\ufeff") for cell in record]
+                return delimiter, headers, row
+        raise ImportFileError(f"{self.path} is empty: no header row")
+
+    def original_headers(self) -> list[str]:
+        return list(self.headers)
+
+    # -- streaming ------------------------------------------------------------------------
+    def _source(self) -> io.RawIOBase | Utf8Stream | str:
+        if self.encoding == "utf-8":
+            return str(self.path)
+        return Utf8Stream(self.path, _codec(self.encoding))
+
+    def chunks(self) -> Iterator[RawChunk]:
+        """All data rows after the header, fast path first, exact path after a bad record."""
+        yielded = 0
+        try:
+            for chunk in self._fast_chunks():
+                yielded += len(chunk)
+                yield chunk
+            return
+        except _Ragged:
+            pass
+        yield from self._exact_chunks(skip=yielded)
+
+    def _fast_chunks(self) -> Iterator[RawChunk]:
+        n = len(self.headers)
+        names = [f"c{i}" for i in range(n)]
+
+        ragged = []
+
+        def on_invalid(row: object) -> str:
+            ragged.append(row)
+            return "error"
+
+        source = self._source()
+        try:
+            reader = pacsv.open_csv(
+                source,
+                read_options=pacsv.ReadOptions(
+                    column_names=names,
+                    block_size=int(min(max(self.chunk_rows * 160, 1 << 16), 1 << 24)),
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=self.delimiter,
+                    newlines_in_values=True,
+                    ignore_empty_lines=False,
+                    invalid_row_handler=on_invalid,
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+            row = 0  # record number of the last record seen (header = self._header_row)
+            skip = self._header_row
+            for batch in reader:
+                count = batch.num_rows
+                first = row + 1
+                row += count
+                if skip:
+                    drop = min(skip, count)
+                    batch, first, skip = batch.slice(drop), first + drop, skip - drop
+                if batch.num_rows == 0:
+                    continue
+                yield RawChunk(
+                    rows=np.arange(first, first + batch.num_rows, dtype=np.int64),
+                    columns=[batch.column(i) for i in range(n)],
+                )
+        except pa.ArrowInvalid as exc:
+            if ragged:
+                raise _Ragged from None
+            if "UTF8" in str(exc) or "utf8" in str(exc).lower():
+                raise ImportFileError(
+                    f"{self.path} is not valid UTF-8: pass --encoding gbk or gb18030"
+                ) from None
+            raise ImportFileError(f"{self.path} cannot be parsed as CSV: {exc}") from None
+        finally:
+            if isinstance(source, Utf8Stream):
+                source.close()
+
+    def _exact_chunks(self, skip: int) -> Iterator[RawChunk]:
+        """Python's csv module from data row ``skip`` on; wrong-width rows become BadRecord."""
+        n = len(self.headers)
+        with open(self.path, encoding=_codec(self.encoding), newline="") as fh:
+            records = csv.reader(fh, delimiter=self.delimiter)
+            row = 0
+            for _ in range(self._header_row + skip):
+                next(records, None)
+                row += 1
+            while True:
+                values: list[list[str]] = []
+                rows: list[int] = []
+                bad: list[BadRecord] = []
+                for record in records:
+                    row += 1
+                    if not record:
+                        record = [""] * n
+                    if len(record) != n:
+                        if len(record) > n and not any(c.strip() for c in record[n:]):
+                            record = record[:n]
+                        else:
+                            bad.append(
+                                BadRecord(
+                                    row,
+                                    record,
+                                    f"row has {len(record)} fields, the header has {n}",
+                                )
+                            )
+                            continue
+                    values.append(record)
+                    rows.append(row)
+                    if len(values) >= self.chunk_rows:
+                        break
+                if not values and not bad:
+                    return
+                columns = [pa.array(list(col), pa.string()) for col in zip(*values, strict=True)]
+                if not values:
+                    columns = [pa.array([], pa.string()) for _ in range(n)]
+                yield RawChunk(rows=np.asarray(rows, dtype=np.int64), columns=columns, bad=bad)
