@@ -38,7 +38,9 @@ _NATIONAL_COUNTIES = "cn_county_tianditu_simplified25.geojson"
 
 # Poverty-exit zones (东/中/西部): west = 西部大开发 provinces, central = 中部 provinces.
 PROVINCE_ZONES: dict[str, str] = {
-    **dict.fromkeys(["15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"], "west"),
+    **dict.fromkeys(
+        ["15", "45", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"], "west"
+    ),
     **dict.fromkeys(["14", "22", "23", "34", "36", "41", "42", "43"], "central"),
 }
 

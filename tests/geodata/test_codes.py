@@ -27,15 +27,21 @@ def test_level_and_parent(code: str, level: int, parent: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("short", "full"),
-    [("52", "520000000000"), ("5201", "520100000000"), ("520102", "520102000000"),
-     ("520102100", "520102100000"), (520102, "520102000000")],
+    [
+        ("52", "520000000000"),
+        ("5201", "520100000000"),
+        ("520102", "520102000000"),
+        ("520102100", "520102100000"),
+        (520102, "520102000000"),
+    ],
 )
 def test_normalize_pads_short_codes(short: str | int, full: str) -> None:
     assert normalize_code(short) == full
 
 
-@pytest.mark.parametrize("bad", ["", "5", "52010", "52a100000000", "000000000000",
-                                 "520000100000", "5201021002011"])
+@pytest.mark.parametrize(
+    "bad", ["", "5", "52010", "52a100000000", "000000000000", "520000100000", "5201021002011"]
+)
 def test_invalid_codes_are_refused(bad: str) -> None:
     with pytest.raises(InvalidCodeError):
         normalize_code(bad)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.schema import YEARS
@@ -55,5 +56,5 @@ class GeneratorConfig:
         if sorted(self.trajectory) != list(YEARS):
             raise BattlemapError(f"the incidence trajectory must give every year {YEARS}")
         values = [self.trajectory[y] for y in YEARS]
-        if any(b > a for a, b in zip(values, values[1:], strict=False)) or values[0] <= 0:
+        if any(b > a for a, b in pairwise(values)) or values[0] <= 0:
             raise BattlemapError("the incidence trajectory must start above 0 and never rise")

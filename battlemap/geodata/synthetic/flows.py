@@ -53,8 +53,9 @@ def labour_flows(
     ``county_persons`` = registered persons per county code; ``capital`` adds the
     provincial capital as an in-province destination.
     """
-    names, lons, lats, base = zip(*DESTINATIONS, (capital[0], capital[1], capital[2], 0.10),
-                                  strict=True)
+    names, lons, lats, base = zip(
+        *DESTINATIONS, (capital[0], capital[1], capital[2], 0.10), strict=True
+    )
     base = np.asarray(base) / np.sum(base)
     rows = []
     for county, persons in county_persons.items():
@@ -66,6 +67,12 @@ def labour_flows(
                 rows.append((county, year, names[j], lons[j], lats[j], int(counts[j])))
     return pd.DataFrame(
         rows,
-        columns=["origin_county_code", "year", "destination_name", "dest_lon", "dest_lat",
-                 "persons"],
+        columns=[
+            "origin_county_code",
+            "year",
+            "destination_name",
+            "dest_lon",
+            "dest_lat",
+            "persons",
+        ],
     )

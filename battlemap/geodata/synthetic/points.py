@@ -21,9 +21,11 @@ def points_in_polygons(
     counts = np.asarray(counts, dtype=np.int64)
     shapely.prepare(polygons)
     bounds = shapely.bounds(polygons)
-    fill = np.maximum(shapely.area(polygons) / np.maximum(
-        (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), 1e-18
-    ), 0.05)
+    fill = np.maximum(
+        shapely.area(polygons)
+        / np.maximum((bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1]), 1e-18),
+        0.05,
+    )
     need = counts.copy()
     owner_parts, x_parts, y_parts = [], [], []
     while need.sum() > 0:

@@ -38,8 +38,13 @@ def county_profiles(
     poor = pop * incidence
     pace = remote - (poor @ remote) / poor.sum()
     return pd.DataFrame(
-        {"code": counties.code.to_numpy(), "pop_weight": pop, "incidence": incidence,
-         "pace": pace / max(np.abs(pace).max(), 1e-9), "remote": remote}
+        {
+            "code": counties.code.to_numpy(),
+            "pop_weight": pop,
+            "incidence": incidence,
+            "pace": pace / max(np.abs(pace).max(), 1e-9),
+            "remote": remote,
+        }
     )
 
 
@@ -54,14 +59,17 @@ def village_profiles(
     county_code = villages.code.str[:6].str.ljust(12, "0").to_numpy()
     county = counties.set_index("code").loc[county_code]
     centroid = shapely.centroid(villages.geometry.to_numpy())
-    dist = np.hypot(shapely.get_x(centroid) - county.seat_x.to_numpy(),
-                    shapely.get_y(centroid) - county.seat_y.to_numpy())
+    dist = np.hypot(
+        shapely.get_x(centroid) - county.seat_x.to_numpy(),
+        shapely.get_y(centroid) - county.seat_y.to_numpy(),
+    )
     frame = pd.DataFrame({"county": county_code, "dist": dist})
     frame["dist_rel"] = dist / frame.groupby("county").dist.transform("max").clip(lower=1e-9)
     area = shapely.area(villages.geometry.to_numpy())
     weight = area**0.5 * rng.lognormal(0, 0.4, len(area))
     frame["pop_weight"] = (
-        weight / pd.Series(weight).groupby(county_code).transform("sum").to_numpy()
+        weight
+        / pd.Series(weight).groupby(county_code).transform("sum").to_numpy()
         * county.pop_weight.to_numpy()
     )
     raw = np.exp(1.2 * (frame.dist_rel - 0.5)) * rng.lognormal(0, 0.3, len(area))

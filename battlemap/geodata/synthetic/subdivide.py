@@ -13,7 +13,7 @@ __all__ = ["allocate", "subdivide"]
 
 
 def allocate(total: int, weights: np.ndarray, minimum: int) -> np.ndarray:
-    """Split ``total`` into integer parts ∝ weights, each at least ``minimum`` (largest remainder)."""
+    """Split ``total`` into integer parts ∝ weights, each ≥ ``minimum`` (largest remainder)."""
     weights = np.asarray(weights, dtype=float)
     share = weights / weights.sum() * max(total - minimum * len(weights), 0)
     parts = np.floor(share).astype(np.int64)
