@@ -1,0 +1,171 @@
+"""Stream a parquet file into ``COPY ... FROM STDIN (FORMAT csv)``, one record batch at a time.
+
+Each batch becomes CSV text with pyarrow (strings quoted, NULL unquoted-empty); geometries
+become hex EWKB with SRID 4326, list columns PostgreSQL array literals.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import shapely
+
+from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.postgis.ddl import Column, Table
+
+__all__ = ["BatchReader", "batch_to_csv", "copy_parquet"]
+
+SRID = 4326
+BATCH_ROWS = 65_536
+_CSV_OPTIONS = pacsv.WriteOptions(include_header=False, batch_size=BATCH_ROWS)
+
+
+def _plain(array: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    return array
+
+
+def _ewkb(array: pa.Array, *, multipolygon: bool) -> pa.Array:
+    """WKB geometries → hex EWKB strings with SRID 4326 (Polygon promoted to MultiPolygon)."""
+    if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
+        raise TypeError(f"geometry column must be WKB binary, not {array.type}")
+    geoms = shapely.from_wkb(array.to_numpy(zero_copy_only=False))
+    if multipolygon:
+        single = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
+        if single.any():
+            geoms = geoms.copy()
+            geoms[single] = [shapely.multipolygons([g]) for g in geoms[single]]
+    geoms = shapely.set_srid(geoms, SRID)
+    return pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string())
+
+
+def _points_from_lonlat(batch: pa.RecordBatch) -> pa.Array:
+    lon = batch.column("lon").to_numpy(zero_copy_only=False).astype(np.float64)
+    lat = batch.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
+    geoms = shapely.set_srid(shapely.points(lon, lat), SRID)
+    return pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string())
+
+
+def _text_array(array: pa.Array) -> pa.Array:
+    """list<string> → ``{"a","b"}`` literals (``{}`` for an empty list, NULL for NULL)."""
+    if not (pa.types.is_list(array.type) or pa.types.is_large_list(array.type)):
+        raise TypeError(f"expected list<string>, not {array.type}")
+    values = _plain(array.flatten())
+    values = pc.replace_substring(values, "\\", "\\\\")
+    values = pc.replace_substring(values, '"', '\\"')
+    quoted = pc.binary_join_element_wise('"', values, '"', "")
+    offsets = pc.subtract(array.offsets, array.offsets[0])
+    cls = pa.LargeListArray if pa.types.is_large_list(array.type) else pa.ListArray
+    rebuilt = cls.from_arrays(offsets, quoted, mask=array.is_null())
+    return pc.binary_join_element_wise("{", pc.binary_join(rebuilt, ","), "}", "")
+
+
+def _convert(column: Column, batch: pa.RecordBatch) -> pa.Array:
+    present = column.parquet in batch.schema.names
+    if column.kind == "point":
+        if present:
+            return _ewkb(batch.column(column.parquet), multipolygon=False)
+        return _points_from_lonlat(batch)
+    if not present:  # an optional column the file lacks
+        return pa.nulls(batch.num_rows, pa.string())
+    array = batch.column(column.parquet)
+    if column.kind == "multipolygon":
+        return _ewkb(array, multipolygon=True)
+    if column.kind == "text_array":
+        return _text_array(array)
+    return _plain(array)
+
+
+def batch_to_csv(table: Table, batch: pa.RecordBatch) -> bytes:
+    """One record batch as CSV rows in the table's column order."""
+    arrays = [_convert(c, batch) for c in table.columns]
+    out = pa.Table.from_arrays(arrays, names=[c.name for c in table.columns])
+    sink = io.BytesIO()
+    pacsv.write_csv(out, sink, _CSV_OPTIONS)
+    return sink.getvalue()
+
+
+class BatchReader:
+    """A file-like ``read()`` over an iterator of byte chunks, for ``copy_expert``.
+
+    ``read`` returns one whole chunk whatever size is asked (psycopg2 sends what it gets),
+    which avoids re-slicing megabytes. An exception from the iterator is kept in ``error``
+    so the caller can re-raise it after psycopg2 has aborted the COPY.
+    """
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            return next(self._chunks, b"")
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+def _source_columns(table: Table, path: Path) -> list[str]:
+    """Parquet columns to read; DataDirError naming the missing ones."""
+    try:
+        names = set(pq.read_schema(path).names)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise DataDirError(f"{path} is not a readable parquet file: {exc}") from None
+    wanted, missing = [], []
+    for column in table.columns:
+        if column.kind == "point" and column.parquet not in names:
+            needed = ["lon", "lat"]
+        else:
+            needed = [column.parquet]
+        for name in needed:
+            if name not in names:
+                if not column.optional:
+                    missing.append(name)
+            elif name not in wanted:
+                wanted.append(name)
+    if missing:
+        raise DataDirError(f"{path} lacks column(s) {', '.join(missing)} for table {table.name}")
+    return wanted
+
+
+def copy_parquet(
+    cursor, table: Table, path: Path, *, on_rows: Callable[[int], None] | None = None
+) -> int:
+    """COPY one parquet file into ``table`` (already created); returns the row count."""
+    columns = _source_columns(table, path)
+    rows = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal rows
+        try:
+            parquet = pq.ParquetFile(path)
+            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+                data = batch_to_csv(table, batch)
+                rows += batch.num_rows
+                if on_rows:
+                    on_rows(rows)
+                yield data
+        except DataDirError:
+            raise
+        except Exception as exc:  # corrupt pages, bad WKB, wrong types
+            raise DataDirError(f"{path} cannot be loaded into {table.name}: {exc}") from None
+
+    names = ", ".join(c.name for c in table.columns)
+    reader = BatchReader(chunks())
+    try:
+        cursor.copy_expert(
+            f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, FREEZE)", reader
+        )
+    except Exception:
+        if reader.error is not None:
+            raise reader.error from None
+        raise
+    return rows

@@ -1,0 +1,273 @@
+"""``load_data_dir``: a data dir into PostGIS in one transaction (all or nothing).
+
+Tables are created and filled with COPY in a staging schema, indexed, checked, aggregated
+into ``region_year_stats``, then swapped into the current schema at the end of the same
+transaction: a failure at any step leaves the database exactly as before, and readers keep
+the old tables until the commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import psycopg2.extras
+
+from battlemap.geodata.datadir import read_manifest, require_data_dir
+from battlemap.geodata.errors import BattlemapError, DataDirError, StoreUnavailableError
+from battlemap.geodata.metrics import MetricSet, metric_set
+from battlemap.geodata.postgis.aggregate import BUILD_SETTINGS, build_aggregate
+from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
+from battlemap.geodata.postgis.copy import copy_parquet
+from battlemap.geodata.postgis.ddl import (
+    AGGREGATE_PREFIX,
+    AGGREGATE_TABLE,
+    LOAD_ORDER,
+    META_SQL,
+    META_TABLE,
+    TABLES,
+)
+from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
+from battlemap.indicators.rules import ExitRules
+
+__all__ = ["ALL_TABLES", "LOCK_KEY", "STAGING_SCHEMA", "LoadReport", "load_data_dir"]
+
+STAGING_SCHEMA = "battlemap_load"
+ALL_TABLES: tuple[str, ...] = (*LOAD_ORDER, AGGREGATE_TABLE, META_TABLE)
+LOCK_KEY = 0x424D4C44  # "BMLD": one load (or aggregate build) at a time per database
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LoadReport:
+    """Rows per table and seconds per step of one load."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    years: tuple[int, ...] = ()
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+class _Steps:
+    """Times named steps into the report and tells the progress callback."""
+
+    def __init__(self, report: LoadReport, progress: Progress | None) -> None:
+        self.report, self.progress = report, progress or (lambda _msg: None)
+        self.current = "connect"
+
+    def run(self, name: str, func: Callable[[], Any], done: Callable[[Any], str] | None = None):
+        self.current = name
+        start = time.perf_counter()
+        result = func()
+        elapsed = time.perf_counter() - start
+        self.report.seconds[name] = elapsed
+        detail = f" {done(result)}" if done else ""
+        self.progress(f"{name}:{detail} {elapsed:.2f} s")
+        return result
+
+
+def _ensure_postgis(cur) -> None:
+    cur.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")
+    if cur.fetchone():
+        return
+    try:
+        cur.execute("CREATE EXTENSION postgis")
+    except psycopg2.Error as exc:
+        raise StoreUnavailableError(
+            f"the PostGIS extension is not installed in this database and cannot be created "
+            f"({first_line(exc)}): run CREATE EXTENSION postgis as a superuser"
+        ) from None
+
+
+def _years(cur, manifest: dict[str, Any], data_dir: Path) -> tuple[int, ...]:
+    """The data set's years: manifest.json's ``years``, else those in household_years."""
+    years = manifest.get("years")
+    if isinstance(years, list) and years and all(isinstance(y, int) for y in years):
+        return tuple(sorted(set(years)))
+    cur.execute("SELECT DISTINCT year FROM household_years ORDER BY 1")
+    found = tuple(int(y) for (y,) in cur.fetchall())
+    if not found:
+        raise DataDirError(f"{data_dir}: no years in manifest.json or household_years")
+    return found
+
+
+def _first(cur, sql: str, params: tuple = ()) -> tuple | None:
+    cur.execute(sql, params)
+    return cur.fetchone()
+
+
+def _check(cur, years: tuple[int, ...]) -> None:
+    """Cross-table checks COPY cannot do; DataDirError naming the first offending row."""
+    bad = _first(
+        cur,
+        "SELECT r.code, a.code FROM regions r CROSS JOIN LATERAL "
+        "(SELECT (rpad(left(r.code, n), 12, '0') COLLATE \"C\")::char(12) AS code "
+        " FROM unnest(ARRAY[2, 4, 6, 9]) AS n) a "
+        "WHERE a.code <> r.code AND NOT EXISTS (SELECT 1 FROM regions p WHERE p.code = a.code) "
+        "LIMIT 1",
+    )
+    if bad:
+        raise DataDirError(f"regions.parquet: region {bad[0]} has no ancestor region {bad[1]}")
+    bad = _first(
+        cur,
+        "SELECT h.hh_id, h.village_code FROM households h LEFT JOIN regions r "
+        "ON r.code = h.village_code AND r.level = 5 WHERE r.code IS NULL LIMIT 1",
+    )
+    if bad:
+        raise DataDirError(
+            f"households.parquet: household {bad[0]} has village_code {bad[1]}, "
+            "which is not a village in regions"
+        )
+    bad = _first(
+        cur,
+        "SELECT year FROM household_years WHERE year <> ALL(%s::smallint[]) LIMIT 1",
+        (list(years),),
+    )
+    if bad:
+        raise DataDirError(
+            f"household_years.parquet: year {bad[0]} is outside the data set's years "
+            f"{years[0]}–{years[-1]}"
+        )
+    bad = _first(
+        cur,
+        "SELECT y.hh_id FROM household_years y WHERE NOT EXISTS "
+        "(SELECT 1 FROM households h WHERE h.hh_id = y.hh_id) LIMIT 1",
+    )
+    if bad:
+        raise DataDirError(f"household_years.parquet: hh_id {bad[0]} is not in households")
+
+
+def _copy_tables(cur, data_dir: Path, steps: _Steps) -> None:
+    for name in LOAD_ORDER:
+        table = TABLES[name]
+        cur.execute(table.create_sql())
+        path = data_dir / (TABLE_FILES.get(name) or OPTIONAL_TABLE_FILES[name])
+        if table.optional_file and not path.is_file():
+            steps.report.rows[name] = 0
+            continue
+        steps.report.rows[name] = steps.run(
+            f"copy {name}",
+            lambda t=table, p=path: copy_parquet(cur, t, p),
+            lambda n: f"{n:,} rows",
+        )
+
+
+def _build_indexes(cur, steps: _Steps) -> None:
+    for name in LOAD_ORDER:
+        steps.current = f"index {name}"
+        for sql in TABLES[name].index_sql():
+            cur.execute(sql)
+        cur.execute(f"ANALYZE {name}")
+
+
+def _swap(cur, target: str) -> None:
+    """Replace the target schema's tables by the staged ones (same transaction).
+
+    Aggregates built by stores for other exit rules (``region_year_stats_<digest>``) are
+    stale after a load and dropped too.
+    """
+    cur.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND starts_with(tablename, %s)",
+        (target, AGGREGATE_PREFIX),
+    )
+    stale = [name for (name,) in cur.fetchall()]
+    for name in (*ALL_TABLES, *stale):
+        cur.execute(f'DROP TABLE IF EXISTS "{target}".{name}')
+    for name in ALL_TABLES:
+        cur.execute(f'ALTER TABLE {STAGING_SCHEMA}.{name} SET SCHEMA "{target}"')
+    cur.execute(f"DROP SCHEMA {STAGING_SCHEMA}")
+
+
+def _load(cur, data_dir: Path, manifest: dict[str, Any], metrics: MetricSet, steps: _Steps) -> None:
+    report = steps.report
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+    for name, value in BUILD_SETTINGS.items():
+        cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+    _ensure_postgis(cur)
+    target = _first(cur, "SELECT current_schema()")[0]
+    if target is None:
+        raise StoreUnavailableError("the database's search_path names no existing schema")
+    cur.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")
+    cur.execute(f"CREATE SCHEMA {STAGING_SCHEMA}")
+    cur.execute(
+        "SELECT set_config('search_path', %s || ', ' || current_setting('search_path'), true)",
+        (STAGING_SCHEMA,),
+    )
+    _copy_tables(cur, data_dir, steps)
+    steps.run("indexes", lambda: _build_indexes(cur, steps))
+    years = report.years = _years(cur, manifest, data_dir)
+    metrics.rules.check_years(years)
+    steps.run("checks", lambda: _check(cur, years))
+    report.rows[AGGREGATE_TABLE] = steps.run(
+        "aggregate",
+        lambda: build_aggregate(cur, metrics, years, AGGREGATE_TABLE),
+        lambda n: f"{n:,} region-years",
+    )
+    cur.execute(META_SQL)
+    cur.execute(
+        f"INSERT INTO {META_TABLE} (data_dir, manifest, years, metrics_digest) "
+        "VALUES (%s, %s, %s, %s)",
+        (str(data_dir.resolve()), psycopg2.extras.Json(manifest), list(years), metrics.digest),
+    )
+    steps.run("swap", lambda: _swap(cur, target))
+
+
+def _rollback(conn) -> None:
+    with contextlib.suppress(psycopg2.Error):  # a lost connection rolls back by itself
+        conn.rollback()
+
+
+def load_data_dir(
+    dsn: str,
+    data_dir: str | Path,
+    *,
+    rules: ExitRules | None = None,
+    progress: Progress | None = None,
+) -> LoadReport:
+    """Load every table of ``data_dir`` into the database at ``dsn``, replacing what is there.
+
+    The aggregates are built under ``rules`` (default: ``load_rules()``). All or nothing: on
+    any error the transaction is rolled back and the previous tables stay. Raises
+    DataDirError for bad input files, StoreUnavailableError for database problems.
+    """
+    path = require_data_dir(data_dir)
+    manifest = read_manifest(path)
+    metrics = metric_set(rules)
+    report = LoadReport()
+    steps = _Steps(report, progress)
+    conn = connect(dsn, autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            _load(cur, path, manifest, metrics, steps)
+        steps.run("commit", conn.commit)
+    except BattlemapError:
+        _rollback(conn)
+        raise
+    except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
+        _rollback(conn)
+        raise DataDirError(f"{path}: {steps.current} failed: {first_line(exc)}") from None
+    except psycopg2.OperationalError as exc:
+        _rollback(conn)
+        raise StoreUnavailableError(
+            f"lost PostgreSQL at {describe_dsn(dsn)} during {steps.current}: {first_line(exc)}"
+        ) from None
+    except psycopg2.Error as exc:
+        _rollback(conn)
+        raise StoreUnavailableError(
+            f"loading into {describe_dsn(dsn)} failed during {steps.current}: {first_line(exc)}"
+        ) from None
+    except BaseException:
+        _rollback(conn)
+        raise
+    finally:
+        conn.close()
+    return report

@@ -1,0 +1,288 @@
+"""``PostgisStore``: the store interface over a database loaded by ``battlemap db load``.
+
+The region tree is read once; counts are one indexed lookup in ``region_year_stats`` (or, when
+the store's exit rules differ from the load's, in ``region_year_stats_<digest>``, built on
+first use). Map features are range scans on the code-ordered indexes, fetched with
+``COPY ... TO STDOUT`` into Arrow. One connection, serialised by a lock, reconnected once if
+the server went away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import math
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psycopg2
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from battlemap.geodata.errors import StoreUnavailableError
+from battlemap.geodata.features import UnitRows
+from battlemap.geodata.metrics import METRIC_NAMES, metric_set
+from battlemap.geodata.postgis.aggregate import build_aggregate
+from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
+from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX, AGGREGATE_TABLE, META_TABLE
+from battlemap.geodata.postgis.load import LOCK_KEY
+from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
+from battlemap.geodata.schema import STATUS_POOR, STATUS_RETURNED
+from battlemap.geodata.store import Counts, CountyAssessment, Store
+from battlemap.indicators.rules import ExitRules
+
+__all__ = ["PostgisStore"]
+
+_POOR_SQL = f"y.status IN ('{STATUS_POOR}', '{STATUS_RETURNED}')"
+_REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_TABLE)
+
+_HOUSEHOLDS_SQL = """
+SELECT h.hh_id, h.village_code, h.lon, h.lat, h.size, h.hh_type, h.primary_cause, y.status,
+  h.head_name
+FROM households h JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %(year)s
+WHERE h.village_code BETWEEN %(lo)s AND %(hi)s
+"""
+_HEX_SQL = f"""
+SELECT h.h3_r{{source}} AS cell, count(*) AS poor_households, sum(h.size) AS poor_persons
+FROM households h JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %(year)s
+WHERE h.village_code BETWEEN %(lo)s AND %(hi)s AND {_POOR_SQL}
+GROUP BY 1
+"""
+_RELOCATIONS_SQL = """
+SELECT rpad(left(from_village_code, %(len)s), 12, '0') AS origin_code, to_site_code AS site_code,
+  min(to_lon) AS site_lon, min(to_lat) AS site_lat, count(*) AS households,
+  sum(persons) AS persons
+FROM relocations
+WHERE from_village_code BETWEEN %(lo)s AND %(hi)s AND year <= %(year)s
+GROUP BY 1, 2
+"""
+_LABOUR_SQL = """
+SELECT rpad(left(origin_county_code, %(len)s), 12, '0') AS origin_code, destination_name,
+  min(dest_lon) AS dest_lon, min(dest_lat) AS dest_lat, sum(persons) AS persons
+FROM labour_flows
+WHERE origin_county_code BETWEEN %(lo)s AND %(hi)s AND year = %(year)s
+GROUP BY 1, 2
+"""
+
+_TEXT, _FLOAT, _INT = pa.string(), pa.float64(), pa.int64()
+_HOUSEHOLD_TYPES = {
+    "hh_id": _TEXT, "village_code": _TEXT, "lon": _FLOAT, "lat": _FLOAT, "size": _INT,
+    "hh_type": _TEXT, "primary_cause": _TEXT, "status": _TEXT, "head_name": _TEXT,
+}  # fmt: skip
+_HEX_TYPES = {"cell": _TEXT, "poor_households": _INT, "poor_persons": _INT}
+_RELOCATION_TYPES = {
+    "origin_code": _TEXT, "site_code": _TEXT, "site_lon": _FLOAT, "site_lat": _FLOAT,
+    "households": _INT, "persons": _INT,
+}  # fmt: skip
+_LABOUR_TYPES = {
+    "origin_code": _TEXT, "destination_name": _TEXT, "dest_lon": _FLOAT, "dest_lat": _FLOAT,
+    "persons": _INT,
+}  # fmt: skip
+
+
+def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """Columns as numpy: strings as object arrays (None for NULL), numbers as they are."""
+    data = {}
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_string(column.type):
+            data[name] = np.asarray(column.to_pylist(), dtype=object)
+        else:
+            data[name] = column.to_numpy()
+    return pd.DataFrame(data, columns=table.column_names)
+
+
+def _optional_pct(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+class PostgisStore(Store):
+    """Counts and features from a PostGIS database loaded by ``battlemap db load``."""
+
+    def __init__(self, dsn: str | None, *, rules: ExitRules | None = None) -> None:
+        self._dsn = dsn
+        self._where = describe_dsn(dsn)
+        self._lock = threading.Lock()
+        self.metrics = metric_set(rules)
+        self._conn = connect(dsn)
+        try:
+            self._check_loaded()
+            manifest, years, digest = self._fetch(
+                f"SELECT manifest, years, metrics_digest FROM {META_TABLE} LIMIT 1"
+            )[0]
+            self.manifest: dict[str, Any] = manifest or {}
+            self.years = tuple(sorted(int(y) for y in years))
+            self.metrics.rules.check_years(self.years)
+            frame = pd.DataFrame(
+                self._fetch(f"SELECT {', '.join(REGION_COLUMNS)} FROM regions ORDER BY code"),
+                columns=list(REGION_COLUMNS),
+            )
+            self.regions = RegionTree(frame)
+            self._table = (
+                AGGREGATE_TABLE
+                if digest == self.metrics.digest
+                else self._rules_aggregate(self.metrics.digest)
+            )
+        except BaseException:
+            self.close()
+            raise
+        if not self.years or not len(self.regions):
+            self.close()
+            raise StoreUnavailableError(self._not_loaded("it has no regions or no years"))
+        self._counts_sql = (
+            f"SELECT code, {', '.join(METRIC_NAMES)} FROM {self._table} "
+            "WHERE code = ANY(%s::char(12)[]) AND year = %s"
+        )
+
+    # -- connection -----------------------------------------------------------------------
+    def _not_loaded(self, why: str) -> str:
+        return (
+            f"PostgreSQL database {self._where} is not loaded ({why}): "
+            "run `battlemap db load --dsn DSN --data-dir DIR`"
+        )
+
+    def _check_loaded(self) -> None:
+        found = self._fetch("SELECT " + ", ".join(f"to_regclass('{n}')" for n in _REQUIRED))[0]
+        missing = [n for n, oid in zip(_REQUIRED, found, strict=True) if oid is None]
+        if missing:
+            raise StoreUnavailableError(self._not_loaded(f"no table {', '.join(missing)}"))
+
+    def _run(self, work: Callable[[Any], Any]) -> Any:
+        """Run ``work(cursor)`` under the lock; reconnect once if the connection dropped."""
+        with self._lock:
+            for attempt in (0, 1):
+                try:
+                    if self._conn is None or self._conn.closed:
+                        self._conn = connect(self._dsn)
+                    with self._conn.cursor() as cur:
+                        return work(cur)
+                except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                    self._drop_connection()
+                    if attempt:
+                        raise StoreUnavailableError(
+                            f"lost PostgreSQL at {self._where}: {first_line(exc)}"
+                        ) from None
+                except psycopg2.Error as exc:
+                    raise StoreUnavailableError(
+                        f"query on {self._where} failed: {first_line(exc)}"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    def _fetch(self, sql: str, params: Any = None) -> list[tuple]:
+        def work(cur) -> list[tuple]:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+        return self._run(work)
+
+    def _frame(self, sql: str, params: dict[str, Any], types: dict[str, pa.DataType]):
+        """A query's rows as a DataFrame, streamed with COPY TO STDOUT (CSV) into Arrow."""
+
+        def work(cur) -> pd.DataFrame:
+            query = cur.mogrify(sql, params).decode()
+            buffer = io.BytesIO()
+            cur.copy_expert(
+                f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER, FORCE_QUOTE *)", buffer
+            )
+            return buffer.getvalue()
+
+        data = self._run(work)
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        return _arrow_to_frame(table.select(list(types)))
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg2.Error):
+                conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_connection()
+
+    # -- aggregates -----------------------------------------------------------------------
+    def _rules_aggregate(self, digest: str) -> str:
+        """The aggregate table for this store's rules, built once if it does not exist."""
+        table = f"{AGGREGATE_PREFIX}{digest}"
+        if self._fetch("SELECT to_regclass(%s)", (table,))[0][0] is not None:
+            return table
+        conn = connect(self._dsn, autocommit=False)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+                cur.execute("SELECT to_regclass(%s)", (table,))
+                if cur.fetchone()[0] is None:
+                    build_aggregate(cur, self.metrics, self.years, table)
+            conn.commit()
+        except psycopg2.Error as exc:
+            conn.rollback()
+            raise StoreUnavailableError(
+                f"PostgreSQL database {self._where} was loaded under other exit rules and "
+                f"the aggregates for these rules cannot be built ({first_line(exc)}): "
+                "reload it with `battlemap db load`"
+            ) from None
+        finally:
+            conn.close()
+        return table
+
+    def _counts(self, codes: list[str], year: int) -> dict[str, Counts]:
+        rows = self._fetch(self._counts_sql, (list(codes), int(year)))
+        found = {row[0]: dict(zip(METRIC_NAMES, map(int, row[1:]), strict=True)) for row in rows}
+        zero = dict.fromkeys(METRIC_NAMES, 0)
+        return {code: found.get(code, dict(zero)) for code in codes}
+
+    def _assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
+        rows = self._fetch(
+            "SELECT code, satisfaction_pct, missed_registration_pct FROM county_assessments "
+            "WHERE code = ANY(%s::char(12)[]) AND year = %s",
+            (list(codes), int(year)),
+        )
+        return {
+            code: CountyAssessment(code, int(year), _optional_pct(sat), _optional_pct(missed))
+            for code, sat, missed in rows
+        }
+
+    # -- map features ---------------------------------------------------------------------
+    def _unit_rows(self, codes: list[str]) -> UnitRows:
+        rows = self._fetch(
+            "SELECT code, name, label_lon, label_lat, ST_AsBinary(geom) FROM regions "
+            "WHERE code = ANY(%s::char(12)[])",
+            (list(codes),),
+        )
+        by_code = {row[0]: row for row in rows}
+        ordered = [by_code[c] for c in codes if c in by_code]
+        return UnitRows(
+            codes=[r[0] for r in ordered],
+            names=[r[1] for r in ordered],
+            label_lon=[r[2] for r in ordered],
+            label_lat=[r[3] for r in ordered],
+            wkb=[bytes(r[4]) for r in ordered],
+        )
+
+    def _households(self, lo: str, hi: str, year: int) -> pd.DataFrame:
+        params = {"lo": lo, "hi": hi, "year": int(year)}
+        return self._frame(_HOUSEHOLDS_SQL, params, _HOUSEHOLD_TYPES)
+
+    def _hex_cells(self, lo: str, hi: str, year: int, source: int) -> pd.DataFrame:
+        if source not in (7, 9):
+            raise ValueError(f"stored H3 cells are resolution 7 or 9, not {source}")
+        sql = _HEX_SQL.format(source=source)
+        return self._frame(sql, {"lo": lo, "hi": hi, "year": int(year)}, _HEX_TYPES)
+
+    def _relocation_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
+        params = {"lo": lo, "hi": hi, "year": int(year), "len": int(origin_len)}
+        return self._frame(_RELOCATIONS_SQL, params, _RELOCATION_TYPES)
+
+    def _labour_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
+        params = {"lo": lo, "hi": hi, "year": int(year), "len": int(origin_len)}
+        return self._frame(_LABOUR_SQL, params, _LABOUR_TYPES)
