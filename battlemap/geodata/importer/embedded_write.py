@@ -17,8 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from battlemap.geodata.datadir import MANIFEST_FILE, read_table
+from battlemap.geodata import aggregate
+from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE, read_table, write_table
 from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import TABLE_FILES
 
@@ -222,5 +224,9 @@ def rebuild_aggregates(txn: DataDirTransaction, regions_dir: Path | None = None)
     tree = RegionTree(read_table(source, "regions", list(REGION_COLUMNS)))
     manifest = json.loads((complete / MANIFEST_FILE).read_text(encoding="utf-8"))
     years = tuple(int(y) for y in manifest["years"])
-    embedded.build_aggregates(complete, tree, years)
-    txn.path("aggregates.parquet")  # swap the freshly written cache in too
+    if tree.level_codes(5):
+        embedded.build_aggregates(complete, tree, years)
+    else:  # no villages yet (boundaries imported level by level): every count is zero
+        zeros = np.zeros((len(tree.codes), len(years), len(METRIC_NAMES)), dtype=np.int64)
+        write_table(complete, AGGREGATES_FILE, aggregate.to_frame(tree.codes, years, zeros))
+    txn.path(AGGREGATES_FILE)  # swap the freshly written cache in too

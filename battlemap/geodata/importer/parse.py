@@ -114,11 +114,13 @@ def map_values(
     uniques = [u.strip() if u is not None else "" for u in encoded.dictionary.to_pylist()]
     k = len(uniques)
     results = np.empty(k + 1, dtype=object)
-    results[:k] = [missing if not u else mapper(u) for u in uniques]
+    for i, u in enumerate(uniques):  # element-wise: results may be tuples
+        results[i] = missing if not u else mapper(u)
     results[k] = missing
     empty = np.append(np.fromiter((not u for u in uniques), dtype=bool, count=k), True)
     unknown = np.fromiter((m is None for m in results), dtype=bool, count=k + 1) & ~empty
-    results[unknown] = unknown_as
+    for i in np.flatnonzero(unknown).tolist():
+        results[i] = unknown_as
     indices = pc.fill_null(encoded.indices, k).to_numpy(zero_copy_only=False)
     return Mapped(indices, results, empty, unknown)
 

@@ -284,8 +284,8 @@ def validate_chunk(
             ],
         )
     for field in FIELDS:
-        if header.mode not in field.required or field.name == "hh_id":
-            continue
+        if header.mode not in field.required or field.name in ("hh_id", "exit_year"):
+            continue  # (a blank 脱贫年度 means not exited)
         if field.name in ("lon", "lat") and gis_points:
             if field.name == "lon":
                 c.add(~np.isfinite(chunk.lon), "missing_value", c.same("missing point geometry"))
