@@ -97,7 +97,8 @@ class PgCluster:
             self.port = _free_port()
             options = (
                 f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c jit=off"
+                "-c synchronous_commit=off -c full_page_writes=off -c jit=off "
+                "-c wal_level=minimal -c max_wal_senders=0"
             )
             try:
                 self._run("pg_ctl", "-D", "data", "-l", "server.log", "-w", "-t", "60",

@@ -16,7 +16,11 @@ from battlemap.geodata.metrics import HOUSEHOLD_YEAR_SOURCE, METRIC_NAMES, Metri
 __all__ = ["aggregate_sql", "build_aggregate"]
 
 # Session settings for the build: enough memory to hash-aggregate without spilling.
-BUILD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "512MB"}
+BUILD_SETTINGS = {
+    "work_mem": "256MB",
+    "maintenance_work_mem": "512MB",
+    "enable_mergejoin": "off",  # hash joins: no sorts of wide rows
+}
 
 
 def _rollup(base: str, columns: Sequence[str]) -> list[str]:
@@ -81,10 +85,9 @@ CREATE TABLE {table} AS
 WITH {with_body}
 SELECT r.code, years.year,
   {final}
-FROM regions r CROSS JOIN years
+FROM years CROSS JOIN regions r
 LEFT JOIN hh x ON x.code = r.code::text AND x.year = years.year
 LEFT JOIN pop p ON p.code = r.code::text AND p.year = years.year
-ORDER BY r.code, years.year
 """
 
 
@@ -95,5 +98,5 @@ def build_aggregate(cur, metrics: MetricSet, years: Sequence[int], table: str) -
     cur.execute(aggregate_sql(metrics, table), {"years": [int(y) for y in years]})
     rows = cur.rowcount
     cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (code, year)")
-    cur.execute(f"ANALYZE {table}")
+    cur.execute(f"ANALYZE {table} (code, year)")  # lookups only filter on these
     return rows

@@ -33,10 +33,50 @@ def _plain(array: pa.Array) -> pa.Array:
     return array
 
 
+_HEX_DIGITS = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8)
+_POINT_WKB_SIZE = 21  # byte order, type, x, y
+# EWKB point header: little-endian, type 1 with the SRID flag, SRID 4326.
+_EWKB_POINT_HEADER = np.array([1, 1, 0, 0, 0x20, 0xE6, 0x10, 0, 0], dtype=np.uint8)
+
+
+def _hex_rows(matrix: np.ndarray) -> pa.Array:
+    """Each row of a uint8 matrix as one upper-case hex string (vectorised)."""
+    n, width = matrix.shape
+    chars = np.empty((n, 2 * width), dtype=np.uint8)
+    chars[:, 0::2] = _HEX_DIGITS[matrix >> 4]
+    chars[:, 1::2] = _HEX_DIGITS[matrix & 15]
+    offsets = np.arange(0, (n + 1) * 2 * width, 2 * width, dtype=np.int32)
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(chars))
+
+
+def _point_ewkb_fast(array: pa.Array) -> pa.Array | None:
+    """Hex EWKB of 2-D little-endian WKB points without parsing them; None if not all such."""
+    if array.null_count or not len(array):
+        return None
+    dtype = np.int64 if pa.types.is_large_binary(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=dtype)[
+        array.offset : array.offset + len(array) + 1
+    ]
+    if not (np.diff(offsets) == _POINT_WKB_SIZE).all():
+        return None
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    data = data.reshape(-1, _POINT_WKB_SIZE)
+    if not (data[:, :5] == np.array([1, 1, 0, 0, 0], dtype=np.uint8)).all():
+        return None
+    out = np.empty((len(data), 25), dtype=np.uint8)
+    out[:, :9] = _EWKB_POINT_HEADER
+    out[:, 9:] = data[:, 5:]
+    return _hex_rows(out)
+
+
 def _ewkb(array: pa.Array, *, multipolygon: bool) -> pa.Array:
     """WKB geometries → hex EWKB strings with SRID 4326 (Polygon promoted to MultiPolygon)."""
     if not (pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)):
         raise TypeError(f"geometry column must be WKB binary, not {array.type}")
+    if not multipolygon:
+        fast = _point_ewkb_fast(array)
+        if fast is not None:
+            return fast
     geoms = shapely.from_wkb(array.to_numpy(zero_copy_only=False))
     if multipolygon:
         single = shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON
@@ -48,10 +88,12 @@ def _ewkb(array: pa.Array, *, multipolygon: bool) -> pa.Array:
 
 
 def _points_from_lonlat(batch: pa.RecordBatch) -> pa.Array:
-    lon = batch.column("lon").to_numpy(zero_copy_only=False).astype(np.float64)
-    lat = batch.column("lat").to_numpy(zero_copy_only=False).astype(np.float64)
-    geoms = shapely.set_srid(shapely.points(lon, lat), SRID)
-    return pa.array(shapely.to_wkb(geoms, hex=True, include_srid=True), pa.string())
+    lon = batch.column("lon").to_numpy(zero_copy_only=False).astype("<f8")
+    lat = batch.column("lat").to_numpy(zero_copy_only=False).astype("<f8")
+    out = np.empty((len(lon), 25), dtype=np.uint8)
+    out[:, :9] = _EWKB_POINT_HEADER
+    out[:, 9:] = np.column_stack([lon, lat]).view(np.uint8)
+    return _hex_rows(out)
 
 
 def _text_array(array: pa.Array) -> pa.Array:
