@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from battlemap.geodata.errors import BattlemapError
+from battlemap.indicators.rules import ExitRules, load_rules
 
 __all__ = ["Settings"]
 
@@ -22,6 +23,7 @@ class Settings:
     port: int = 8050
     language: str = "zh"
     debug: bool = False
+    rules_path: Path | None = None  # exit rules TOML; default $BATTLEMAP_RULES, else shipped
 
     def __post_init__(self) -> None:
         if self.store not in ("embedded", "postgis"):
@@ -31,3 +33,10 @@ class Settings:
         if self.language not in ("zh", "en"):
             raise BattlemapError(f"unknown language {self.language!r}: use zh or en")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        # bad exit rules are refused here, at start, with the file and key in the message
+        object.__setattr__(self, "_rules", load_rules(self.rules_path))
+
+    @property
+    def rules(self) -> ExitRules:
+        """The validated exit rules (weights, vetoes, income lines, thresholds)."""
+        return self._rules

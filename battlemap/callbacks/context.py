@@ -44,7 +44,7 @@ class AppContext:
             with self._lock:
                 if self._store is None:
                     self._store = open_store(self.settings.store, data_dir=self.settings.data_dir,
-                                             dsn=self.settings.dsn)
+                                             dsn=self.settings.dsn, rules=self.settings.rules)
         return self._store
 
     @property

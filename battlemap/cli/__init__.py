@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -15,6 +16,7 @@ __all__ = ["main"]
 COMMAND_MODULES = (
     "battlemap.cli.generate",
     "battlemap.cli.stats",
+    "battlemap.cli.exit_report",
     "battlemap.cli.db",
     "battlemap.cli.import_",
     "battlemap.cli.run",
@@ -42,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("battlemap: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed it early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -19,20 +19,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--language", choices=("zh", "en"), default="zh")
-    parser.add_argument("--demo-households", type=int, default=GeneratorConfig.households,
-                        help="households to generate when the data dir is empty")
+    parser.add_argument(
+        "--demo-households",
+        type=int,
+        default=GeneratorConfig.households,
+        help="households to generate when the data dir is empty",
+    )
     parser.add_argument("--debug", action="store_true")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings(store=args.store, data_dir=args.data_dir, dsn=args.dsn, host=args.host,
-                        port=args.port, language=args.language, debug=args.debug)
+    settings = Settings(
+        store=args.store,
+        data_dir=args.data_dir,
+        dsn=args.dsn,
+        host=args.host,
+        port=args.port,
+        language=args.language,
+        debug=args.debug,
+        rules_path=args.rules,
+    )
     if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
         from battlemap.geodata.synthetic.generate import generate
 
-        print(f"First run: generating synthetic demo data in {settings.data_dir} …",
-              file=sys.stderr)
+        print(
+            f"First run: generating synthetic demo data in {settings.data_dir} …", file=sys.stderr
+        )
         generate(settings.data_dir, GeneratorConfig(households=args.demo_households))
     from battlemap.app import create_app
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from battlemap.geodata.errors import DataDirError
-from battlemap.geodata.schema import TABLE_FILES
+from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 
 __all__ = [
     "AGGREGATES_FILE",
@@ -56,7 +56,7 @@ def read_table(
     data_dir: Path, table: str, columns: list[str] | None = None, *, geo: bool = False
 ) -> pd.DataFrame:
     """One table as a (Geo)DataFrame; a corrupt file raises DataDirError naming it."""
-    path = data_dir / TABLE_FILES.get(table, table)
+    path = data_dir / _file_name(table)
     try:
         if geo:
             return gpd.read_parquet(path, columns=columns)
@@ -65,10 +65,14 @@ def read_table(
         raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
 
 
+def _file_name(table: str) -> str:
+    return TABLE_FILES.get(table) or OPTIONAL_TABLE_FILES.get(table, table)
+
+
 def write_table(data_dir: Path, table: str, frame: pd.DataFrame) -> None:
     """Write a table atomically (temp file + rename), GeoParquet when it has geometry."""
-    path = data_dir / TABLE_FILES.get(table, table)
-    tmp = path.with_name(path.name + ".tmp")
+    path = data_dir / _file_name(table)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # concurrent writers don't collide
     if isinstance(frame, gpd.GeoDataFrame):
         frame.to_parquet(tmp, index=False, compression="zstd")
     else:

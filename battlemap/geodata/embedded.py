@@ -1,7 +1,8 @@
 """The embedded store: parquet files in a data dir, pre-aggregated per code prefix and year.
 
 Cold start reads the regions (without geometry) and the cached ``aggregates.parquet``; the
-cache is rebuilt from the household tables when missing, stale or unreadable.
+cache is rebuilt from the household tables when missing, stale, unreadable or built under
+other exit rules (its metadata keeps the digest of the metric definitions).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import (
@@ -20,22 +23,38 @@ from battlemap.geodata.datadir import (
 )
 from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError
-from battlemap.geodata.metrics import METRIC_NAMES
+from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
-from battlemap.geodata.schema import TABLE_FILES
-from battlemap.geodata.store import Counts, Store
+from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
+from battlemap.geodata.store import Counts, CountyAssessment, Store
+from battlemap.indicators.rules import ExitRules
 
 __all__ = ["EmbeddedStore", "build_aggregates"]
 
 
-def build_aggregates(data_dir: Path, tree: RegionTree, years: tuple[int, ...]) -> np.ndarray:
+def _present(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
+    """The wanted columns the table's file has (older files may lack optional ones)."""
+    names = set(pq.read_schema(data_dir / TABLE_FILES[table]).names)
+    return [c for c in wanted if c in names]
+
+
+def build_aggregates(
+    data_dir: Path, tree: RegionTree, years: tuple[int, ...], metrics: MetricSet | None = None
+) -> np.ndarray:
     """Recompute the [region, year, metric] array from the tables and cache it."""
-    households = read_table(data_dir, "households", ["hh_id", "village_code", "size",
-                                                     "primary_cause"])
-    household_years = read_table(data_dir, "household_years", ["hh_id", "year", "status"])
+    metrics = metrics or metric_set()
+    try:
+        hh_columns = _present(data_dir, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
+        hy_columns = _present(data_dir, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{data_dir}: household tables are unreadable: {exc}") from None
+    households = read_table(data_dir, "households", hh_columns)
+    household_years = read_table(data_dir, "household_years", hy_columns)
     rural = read_table(data_dir, "rural_population")
-    values = aggregate.aggregate_tables(tree.codes, years, households, household_years, rural)
-    write_table(data_dir, AGGREGATES_FILE, aggregate.to_frame(tree.codes, years, values))
+    values = aggregate.aggregate_tables(tree.codes, years, households, household_years, rural,
+                                        metrics)
+    write_table(data_dir, AGGREGATES_FILE,
+                aggregate.to_frame(tree.codes, years, values, metrics.digest))
     return values
 
 
@@ -50,7 +69,7 @@ def _cache_is_fresh(data_dir: Path) -> bool:
 class EmbeddedStore(EmbeddedFeatures, Store):
     """Counts from an in-memory int64 array [region, year, metric]."""
 
-    def __init__(self, data_dir: str | Path | None) -> None:
+    def __init__(self, data_dir: str | Path | None, *, rules: ExitRules | None = None) -> None:
         if data_dir is None:
             raise DataDirError("the embedded store needs --data-dir")
         self.data_dir = require_data_dir(data_dir)
@@ -61,17 +80,27 @@ class EmbeddedStore(EmbeddedFeatures, Store):
             self.years = tuple(int(y) for y in manifest["years"])
         except (KeyError, TypeError, ValueError):
             raise DataDirError(f"{self.data_dir}/manifest.json has no valid 'years' list") from None
+        self.metrics = metric_set(rules)
+        self.metrics.rules.check_years(self.years)
         values = None
         if _cache_is_fresh(self.data_dir):
             try:
                 frame = read_table(self.data_dir, AGGREGATES_FILE)
-                values = aggregate.from_frame(frame, self.regions.codes, self.years)
+                values = aggregate.from_frame(frame, self.regions.codes, self.years,
+                                              self.metrics.digest)
             except DataDirError:
                 values = None
         if values is None:
-            values = build_aggregates(self.data_dir, self.regions, self.years)
+            values = build_aggregates(self.data_dir, self.regions, self.years, self.metrics)
         self._values = values
         self._year_index = {y: i for i, y in enumerate(self.years)}
+        self._assessment_rows: dict[tuple[str, int], CountyAssessment] | None = None
+
+    def _assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
+        if self._assessment_rows is None:
+            self._assessment_rows = _read_assessments(self.data_dir)
+        rows = self._assessment_rows
+        return {c: rows[(c, year)] for c in codes if (c, year) in rows}
 
     def _counts(self, codes: list[str], year: int) -> dict[str, Counts]:
         rows = self._values[[self.regions.index[c] for c in codes], self._year_index[year]]
@@ -79,3 +108,25 @@ class EmbeddedStore(EmbeddedFeatures, Store):
             code: dict(zip(METRIC_NAMES, row.tolist(), strict=True))
             for code, row in zip(codes, rows, strict=True)
         }
+
+
+def _optional_pct(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _read_assessments(data_dir: Path) -> dict[tuple[str, int], CountyAssessment]:
+    """county_assessments.parquet by (code, year); empty when the data dir has none."""
+    if not (data_dir / OPTIONAL_TABLE_FILES["county_assessments"]).is_file():
+        return {}
+    frame = read_table(data_dir, "county_assessments")
+    missing = {"code", "year", "satisfaction_pct", "missed_registration_pct"} - set(frame)
+    if missing:
+        raise DataDirError(f"{data_dir}/county_assessments.parquet lacks column(s) "
+                           f"{', '.join(sorted(missing))}")
+    return {
+        (str(code), int(year)): CountyAssessment(str(code), int(year), _optional_pct(sat),
+                                                 _optional_pct(missed))
+        for code, year, sat, missed in zip(frame["code"], frame["year"],
+                                           frame["satisfaction_pct"],
+                                           frame["missed_registration_pct"], strict=True)
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "BattlemapError",
     "DataDirError",
+    "RulesError",
     "StoreUnavailableError",
     "UnknownRegionError",
     "YearOutOfRangeError",
@@ -29,3 +30,7 @@ class StoreUnavailableError(BattlemapError):
 
 class DataDirError(BattlemapError):
     """The data directory is missing, incomplete or corrupt."""
+
+
+class RulesError(BattlemapError):
+    """The exit-rules configuration (rules.toml) is missing, unreadable or invalid."""

@@ -2,46 +2,95 @@
 
 Every indicator is a ratio of these integer sums, so the embedded store (numpy) and the
 PostGIS store (SQL) agree exactly as long as both evaluate the same definitions below.
-A metric is a per household-year weight: ``sql`` over ``households h JOIN household_years y``
-and ``weight`` over the same rows as numpy arrays (see :class:`HouseholdYearArrays`).
+A metric is a per household-year weight: ``sql`` over :data:`HOUSEHOLD_YEAR_SOURCE` (aliases
+``h`` for households and ``y`` for household_years plus last year's ``prev_income`` and
+``prev_status``) and ``weight`` over the same rows as numpy arrays (:class:`HouseholdYearArrays`).
+
+Some metrics depend on the exit rules (wrong exits, guarantees met, early warnings), so the
+list is built from an :class:`~battlemap.indicators.rules.ExitRules` by :func:`metric_set`.
+The numpy side calls the pure rule functions of :mod:`battlemap.indicators.household` and
+:mod:`battlemap.indicators.warning` (numpy only, no store access), so each rule is written
+once in Python and once in SQL, next to each other. Metric *names* never depend on the rules
+(:data:`METRIC_NAMES`); a :class:`MetricSet`'s ``digest`` changes whenever a definition does.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from battlemap.geodata.schema import CAUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
+from battlemap.indicators.household import FLAG_COLUMNS, guarantees_met, income_lines, passes_exit
+from battlemap.indicators.rules import GUARANTEES, ExitRules, load_rules
+from battlemap.indicators.warning import (
+    RULE_CATEGORY,
+    WARNING_CATEGORIES,
+    WARNING_RULES,
+    severe_cause_bits,
+    warning_metric,
+    warning_rule_index,
+)
 
 __all__ = [
-    "HOUSEHOLD_METRICS",
+    "HOUSEHOLD_YEAR_SOURCE",
+    "METRICS_VERSION",
     "METRIC_NAMES",
+    "NO_STATUS",
     "STATUS_CODES",
     "HouseholdYearArrays",
     "Metric",
+    "MetricSet",
     "cause_metric",
+    "guarantee_metric",
+    "metric_set",
 ]
 
 STATUS_CODES: dict[str, int] = {STATUS_POOR: 0, STATUS_EXITED: 1, STATUS_RETURNED: 2}
+NO_STATUS = -1  # prev_status when the household has no record for the previous year
+METRICS_VERSION = 2  # bump when a definition changes without changing its SQL
+
+# households h joined to household_years y, with last year's income and status (NULL when
+# the household has no record for year - 1).
+HOUSEHOLD_YEAR_SOURCE = """households h JOIN (
+    SELECT yy.*,
+      CASE WHEN lag(yy.year) OVER w = yy.year - 1
+        THEN lag(yy.income_per_capita) OVER w END AS prev_income,
+      CASE WHEN lag(yy.year) OVER w = yy.year - 1 THEN lag(yy.status) OVER w END AS prev_status
+    FROM household_years yy
+    WINDOW w AS (PARTITION BY yy.hh_id ORDER BY yy.year)
+  ) y ON y.hh_id = h.hh_id"""
 
 
 @dataclass(frozen=True)
 class HouseholdYearArrays:
     """Columns of households joined to household_years, one element per household-year.
 
-    ``status`` holds :data:`STATUS_CODES`, ``cause`` the index of the primary cause in
-    :data:`~battlemap.geodata.schema.CAUSES`.
+    ``status`` and ``prev_status`` hold :data:`STATUS_CODES` (``prev_status`` is
+    :data:`NO_STATUS` without a record for year - 1), ``cause`` the index of the primary
+    cause in :data:`~battlemap.geodata.schema.CAUSES` (-1 unknown), ``cause_mask`` a bit per
+    primary or secondary cause, ``income``/``prev_income`` float64 with NaN for missing, and
+    ``flags`` one boolean array per non-income indicator (missing values already False).
     """
 
     size: np.ndarray
     status: np.ndarray
     cause: np.ndarray
+    year: np.ndarray
+    income: np.ndarray
+    prev_income: np.ndarray
+    prev_status: np.ndarray
+    cause_mask: np.ndarray
+    flags: dict[str, np.ndarray]
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def poor(self) -> np.ndarray:
-        return (self.status == STATUS_CODES[STATUS_POOR]) | self.returned
+        if "poor" not in self.cache:
+            self.cache["poor"] = (self.status == STATUS_CODES[STATUS_POOR]) | self.returned
+        return self.cache["poor"]
 
     @property
     def exited(self) -> np.ndarray:
@@ -51,66 +100,310 @@ class HouseholdYearArrays:
     def returned(self) -> np.ndarray:
         return self.status == STATUS_CODES[STATUS_RETURNED]
 
+    @property
+    def new_exit(self) -> np.ndarray:
+        """已脱贫 now and poor (or unrecorded) last year: an exit during this year."""
+        prev = self.prev_status
+        was_poor = (
+            (prev == NO_STATUS)
+            | (prev == STATUS_CODES[STATUS_POOR])
+            | (prev == STATUS_CODES[STATUS_RETURNED])
+        )
+        return self.exited & was_poor
+
 
 @dataclass(frozen=True)
 class Metric:
-    """An additive count: SQL expression and numpy weight of the same per-row quantity."""
+    """An additive count of the rows meeting a condition: households, or persons (``h.size``).
+
+    ``condition`` is the SQL boolean and ``mask`` the numpy boolean of the same rows; ``sql``
+    and ``weight`` are the per-row quantity summed by the stores.
+    """
 
     name: str
-    sql: str
-    weight: Callable[[HouseholdYearArrays], np.ndarray]
+    condition: str
+    mask: Callable[[HouseholdYearArrays], np.ndarray]
+    persons: bool = False
+
+    @property
+    def sql(self) -> str:
+        return f"CASE WHEN {self.condition} THEN {'h.size' if self.persons else '1'} ELSE 0 END"
+
+    def weight(self, rows: HouseholdYearArrays) -> np.ndarray:
+        """Per-row int64 quantity (size or 1 where the mask holds, else 0)."""
+        mask = self.mask(rows)
+        return np.where(mask, rows.size, 0) if self.persons else mask.astype(np.int64)
 
 
-_POOR_SQL = f"y.status IN ('{STATUS_POOR}', '{STATUS_RETURNED}')"
+@dataclass(frozen=True)
+class MetricSet:
+    """The household metrics under one set of exit rules, and a digest of their definitions."""
 
+    rules: ExitRules
+    metrics: tuple[Metric, ...]
 
-def _when(condition: str, value: str) -> str:
-    return f"CASE WHEN {condition} THEN {value} ELSE 0 END"
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Column order of every aggregate: rural population, then the household metrics."""
+        return ("rural_population", *(m.name for m in self.metrics))
 
-
-def cause_metric(index: int) -> str:
-    """Metric name of poor persons whose primary cause is ``CAUSES[index]``."""
-    return f"cause_persons_{index + 1:02d}"
-
-
-def _cause_weight(index: int) -> Callable[[HouseholdYearArrays], np.ndarray]:
-    return lambda a: np.where(a.poor & (a.cause == index), a.size, 0)
-
-
-HOUSEHOLD_METRICS: tuple[Metric, ...] = (
-    Metric("registered_households", "1", lambda a: np.ones_like(a.size)),
-    Metric("registered_persons", "h.size", lambda a: a.size),
-    Metric("poor_households", _when(_POOR_SQL, "1"), lambda a: a.poor.astype(np.int64)),
-    Metric("poor_persons", _when(_POOR_SQL, "h.size"), lambda a: np.where(a.poor, a.size, 0)),
-    Metric(
-        "exited_households",
-        _when(f"y.status = '{STATUS_EXITED}'", "1"),
-        lambda a: a.exited.astype(np.int64),
-    ),
-    Metric(
-        "exited_persons",
-        _when(f"y.status = '{STATUS_EXITED}'", "h.size"),
-        lambda a: np.where(a.exited, a.size, 0),
-    ),
-    Metric(
-        "returned_households",
-        _when(f"y.status = '{STATUS_RETURNED}'", "1"),
-        lambda a: a.returned.astype(np.int64),
-    ),
-    Metric(
-        "returned_persons",
-        _when(f"y.status = '{STATUS_RETURNED}'", "h.size"),
-        lambda a: np.where(a.returned, a.size, 0),
-    ),
-    *(
-        Metric(
-            cause_metric(i),
-            _when(f"{_POOR_SQL} AND h.primary_cause = '{name}'", "h.size"),
-            _cause_weight(i),
+    @property
+    def digest(self) -> str:
+        """Hash of the rules and every metric's SQL: a cache built with another digest is stale."""
+        text = "\n".join(
+            [
+                f"v{METRICS_VERSION}",
+                self.rules.digest(),
+                *(f"{m.name}={m.sql}" for m in self.metrics),
+            ]
         )
-        for i, name in enumerate(CAUSES)
-    ),
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _pair(
+    prefix: str,
+    condition: str,
+    mask: Callable[[HouseholdYearArrays], np.ndarray],
+) -> list[Metric]:
+    """``{prefix}_households`` and ``{prefix}_persons`` of the same rows."""
+    return [
+        Metric(f"{prefix}_households", condition, mask),
+        Metric(f"{prefix}_persons", condition, mask, persons=True),
+    ]
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _float(value: float) -> str:
+    return f"{float(value)!r}::float8"
+
+
+_POOR_SQL = f"y.status IN ({_quote(STATUS_POOR)}, {_quote(STATUS_RETURNED)})"
+_EXITED_SQL = f"y.status = {_quote(STATUS_EXITED)}"
+_RETURNED_SQL = f"y.status = {_quote(STATUS_RETURNED)}"
+_NEW_EXIT_SQL = (
+    f"{_EXITED_SQL} AND (y.prev_status IS NULL OR y.prev_status IN "
+    f"({_quote(STATUS_POOR)}, {_quote(STATUS_RETURNED)}))"
 )
 
-# Column order of every aggregate: rural population first, then the household metrics.
-METRIC_NAMES: tuple[str, ...] = ("rural_population", *(m.name for m in HOUSEHOLD_METRICS))
+
+def cause_metric(index: int, *, unit: str = "persons", any_cause: bool = False) -> str:
+    """Metric name of poor persons (or households) with cause ``CAUSES[index]``.
+
+    By primary cause by default; with ``any_cause`` as primary or secondary cause.
+    """
+    return f"{'any_' if any_cause else ''}cause_{unit}_{index + 1:02d}"
+
+
+def guarantee_metric(name: str) -> str:
+    """Metric name of registered households meeting indicator ``name`` (radar numerator)."""
+    return f"guarantee_households_{name}"
+
+
+def _has_cause_sql(name: str, any_cause: bool) -> str:
+    primary = f"h.primary_cause = {_quote(name)}"
+    if not any_cause:
+        return primary
+    return f"({primary} OR coalesce({_quote(name)} = ANY(h.secondary_causes), false))"
+
+
+def _cause_metrics() -> list[Metric]:
+    out = []
+    for any_cause in (False, True):
+        for unit in ("persons", "households"):
+            for i, name in enumerate(CAUSES):
+                if any_cause:
+
+                    def mask(a: HouseholdYearArrays, i: int = i) -> np.ndarray:
+                        return a.poor & ((a.cause_mask & (1 << i)) != 0)
+                else:
+
+                    def mask(a: HouseholdYearArrays, i: int = i) -> np.ndarray:
+                        return a.poor & (a.cause == i)
+
+                out.append(
+                    Metric(
+                        cause_metric(i, unit=unit, any_cause=any_cause),
+                        f"{_POOR_SQL} AND {_has_cause_sql(name, any_cause)}",
+                        mask,
+                        persons=unit == "persons",
+                    )
+                )
+    return out
+
+
+def _base_metrics() -> list[Metric]:
+    out = [
+        *_pair("registered", "true", lambda a: np.ones(a.size.shape, dtype=bool)),
+        *_pair("poor", _POOR_SQL, lambda a: a.poor),
+        *_pair("exited", _EXITED_SQL, lambda a: a.exited),
+        *_pair("returned", _RETURNED_SQL, lambda a: a.returned),
+    ]
+    out += _cause_metrics()
+    out += _pair("new_exit", _NEW_EXIT_SQL, lambda a: a.new_exit)
+    return out
+
+
+# -- rule-dependent metrics -------------------------------------------------------------------
+
+
+def _line_sql(rules: ExitRules) -> str:
+    cases = " ".join(
+        f"WHEN {year} THEN {_float(line)}" for year, line in rules.household.income_lines.items()
+    )
+    return f"(CASE y.year {cases} END)"
+
+
+def _met_sql(rules: ExitRules) -> dict[str, str]:
+    met = {"income": f"coalesce(y.income_per_capita > {_line_sql(rules)}, false)"}
+    for name in GUARANTEES[1:]:
+        met[name] = f"coalesce(y.{FLAG_COLUMNS[name]}, false)"
+    return met
+
+
+def _pass_sql(rules: ExitRules) -> str:
+    met = _met_sql(rules)
+    score = (
+        " + ".join(
+            f"CASE WHEN {met[g]} THEN {w} ELSE 0 END"
+            for g, w in rules.household.weights.items()
+            if w
+        )
+        or "0"
+    )
+    vetoes = " AND ".join(met[v] for v in rules.household.vetoes) or "true"
+    return f"(({vetoes}) AND ({score}) >= {rules.household.threshold})"
+
+
+def _cached(a: HouseholdYearArrays, key: tuple, compute: Callable[[], np.ndarray]):
+    """Per-rows memo: each rule is evaluated once per aggregation, not once per metric."""
+    if key not in a.cache:
+        a.cache[key] = compute()
+    return a.cache[key]
+
+
+def _met(a: HouseholdYearArrays, rules: ExitRules) -> dict[str, np.ndarray]:
+    return _cached(
+        a, ("met", rules.digest()), lambda: guarantees_met(a.year, a.income, a.flags, rules)
+    )
+
+
+def _warning_sql(rules: ExitRules) -> dict[str, str]:
+    """SQL condition per warning rule, each excluding the rules before it."""
+    w = rules.warning
+    line = _line_sql(rules)
+    severe_names = ", ".join(_quote(c) for c in w.severe_causes)
+    severe = (
+        f"(h.primary_cause IN ({severe_names}) OR coalesce(h.secondary_causes && "
+        f"ARRAY[{severe_names}]::text[], false))"
+    )
+
+    def dropped(pct: float) -> str:
+        return (
+            f"coalesce(y.prev_income > 0 AND (y.prev_income - y.income_per_capita) * 100 "
+            f"> {_float(pct)} * y.prev_income, false)"
+        )
+
+    def below(multiple: float) -> str:
+        return f"coalesce(y.income_per_capita < {line} * {_float(multiple)}, false)"
+
+    conditions = {
+        "income_drop": dropped(w.income_drop_pct),
+        "severe_cause_drop": f"({severe} AND {dropped(w.severe_cause_income_drop_pct)})",
+        "low_income": below(w.unstable_income_multiple),
+        "edge_severe": f"({below(w.edge_income_multiple)} AND {severe})",
+    }
+    out, earlier = {}, []
+    for rule in WARNING_RULES:
+        out[rule] = " AND ".join([_EXITED_SQL, *(f"NOT {c}" for c in earlier), conditions[rule]])
+        earlier.append(conditions[rule])
+    return out
+
+
+def _warning_rule(a: HouseholdYearArrays, rules: ExitRules) -> np.ndarray:
+    def compute() -> np.ndarray:
+        severe = (a.cause_mask & severe_cause_bits(rules)) != 0
+        line = income_lines(a.year, rules)
+        return warning_rule_index(a.exited, a.income, a.prev_income, line, severe, rules)
+
+    return _cached(a, ("warning", rules.digest()), compute)
+
+
+def _rule_metrics(rules: ExitRules) -> list[Metric]:
+    passes = _pass_sql(rules)
+
+    def passing(a: HouseholdYearArrays) -> np.ndarray:
+        return _cached(a, ("passes", rules.digest()), lambda: passes_exit(_met(a, rules), rules))
+
+    def wrong(a: HouseholdYearArrays) -> np.ndarray:
+        return a.exited & ~passing(a)
+
+    def passing_poor(a: HouseholdYearArrays) -> np.ndarray:
+        return a.poor & passing(a)
+
+    out = [
+        Metric("exit_pass_households", passes, passing),
+        *_pair("wrong_exit", f"{_EXITED_SQL} AND NOT {passes}", wrong),
+        *_pair("passing_poor", f"{_POOR_SQL} AND {passes}", passing_poor),
+    ]
+    met_sql = _met_sql(rules)
+    for name in GUARANTEES:
+        out.append(
+            Metric(guarantee_metric(name), met_sql[name], lambda a, n=name: _met(a, rules)[n])
+        )
+    rule_sql = _warning_sql(rules)
+    for category in WARNING_CATEGORIES:
+        triggered = [i for i, r in enumerate(WARNING_RULES) if RULE_CATEGORY[r] == category]
+        condition = " OR ".join(f"({rule_sql[WARNING_RULES[i]]})" for i in triggered)
+
+        def member(
+            a: HouseholdYearArrays, t: list[int] = triggered, key: str = category
+        ) -> np.ndarray:
+            return _cached(
+                a, ("warning", key, rules.digest()), lambda: np.isin(_warning_rule(a, rules), t)
+            )
+
+        out.append(Metric(warning_metric(category), condition, member))
+        out.append(Metric(warning_metric(category, "persons"), condition, member, persons=True))
+    return out
+
+
+_RULE_METRIC_NAMES: tuple[str, ...] = (
+    "exit_pass_households",
+    "wrong_exit_households",
+    "wrong_exit_persons",
+    "passing_poor_households",
+    "passing_poor_persons",
+    *(guarantee_metric(g) for g in GUARANTEES),
+    *(warning_metric(c, unit) for c in WARNING_CATEGORIES for unit in ("households", "persons")),
+)
+# Column order of every aggregate; the same under any rules.
+METRIC_NAMES: tuple[str, ...] = (
+    "rural_population",
+    *(m.name for m in _base_metrics()),
+    *_RULE_METRIC_NAMES,
+)
+
+
+_SETS: dict[str, MetricSet] = {}
+
+
+def metric_set(rules: ExitRules | None = None) -> MetricSet:
+    """All household metrics under ``rules`` (default: :func:`load_rules`), cached per rules."""
+    rules = rules or load_rules()
+    key = rules.digest()
+    if key not in _SETS:
+        built = MetricSet(rules, tuple(_base_metrics() + _rule_metrics(rules)))
+        if built.names != METRIC_NAMES:
+            raise AssertionError("metric names depend on the rules")
+        _SETS[key] = built
+    return _SETS[key]
+
+
+def __getattr__(name: str):
+    """``HOUSEHOLD_METRICS``: the metrics under the active rules (compatibility alias)."""
+    if name == "HOUSEHOLD_METRICS":
+        return metric_set().metrics
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

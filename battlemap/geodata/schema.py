@@ -6,6 +6,7 @@ __all__ = [
     "CAUSES",
     "CAUSE_CODES",
     "HH_TYPES",
+    "OPTIONAL_TABLE_FILES",
     "POOR_STATUSES",
     "STATUS_EXITED",
     "STATUS_POOR",
@@ -48,4 +49,10 @@ TABLE_FILES: dict[str, str] = {
     "relocations": "relocations.parquet",
     "labour_flows": "labour_flows.parquet",
     "rural_population": "rural_population.parquet",
+}
+
+# Tables a data dir may lack: county assessments (satisfaction, missed registration) come from
+# third-party evaluations; without them the county exit check says 无数据, never passes.
+OPTIONAL_TABLE_FILES: dict[str, str] = {
+    "county_assessments": "county_assessments.parquet",
 }

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,9 +33,23 @@ from battlemap.geodata.features import (
 )
 from battlemap.geodata.regions import RegionInfo, RegionTree
 
-__all__ = ["Counts", "Store", "open_store"]
+if TYPE_CHECKING:
+    from battlemap.geodata.metrics import MetricSet
+    from battlemap.indicators.rules import ExitRules
+
+__all__ = ["Counts", "CountyAssessment", "Store", "open_store"]
 
 Counts = dict[str, int]
+
+
+@dataclass(frozen=True)
+class CountyAssessment:
+    """Third-party assessment of a county in a year (percent; None when not surveyed)."""
+
+    code: str
+    year: int
+    satisfaction_pct: float | None
+    missed_registration_pct: float | None
 
 
 class Store(ABC):
@@ -41,6 +57,12 @@ class Store(ABC):
 
     regions: RegionTree
     years: tuple[int, ...]
+    metrics: MetricSet  # the metric definitions under the active exit rules
+
+    @property
+    def rules(self) -> ExitRules:
+        """The exit rules the store's rule-dependent counts were computed with."""
+        return self.metrics.rules
 
     def region(self, code: str | int) -> RegionInfo:
         return self.regions.get(code)
@@ -63,6 +85,27 @@ class Store(ABC):
         if not children:
             return {}
         return self._counts([c.code for c in children], self.check_year(year))
+
+    def counts_many(self, codes: list[str], year: int) -> dict[str, Counts]:
+        """All metrics of several regions in one year (one query), keyed by 12-digit code."""
+        full = [self.region(c).code for c in codes]
+        if not full:
+            return {}
+        return self._counts(full, self.check_year(year))
+
+    def assessment(self, code: str | int, year: int) -> CountyAssessment | None:
+        """The county's assessment in ``year``; None when the data set has none."""
+        info = self.region(code)
+        return self._assessments([info.code], self.check_year(year)).get(info.code)
+
+    def assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
+        """Assessments of several counties in one year; codes without one are left out."""
+        full = [self.region(c).code for c in codes]
+        return self._assessments(full, self.check_year(year)) if full else {}
+
+    def _assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
+        """Assessments of known codes in a valid year (engines override; default: none)."""
+        return {}
 
     def series(self, code: str | int) -> dict[int, Counts]:
         """All metrics of one region for every year (trend lines)."""
@@ -195,15 +238,23 @@ def _tidy(
 
 
 def open_store(
-    kind: str = "embedded", *, data_dir: str | Path | None = None, dsn: str | None = None
+    kind: str = "embedded",
+    *,
+    data_dir: str | Path | None = None,
+    dsn: str | None = None,
+    rules: ExitRules | None = None,
 ) -> Store:
-    """Open the embedded store on ``data_dir`` or the PostGIS store on ``dsn``."""
+    """Open the embedded store on ``data_dir`` or the PostGIS store on ``dsn``.
+
+    ``rules`` are the exit rules for the rule-dependent counts (default: ``load_rules()``,
+    i.e. ``$BATTLEMAP_RULES`` or the shipped rules).
+    """
     if kind == "embedded":
         from battlemap.geodata.embedded import EmbeddedStore
 
-        return EmbeddedStore(data_dir)
+        return EmbeddedStore(data_dir, rules=rules)
     if kind == "postgis":
         from battlemap.geodata.postgis import PostgisStore
 
-        return PostgisStore(dsn)
+        return PostgisStore(dsn, rules=rules)
     raise ValueError(f"unknown store {kind!r}: use 'embedded' or 'postgis'")

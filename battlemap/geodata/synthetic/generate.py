@@ -17,7 +17,7 @@ import shapely
 from battlemap.geodata import aggregate
 from battlemap.geodata.boundaries import load_province_boundaries, zone_of
 from battlemap.geodata.datadir import AGGREGATES_FILE, write_manifest, write_table
-from battlemap.geodata.metrics import STATUS_CODES, HouseholdYearArrays
+from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, HH_TYPES, YEARS
 from battlemap.geodata.synthetic import flows, households, population
 from battlemap.geodata.synthetic.config import GENERATOR_VERSION, GeneratorConfig
@@ -30,6 +30,7 @@ __all__ = ["EQUAL_AREA_CRS", "generate"]
 # Albers equal-area for China, for area_km2.
 EQUAL_AREA_CRS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
 _STATUS_NAMES = np.asarray(sorted(STATUS_CODES, key=STATUS_CODES.get))
+ASSESSMENT_FROM = 2016  # third-party exit assessments (第三方评估) start
 
 
 class _Progress:
@@ -70,6 +71,25 @@ def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
     log(f"regions: {len(villages):,} villages")
     counties = counties.assign(seat_x=seats[:, 0], seat_y=seats[:, 1])
     return upper, counties, towns, villages
+
+
+def _county_assessments(counties: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """Third-party assessments per county, 2016–2020 (none before: those years say 无数据).
+
+    Satisfaction (群众认可度) is lower in poorer counties; missed registration (漏评率) is
+    usually well under 2 %, occasionally above.
+    """
+    years = [y for y in YEARS if y >= ASSESSMENT_FROM]
+    n = len(counties) * len(years)
+    incidence = np.repeat(counties.incidence.to_numpy(float), len(years))
+    satisfaction = np.clip(rng.normal(96.5 - 25 * incidence, 2.5, n), 70, 99.9)
+    missed = np.clip(rng.gamma(2.0, 0.35, n), 0, 10)
+    return pd.DataFrame({
+        "code": np.repeat(counties.code.to_numpy(str), len(years)).astype(object),
+        "year": np.tile(np.asarray(years, dtype=np.int16), len(counties)),
+        "satisfaction_pct": np.round(satisfaction, 1),
+        "missed_registration_pct": np.round(missed, 2),
+    })
 
 
 def _hh_ids(village_codes: np.ndarray, village: np.ndarray) -> pa.Array:
@@ -204,19 +224,12 @@ def generate(
     regions = regions[["code", "level", "name", "parent_code", "zone", "is_poverty_county",
                        "area_km2", "label_lon", "label_lat", "geometry"]]
 
+    assessments = _county_assessments(county_prof, np.random.default_rng(
+        np.random.SeedSequence(config.seed).spawn(6)[5]))  # a 6th stream: others unchanged
+
     codes = regions.code.tolist()
-    v_index = pd.Index(codes)
-    level5 = [c for c in codes if c[9:] != "000"]
-    village_pos = pd.Index(level5).get_indexer(village_codes)
-    arrays = HouseholdYearArrays(size=draw.size.astype(np.int64)[rows["hh"]],
-                                 status=rows["status"], cause=draw.cause[rows["hh"]])
-    sums = aggregate.village_sums(village_pos[draw.village[rows["hh"]]],
-                                  rows["year"] - YEARS[0], arrays, (len(level5), len(YEARS)))
-    pop = np.zeros((len(level5), len(YEARS), 1), dtype=np.int64)
-    for j, y in enumerate(YEARS):
-        pop[village_pos, j, 0] = population_rows[y]
-    values = aggregate.roll_up(codes, level5, np.concatenate([pop, sums], axis=2))
-    assert len(v_index) == len(values)
+    metrics = metric_set()  # the active exit rules, as the store will use them
+    values = aggregate.aggregate_tables(codes, YEARS, hh_frame, hy_frame, rural, metrics)
     log("aggregates: per code prefix and year")
 
     write_table(data_dir, "regions", regions)
@@ -225,7 +238,9 @@ def generate(
     write_table(data_dir, "relocations", relocations)
     write_table(data_dir, "labour_flows", labour)
     write_table(data_dir, "rural_population", rural)
-    write_table(data_dir, AGGREGATES_FILE, aggregate.to_frame(codes, YEARS, values))
+    write_table(data_dir, "county_assessments", assessments)
+    write_table(data_dir, AGGREGATES_FILE,
+                aggregate.to_frame(codes, YEARS, values, metrics.digest))
     manifest = {
         "synthetic": True,
         "generator_version": GENERATOR_VERSION,
