@@ -51,10 +51,12 @@ def build_aggregates(
     households = read_table(data_dir, "households", hh_columns)
     household_years = read_table(data_dir, "household_years", hy_columns)
     rural = read_table(data_dir, "rural_population")
-    values = aggregate.aggregate_tables(tree.codes, years, households, household_years, rural,
-                                        metrics)
-    write_table(data_dir, AGGREGATES_FILE,
-                aggregate.to_frame(tree.codes, years, values, metrics.digest))
+    values = aggregate.aggregate_tables(
+        tree.codes, years, households, household_years, rural, metrics
+    )
+    write_table(
+        data_dir, AGGREGATES_FILE, aggregate.to_frame(tree.codes, years, values, metrics.digest)
+    )
     return values
 
 
@@ -86,8 +88,9 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         if _cache_is_fresh(self.data_dir):
             try:
                 frame = read_table(self.data_dir, AGGREGATES_FILE)
-                values = aggregate.from_frame(frame, self.regions.codes, self.years,
-                                              self.metrics.digest)
+                values = aggregate.from_frame(
+                    frame, self.regions.codes, self.years, self.metrics.digest
+                )
             except DataDirError:
                 values = None
         if values is None:
@@ -121,12 +124,18 @@ def _read_assessments(data_dir: Path) -> dict[tuple[str, int], CountyAssessment]
     frame = read_table(data_dir, "county_assessments")
     missing = {"code", "year", "satisfaction_pct", "missed_registration_pct"} - set(frame)
     if missing:
-        raise DataDirError(f"{data_dir}/county_assessments.parquet lacks column(s) "
-                           f"{', '.join(sorted(missing))}")
+        raise DataDirError(
+            f"{data_dir}/county_assessments.parquet lacks column(s) {', '.join(sorted(missing))}"
+        )
     return {
-        (str(code), int(year)): CountyAssessment(str(code), int(year), _optional_pct(sat),
-                                                 _optional_pct(missed))
-        for code, year, sat, missed in zip(frame["code"], frame["year"],
-                                           frame["satisfaction_pct"],
-                                           frame["missed_registration_pct"], strict=True)
+        (str(code), int(year)): CountyAssessment(
+            str(code), int(year), _optional_pct(sat), _optional_pct(missed)
+        )
+        for code, year, sat, missed in zip(
+            frame["code"],
+            frame["year"],
+            frame["satisfaction_pct"],
+            frame["missed_registration_pct"],
+            strict=True,
+        )
     }

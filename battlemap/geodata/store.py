@@ -160,8 +160,10 @@ class Store(ABC):
         source = 7 if res <= 7 else 9
         cells = self._hex_cells(*code_range(info.code), self.check_year(year), source)
         out = hexbins_from_cells(
-            cells["cell"].to_numpy(), cells["poor_households"].to_numpy(),
-            cells["poor_persons"].to_numpy(), res,
+            cells["cell"].to_numpy(),
+            cells["poor_households"].to_numpy(),
+            cells["poor_persons"].to_numpy(),
+            res,
         )
         return out[list(HEXBIN_COLUMNS)]
 
@@ -175,8 +177,9 @@ class Store(ABC):
         frame = self._relocation_flows(
             *code_range(info.code), self.check_year(year), origin_prefix_length(info.code)
         )
-        return _tidy(frame, RELOCATION_COLUMNS, ["origin_code", "site_code"],
-                     ints=("households", "persons"))
+        return _tidy(
+            frame, RELOCATION_COLUMNS, ["origin_code", "site_code"], ints=("households", "persons")
+        )
 
     def labour_flows(self, code: str | int, year: int) -> pd.DataFrame:
         """Labour outflow in ``year`` from each county-or-higher unit of a region.
@@ -188,11 +191,11 @@ class Store(ABC):
         year = self.check_year(year)
         if info.level > 3:
             return pd.DataFrame({c: [] for c in LABOUR_COLUMNS}).astype(
-                {"dest_lon": "float64", "dest_lat": "float64", "persons": "int64"})
+                {"dest_lon": "float64", "dest_lat": "float64", "persons": "int64"}
+            )
         length = min(origin_prefix_length(info.code), PREFIX_LENGTHS[3])
         frame = self._labour_flows(*code_range(info.code), year, length)
-        return _tidy(frame, LABOUR_COLUMNS, ["origin_code", "destination_name"],
-                     ints=("persons",))
+        return _tidy(frame, LABOUR_COLUMNS, ["origin_code", "destination_name"], ints=("persons",))
 
     @abstractmethod
     def _unit_rows(self, codes: list[str]) -> UnitRows:

@@ -40,8 +40,9 @@ class _Progress:
 
     def __call__(self, message: str) -> None:
         if not self.quiet:
-            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr,
-                  flush=True)
+            print(
+                f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True
+            )
 
 
 def _seat_points(counties: pd.DataFrame) -> np.ndarray:
@@ -50,8 +51,9 @@ def _seat_points(counties: pd.DataFrame) -> np.ndarray:
     x, y = counties.label_lon.to_numpy(float), counties.label_lat.to_numpy(float)
     inside = shapely.contains_xy(geoms, x, y)
     rep = shapely.point_on_surface(geoms)
-    return np.column_stack([np.where(inside, x, shapely.get_x(rep)),
-                            np.where(inside, y, shapely.get_y(rep))])
+    return np.column_stack(
+        [np.where(inside, x, shapely.get_x(rep)), np.where(inside, y, shapely.get_y(rep))]
+    )
 
 
 def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
@@ -61,13 +63,20 @@ def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
     county_area = shapely.area(counties.geometry.to_numpy())
     n_town = allocate(round(len(counties) * config.townships_per_county), county_area**0.5, 4)
     n_town = np.minimum(n_town, 300)
-    towns = subdivide(counties, n_town, rng, first_codes=((100, 0.45), (200, 0.55)),
-                      suffixes=("镇", "乡"), seat_points=seats)
+    towns = subdivide(
+        counties,
+        n_town,
+        rng,
+        first_codes=((100, 0.45), (200, 0.55)),
+        suffixes=("镇", "乡"),
+        seat_points=seats,
+    )
     log(f"regions: {len(towns):,} townships in {len(counties)} counties")
     town_area = shapely.area(towns.geometry.to_numpy())
     n_village = allocate(round(len(towns) * config.villages_per_township), town_area**0.5, 3)
-    villages = subdivide(towns, np.minimum(n_village, 200), rng, first_codes=((200, 1.0),),
-                         suffixes=("村",))
+    villages = subdivide(
+        towns, np.minimum(n_village, 200), rng, first_codes=((200, 1.0),), suffixes=("村",)
+    )
     log(f"regions: {len(villages):,} villages")
     counties = counties.assign(seat_x=seats[:, 0], seat_y=seats[:, 1])
     return upper, counties, towns, villages
@@ -84,12 +93,14 @@ def _county_assessments(counties: pd.DataFrame, rng: np.random.Generator) -> pd.
     incidence = np.repeat(counties.incidence.to_numpy(float), len(years))
     satisfaction = np.clip(rng.normal(96.5 - 25 * incidence, 2.5, n), 70, 99.9)
     missed = np.clip(rng.gamma(2.0, 0.35, n), 0, 10)
-    return pd.DataFrame({
-        "code": np.repeat(counties.code.to_numpy(str), len(years)).astype(object),
-        "year": np.tile(np.asarray(years, dtype=np.int16), len(counties)),
-        "satisfaction_pct": np.round(satisfaction, 1),
-        "missed_registration_pct": np.round(missed, 2),
-    })
+    return pd.DataFrame(
+        {
+            "code": np.repeat(counties.code.to_numpy(str), len(years)).astype(object),
+            "year": np.tile(np.asarray(years, dtype=np.int16), len(counties)),
+            "satisfaction_pct": np.round(satisfaction, 1),
+            "missed_registration_pct": np.round(missed, 2),
+        }
+    )
 
 
 def _hh_ids(village_codes: np.ndarray, village: np.ndarray) -> pa.Array:
@@ -108,7 +119,10 @@ def _h3_cells(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def generate(
-    data_dir: str | Path, config: GeneratorConfig | None = None, *, quiet: bool = False,
+    data_dir: str | Path,
+    config: GeneratorConfig | None = None,
+    *,
+    quiet: bool = False,
     **overrides,
 ) -> dict:
     """Write a synthetic province into ``data_dir``; returns the manifest."""
@@ -122,17 +136,19 @@ def generate(
     upper, counties, towns, villages = _regions(config, region_rng, log)
     capital = upper[upper.level == 2].sort_values("code").iloc[0]
     county_prof = population.county_profiles(
-        counties, np.array([capital.label_lon, capital.label_lat]),
-        config.trajectory[YEARS[0]] / 100, profile_rng,
+        counties,
+        np.array([capital.label_lon, capital.label_lat]),
+        config.trajectory[YEARS[0]] / 100,
+        profile_rng,
     ).assign(seat_x=counties.seat_x, seat_y=counties.seat_y)
     village_prof = population.village_profiles(villages, county_prof, profile_rng)
 
     draw, pop_2014 = households.draw_households(village_prof, config, hh_rng)
     n = len(draw.size)
     log(f"households: {n:,} drawn, {int(draw.size.sum()):,} persons")
-    owner, lon, lat = points_in_polygons(villages.geometry.to_numpy(),
-                                         np.bincount(draw.village, minlength=len(villages)),
-                                         hh_rng)
+    owner, lon, lat = points_in_polygons(
+        villages.geometry.to_numpy(), np.bincount(draw.village, minlength=len(villages)), hh_rng
+    )
     assert np.array_equal(owner, draw.village)
     log("households: points placed inside their villages")
     h3_r7, h3_r9 = _h3_cells(lat, lon)
@@ -165,19 +181,23 @@ def generate(
 
     rows = households.household_years(draw, year_rng)
     log(f"household_years: {len(rows['hh']):,} rows")
-    hy_frame = pd.DataFrame({
-        "hh_id": hh_id.take(pa.array(rows["hh"])).to_numpy(zero_copy_only=False),
-        "year": rows["year"],
-        "status": pd.Categorical.from_codes(rows["status"], categories=_STATUS_NAMES),
-        **{k: v for k, v in rows.items() if k not in ("hh", "year", "status")},
-    })
+    hy_frame = pd.DataFrame(
+        {
+            "hh_id": hh_id.take(pa.array(rows["hh"])).to_numpy(zero_copy_only=False),
+            "year": rows["year"],
+            "status": pd.Categorical.from_codes(rows["status"], categories=_STATUS_NAMES),
+            **{k: v for k, v in rows.items() if k not in ("hh", "year", "status")},
+        }
+    )
 
     population_rows = households.rural_population_by_year(pop_2014)
-    rural = pd.DataFrame({
-        "code": np.tile(village_codes, len(YEARS)),
-        "year": np.repeat(np.asarray(YEARS, dtype=np.int16), len(village_codes)),
-        "persons": np.concatenate([population_rows[y] for y in YEARS]),
-    })
+    rural = pd.DataFrame(
+        {
+            "code": np.tile(village_codes, len(YEARS)),
+            "year": np.repeat(np.asarray(YEARS, dtype=np.int16), len(village_codes)),
+            "persons": np.concatenate([population_rows[y] for y in YEARS]),
+        }
+    )
 
     sites = flows.resettlement_sites(villages, county_prof)
     moved = np.nonzero(draw.relocation_year < households.NO_YEAR)[0]
@@ -186,31 +206,45 @@ def generate(
     first_site = sites[site_pick == 0].set_index("county")
     second_site = sites.drop_duplicates("county", keep="last").set_index("county")
     use_second = flow_rng.random(len(moved)) < 0.4
-    chosen = pd.DataFrame(np.where(use_second[:, None],
-                                   second_site.loc[hh_county].to_numpy(),
-                                   first_site.loc[hh_county].to_numpy()),
-                          columns=["site_code", "lon", "lat"])
-    relocations = pd.DataFrame({
-        "hh_id": hh_id.take(pa.array(moved)).to_numpy(zero_copy_only=False),
-        "year": draw.relocation_year[moved],
-        "from_village_code": village_codes[draw.village[moved]],
-        "to_site_code": chosen.site_code.to_numpy(str),
-        "to_lon": chosen.lon.to_numpy(float),
-        "to_lat": chosen.lat.to_numpy(float),
-        "persons": draw.size[moved],
-    })
-    county_persons = pd.Series(draw.size).groupby(
-        pd.Series(village_codes[draw.village]).str[:6].str.ljust(12, "0")).sum()
-    labour = flows.labour_flows(county_persons, (capital["name"], capital.label_lon,
-                                                 capital.label_lat), flow_rng)
+    chosen = pd.DataFrame(
+        np.where(
+            use_second[:, None],
+            second_site.loc[hh_county].to_numpy(),
+            first_site.loc[hh_county].to_numpy(),
+        ),
+        columns=["site_code", "lon", "lat"],
+    )
+    relocations = pd.DataFrame(
+        {
+            "hh_id": hh_id.take(pa.array(moved)).to_numpy(zero_copy_only=False),
+            "year": draw.relocation_year[moved],
+            "from_village_code": village_codes[draw.village[moved]],
+            "to_site_code": chosen.site_code.to_numpy(str),
+            "to_lon": chosen.lon.to_numpy(float),
+            "to_lat": chosen.lat.to_numpy(float),
+            "persons": draw.size[moved],
+        }
+    )
+    county_persons = (
+        pd.Series(draw.size)
+        .groupby(pd.Series(village_codes[draw.village]).str[:6].str.ljust(12, "0"))
+        .sum()
+    )
+    labour = flows.labour_flows(
+        county_persons, (capital["name"], capital.label_lon, capital.label_lat), flow_rng
+    )
     log(f"flows: {len(relocations):,} relocated households, {len(labour):,} labour flow rows")
 
     poverty_county = dict(zip(county_prof.code, county_prof.incidence >= 0.10, strict=True))
     regions = gpd.GeoDataFrame(
-        pd.concat([
-            pd.DataFrame({c: upper[c].to_numpy() for c in towns.columns}),
-            towns, villages,
-        ], ignore_index=True),
+        pd.concat(
+            [
+                pd.DataFrame({c: upper[c].to_numpy() for c in towns.columns}),
+                towns,
+                villages,
+            ],
+            ignore_index=True,
+        ),
         crs=4326,
     ).sort_values("code", ignore_index=True)
     regions["geometry"] = [
@@ -221,11 +255,24 @@ def generate(
     regions["area_km2"] = regions.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
     label = shapely.point_on_surface(regions.geometry.to_numpy())
     regions["label_lon"], regions["label_lat"] = shapely.get_x(label), shapely.get_y(label)
-    regions = regions[["code", "level", "name", "parent_code", "zone", "is_poverty_county",
-                       "area_km2", "label_lon", "label_lat", "geometry"]]
+    regions = regions[
+        [
+            "code",
+            "level",
+            "name",
+            "parent_code",
+            "zone",
+            "is_poverty_county",
+            "area_km2",
+            "label_lon",
+            "label_lat",
+            "geometry",
+        ]
+    ]
 
-    assessments = _county_assessments(county_prof, np.random.default_rng(
-        np.random.SeedSequence(config.seed).spawn(6)[5]))  # a 6th stream: others unchanged
+    assessments = _county_assessments(
+        county_prof, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(6)[5])
+    )  # a 6th stream: others unchanged
 
     codes = regions.code.tolist()
     metrics = metric_set()  # the active exit rules, as the store will use them
@@ -239,8 +286,7 @@ def generate(
     write_table(data_dir, "labour_flows", labour)
     write_table(data_dir, "rural_population", rural)
     write_table(data_dir, "county_assessments", assessments)
-    write_table(data_dir, AGGREGATES_FILE,
-                aggregate.to_frame(codes, YEARS, values, metrics.digest))
+    write_table(data_dir, AGGREGATES_FILE, aggregate.to_frame(codes, YEARS, values, metrics.digest))
     manifest = {
         "synthetic": True,
         "generator_version": GENERATOR_VERSION,
