@@ -85,13 +85,14 @@ def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
 def _county_assessments(counties: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """Third-party assessments per county, 2016–2020 (none before: those years say 无数据).
 
-    Satisfaction (群众认可度) is lower in poorer counties; missed registration (漏评率) is
-    usually well under 2 %, occasionally above.
+    Satisfaction (群众认可度) is lower in poorer counties and rises as the exit deadline
+    nears; missed registration (漏评率) is usually well under 2 %, occasionally above.
     """
     years = [y for y in YEARS if y >= ASSESSMENT_FROM]
     n = len(counties) * len(years)
     incidence = np.repeat(counties.incidence.to_numpy(float), len(years))
-    satisfaction = np.clip(rng.normal(96.5 - 25 * incidence, 2.5, n), 70, 99.9)
+    to_go = np.tile((YEARS[-1] - np.asarray(years)) / (YEARS[-1] - ASSESSMENT_FROM), len(counties))
+    satisfaction = np.clip(rng.normal(97.0 - 30 * incidence * to_go, 2.0, n), 70, 99.9)
     missed = np.clip(rng.gamma(2.0, 0.35, n), 0, 10)
     return pd.DataFrame(
         {
