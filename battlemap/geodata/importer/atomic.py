@@ -99,6 +99,7 @@ class DataDirTransaction:
         self.create = create
         self.staging: Path | None = None
         self.staged: list[str] = []
+        self.journaled = False  # the journal exists: from now on the new state wins
         self.committed = False
         self._lock_fd: int | None = None
 
@@ -122,7 +123,11 @@ class DataDirTransaction:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            if self.staging is not None:
+            if self.journaled and not self.committed:
+                # the swap broke off half way: finish it now, or leave it to the next run
+                with contextlib.suppress(OSError):
+                    recover(self.data_dir)
+            elif self.staging is not None:
                 shutil.rmtree(self.staging, ignore_errors=True)
         finally:
             if self._lock_fd is not None:
@@ -176,6 +181,7 @@ class DataDirTransaction:
             tmp.write_text(json.dumps(journal), encoding="utf-8")
             _fsync(tmp)
             os.replace(tmp, self.data_dir / JOURNAL_FILE)
+            self.journaled = True
             _roll_forward(self.data_dir, journal)
             _fsync(self.data_dir)
             (self.data_dir / JOURNAL_FILE).unlink()
