@@ -45,12 +45,20 @@ def settings_from_env() -> Settings:
     )
 
 
-def _request_lang(default: str) -> str:
-    """The language of the page that sent the current request (query, then referrer)."""
+def _page_query() -> str:
+    """The page's query string: Dash fetches the layout by XHR, so it is the referrer's."""
     if not flask.has_request_context():
-        return default
-    lang = flask.request.args.get("lang")
-    if lang is None and flask.request.referrer:
+        return ""
+    request = flask.request
+    if request.path.endswith("_dash-layout") and request.referrer:
+        return urlparse(request.referrer).query
+    return request.query_string.decode("utf-8", "replace")
+
+
+def _request_lang(default: str) -> str:
+    """The language of the page that sent the current request (its query's ``lang``)."""
+    lang = parse_qs(_page_query()).get("lang", [None])[-1]
+    if lang is None and flask.has_request_context() and flask.request.referrer:
         lang = parse_qs(urlparse(flask.request.referrer).query).get("lang", [None])[-1]
     return lang if lang in ("zh", "en") else default
 
@@ -61,9 +69,9 @@ def _layout(context: AppContext) -> html.Div:
     try:
         access = context.access()
         indicators = context.indicators
-        if flask.has_request_context() and flask.request.query_string:
-            search = "?" + flask.request.query_string.decode("utf-8", "replace")
-            state, problems = parse_query(search, access, indicators=indicators,
+        query = _page_query()
+        if query:
+            state, problems = parse_query("?" + query, access, indicators=indicators,
                                           default_lang=lang)
         else:
             state, problems = default_state(access, lang=lang), []
@@ -100,6 +108,7 @@ def create_app(
         title=t("title", settings.language),
         update_title=None,
         serve_locally=True,
+        eager_loading=True,  # plotly.js loads with the other bundles, not after the layout
         on_error=partial(_on_error, context),
     )
     app.layout = partial(_layout, context)

@@ -98,7 +98,7 @@ def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
                 html.Div(dcc.Slider(
                     id=ids.YEAR, min=years[0], max=years[-1], step=1, value=state.year,
                     marks={y: {"label": str(y)} for y in years}, included=False,
-                    updatemode="mouseup"), className="bm-slider"),
+                    updatemode="mouseup", allow_direct_input=False), className="bm-slider"),
             ]),
             html.Div(className="bm-pickers", children=[
                 html.Label([html.Span(t("indicator", lang)), dcc.Dropdown(

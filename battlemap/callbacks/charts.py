@@ -46,44 +46,47 @@ def trend_view(access: ScopedStore, state: ViewState) -> Figure:
     )
 
 
-def radar_shares(summary: Mapping[str, Any], counts: Mapping[str, int]) -> dict[str, Any]:
-    """Guarantee shares (%): ``region_summary``'s ``radar`` if present, else from counts."""
-    radar = summary.get("radar")
-    if isinstance(radar, Mapping) and radar:
-        values = {k: (v.get("share_pct") if isinstance(v, Mapping) else v)
-                  for k, v in radar.items()}
-        if all(v is None or v <= 1.0 for v in values.values()) and any(values.values()):
-            values = {k: None if v is None else round(v * 100, 4) for k, v in values.items()}
-        return values
+def radar_shares(counts: Mapping[str, int] | None) -> dict[str, float | None]:
+    """Guarantee shares (% of registered households) from a region's counts."""
+    if not counts:
+        return {}
     return {name[len(GUARANTEE_PREFIX):]: percent(value, counts["registered_households"])
             for name, value in counts.items() if name.startswith(GUARANTEE_PREFIX)}
 
 
 def radar_view(context: AppContext, state: ViewState) -> Figure:
-    """Radar of the region vs its parent for the year."""
+    """Radar of the region vs its parent: ``region_summary``'s ``radar``/``radar_parent``."""
     access = context.access()
     info = access.region(state.region)
-    region = radar_shares(context.summary(info.code, state.year),
-                          access.counts(info.code, state.year))
+    summary = context.summary(info.code, state.year)
+    region: Any = summary.get("radar")
+    parent_shares: Any = summary.get("radar_parent")
+    if region is None:  # a store without the issue-4 summary fields: derive from counts
+        region = radar_shares(access.counts(info.code, state.year))
     parent = access.parent(info.code)
-    parent_shares = None
-    if parent is not None:
-        parent_shares = radar_shares(context.summary(parent.code, state.year),
-                                     access.counts(parent.code, state.year))
+    if parent is None:
+        parent_shares = None
+    elif parent_shares is None and "radar" not in summary:
+        parent_shares = radar_shares(access.counts(parent.code, state.year))
     return radar_figure(region, parent_shares, region_name=info.name,
                         parent_name=parent.name if parent else "", lang=state.lang)
 
 
 def register(app: Dash, context: AppContext) -> None:
-    @app.callback(Output(ids.CAUSES, "figure"), Input(ids.STATE, "data"))
-    def update_causes(data):
-        state = ViewState.from_dict(data)
-        return cause_figure(context.summary(state.region, state.year), state.lang)
+    """Charts wait for the map callback (``MAP_KEY``) so the map is drawn first on load."""
+    after_map = Input(ids.MAP_KEY, "data")
 
-    @app.callback(Output(ids.TREND, "figure"), Input(ids.STATE, "data"))
-    def update_trend(data):
+    @app.callback(Output(ids.CAUSES, "figure"), Output(ids.CAUSES, "style"),
+                  Input(ids.STATE, "data"), after_map)
+    def update_causes(data, _key):
+        state = ViewState.from_dict(data)
+        figure = cause_figure(context.summary(state.region, state.year), state.lang)
+        return figure, {"height": f"{figure['layout'].get('height', 260)}px"}
+
+    @app.callback(Output(ids.TREND, "figure"), Input(ids.STATE, "data"), after_map)
+    def update_trend(data, _key):
         return trend_view(context.access(), ViewState.from_dict(data))
 
-    @app.callback(Output(ids.RADAR, "figure"), Input(ids.STATE, "data"))
-    def update_radar(data):
+    @app.callback(Output(ids.RADAR, "figure"), Input(ids.STATE, "data"), after_map)
+    def update_radar(data, _key):
         return radar_view(context, ViewState.from_dict(data))

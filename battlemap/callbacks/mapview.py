@@ -22,23 +22,29 @@ from battlemap.i18n import t
 from battlemap.layers.base import Figure, map_view
 from battlemap.layers.catalog import INDICATORS, Indicator
 from battlemap.layers.choropleth import (
-    VALUE_TRACE,
     choropleth_coloraxis,
     choropleth_traces,
-    choropleth_values,
 )
 from battlemap.layers.flows import flow_traces
 from battlemap.layers.heat import heat_trace
 from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trace
 from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
-from battlemap.layers.labels import label_trace
+from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
 from battlemap.viewstate import ViewState
 
 __all__ = ["MapUrls", "build_map", "map_key", "register", "unit_values", "value_patch"]
 
-# Layers whose data depend only on the region: year/indicator changes can be patched.
+# Layers whose traces keep their structure when only the year or indicator changes (the
+# household layer only while it is drawn as per-unit bubbles, above township level).
 PATCHABLE_LAYERS = frozenset({"choropleth", "labels"})
+# Fields a value Patch resends, by trace name (geometry URLs and styles stay).
+PATCH_FIELDS: dict[str, tuple[str, ...]] = {
+    "values": ("locations", "z", "customdata"),
+    "bubbles": ("marker", "customdata"),
+    "labels": ("lon", "lat", "text", "customdata"),
+    "labels-light": ("lon", "lat", "text", "customdata"),
+}
 DEFAULT_VIEWPORT = {"w": 640, "h": 520}
 
 
@@ -80,16 +86,25 @@ def map_key(state: ViewState, viewport: dict[str, Any] | None) -> dict[str, Any]
             "viewport": viewport or DEFAULT_VIEWPORT}
 
 
-def value_patch(access: ScopedStore, state: ViewState) -> dict[str, Any]:
-    """New values of the choropleth trace and its colour axis for ``state``."""
-    indicator = INDICATORS[state.indicator]
-    shapes = access.unit_shapes(state.region)
-    values = unit_values(access, state.region, state.year, indicator)
-    data = choropleth_values(shapes.codes, shapes.names, [values[c] for c in shapes.codes],
-                             indicator=indicator, lang=state.lang)
-    coloraxis = choropleth_coloraxis(indicator, colour_max(access, state.region, indicator),
-                                     lang=state.lang)
-    return {"trace": data, "coloraxis": coloraxis}
+def label_size(units: int) -> int:
+    """Label font size: smaller when a region has many units."""
+    return 12 if units <= 30 else 10
+
+
+def patchable(state: ViewState, level: int) -> bool:
+    """True when a year/indicator change leaves the figure's trace structure unchanged."""
+    allowed = PATCHABLE_LAYERS | ({"households"} if level < 4 else set())
+    return set(state.layers) <= allowed
+
+
+def value_patch(figure: Figure) -> dict[str, Any]:
+    """The parts of a full figure a Patch must send: value fields by trace, colour axis."""
+    traces = {}
+    for index, trace in enumerate(figure["data"]):
+        fields = PATCH_FIELDS.get(trace.get("meta", ""), ())
+        if fields:
+            traces[index] = {k: trace[k] for k in fields if k in trace}
+    return {"traces": traces, "coloraxis": figure["layout"].get("coloraxis")}
 
 
 def _unit_counts(access: ScopedStore, region: str, year: int, codes: tuple[str, ...]) -> dict:
@@ -159,9 +174,12 @@ def build_map(
         traces += flow_traces(access.relocation_flows(info.code, state.year),
                               access.labour_flows(info.code, state.year), shapes.labels, names,
                               lang=state.lang)
+    zmax = colour_max(access, info.code, indicator)
     if "labels" in layers:
-        traces.append(label_trace(shapes.codes, shapes.names, shapes.label_lon,
-                                  shapes.label_lat, size=12 if len(shapes.codes) <= 30 else 10))
+        traces += label_traces(
+            shapes.codes, shapes.names, shapes.label_lon, shapes.label_lat,
+            values=[values[c] for c in shapes.codes] if "choropleth" in layers else None,
+            zmax=zmax, size=label_size(len(shapes.codes)))
     if all(v is None for v in values.values()):
         notice = " ".join(x for x in (notice, t("empty_region", state.lang)) if x)
     port = viewport or DEFAULT_VIEWPORT
@@ -170,8 +188,7 @@ def build_map(
         view=map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
         uirevision=info.code,
         glyphs_url=urls.glyphs if "labels" in layers else None,
-        coloraxis=choropleth_coloraxis(indicator, colour_max(access, info.code, indicator),
-                                       lang=state.lang),
+        coloraxis=choropleth_coloraxis(indicator, zmax, lang=state.lang),
         coloraxis2=coloraxis2,
     )
     return figure, notice
@@ -179,8 +196,9 @@ def build_map(
 
 def _patch(values: dict[str, Any]) -> Patch:
     patch = Patch()
-    for key, value in values["trace"].items():
-        patch["data"][VALUE_TRACE][key] = value
+    for index, fields in values["traces"].items():
+        for key, value in fields.items():
+            patch["data"][index][key] = value
     patch["layout"]["coloraxis"] = values["coloraxis"]
     return patch
 
@@ -200,10 +218,7 @@ def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> Non
         state = ViewState.from_dict(data)
         key = map_key(state, viewport)
         access = context.access()
-        if rendered == key and set(state.layers) <= PATCHABLE_LAYERS:
-            if "choropleth" not in state.layers:
-                return no_update, no_update, no_update
-            return _patch(value_patch(access, state)), no_update, no_update
         figure, notice = build_map(access, state, urls=urls(), viewport=viewport)
+        if rendered == key and patchable(state, access.region(state.region).level):
+            return _patch(value_patch(figure)), no_update, notice
         return figure, key, notice
-

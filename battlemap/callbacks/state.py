@@ -21,17 +21,26 @@ from battlemap.viewstate import ViewState, parse_query
 __all__ = ["clicked_region", "register", "resolve"]
 
 
+def _is_code(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 12 and value.isdigit()
+
+
 def clicked_region(click: Mapping[str, Any] | None) -> str | None:
-    """The region code a map click points at (choropleth ``location`` or label customdata)."""
+    """The region code a map click points at.
+
+    A choropleth point's ``location``; else the first or last ``customdata`` item that is
+    a 12-digit code (labels and bubbles carry their unit first, households their village
+    last).
+    """
     for point in (click or {}).get("points", []):
-        location = point.get("location")
-        if isinstance(location, str) and len(location) == 12 and location.isdigit():
-            return location
+        if _is_code(point.get("location")):
+            return point["location"]
         custom = point.get("customdata")
-        if isinstance(custom, list) and custom:
-            custom = custom[0]
-        if isinstance(custom, str) and len(custom) == 12 and custom.isdigit():
-            return custom
+        if not isinstance(custom, list):
+            custom = [custom]
+        for value in (custom[0], custom[-1]) if custom else ():
+            if _is_code(value):
+                return value
     return None
 
 

@@ -42,11 +42,15 @@ def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
 
 
 def exit_check_view(summary: Mapping[str, Any], lang: str) -> tuple[list, list, str]:
-    """(rows, columns, note) from ``region_summary``'s ``exit_checks``."""
+    """(rows, columns, note) from ``region_summary``'s ``exit_checks`` and ``exit_standard``."""
     checks = summary.get("exit_checks")
     if not checks:
         return [], exit_check_columns(lang=lang), t("no_checks", lang)
-    return exit_check_rows(checks, lang=lang), exit_check_columns(lang=lang), ""
+    standard = summary.get("exit_standard") or ""
+    status = summary.get("exit_status")
+    verdict = {"pass": t("pass", lang), "fail": t("fail", lang)}.get(status or "", "")
+    note = " · ".join(x for x in (standard, verdict) if x)
+    return exit_check_rows(checks, lang=lang), exit_check_columns(lang=lang), note
 
 
 def household_view(access: ScopedStore, state: ViewState) -> tuple[list, list, str]:

@@ -13,7 +13,7 @@ from battlemap.layers.heat import heat_trace
 from battlemap.layers.hexbins import hexbin_coloraxis, hexbin_trace
 from battlemap.layers.households import household_rows, household_traces
 from battlemap.layers.kpi import kpi_tiles
-from battlemap.layers.labels import label_trace
+from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
 from battlemap.layers.radar import radar_figure
 from battlemap.layers.ranking import ranking_rows
@@ -34,7 +34,7 @@ __all__ = [
     "household_rows",
     "household_traces",
     "kpi_tiles",
-    "label_trace",
+    "label_traces",
     "map_figure",
     "radar_figure",
     "ranking_rows",

@@ -65,7 +65,10 @@ def map_style(glyphs_url: str | None = None) -> dict[str, Any]:
     """
     style: dict[str, Any] = {
         "version": 8,
-        "sources": {},
+        # One empty source: plotly prunes empty objects, and a style without "sources"
+        # fails MapLibre's validation when the next figure diffs it.
+        "sources": {"battlemap-empty": {"type": "geojson",
+                                        "data": {"type": "FeatureCollection", "features": []}}},
         "layers": [{"id": "background", "type": "background",
                     "paint": {"background-color": BACKGROUND}}],
     }
@@ -124,6 +127,7 @@ def message_figure(text: str) -> Figure:
     return {
         "data": [],
         "layout": chart_layout(
+            height=120,
             xaxis={"visible": False}, yaxis={"visible": False},
             annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
                           "x": 0.5, "y": 0.5, "font": {"size": 14, "color": "#666"}}],

@@ -42,8 +42,9 @@ def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
         "layout": chart_layout(
             height=max(160, 24 * len(items) + 40),
             margin={"l": 8, "r": 16, "t": 4, "b": 24},
-            xaxis={"title": {"text": t("persons", lang)}, "tickformat": "~s",
-                   "gridcolor": "#e5e5e5", "automargin": True},
+            xaxis={"title": {"text": t("persons", lang)}, "gridcolor": "#e5e5e5",
+                   "automargin": True, "rangemode": "tozero",
+                   **({"tickformat": "~s"} if items[-1][1] >= 10 else {"dtick": 1})},
             yaxis={"automargin": True},
         ),
     }

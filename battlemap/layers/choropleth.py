@@ -63,6 +63,7 @@ def choropleth_traces(
         "marker": {"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.9},
         "hovertemplate": _HOVER,
         "name": "outline",
+        "meta": "outline",
         "showlegend": False,
     }
     data = choropleth_values(codes, names, values, indicator=indicator, lang=lang)
@@ -77,6 +78,7 @@ def choropleth_traces(
         "marker": {"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.85},
         "hovertemplate": _HOVER,
         "name": indicator.key,
+        "meta": "values",
         "showlegend": False,
     }
     return [outline, coloured]

@@ -10,30 +10,36 @@ from battlemap.i18n import t
 __all__ = ["exit_check_columns", "exit_check_rows"]
 
 
-def _number(value: Any) -> str:
+def _percent(value: Any) -> str:
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
+    return f"{float(value):,.2f}%"
 
 
 def exit_check_rows(
     checks: Iterable[Mapping[str, Any]], *, lang: str = "zh"
 ) -> list[dict[str, Any]]:
-    """One row per check; ``passed`` None (no data) is shown as such, never as a pass."""
+    """One row per check (values and thresholds in percent).
+
+    ``passed`` None (no data) is shown as such, never as a pass.
+    """
     rows = []
     for check in checks:
         passed = check.get("passed")
-        verdict = t("pass", lang) if passed else t("no_data", lang) if passed is None else t(
-            "fail", lang)
+        if passed is None:
+            verdict = t("no_data", lang)
+        else:
+            verdict = t("pass", lang) if passed else t("fail", lang)
+        comparison = check.get("comparison") or ""
+        threshold = check.get("threshold")
         rows.append({
             "check": str(check.get("label") or check.get("check", "")),
-            "value": _number(check.get("value")),
-            "threshold": _number(check.get("threshold")),
+            "value": _percent(check.get("value")),
+            "threshold": f"{comparison} {_percent(threshold)}".strip() if threshold is not None
+            else "—",
             "passed": verdict,
             "reason": check.get("reason") or "",
-            "ok": bool(passed),
+            "status": "pass" if passed else "no_data" if passed is None else "fail",
         })
     return rows
 

@@ -79,7 +79,7 @@ def _kind_traces(
         traces.append({
             "type": "scattermap", "mode": "lines", "lon": lon, "lat": lat,
             "line": {"width": WIDTHS[b], "color": COLOURS[kind]}, "opacity": 0.75,
-            "text": text, "hoverinfo": "text", "name": label, "legendgroup": kind,
+            "text": text, "hoverinfo": "text", "name": label, "legendgroup": kind, "meta": "flows",
             "showlegend": not traces,
         })
     return traces
@@ -136,6 +136,7 @@ def flow_traces(
             "text": [f"{d}: {p:,} {persons_unit}"
                      for d, p in zip(dests["destination_name"], dests["persons"], strict=True)],
             "hoverinfo": "text", "name": t("labour", lang), "legendgroup": "labour",
+            "meta": "flows",
             "showlegend": False,
         })
     return traces

@@ -33,5 +33,6 @@ def heat_trace(
         "opacity": 0.75,
         "hoverinfo": "skip",
         "name": name,
+        "meta": "heat",
         "showlegend": False,
     }

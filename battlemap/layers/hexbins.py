@@ -48,6 +48,7 @@ def hexbin_trace(frame: pd.DataFrame, *, lang: str = "zh") -> dict[str, Any]:
         "marker": {"line": {"width": 0.3, "color": "rgba(255,255,255,0.6)"}, "opacity": 0.8},
         "hovertemplate": "%{customdata[0]} · %{customdata[1]}<extra>H3</extra>",
         "name": "hexbins",
+        "meta": "hexbins",
         "showlegend": False,
     }
 

@@ -40,7 +40,11 @@ def _status_label(status: str, lang: str) -> str:
 def household_traces(
     frame: pd.DataFrame, *, colour_by: str = "status", lang: str = "zh"
 ) -> list[dict[str, Any]]:
-    """One ``scattermap`` trace per status (or cause), poor households drawn last (on top)."""
+    """One ``scattermap`` trace per status (or cause), poor households drawn last (on top).
+
+    ``customdata`` ends with the village code, so a click on a household drills into its
+    village.
+    """
     if frame.empty:
         return []
     if colour_by == "cause":
@@ -57,10 +61,11 @@ def household_traces(
         if part.empty:
             continue
         custom = [
-            [hh, name or "", f"{size} {persons}", hh_type, cause, _status_label(status, lang)]
-            for hh, name, size, hh_type, cause, status in zip(
+            [hh, name or "", f"{size} {persons}", hh_type, cause, _status_label(status, lang),
+             village]
+            for hh, name, size, hh_type, cause, status, village in zip(
                 part["hh_id"], part["head_name"], part["size"], part["hh_type"],
-                part["primary_cause"], part["status"], strict=True)
+                part["primary_cause"], part["status"], part["village_code"], strict=True)
         ]
         traces.append({
             "type": "scattermap",
@@ -71,6 +76,7 @@ def household_traces(
             "customdata": custom,
             "hovertemplate": _HOVER,
             "name": f"{label} ({len(part)})",
+            "meta": "households",
             "legendgroup": "households",
             "showlegend": True,
         })
@@ -100,7 +106,7 @@ def household_bubbles(
                        for c, n, v in zip(codes, names, poor_households, strict=True)],
         "hovertemplate": "<b>%{customdata[1]}</b><br>" + label
                          + ": %{customdata[2]}<extra></extra>",
-        "name": label, "showlegend": True, "legendgroup": "households",
+        "name": label, "meta": "bubbles", "showlegend": True, "legendgroup": "households",
     }
 
 

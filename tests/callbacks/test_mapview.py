@@ -1,0 +1,98 @@
+"""The map callback's logic: figure = stats, layers per level, patches, URLs."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+
+from battlemap.callbacks.mapview import (
+    MapUrls,
+    build_map,
+    colour_max,
+    map_key,
+    patchable,
+    unit_values,
+    value_patch,
+)
+from battlemap.indicators.summary import region_summary
+from battlemap.layers.catalog import INDICATORS
+from battlemap.layers.choropleth import VALUE_TRACE
+from battlemap.viewstate import LAYER_KEYS
+
+URLS = MapUrls(geo=lambda code: f"/geo/{code}.json?v=t", glyphs="/glyphs/{fontstack}/{range}.pbf")
+
+
+def _values(figure) -> dict:
+    trace = figure["data"][VALUE_TRACE]
+    return dict(zip(trace["locations"], trace["z"], strict=True))
+
+
+@pytest.mark.parametrize("level", [0, 1, 2, 3])
+def test_map_values_equal_stats(embedded_store, access, chain, state, level) -> None:
+    code = chain[level]
+    for year in (2014, 2017):
+        figure, _ = build_map(access, state.but(region=code, year=year), urls=URLS)
+        stats = region_summary(embedded_store, code, year)["children"]
+        assert _values(figure) == {c: v for c, v in stats.items() if v is not None}
+        assert figure["data"][0]["geojson"] == f"/geo/{code}.json?v=t"
+        assert figure["layout"]["uirevision"] == code
+        go.Figure(figure)  # valid plotly
+
+
+def test_village_shows_households(access, chain, state) -> None:
+    figure, notice = build_map(access, state.but(region=chain[4]), urls=URLS)
+    points = [t for t in figure["data"] if t["type"] == "scattermap" and t.get("mode") == "markers"]
+    assert sum(len(t["lon"]) for t in points) == access.counts(chain[4], 2016)[
+        "registered_households"]
+    assert all(row[1].endswith("*") for t in points for row in t["customdata"])
+    assert notice == ""
+
+
+def test_high_levels_aggregate_households(access, chain, state) -> None:
+    figure, notice = build_map(access, state, urls=URLS)
+    bubbles = [t for t in figure["data"] if t.get("legendgroup") == "households"]
+    assert len(bubbles) == 1 and len(bubbles[0]["lon"]) == 9
+    assert notice  # says points show at township/village level
+
+
+def test_every_layer_builds(access, chain, state) -> None:
+    for code in (chain[0], chain[3], chain[4]):
+        figure, _ = build_map(access, state.but(region=code, layers=LAYER_KEYS), urls=URLS,
+                              viewport={"w": 390, "h": 500})
+        fig = go.Figure(figure)
+        types = {t.type for t in fig.data}
+        assert {"choroplethmap", "densitymap", "scattermap"} <= types
+        assert len(json.dumps(figure)) < 1_500_000
+
+
+def test_relocation_indicator_sums_flows(access, chain) -> None:
+    values = unit_values(access, chain[0], 2019, INDICATORS["relocations"])
+    flows = access.relocation_flows(chain[0], 2019)
+    assert sum(values.values()) == int(flows["persons"].sum())
+    assert colour_max(access, chain[0], INDICATORS["relocations"]) == max(values.values())
+
+
+def test_patch_matches_full_figure(access, chain, state) -> None:
+    later = state.but(year=2018, indicator="poor_persons")
+    full, _ = build_map(access, later, urls=URLS)
+    patch = value_patch(full)
+    metas = [t.get("meta") for t in full["data"]]
+    assert metas == ["outline", "values", "bubbles", "labels", "labels-light"]
+    assert set(patch["traces"]) == {1, 2, 3, 4}
+    assert patch["traces"][VALUE_TRACE]["z"] == full["data"][VALUE_TRACE]["z"]
+    assert "geojson" not in patch["traces"][VALUE_TRACE]
+    assert patch["coloraxis"] == full["layout"]["coloraxis"]
+    assert len(json.dumps(patch)) < len(json.dumps(full))
+    assert patchable(state, 1) and not patchable(state, 4)  # village points change by year
+    assert not patchable(state.but(layers=("choropleth", "heat")), 1)
+    assert map_key(state, None) == map_key(later, None)  # same key → a Patch is sent
+    assert map_key(state, None) != map_key(state.but(region=chain[1]), None)
+
+
+def test_colours_stable_over_years(access, chain) -> None:
+    top = colour_max(access, chain[0], INDICATORS["incidence"])
+    for year in access.years:
+        values = unit_values(access, chain[0], year, INDICATORS["incidence"])
+        assert all(v is None or v <= top for v in values.values())

@@ -1,0 +1,65 @@
+"""Panels, tables and navigation built from the view state."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from battlemap.callbacks.charts import cause_figure, radar_view, trend_view
+from battlemap.callbacks.navigation import crumbs
+from battlemap.callbacks.panels import region_title, tiles_for
+from battlemap.callbacks.tables import exit_check_view, household_view, ranking_view
+from battlemap.indicators.incidence import incidence_pct
+
+
+def test_tiles_and_title(access, chain, state) -> None:
+    tiles = {t.key: t for t in tiles_for(access, state)}
+    assert tiles["kpi_poor"].value == f"{access.counts(chain[0], 2016)['poor_persons']:,}"
+    assert tiles["kpi_poor"].delta  # 2016 has a 2015 to compare with
+    first = {t.key: t for t in tiles_for(access, state.but(year=2014))}
+    assert first["kpi_poor"].delta == ""
+    assert region_title(access, state) == f"{access.region(chain[0]).name} · 省 · 2016"
+    assert "Province" in region_title(access, state.but(lang="en"))
+
+
+def test_charts(context, chain, state) -> None:
+    access = context.access()
+    causes = go.Figure(cause_figure(context.summary(chain[0], 2016), "zh"))
+    assert sum(causes.data[0].x) == access.counts(chain[0], 2016)["poor_persons"]
+    trend = go.Figure(trend_view(access, state.but(region=chain[2])))
+    assert list(trend.data[0].y) == [incidence_pct(c) for c in access.series(chain[2]).values()]
+    assert len(trend.data) == 4  # region and parent, incidence and persons
+    top = go.Figure(trend_view(access, state))
+    assert len(top.data) == 2  # the province has no parent
+    radar = go.Figure(radar_view(context, state.but(region=chain[2])))
+    assert len(radar.data) in (0, 2)
+
+
+def test_ranking_view(access, chain, state) -> None:
+    rows, _columns = ranking_view(access, state)
+    assert [r["id"] for r in rows if r["rank"] == 1]
+    assert {r["id"] for r in rows} == {c.code for c in access.children(chain[0])}
+    values = {r["id"]: r["value"] for r in rows}
+    kids = access.children_counts(chain[0], 2016)
+    assert values == {c: incidence_pct(v) for c, v in kids.items()}
+    assert ranking_view(access, state.but(region=chain[4]))[0] == []
+
+
+def test_exit_checks_and_households(context, chain, state) -> None:
+    rows, _, note = exit_check_view({"exit_checks": []}, "zh")
+    assert rows == [] and note
+    summary = context.summary(chain[2], 2016)
+    rows, _, note = exit_check_view(summary, "zh")
+    if summary.get("exit_checks"):
+        assert len(rows) == len(summary["exit_checks"]) and note
+    rows, _, note = household_view(context.access(), state)
+    assert rows == [] and note
+    rows, _, note = household_view(context.access(), state.but(region=chain[4]))
+    assert rows and note == "" and all(r["head_name"].endswith("*") for r in rows)
+
+
+def test_breadcrumb(access, chain, state) -> None:
+    items = crumbs(access, state.but(region=chain[4]))
+    assert [name for _, name, _ in items] == [access.region(c).name for c in chain]
+    assert items[-1][2] is None  # the current region is not a link
+    assert items[0][2] == state.but(region=chain[4]).query(region=chain[0])
+    assert [level for level, _, _ in items] == ["省", "市", "县", "乡镇", "村"]
