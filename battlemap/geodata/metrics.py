@@ -2,9 +2,10 @@
 
 Every indicator is a ratio of these integer sums, so the embedded store (numpy) and the
 PostGIS store (SQL) agree exactly as long as both evaluate the same definitions below.
-A metric is a per household-year weight: ``sql`` over :data:`HOUSEHOLD_YEAR_SOURCE` (aliases
-``h`` for households and ``y`` for household_years plus last year's ``prev_income`` and
-``prev_status``) and ``weight`` over the same rows as numpy arrays (:class:`HouseholdYearArrays`).
+A metric counts the household-years meeting a condition (households, or persons with
+``h.size``): ``condition`` in SQL over :data:`HOUSEHOLD_YEAR_SOURCE` (aliases ``h`` for
+households and ``y`` for household_years plus last year's ``prev_income`` and
+``prev_status``) and ``mask`` over the same rows as numpy arrays (:class:`HouseholdYearArrays`).
 
 Some metrics depend on the exit rules (wrong exits, guarantees met, early warnings), so the
 list is built from an :class:`~battlemap.indicators.rules.ExitRules` by :func:`metric_set`.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -277,7 +279,7 @@ def _pass_sql(rules: ExitRules) -> str:
     return f"(({vetoes}) AND ({score}) >= {rules.household.threshold})"
 
 
-def _cached(a: HouseholdYearArrays, key: tuple, compute: Callable[[], np.ndarray]):
+def _cached(a: HouseholdYearArrays, key: tuple, compute: Callable[[], Any]) -> Any:
     """Per-rows memo: each rule is evaluated once per aggregation, not once per metric."""
     if key not in a.cache:
         a.cache[key] = compute()
@@ -402,7 +404,7 @@ def metric_set(rules: ExitRules | None = None) -> MetricSet:
     return _SETS[key]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> tuple[Metric, ...]:
     """``HOUSEHOLD_METRICS``: the metrics under the active rules (compatibility alias)."""
     if name == "HOUSEHOLD_METRICS":
         return metric_set().metrics

@@ -8,8 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
+from battlemap.cli import main as cli_main
 from battlemap.indicators.exit_report import exit_report
 from tests.cli.test_stats_cli import run_cli
+from tests.indicators.common import mutated, to_toml
 
 
 def test_csv_lists_every_county_with_reasons(small_data_dir: Path, embedded_store) -> None:
@@ -36,48 +38,51 @@ def test_json_lists_villages_of_a_county(small_data_dir: Path, embedded_store) -
     assert {item["standard"] for item in payload} == {"贫困村出列"}
 
 
-def test_output_file_and_errors(small_data_dir: Path, tmp_path: Path) -> None:
+def main(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the CLI in-process (faster than the console script for error paths)."""
+    code = cli_main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_output_file_and_errors(small_data_dir: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "report.csv"
-    result = run_cli("exit-report", "--region", "5201", "--year", "2019", "--output", str(out),
-                     "--data-dir", str(small_data_dir))  # fmt: skip
-    assert result.returncode == 0 and result.stdout == ""
+    data = ["--data-dir", str(small_data_dir)]
+    code, stdout, _ = main(capsys, "exit-report", "--region", "5201", "--year", "2019",
+                           "--output", str(out), *data)  # fmt: skip
+    assert code == 0 and stdout == ""
     assert out.read_bytes().startswith(b"\xef\xbb\xbfcode,name")  # BOM for Excel
     for args, fragment in [
         (["--region", "529999", "--year", "2019"], "529999000000 is not in this data set"),
         (["--region", "520102100", "--year", "2019", "--level", "county"], "has no county"),
-    ]:
-        bad = run_cli("exit-report", *args, "--data-dir", str(small_data_dir))
-        assert bad.returncode == 2 and "Traceback" not in bad.stderr
-        assert len(bad.stderr.strip().splitlines()) == 1 and fragment in bad.stderr
+        (["--region", "52", "--year", "2019", "--output", str(tmp_path / "no/dir.csv")],
+         "cannot write"),
+    ]:  # fmt: skip
+        code, _, err = main(capsys, "exit-report", *args, *data)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and fragment in err, err
 
 
-def test_bad_rules_file_is_one_clear_line(small_data_dir: Path, tmp_path: Path) -> None:
-    from tests.indicators.test_exit_rules import mutated, to_toml
-
+def test_bad_rules_file_is_one_clear_line(small_data_dir: Path, tmp_path: Path, capsys) -> None:
     bad = tmp_path / "rules.toml"
     bad.write_text(to_toml(mutated(lambda d: d["household"]["weights"].pop("water"))), "utf-8")
     for command in ("stats", "exit-report"):
-        result = run_cli(command, "--region", "52", "--year", "2019", "--rules", str(bad),
-                         "--data-dir", str(small_data_dir))  # fmt: skip
-        assert result.returncode == 2, result.stderr
-        assert result.stderr.strip() == (
-            f"battlemap: error: rules file {bad}: [household.weights] lacks water"
-        )
+        code, _, err = main(capsys, command, "--region", "52", "--year", "2019", "--rules",
+                            str(bad), "--data-dir", str(small_data_dir))  # fmt: skip
+        assert code == 2
+        assert err.strip() == f"battlemap: error: rules file {bad}: [household.weights] lacks water"
 
 
-def test_rules_option_changes_the_stats(small_data_dir: Path, tmp_path: Path) -> None:
-    from tests.indicators.test_exit_rules import mutated, to_toml
-
+def test_rules_option_changes_the_stats(small_data_dir: Path, tmp_path: Path, capsys) -> None:
     data = tmp_path / "data"
     shutil.copytree(small_data_dir, data)
     strict = tmp_path / "strict.toml"
     strict.write_text(to_toml(mutated(lambda d: d["household"].update(threshold=100))), "utf-8")
-    default = json.loads(run_cli("stats", "--region", "52", "--year", "2019",
-                                 "--data-dir", str(data)).stdout)  # fmt: skip
-    result = run_cli("stats", "--region", "52", "--year", "2019", "--data-dir", str(data),
-                     "--rules", str(strict))  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    changed = json.loads(result.stdout)
+    args = ["stats", "--region", "52", "--year", "2019", "--data-dir", str(data)]
+    code, stdout, _ = main(capsys, *args)
+    default = json.loads(stdout)
+    code, stdout, err = main(capsys, *args, "--rules", str(strict))
+    assert code == 0, err
+    changed = json.loads(stdout)
     assert changed["wrong_exit_households"] > default["wrong_exit_households"]
     assert changed["poor_persons"] == default["poor_persons"]
     assert set(changed["warning_households"]) == {"脱贫不稳定户", "边缘易致贫户", "突发严重困难户"}

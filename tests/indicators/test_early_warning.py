@@ -14,7 +14,7 @@ from battlemap.indicators.warning import (
     warning_counts,
     warning_metric,
 )
-from tests.indicators.test_exit_rules import mutated
+from tests.indicators.common import mutated
 
 RULES = default_rules()
 LINE = 3747.0  # 2019: 1.5 × = 5620.5, 1.8 × = 6744.6

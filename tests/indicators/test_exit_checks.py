@@ -14,7 +14,7 @@ from battlemap.indicators.exit_checks import (
     zone_threshold,
 )
 from battlemap.indicators.rules import default_rules, parse_rules
-from tests.indicators.test_exit_rules import mutated
+from tests.indicators.common import mutated
 
 RULES = default_rules()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from battlemap.indicators.progress import exit_progress, exits_by_year, projected_goal_year
 from battlemap.indicators.rules import default_rules, parse_rules
-from tests.indicators.test_exit_rules import mutated
+from tests.indicators.common import mutated
 
 RULES = default_rules()
 

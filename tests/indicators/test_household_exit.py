@@ -15,7 +15,7 @@ from battlemap.indicators.household import (
     veto_failed,
 )
 from battlemap.indicators.rules import GUARANTEES, default_rules, parse_rules
-from tests.indicators.test_exit_rules import DEFAULT, mutated
+from tests.indicators.common import DEFAULT, mutated
 
 RULES = default_rules()
 LINE_2016 = 2952.0

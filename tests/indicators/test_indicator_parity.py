@@ -18,7 +18,7 @@ from battlemap.indicators.exit_report import exit_report
 from battlemap.indicators.ranking import rank_children
 from battlemap.indicators.rules import parse_rules
 from battlemap.indicators.summary import region_summary
-from tests.indicators.test_exit_rules import mutated
+from tests.indicators.common import mutated
 
 
 def sample(store, level: int, k: int = 3) -> list[str]:

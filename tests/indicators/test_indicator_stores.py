@@ -17,7 +17,7 @@ from battlemap.indicators.exit_report import assess_region, exit_report, report_
 from battlemap.indicators.ranking import rank_children
 from battlemap.indicators.rules import parse_rules
 from battlemap.indicators.summary import region_summary
-from tests.indicators.test_exit_rules import mutated
+from tests.indicators.common import mutated
 from tests.indicators.tiny import (
     A1A,
     A1B,
@@ -170,7 +170,7 @@ def test_rule_change_in_postgis_matches_embedded(tiny_postgis_dsn: str, tiny_cop
 def test_generated_cache_follows_the_environment_rules(
     tiny_copy: Path, tmp_path: Path, monkeypatch
 ) -> None:
-    from tests.indicators.test_exit_rules import DEFAULT, mutated, to_toml
+    from tests.indicators.common import DEFAULT, mutated, to_toml
 
     path = tmp_path / "rules.toml"
     path.write_text(to_toml(mutated(lambda d: d["household"].update(threshold=95))), "utf-8")
