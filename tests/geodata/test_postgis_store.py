@@ -244,19 +244,36 @@ def test_reload_replaces_content_and_stale_rule_aggregates(
     rules = dataclasses.replace(
         default_rules(), household=dataclasses.replace(default_rules().household, threshold=60)
     )
-    PostgisStore(fresh_dsn, rules=rules).close()  # builds region_year_stats_<digest>
+    rules_store = PostgisStore(fresh_dsn, rules=rules)  # builds region_year_stats_<digest>
+
+    def rule_tables() -> int:
+        conn = psycopg2.connect(fresh_dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT count(*) FROM pg_tables "
+                    "WHERE starts_with(tablename, 'region_year_stats_')"
+                )
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
+    assert rule_tables() == 1
     bigger = subset_data_dir(small_data_dir, tmp_path / "two", counties=2)
     report = load_data_dir(fresh_dsn, bigger)
     after = snapshot(fresh_dsn)
     assert after["households"] == report.rows["households"]
     assert after["households"] > pq.ParquetFile(tiny_dir / "households.parquet").metadata.num_rows
-    conn = psycopg2.connect(fresh_dsn)
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'region_year_stats_%'")
-            assert cur.fetchone()[0] == 0
+    assert rule_tables() == 0  # stale after the reload
+    try:  # a store left open rebuilds its aggregates on next use
+        county = rules_store.regions.level_codes(3)[0]
+        year = rules_store.years[0]
+        assert rules_store.counts(county, year) == PostgisStore(fresh_dsn, rules=rules).counts(
+            county, year
+        )
+        assert rule_tables() == 1
     finally:
-        conn.close()
+        rules_store.close()
 
 
 def test_other_exit_rules_get_their_own_aggregates(

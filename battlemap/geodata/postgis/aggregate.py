@@ -20,7 +20,13 @@ BUILD_SETTINGS = {
     "work_mem": "256MB",
     "maintenance_work_mem": "512MB",
     "enable_mergejoin": "off",  # hash joins: no sorts of wide rows
+    "parallel_setup_cost": "100",
+    "parallel_tuple_cost": "0.01",
 }
+# The household-year rows with last year's values, materialised once per build: the window
+# functions of HOUSEHOLD_YEAR_SOURCE cannot run in parallel, the metric sums over this can.
+SOURCE_TABLE = "battlemap_household_year_source"
+_PARALLEL_SOURCE = f"households h JOIN {SOURCE_TABLE} y ON y.hh_id = h.hh_id"
 
 
 def _rollup(base: str, columns: Sequence[str]) -> list[str]:
@@ -48,8 +54,10 @@ def _union(base: str, columns: Sequence[str]) -> str:
     return "\n  UNION ALL ".join(parts)
 
 
-def aggregate_sql(metrics: MetricSet, table: str) -> str:
+def aggregate_sql(metrics: MetricSet, table: str, source: str = HOUSEHOLD_YEAR_SOURCE) -> str:
     """CREATE TABLE ``table`` AS ...; one parameter, ``%(years)s`` (list of int).
+
+    ``source`` is the FROM clause of the household-years (aliases ``h`` and ``y``).
 
     Household metrics are summed per village, then level by level up to the province (each
     level from the one below, so every step is a small hash aggregate); rural population the
@@ -64,7 +72,7 @@ def aggregate_sql(metrics: MetricSet, table: str) -> str:
         f"""hh5 AS MATERIALIZED (
   SELECT h.village_code::text AS code, y.year,
     {household}
-  FROM {HOUSEHOLD_YEAR_SOURCE}
+  FROM {source}
   GROUP BY h.village_code, y.year
 )""",
         *_rollup("hh", names),
@@ -95,8 +103,13 @@ def build_aggregate(cur, metrics: MetricSet, years: Sequence[int], table: str) -
     """Create and fill ``table`` (in the cursor's transaction, search_path schema); row count."""
     for name, value in BUILD_SETTINGS.items():
         cur.execute("SELECT set_config(%s, %s, true)", (name, value))
-    cur.execute(aggregate_sql(metrics, table), {"years": [int(y) for y in years]})
+    cur.execute(f"DROP TABLE IF EXISTS {SOURCE_TABLE}")
+    cur.execute(f"CREATE UNLOGGED TABLE {SOURCE_TABLE} AS SELECT y.* FROM {HOUSEHOLD_YEAR_SOURCE}")
+    cur.execute(f"ANALYZE {SOURCE_TABLE}")
+    sql = aggregate_sql(metrics, table, _PARALLEL_SOURCE)
+    cur.execute(sql, {"years": [int(y) for y in years]})
     rows = cur.rowcount
+    cur.execute(f"DROP TABLE {SOURCE_TABLE}")
     cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (code, year)")
     cur.execute(f"ANALYZE {table} (code, year)")  # lookups only filter on these
     return rows

@@ -78,6 +78,7 @@ class Table:
 
 _CODE = 'char(12) COLLATE "C"'
 _FLAG = "boolean"
+_ID = 'text COLLATE "C"'  # identifiers: byte order, fast index builds under any locale
 _STATUSES = ", ".join(f"'{s}'" for s in (STATUS_POOR, STATUS_EXITED, STATUS_RETURNED))
 
 TABLES: dict[str, Table] = {
@@ -107,7 +108,7 @@ TABLES: dict[str, Table] = {
         Table(
             "households",
             (
-                Column("hh_id", "text NOT NULL"),
+                Column("hh_id", f"{_ID} NOT NULL"),
                 Column("village_code", f"{_CODE} NOT NULL"),
                 Column("lon", "double precision NOT NULL"),
                 Column("lat", "double precision NOT NULL"),
@@ -117,8 +118,8 @@ TABLES: dict[str, Table] = {
                 Column("primary_cause", "text NOT NULL"),
                 Column("secondary_causes", "text[]", "text_array", optional=True),
                 Column("registered_year", "smallint", optional=True),
-                Column("h3_r7", "text", optional=True),
-                Column("h3_r9", "text", optional=True),
+                Column("h3_r7", _ID, optional=True),
+                Column("h3_r9", _ID, optional=True),
                 Column("head_name", "text", optional=True),
             ),
             primary_key=("hh_id",),
@@ -131,7 +132,7 @@ TABLES: dict[str, Table] = {
         Table(
             "household_years",
             (
-                Column("hh_id", "text NOT NULL"),
+                Column("hh_id", f"{_ID} NOT NULL"),
                 Column("year", "smallint NOT NULL"),
                 Column("status", "text NOT NULL"),
                 Column("income_per_capita", "double precision", optional=True),
@@ -149,10 +150,10 @@ TABLES: dict[str, Table] = {
         Table(
             "relocations",
             (
-                Column("hh_id", "text NOT NULL"),
+                Column("hh_id", f"{_ID} NOT NULL"),
                 Column("year", "smallint NOT NULL"),
                 Column("from_village_code", f"{_CODE} NOT NULL"),
-                Column("to_site_code", "text NOT NULL"),
+                Column("to_site_code", f"{_ID} NOT NULL"),
                 Column("to_lon", "double precision NOT NULL"),
                 Column("to_lat", "double precision NOT NULL"),
                 Column("persons", "integer NOT NULL"),

@@ -236,7 +236,17 @@ class PostgisStore(Store):
         return table
 
     def _counts(self, codes: list[str], year: int) -> dict[str, Counts]:
-        rows = self._fetch(self._counts_sql, (list(codes), int(year)))
+        try:
+            rows = self._fetch(self._counts_sql, (list(codes), int(year)))
+        except StoreUnavailableError:
+            # a reload drops aggregates built for other rules: build ours again, once
+            if (
+                self._table == AGGREGATE_TABLE
+                or self._fetch("SELECT to_regclass(%s)", (self._table,))[0][0]
+            ):
+                raise
+            self._rules_aggregate(self.metrics.digest)
+            rows = self._fetch(self._counts_sql, (list(codes), int(year)))
         found = {row[0]: dict(zip(METRIC_NAMES, map(int, row[1:]), strict=True)) for row in rows}
         zero = dict.fromkeys(METRIC_NAMES, 0)
         return {code: found.get(code, dict(zero)) for code in codes}
