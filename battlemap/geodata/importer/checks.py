@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from battlemap.geodata.importer.headers import YEAR_MODE
+from battlemap.geodata.importer.keys import joint_codes, year_keys
+from battlemap.geodata.importer.keys import positions as key_positions
 from battlemap.geodata.schema import STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 
 __all__ = ["CrossRowRejects", "cross_row_checks"]
@@ -36,20 +38,27 @@ class CrossRowRejects:
     details: list[str]
 
 
-def _codes(array: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pd.Index]:
-    """Integer code per value and the distinct values (Arrow's hash, not Python's)."""
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    encoded = array.dictionary_encode()
-    uniques = pd.Index(encoded.dictionary.to_numpy(zero_copy_only=False), dtype=object)
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), uniques
+def _status_codes(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """0/1/2 for 未脱贫/已脱贫/返贫 (the values were validated before)."""
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    found = pc.index_in(array.cast(pa.string()), value_set=pa.array(list(_STATUS), pa.string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _status_codes(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """0/1/2 for 未脱贫/已脱贫/返贫 (the values were validated before)."""
+    if pa.types.is_dictionary(array.type):
+        array = array.cast(array.type.value_type)
+    found = pc.index_in(array.cast(pa.string()), value_set=pa.array(list(_STATUS), pa.string()))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _duplicates(
     hh: np.ndarray, year: np.ndarray | None, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """(positions of later duplicates, row number of each one's first occurrence)."""
-    key = hh * 4096 + year if year is not None else hh
+    key = year_keys(hh, year) if year is not None else hh
     order = np.lexsort((rows, key))
     sorted_key = key[order]
     dup = np.zeros(len(key), dtype=bool)
@@ -68,7 +77,11 @@ def cross_row_checks(good: pa.Table, mode: str, stored: pa.Table | None = None) 
     n = good.num_rows
     if n == 0:
         return CrossRowRejects(np.zeros(0, np.int64), [], [])
-    hh, uniques_hh = _codes(good["hh_id"])
+    has_stored = stored is not None and stored.num_rows > 0
+    if has_stored:
+        hh, st_hh = joint_codes(good["hh_id"], stored["hh_id"])
+    else:
+        hh, st_hh = joint_codes(good["hh_id"])[0], None
     rows = good["row"].to_numpy()
     year = (
         good["year"].to_numpy(zero_copy_only=False).astype(np.int64)
@@ -84,19 +97,14 @@ def cross_row_checks(good: pa.Table, mode: str, stored: pa.Table | None = None) 
 
     keep = np.ones(n, dtype=bool)
     keep[positions] = False
-    status = np.asarray(
-        pd.Series(good["status"].to_numpy(zero_copy_only=False)).map(_STATUS), dtype=np.int64
-    )
+    status = _status_codes(good["status"])
     registered = good["registered_year"].to_numpy(zero_copy_only=False).astype(np.int64)
     idx = np.flatnonzero(keep)
     s_hh, s_year, s_status, s_pos = hh[idx], year[idx], status[idx], idx
-    if stored is not None and stored.num_rows:
-        st_hh = uniques_hh.get_indexer(stored["hh_id"].to_numpy(zero_copy_only=False))
+    if has_stored:
         st_year = stored["year"].to_numpy(zero_copy_only=False).astype(np.int64)
-        st_status = np.asarray(
-            pd.Series(stored["status"].to_numpy(zero_copy_only=False)).map(_STATUS), dtype=np.int64
-        )
-        extra = (st_hh >= 0) & ~np.isin(st_hh * 4096 + st_year, s_hh * 4096 + s_year)
+        st_status = _status_codes(stored["status"])
+        extra = key_positions(year_keys(st_hh, st_year), year_keys(s_hh, s_year)) < 0
         s_hh = np.concatenate([s_hh, st_hh[extra]])
         s_year = np.concatenate([s_year, st_year[extra]])
         s_status = np.concatenate([s_status, st_status[extra]])
@@ -124,7 +132,7 @@ def cross_row_checks(good: pa.Table, mode: str, stored: pa.Table | None = None) 
         )
     if problems:
         bad_hh = np.fromiter(problems, dtype=np.int64)
-        seq = np.flatnonzero(keep & np.isin(hh, bad_hh))
+        seq = np.flatnonzero(keep & (key_positions(hh, bad_hh) >= 0))
         positions = np.concatenate([positions, seq])
         reasons += ["status_sequence"] * len(seq)
         details += [f"impossible status sequence: {problems[int(hh[i])]}" for i in seq.tolist()]

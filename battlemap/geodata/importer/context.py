@@ -47,17 +47,23 @@ class StoreContext:
         geoms = villages.geometry.to_numpy()
         shapely.prepare(geoms)
         households = read_table(path, "households", ["hh_id", "village_code"])
+        ids = households["hh_id"].astype(str).to_numpy(dtype=object)
         return cls(
             years=years,
-            villages=pd.Index(villages["code"].astype(str).to_numpy(dtype=object)),
+            villages=pd.Index(villages["code"].astype(str).to_numpy(dtype=object), dtype=object),
             village_names=villages["name"].to_numpy(dtype=object),
             village_geoms=geoms,
-            hh_ids=pd.Index(households["hh_id"].astype(str).to_numpy(dtype=object)),
+            hh_ids=pd.Index(ids, dtype=object),
             hh_villages=households["village_code"].astype(str).to_numpy(dtype=object),
             tolerance_m=tolerance_m,
             insert_only=insert_only,
             manifest=manifest,
         )
+
+    @cached_property
+    def hh_id_array(self) -> pa.Array:
+        """The stored household IDs as Arrow strings (for Arrow's hash kernels)."""
+        return pa.array(list(self.hh_ids), pa.large_string())
 
     @cached_property
     def village_codes(self) -> pa.Array:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -20,11 +19,19 @@ import pyarrow.parquet as pq
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE, read_table, write_table
 from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.importer.keys import joint_codes, positions, year_keys
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import TABLE_FILES
 
-__all__ = ["HOUSEHOLD_COMPARE", "YEAR_COMPARE", "Changes", "merge_into", "rebuild_aggregates"]
+__all__ = [
+    "HOUSEHOLD_COMPARE",
+    "YEAR_COMPARE",
+    "Changes",
+    "Upsert",
+    "merge_into",
+    "rebuild_aggregates",
+]
 
 # Columns that define "the same row" (geometry and H3 cells follow from lon/lat).
 HOUSEHOLD_COMPARE = (
@@ -93,12 +100,13 @@ def _equal(old: pa.Table, new: pa.Table, columns: tuple[str, ...]) -> np.ndarray
     return same
 
 
-def _keys(table: pa.Table, with_year: bool) -> pd.Index:
-    hh = table["hh_id"].to_numpy()
-    if not with_year:
-        return pd.Index(hh, dtype=object)
-    year = table["year"].to_numpy().astype(np.int64)
-    return pd.MultiIndex.from_arrays([hh, year])
+def _match(new: pa.Table, old: pa.Table, with_year: bool) -> np.ndarray:
+    """For each old row, the position of the new row with the same key; -1 when none."""
+    new_hh, old_hh = joint_codes(new["hh_id"], old["hh_id"])
+    if with_year:
+        new_hh = year_keys(new_hh, new["year"].to_numpy())
+        old_hh = year_keys(old_hh, old["year"].to_numpy())
+    return positions(old_hh, new_hh)
 
 
 def _target_schema(path: Path, fallback: pa.Schema) -> pa.Schema:
@@ -130,29 +138,40 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+@dataclass
+class Upsert:
+    """One table's upsert: counts, the rows to insert and to update, the merged table."""
+
+    changes: Changes
+    inserts: pa.Table
+    updates: pa.Table
+    merged: pa.Table | None  # None when nothing changes
+
+
 def _upsert(
     path: Path, new: pa.Table, with_year: bool, compare: tuple[str, ...], fallback: pa.Schema
-) -> tuple[pa.Table | None, Changes]:
-    """The merged table (None when nothing changes) and the change counts."""
+) -> Upsert:
+    """Match ``new`` against the file by key and merge (sorted by key)."""
     schema = _target_schema(path, fallback)
     new = _conform(new, schema)
     old = pq.read_table(path).cast(schema) if path.exists() else schema.empty_table()
-    new_keys = _keys(new, with_year)
-    where = new_keys.get_indexer(_keys(old, with_year))
+    where = _match(new, old, with_year)
     replaced = where >= 0
     old_hit = old.filter(pa.array(replaced))
     same = _equal(old_hit, new.take(pa.array(where[replaced])), compare)
+    is_new = np.ones(new.num_rows, dtype=bool)
+    is_new[where[replaced]] = False
+    changed = np.zeros(new.num_rows, dtype=bool)
+    changed[where[replaced][~same]] = True
     changes = Changes(
-        inserted=new.num_rows - int(replaced.sum()),
-        updated=int((~same).sum()),
-        unchanged=int(same.sum()),
+        inserted=int(is_new.sum()), updated=int(changed.sum()), unchanged=int(same.sum())
     )
+    inserts, updates = new.filter(pa.array(is_new)), new.filter(pa.array(changed))
     if not changes.changed:
-        return None, changes
+        return Upsert(changes, inserts, updates, None)
     merged = pa.concat_tables([_conform(old.filter(pa.array(~replaced)), schema), new])
     sort = [("hh_id", "ascending")] + ([("year", "ascending")] if with_year else [])
-    merged = merged.sort_by(sort)
-    return merged, changes
+    return Upsert(changes, inserts, updates, merged.sort_by(sort))
 
 
 def _with_bbox(table: pa.Table) -> pa.Table:
@@ -182,37 +201,28 @@ def merge_into(
     fallback_schemas: tuple[pa.Schema, pa.Schema],
     *,
     write: bool = True,
-) -> tuple[Changes, Changes, tuple[pa.Table, pa.Table] | None]:
-    """Stage the upserted household tables; returns the changes and the merged tables.
+) -> tuple[Upsert, Upsert]:
+    """Stage the upserted household tables (unless ``write=False``, a dry run).
 
-    The merged tables are None when nothing changes; ``write=False`` (dry run) only counts.
+    Nothing is written when neither table changes.
     """
     data_dir = txn.data_dir
-    merged_hh, hh_changes = _upsert(
-        data_dir / TABLE_FILES["households"],
-        households,
-        False,
-        HOUSEHOLD_COMPARE,
-        fallback_schemas[0],
-    )
-    merged_years, year_changes = _upsert(
-        data_dir / TABLE_FILES["household_years"],
-        household_years,
-        True,
-        YEAR_COMPARE,
-        fallback_schemas[1],
-    )
-    if merged_hh is None and merged_years is None:
-        return hh_changes, year_changes, None
-    if merged_hh is None:
-        merged_hh = pq.read_table(data_dir / TABLE_FILES["households"])
-    if merged_years is None:
-        merged_years = pq.read_table(data_dir / TABLE_FILES["household_years"])
-    if not write:
-        return hh_changes, year_changes, (merged_hh, merged_years)
-    pq.write_table(_with_bbox(merged_hh), txn.path(TABLE_FILES["households"]), compression="zstd")
-    pq.write_table(merged_years, txn.path(TABLE_FILES["household_years"]), compression="zstd")
-    return hh_changes, year_changes, (merged_hh, merged_years)
+    hh = _upsert(data_dir / TABLE_FILES["households"], households, False, HOUSEHOLD_COMPARE,
+                 fallback_schemas[0])
+    years = _upsert(data_dir / TABLE_FILES["household_years"], household_years, True,
+                    YEAR_COMPARE, fallback_schemas[1])
+    if hh.merged is None and years.merged is None:
+        return hh, years
+    if hh.merged is None:
+        hh.merged = pq.read_table(data_dir / TABLE_FILES["households"])
+    if years.merged is None:
+        years.merged = pq.read_table(data_dir / TABLE_FILES["household_years"])
+    if write:
+        pq.write_table(_with_bbox(hh.merged), txn.path(TABLE_FILES["households"]),
+                       compression="zstd")
+        pq.write_table(years.merged, txn.path(TABLE_FILES["household_years"]),
+                       compression="zstd")
+    return hh, years
 
 
 def rebuild_aggregates(txn: DataDirTransaction, regions_dir: Path | None = None) -> None:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import MANIFEST_FILE
@@ -26,11 +29,16 @@ from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.checks import cross_row_checks
 from battlemap.geodata.importer.context import StoreContext
 from battlemap.geodata.importer.crs import CRS_NAMES
-from battlemap.geodata.importer.embedded_write import Changes, merge_into, rebuild_aggregates
+from battlemap.geodata.importer.embedded_write import Upsert, merge_into, rebuild_aggregates
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.headers import map_headers
 from battlemap.geodata.importer.progress import Progress
-from battlemap.geodata.importer.readers import DEFAULT_CHUNK_ROWS, SourceReader, open_reader
+from battlemap.geodata.importer.readers import (
+    DEFAULT_CHUNK_ROWS,
+    SourceReader,
+    open_reader,
+    prefetched,
+)
 from battlemap.geodata.importer.rejects import RejectsWriter
 from battlemap.geodata.importer.tables import (
     HOUSEHOLD_YEARS_SCHEMA,
@@ -94,17 +102,12 @@ def _stored_years(data_dir: Path, good: pa.Table, ctx: StoreContext) -> pa.Table
     """The store's (hh_id, year, status) rows of households in ``good`` (for sequences)."""
     if not len(ctx.hh_ids) or good.num_rows == 0:
         return None
-    ids = good["hh_id"].to_numpy()
-    if not np.any(ctx.hh_ids.isin(ids)):
+    wanted = pc.unique(good["hh_id"].combine_chunks().cast(pa.large_string()))
+    if not pc.any(pc.is_in(ctx.hh_id_array, value_set=wanted)).as_py():
         return None
-    table = pq.read_table(
-        data_dir / TABLE_FILES["household_years"], columns=["hh_id", "year", "status"]
-    )
-    import pandas as pd
-
-    wanted = pd.Index(pd.unique(ids), dtype=object)
-    hit = wanted.get_indexer(table["hh_id"].to_numpy()) >= 0
-    table = table.filter(pa.array(hit))
+    table = pq.read_table(data_dir / TABLE_FILES["household_years"],
+                          columns=["hh_id", "year", "status"])
+    table = table.filter(pc.is_in(table["hh_id"].cast(pa.large_string()), value_set=wanted))
     status = table["status"]
     if pa.types.is_dictionary(status.type):
         table = table.set_column(2, "status", status.cast(status.type.value_type))
@@ -132,7 +135,7 @@ def _manifest(
     counts = manifest.setdefault("counts", {})
     counts["households"] = households.num_rows
     counts["household_years"] = years.num_rows
-    counts["persons"] = int(pa.compute.sum(households["size"]).as_py() or 0)
+    counts["persons"] = int(pc.sum(households["size"]).as_py() or 0)
     manifest.setdefault("imports", []).append(
         {
             "file": file.name,
@@ -182,7 +185,7 @@ def import_households(
             )
             progress.step(f"reading {path.name} ({reader.description}, {header.mode} rows)")
             good_parts = []
-            for chunk in reader.chunks():
+            for chunk in prefetched(reader.chunks()):
                 report.rows += len(chunk) + len(chunk.bad)
                 for record in chunk.bad:
                     rejects.add(record.row, "malformed_row", record.detail, record.values)
@@ -225,31 +228,15 @@ def import_households(
             progress.step(
                 f"{households.num_rows:,} households, {years.num_rows:,} household-years to upsert"
             )
-            hh_changes, year_changes, merged = merge_into(
-                txn,
-                households,
-                years,
-                (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA),
-                write=not options.dry_run,
-            )
-            report.households = hh_changes.as_dict()
-            report.household_years = year_changes.as_dict()
-            report.changed = merged is not None
+            hh, hy = merge_into(txn, households, years, (HOUSEHOLDS_SCHEMA,
+                                                        HOUSEHOLD_YEARS_SCHEMA),
+                                write=not options.dry_run)
+            report.households = hh.changes.as_dict()
+            report.household_years = hy.changes.as_dict()
+            report.changed = hh.changes.changed or hy.changes.changed
             report.stores = ["embedded"] + (["postgis"] if dsn else [])
             if not options.dry_run:
-                _write(
-                    txn,
-                    ctx,
-                    path,
-                    report,
-                    households,
-                    years,
-                    merged,
-                    hh_changes,
-                    year_changes,
-                    dsn,
-                    progress,
-                )
+                _write(txn, ctx, path, report, hh, hy, dsn, progress)
         report.rejects_file = str(rejects.finish()) if rejects.total else None
     except BaseException:
         rejects.discard()
@@ -259,68 +246,116 @@ def import_households(
     return report
 
 
+class _Background:
+    """Run one function in a thread; :meth:`result` joins and re-raises its error."""
+
+    def __init__(self, func: Callable[[], Any]) -> None:
+        self._result: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._result = func()
+            except BaseException as exc:  # handed to the caller
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="battlemap-postgis", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    def wait(self) -> None:
+        self._thread.join()
+
+
+def _postgis_apply(pg: Any, txn: DataDirTransaction, ctx: StoreContext, hh: Upsert,
+                   hy: Upsert, manifest: dict[str, Any] | None, progress: Progress) -> None:
+    """The PostGIS half of the import, inside ``pg``'s transaction (not committed here)."""
+    pg.check_in_sync(len(ctx.hh_ids), _year_rows(txn.data_dir), txn.data_dir)
+    if manifest is None:
+        return  # nothing changed
+    progress.step("PostGIS: COPY new rows, upsert changed rows")
+    got = []
+    for name, upsert in (("households", hh), ("household_years", hy)):
+        files = []
+        for kind, table in (("inserts", upsert.inserts), ("updates", upsert.updates)):
+            if table.num_rows == 0:
+                files.append(None)
+                continue
+            file = txn.scratch(f"{name}-{kind}.parquet")
+            file.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, file)
+            files.append(file)
+        got.append(pg.apply(name, files[0], files[1], upsert.changes.unchanged))
+    want = [hh.changes.as_dict(), hy.changes.as_dict()]
+    if [c.as_dict() for c in got] != want:
+        raise StoreUnavailableError(
+            f"PostGIS and {txn.data_dir} disagree about this import (PostGIS: "
+            f"{[c.as_dict() for c in got]}, data dir: {want}): the stores differ; reload "
+            "PostGIS with `battlemap db load` first"
+        )
+    progress.step("PostGIS: rebuilding region_year_stats")
+    pg.finish(list(ctx.years), manifest)
+
+
 def _write(
     txn: DataDirTransaction,
     ctx: StoreContext,
     path: Path,
     report: ImportReport,
-    households: pa.Table,
-    years: pa.Table,
-    merged: tuple[pa.Table, pa.Table] | None,
-    hh_changes: Changes,
-    year_changes: Changes,
+    hh: Upsert,
+    hy: Upsert,
     dsn: str | None,
     progress: Progress,
 ) -> None:
-    """Stage the manifest and aggregates, upsert into PostGIS, then commit both."""
+    """Stage the manifest and aggregates, apply to PostGIS meanwhile, then commit both."""
+    changed = report.changed
     manifest = None
-    if merged is not None:
-        manifest = _manifest(ctx, merged[0], merged[1], path, report.loaded)
-        txn.path(MANIFEST_FILE).write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        progress.step("rebuilding aggregates.parquet")
-        rebuild_aggregates(txn)
-    if not dsn:
-        if merged is not None:
-            txn.commit()
-        progress.step("data dir updated" if merged is not None else "nothing changed")
-        return
+    if changed:
+        assert hh.merged is not None and hy.merged is not None
+        manifest = _manifest(ctx, hh.merged, hy.merged, path, report.loaded)
+    pg = job = None
+    loaded = False
+    if dsn:
+        from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
 
-    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
-
-    if not is_loaded(dsn):
-        from battlemap.geodata.postgis.load import load_data_dir
-
-        progress.step("PostGIS database not loaded yet: loading the whole data dir")
-        load_data_dir(dsn, txn.complete_dir())
-        txn.commit()
-        return
-    progress.step("PostGIS: COPY into staging tables and upsert")
-    pg = PostgisUpsert(dsn)
+        loaded = is_loaded(dsn)
+        if loaded:
+            pg = PostgisUpsert(dsn)
+            # the database works while the data dir's aggregates are rebuilt here
+            job = _Background(lambda: _postgis_apply(pg, txn, ctx, hh, hy, manifest, progress))
     try:
-        pg.check_in_sync(len(ctx.hh_ids), _year_rows(txn.data_dir), txn.data_dir)
-        hh_file, years_file = txn.scratch("households.parquet"), txn.scratch("years.parquet")
-        hh_file.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(households, hh_file)
-        pq.write_table(years, years_file)
-        pg_hh, pg_years = pg.upsert(hh_file, years_file)
-        if (pg_hh.as_dict(), pg_years.as_dict()) != (hh_changes.as_dict(), year_changes.as_dict()):
-            raise StoreUnavailableError(
-                f"PostGIS and {txn.data_dir} disagree about this import (PostGIS: households "
-                f"{pg_hh.as_dict()}, years {pg_years.as_dict()}; data dir: households "
-                f"{hh_changes.as_dict()}, years {year_changes.as_dict()}): the stores differ; "
-                "reload PostGIS with `battlemap db load` first"
-            )
-        if merged is None:
+        if changed:
+            txn.path(MANIFEST_FILE).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            progress.step("rebuilding aggregates.parquet")
+            rebuild_aggregates(txn)
+        if job is not None:
+            job.result()
+        if not changed:
             progress.step("nothing changed")
             return
-        progress.step("PostGIS: rebuilding region_year_stats")
-        pg.finish(list(ctx.years), manifest or ctx.manifest)
-        txn.commit(before=pg.commit)
-        progress.step("data dir and PostGIS updated")
+        if dsn and not loaded:
+            from battlemap.geodata.postgis.load import load_data_dir
+
+            progress.step("PostGIS database not loaded yet: loading the whole data dir")
+            load_data_dir(dsn, txn.complete_dir())
+            txn.commit()
+        else:
+            txn.commit(before=pg.commit if pg is not None else None)
+        progress.step("data dir and PostGIS updated" if dsn else "data dir updated")
+    except BaseException:
+        if pg is not None and job is not None:
+            pg.cancel()
+            job.wait()
+        raise
     finally:
-        pg.close()
+        if pg is not None:
+            pg.close()
 
 
 def _year_rows(data_dir: Path) -> int:

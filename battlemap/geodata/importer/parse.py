@@ -56,7 +56,17 @@ def parse_int(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 def parse_float(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Decimal numbers as float64; (values with NaN for null or bad, bad mask)."""
+    """Decimal numbers as float64; (values with NaN for null or bad, bad mask).
+
+    Clean columns take one cast; only a column with a bad cell is checked cell by cell.
+    """
+    try:
+        values = pc.cast(array, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        values = None
+    if values is not None and pc.all(pc.is_finite(values)).as_py() is not False:
+        out = pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False)
+        return out, np.zeros(len(array), dtype=bool)
     ok = pc.fill_null(pc.match_substring_regex(array, _FLOAT), False)
     values = pc.cast(pc.if_else(ok, array, _NULL), pa.float64())
     out = pc.fill_null(values, np.nan).to_numpy(zero_copy_only=False)
@@ -102,20 +112,30 @@ class Mapped:
 
 
 def map_values(
-    array: pa.Array, mapper: Callable[[str], Any], missing: Any = None, unknown_as: Any = None
+    array: pa.Array, mapper: Callable[[str], Any], missing: Any = None, unknown_as: Any = None,
+    *, many: Callable[[list[str]], list[Any]] | None = None,
 ) -> Mapped:
     """Apply ``mapper`` once per distinct trimmed value.
 
     For low-cardinality columns (codes, years, vocabularies) this is far cheaper than
     vectorized text functions. ``mapper`` gets the trimmed text and returns None for an
     unknown value (replaced by ``unknown_as`` in the results); empty cells get ``missing``.
+    ``many``, when given, maps the list of all distinct non-empty values in one call.
     """
     encoded = array.dictionary_encode()
     uniques = [u.strip() if u is not None else "" for u in encoded.dictionary.to_pylist()]
     k = len(uniques)
     results = np.empty(k + 1, dtype=object)
-    for i, u in enumerate(uniques):  # element-wise: results may be tuples
-        results[i] = missing if not u else mapper(u)
+    if many is not None:
+        filled = [i for i, u in enumerate(uniques) if u]
+        for i, value in zip(filled, many([uniques[i] for i in filled]), strict=True):
+            results[i] = value
+        for i, u in enumerate(uniques):
+            if not u:
+                results[i] = missing
+    else:
+        for i, u in enumerate(uniques):  # element-wise: results may be tuples
+            results[i] = missing if not u else mapper(u)
     results[k] = missing
     empty = np.append(np.fromiter((not u for u in uniques), dtype=bool, count=k), True)
     unknown = np.fromiter((m is None for m in results), dtype=bool, count=k + 1) & ~empty

@@ -1,25 +1,30 @@
 """Upsert imported rows into a loaded PostGIS store in one transaction.
 
-COPY into temporary tables (the loader's COPY code), ``INSERT … ON CONFLICT DO UPDATE`` into
-the real tables (only rows that differ are touched), then rebuild ``region_year_stats`` with
-the loader's aggregate SQL and store the data dir's new manifest. The caller commits, at the
-same moment as the data dir swap.
+The data dir side already knows which rows are new and which changed (the stores hold the
+same content, checked by row counts first). New rows go in by plain COPY (the loader's CSV
+conversion); changed rows are COPYed into a temporary table and merged with
+``INSERT … ON CONFLICT DO UPDATE`` (only rows that differ are touched); then
+``region_year_stats`` is rebuilt with the loader's aggregate SQL and the data dir's new
+manifest stored. The caller commits, at the same moment as the data dir swap.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 import psycopg2.extras
+import pyarrow.parquet as pq
 
 from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
 from battlemap.geodata.metrics import metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
-from battlemap.geodata.postgis.copy import copy_parquet
+from battlemap.geodata.postgis.copy import BATCH_ROWS, BatchReader, batch_to_csv, copy_parquet
 from battlemap.geodata.postgis.ddl import (
     AGGREGATE_PREFIX,
     AGGREGATE_TABLE,
@@ -29,7 +34,7 @@ from battlemap.geodata.postgis.ddl import (
 )
 from battlemap.geodata.postgis.load import LOCK_KEY
 
-__all__ = ["PostgisUpsert", "is_loaded", "refresh_aggregate"]
+__all__ = ["PostgisUpsert", "copy_rows", "is_loaded", "refresh_aggregate"]
 
 _REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_TABLE)
 
@@ -61,6 +66,28 @@ def refresh_aggregate(cur, years: list[int]) -> str:
     metrics = metric_set()
     build_aggregate(cur, metrics, years, AGGREGATE_TABLE)
     return metrics.digest
+
+
+def copy_rows(cur, table: Table, path: Path) -> int:
+    """COPY a parquet file into an existing table (the loader's CSV conversion, no FREEZE)."""
+    parquet = pq.ParquetFile(path)
+    rows = 0
+
+    def chunks() -> Iterator[bytes]:
+        nonlocal rows
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            rows += batch.num_rows
+            yield batch_to_csv(table, batch)
+
+    names = ", ".join(c.name for c in table.columns)
+    reader = BatchReader(chunks())
+    try:
+        cur.copy_expert(f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv)", reader)
+    except Exception:
+        if reader.error is not None:
+            raise reader.error from None
+        raise
+    return rows
 
 
 def _upsert_sql(table: Table, staging: str, key: tuple[str, ...], compare: tuple[str, ...]) -> str:
@@ -111,19 +138,24 @@ class PostgisUpsert:
         copy_parquet(self.cur, Table(staging, TABLES[name].columns), path)
         return staging
 
-    def upsert(self, households: Path, household_years: Path) -> tuple[Changes, Changes]:
-        """COPY both staged parquet files and upsert them; returns the change counts."""
-        out = []
-        for name, path, key, compare in (
-            ("households", households, ("hh_id",), HOUSEHOLD_COMPARE),
-            ("household_years", household_years, ("hh_id", "year"), YEAR_COMPARE),
-        ):
-            staging = self._stage(name, path)
-            total = self._count(staging)
-            self.cur.execute(_upsert_sql(TABLES[name], staging, key, compare))
-            inserted, updated = (int(v) for v in self.cur.fetchone())
-            out.append(Changes(inserted, updated, total - inserted - updated))
-        return out[0], out[1]
+    def apply(self, name: str, inserts: Path | None, updates: Path | None,
+              unchanged: int) -> Changes:
+        """New rows by plain COPY into the table; changed rows through a staging table and
+        ``INSERT … ON CONFLICT DO UPDATE`` (only rows that really differ are written).
+
+        A new row whose key exists (the stores differ) aborts the COPY on the primary key.
+        """
+        table = TABLES[name]
+        key = ("hh_id", "year") if name == "household_years" else ("hh_id",)
+        compare = YEAR_COMPARE if name == "household_years" else HOUSEHOLD_COMPARE
+        inserted = copy_rows(self.cur, table, inserts) if inserts is not None else 0
+        updated = 0
+        if updates is not None:
+            staging = self._stage(name, updates)
+            self.cur.execute(_upsert_sql(table, staging, key, compare))
+            extra, updated = (int(v) for v in self.cur.fetchone())
+            inserted += extra
+        return Changes(inserted, updated, unchanged)
 
     def upsert_regions(self, regions: Path) -> Changes:
         """COPY a staged regions file and upsert it by code."""
@@ -150,6 +182,11 @@ class PostgisUpsert:
             raise StoreUnavailableError(
                 f"commit on {self.where} failed: {first_line(exc)}"
             ) from None
+
+    def cancel(self) -> None:
+        """Interrupt a running statement (from another thread)."""
+        with contextlib.suppress(psycopg2.Error):
+            self.conn.cancel()
 
     def close(self) -> None:
         """Roll back anything uncommitted and close (safe after commit)."""

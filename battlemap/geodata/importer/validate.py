@@ -207,6 +207,7 @@ class _Chunk:
         code: str,
         describe: Callable[[str], str],
         missing: object = None,
+        many: Callable[[list[str]], list[object]] | None = None,
     ) -> Mapped:
         """Map a low-cardinality column; unknown values are flagged with ``code``.
 
@@ -214,7 +215,7 @@ class _Chunk:
         """
         if name not in self.columns:
             return Mapped.constant(self.n, missing)
-        mapped = map_values(self.columns[name], mapper, missing, missing)
+        mapped = map_values(self.columns[name], mapper, missing, missing, many=many)
         self.add(mapped.unknown, code, lambda pos: [describe(v) for v in self.text(name, pos)])
         return mapped
 
@@ -262,11 +263,12 @@ def validate_chunk(
         )
         ints[name], empty[name] = mapped.numpy(np.int64), mapped.empty
 
-    def village_index(text: str) -> int | None:
-        code = _norm_code(text)
-        return int(ctx.villages.get_loc(code)) if code in ctx.villages else None
+    def village_indexes(texts: list[str]) -> list[int | None]:
+        found = ctx.villages.get_indexer([_norm_code(t) for t in texts])
+        return [None if i < 0 else int(i) for i in found.tolist()]
 
-    mapped = c.values("village_code", village_index, "unknown_village", _village_detail, -1)
+    mapped = c.values("village_code", lambda _: None, "unknown_village", _village_detail, -1,
+                      many=village_indexes)
     village, empty["village_code"] = mapped.numpy(np.int64), mapped.empty
     floats: dict[str, np.ndarray] = {}
     for name in ("lon", "lat", "income_per_capita"):

@@ -202,6 +202,17 @@ def test_round_trip_into_postgis_matches_the_embedded_store(
     assert not again.changed and again.household_years["inserted"] == 0
     assert_same_content(dsn, empty_dir, tables)
 
+    # one household changed, one new year row for another: only those rows move
+    changed = county_rows.copy()
+    first, second = changed["hh_id"].unique()[:2]
+    changed.loc[changed["hh_id"] == first, "primary_cause"] = "因灾"
+    changed = changed[~((changed["hh_id"] == second) & (changed["year"] == 2020))]
+    update = tmp_path / "update.csv"
+    changed.to_csv(update, index=False)
+    report = import_households(update, empty_dir, dsn=dsn)
+    assert report.households["updated"] == 1 and report.household_years["inserted"] == 0
+    assert_same_content(dsn, empty_dir, tables)
+
 
 def test_an_unloaded_database_is_loaded_whole(
     county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path, postgis_cluster, tables,

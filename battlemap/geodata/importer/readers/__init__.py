@@ -8,9 +8,11 @@ could not split into the header's columns.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty, Full, Queue
 from typing import Protocol
 
 import numpy as np
@@ -27,6 +29,7 @@ __all__ = [
     "RawChunk",
     "SourceReader",
     "open_reader",
+    "prefetched",
 ]
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -84,6 +87,49 @@ class SourceReader(Protocol):
     def original_headers(self) -> list[str]:
         """Headers of :meth:`RawChunk.original` rows."""
         ...
+
+
+def prefetched(chunks: Iterator[RawChunk], depth: int = 2) -> Iterator[RawChunk]:
+    """Read the next chunks in a background thread while the caller validates this one.
+
+    Parsing (pyarrow, GDAL) releases the GIL, so on two cores reading and checking overlap.
+    Errors are re-raised in the caller; closing the generator stops the thread.
+    """
+    queue: Queue[tuple[str, object]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        queue.put(("chunk", chunk), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("end", None))
+        except BaseException as exc:  # handed to the caller
+            queue.put(("error", exc))
+
+    thread = threading.Thread(target=work, name="battlemap-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                queue.get_nowait()
+            except Empty:
+                thread.join(timeout=0.1)
 
 
 def open_reader(
