@@ -148,7 +148,18 @@ class PostgisUpsert:
         table = TABLES[name]
         key = ("hh_id", "year") if name == "household_years" else ("hh_id",)
         compare = YEAR_COMPARE if name == "household_years" else HOUSEHOLD_COMPARE
-        inserted = copy_rows(self.cur, table, inserts) if inserts is not None else 0
+        inserted = 0
+        if inserts is not None:
+            self.cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
+            if self.cur.fetchone()[0]:
+                inserted = copy_rows(self.cur, table, inserts)
+            elif self._drop_indexes(table):  # first rows: COPY, then index (like db load)
+                inserted = copy_rows(self.cur, table, inserts)
+                for sql in table.index_sql():
+                    self.cur.execute(sql)
+                self.cur.execute(f"ANALYZE {name}")
+            else:
+                inserted = copy_rows(self.cur, table, inserts)
         updated = 0
         if updates is not None:
             staging = self._stage(name, updates)
@@ -156,6 +167,22 @@ class PostgisUpsert:
             extra, updated = (int(v) for v in self.cur.fetchone())
             inserted += extra
         return Changes(inserted, updated, unchanged)
+
+    def _drop_indexes(self, table: Table) -> bool:
+        """Drop the key and indexes ``Table.index_sql`` creates, to rebuild them after the
+        COPY; False (nothing dropped) if something depends on them."""
+        self.cur.execute("SAVEPOINT drop_indexes")
+        try:
+            if table.primary_key:
+                self.cur.execute(
+                    f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {table.name}_pkey")
+            for index, _ in table.indexes:
+                self.cur.execute(f"DROP INDEX IF EXISTS {index}")
+        except psycopg2.Error:
+            self.cur.execute("ROLLBACK TO SAVEPOINT drop_indexes")
+            return False
+        self.cur.execute("RELEASE SAVEPOINT drop_indexes")
+        return True
 
     def upsert_regions(self, regions: Path) -> Changes:
         """COPY a staged regions file and upsert it by code."""
