@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from battlemap.geodata.synthetic.generate import generate
+from tests.pg import postgis_cluster, postgis_dsn  # noqa: F401 - session fixtures
 
 SMALL_HOUSEHOLDS = 50_000
 SMALL_SEED = 7
@@ -25,3 +26,22 @@ def embedded_store(small_data_dir: Path):
     from battlemap.geodata.embedded import EmbeddedStore
 
     return EmbeddedStore(small_data_dir)
+
+
+@pytest.fixture(scope="session")
+def postgis_loaded_dsn(postgis_cluster, small_data_dir: Path) -> str:  # noqa: F811
+    """A database holding the small data set, loaded once per session with `db load`."""
+    from battlemap.geodata.postgis.load import load_data_dir
+
+    dsn = postgis_cluster.create_database("battlemap_small")
+    load_data_dir(dsn, small_data_dir)
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def postgis_store(postgis_loaded_dsn: str):
+    from battlemap.geodata.postgis.store import PostgisStore
+
+    store = PostgisStore(postgis_loaded_dsn)
+    yield store
+    store.close()

@@ -17,10 +17,13 @@ class PandasReference:
     """Counts for any region code and year, by merge + group-by on code prefixes."""
 
     def __init__(self, data_dir: Path) -> None:
-        households = pd.read_parquet(data_dir / "households.parquet",
-                                     columns=["hh_id", "village_code", "size", "primary_cause"])
-        years = pd.read_parquet(data_dir / "household_years.parquet",
-                                columns=["hh_id", "year", "status"])
+        households = pd.read_parquet(
+            data_dir / "households.parquet",
+            columns=["hh_id", "village_code", "size", "primary_cause"],
+        )
+        years = pd.read_parquet(
+            data_dir / "household_years.parquet", columns=["hh_id", "year", "status"]
+        )
         self.rows = years.merge(households, on="hh_id", how="left")
         self.rows["status"] = self.rows["status"].astype(str)
         self.population = pd.read_parquet(data_dir / "rural_population.parquet")
@@ -30,8 +33,9 @@ class PandasReference:
         length = min(n for n in (2, 4, 6, 9, 12) if n >= length)
         prefix = code[:length]
         rows = self.rows[(self.rows.year == year) & self.rows.village_code.str.startswith(prefix)]
-        pop = self.population[(self.population.year == year)
-                              & self.population.code.str.startswith(prefix)]
+        pop = self.population[
+            (self.population.year == year) & self.population.code.str.startswith(prefix)
+        ]
         poor = rows[rows.status.isin(["未脱贫", "返贫"])]
         exited = rows[rows.status == "已脱贫"]
         returned = rows[rows.status == "返贫"]

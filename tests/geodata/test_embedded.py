@@ -18,8 +18,9 @@ def data_copy(small_data_dir: Path, tmp_path: Path) -> Path:
     return target
 
 
-def test_cache_rebuilt_from_tables_equals_generator_aggregates(data_copy: Path,
-                                                               embedded_store) -> None:
+def test_cache_rebuilt_from_tables_equals_generator_aggregates(
+    data_copy: Path, embedded_store
+) -> None:
     (data_copy / AGGREGATES_FILE).unlink()
     rebuilt = EmbeddedStore(data_copy)
     assert (data_copy / AGGREGATES_FILE).exists()
@@ -44,8 +45,12 @@ def test_corrupt_cache_is_rebuilt(data_copy: Path, embedded_store) -> None:
 
 @pytest.mark.parametrize(
     ("code", "year", "error"),
-    [("529999000000", 2016, UnknownRegionError), ("52", 2013, YearOutOfRangeError),
-     ("abc", 2016, UnknownRegionError), ("52", 2021, YearOutOfRangeError)],
+    [
+        ("529999000000", 2016, UnknownRegionError),
+        ("52", 2013, YearOutOfRangeError),
+        ("abc", 2016, UnknownRegionError),
+        ("52", 2021, YearOutOfRangeError),
+    ],
 )
 def test_bad_queries(embedded_store, code: str, year: int, error: type) -> None:
     with pytest.raises(error):
@@ -56,7 +61,7 @@ def test_missing_and_corrupt_data_dir(tmp_path: Path, data_copy: Path) -> None:
     with pytest.raises(DataDirError, match="does not exist"):
         EmbeddedStore(tmp_path / "nowhere")
     (data_copy / "household_years.parquet").unlink()
-    with pytest.raises(DataDirError, match="missing household_years.parquet"):
+    with pytest.raises(DataDirError, match=r"missing household_years\.parquet"):
         EmbeddedStore(data_copy)
 
 

@@ -37,8 +37,10 @@ def test_codes_valid_unique_and_parented(regions: gpd.GeoDataFrame) -> None:
     assert regions.code.is_unique
     levels = regions.code.map(code_level)
     assert (levels == regions.level).all()
-    assert (regions.parent_code.fillna("").to_numpy()
-            == regions.code.map(lambda c: parent_code(c) or "").to_numpy()).all()
+    assert (
+        regions.parent_code.fillna("").to_numpy()
+        == regions.code.map(lambda c: parent_code(c) or "").to_numpy()
+    ).all()
     assert set(regions.parent_code.dropna()) <= set(regions.code)
 
 
@@ -65,15 +67,21 @@ def test_children_tile_their_parent(regions: gpd.GeoDataFrame, level: int) -> No
     """No gaps: child areas sum to the parent's; no overlaps: pairwise overlap is ~0."""
     children = regions[regions.level == level]
     parents = regions.set_index("code").loc[children.parent_code.unique()]
-    child_area = pd.Series(shapely.area(children.geometry.to_numpy())).groupby(
-        children.parent_code.to_numpy()).sum()
+    child_area = (
+        pd.Series(shapely.area(children.geometry.to_numpy()))
+        .groupby(children.parent_code.to_numpy())
+        .sum()
+    )
     parent_area = shapely.area(parents.geometry.to_numpy())
     np.testing.assert_allclose(child_area.loc[parents.index], parent_area, rtol=1e-6)
     pairs = gpd.sjoin(children, children, predicate="overlaps")
     pairs = pairs[pairs.index != pairs.index_right]
-    overlap = shapely.area(shapely.intersection(
-        children.geometry.loc[pairs.index].to_numpy(),
-        children.geometry.loc[pairs.index_right].to_numpy()))
+    overlap = shapely.area(
+        shapely.intersection(
+            children.geometry.loc[pairs.index].to_numpy(),
+            children.geometry.loc[pairs.index_right].to_numpy(),
+        )
+    )
     assert overlap.sum() < 1e-9 * shapely.area(children.geometry.to_numpy()).sum()
 
 
@@ -104,14 +112,21 @@ def test_incidence_trajectory(embedded_store) -> None:
 
 def test_county_incidence_spread_and_remote_counties_poorer(embedded_store, regions) -> None:
     counties = regions[regions.level == 3].set_index("code")
-    rates = pd.Series({
-        code: (c := embedded_store.counts(code, 2014))["poor_persons"] / c["rural_population"]
-        for code in counties.index
-    }) * 100
+    rates = (
+        pd.Series(
+            {
+                code: (c := embedded_store.counts(code, 2014))["poor_persons"]
+                / c["rural_population"]
+                for code in counties.index
+            }
+        )
+        * 100
+    )
     assert 3 <= rates.min() <= 8 and 28 <= rates.max() <= 37
     capital = regions[regions.level == 2].sort_values("code").iloc[0]
-    distance = np.hypot(counties.label_lon - capital.label_lon,
-                        counties.label_lat - capital.label_lat)
+    distance = np.hypot(
+        counties.label_lon - capital.label_lon, counties.label_lat - capital.label_lat
+    )
     assert rates.corr(distance, method="spearman") > 0.3
 
 
@@ -124,7 +139,7 @@ def test_status_consistency(household_years: pd.DataFrame, households) -> None:
     assert 0.01 < ever_returned / households.hh_id.nunique() < 0.06
     # exited households pass the four vetoes except a few wrong exits
     exited = household_years[household_years.status == "已脱贫"]
-    vetoes_ok = (exited.housing_safe & exited.no_dropout & exited.medical_insured)
+    vetoes_ok = exited.housing_safe & exited.no_dropout & exited.medical_insured
     assert 0.95 < vetoes_ok.mean() < 1.0
 
 
@@ -157,8 +172,9 @@ def tiny_pair(tmp_path_factory) -> tuple[Path, Path, Path]:
 def test_deterministic_by_seed(tiny_pair, table: str) -> None:
     a, b, c = (pd.read_parquet(d / TABLE_FILES[table]) for d in tiny_pair)
     if "geometry" in a:
-        a, b, c = (f.assign(geometry=shapely.to_wkb(gpd.GeoSeries.from_wkb(f.geometry)))
-                   for f in (a, b, c))
+        a, b, c = (
+            f.assign(geometry=shapely.to_wkb(gpd.GeoSeries.from_wkb(f.geometry))) for f in (a, b, c)
+        )
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
 

@@ -1,0 +1,182 @@
+"""``battlemap stats`` speed on both stores vs the naive per-request spatial join.
+
+Usage: python -m benchmarks.stats [--data-dir DIR] [--queries N] [--no-postgis]
+Prints JSON: cold start (seconds, peak RSS), p50/p95 per region level per engine, and the
+naive way (points joined to the region polygon on every request) measured in the same run.
+Goals: p95 ≤ 10 ms embedded, ≤ 150 ms PostGIS, ≥ 20× faster than naive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from battlemap.geodata.codes import LEVEL_NAMES
+from battlemap.geodata.store import Store
+from battlemap.indicators.summary import region_summary
+from benchmarks.common import DEFAULT_DATA_DIR, ensure_data_dir, percentiles, pg_cluster, timed
+
+_COLD_START = """
+import json, resource, time
+t = time.perf_counter()
+from battlemap.geodata.embedded import EmbeddedStore
+s = EmbeddedStore({path!r})
+s.counts(s.regions.roots()[0].code, s.years[0])
+print(json.dumps({{"seconds": time.perf_counter() - t,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+
+def sample_regions(store: Store, per_level: int, rng: random.Random) -> dict[int, list[str]]:
+    return {
+        level: rng.sample(codes, min(per_level, len(codes)))
+        for level in range(1, 6)
+        if (codes := store.regions.level_codes(level))
+    }
+
+
+def time_engine(
+    store: Store, regions: dict[int, list[str]], queries: int, rng: random.Random
+) -> dict[str, dict]:
+    out = {}
+    for level, codes in regions.items():
+        picks = [(rng.choice(codes), rng.choice(store.years)) for _ in range(queries)]
+        samples = [timed(lambda c=c, y=y: region_summary(store, c, y)) for c, y in picks]
+        out[LEVEL_NAMES[level]] = percentiles(samples)
+    return out
+
+
+class NaiveGeopandas:
+    """The naive way: join every household point to the region polygon per request."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.points = gpd.read_parquet(
+            data_dir / "households.parquet", columns=["hh_id", "size", "geometry"]
+        )
+        self.years = pd.read_parquet(
+            data_dir / "household_years.parquet", columns=["hh_id", "year", "status"]
+        )
+        self.regions = gpd.read_parquet(
+            data_dir / "regions.parquet", columns=["code", "geometry"]
+        ).set_index("code")
+
+    def poor_persons(self, code: str, year: int) -> int:
+        region = self.regions.loc[[code]].reset_index()
+        inside = gpd.sjoin(self.points, region, predicate="within")
+        rows = self.years[(self.years.year == year) & self.years.hh_id.isin(inside.hh_id)]
+        poor = rows[rows.status.astype(str).isin(["未脱贫", "返贫"])]
+        return int(inside.set_index("hh_id").loc[poor.hh_id, "size"].sum())
+
+
+NAIVE_SQL = """
+SELECT coalesce(sum(h.size) FILTER (WHERE y.status IN ('未脱贫', '返贫')), 0)
+FROM regions r JOIN households h ON ST_Contains(r.geom, h.geom)
+JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %s
+WHERE r.code = %s
+"""
+
+
+def time_naive(
+    func, regions: dict[int, list[str]], years: tuple[int, ...], per_level: int, rng: random.Random
+) -> dict[str, dict]:
+    return {
+        LEVEL_NAMES[level]: percentiles(
+            [timed(lambda c=c: func(c, rng.choice(years))) for c in codes[:per_level]]
+        )
+        for level, codes in regions.items()
+    }
+
+
+def speedup(naive: dict, fast: dict) -> dict[str, float]:
+    """Naive p50 / fast p95 per level: a conservative ratio."""
+    return {lv: round(naive[lv]["p50_ms"] / max(fast[lv]["p95_ms"], 1e-6), 1) for lv in naive}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser.add_argument("--queries", type=int, default=200, help="stats calls per level")
+    parser.add_argument("--naive", type=int, default=3, help="naive calls per level")
+    parser.add_argument("--no-postgis", action="store_true")
+    args = parser.parse_args()
+    data_dir = ensure_data_dir(args.data_dir)
+    rng = random.Random(42)
+    from battlemap.geodata.embedded import EmbeddedStore
+
+    cache = data_dir / "aggregates.parquet"
+    cache.unlink(missing_ok=True)
+    rebuild = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", _COLD_START.format(path=str(data_dir))],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    cold = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", _COLD_START.format(path=str(data_dir))],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    embedded = EmbeddedStore(data_dir)
+    regions = sample_regions(embedded, 50, rng)
+    result: dict = {
+        "data_dir": str(data_dir),
+        "households": embedded.manifest["counts"]["households"],
+        "household_years": embedded.manifest["counts"]["household_years"],
+        "embedded": {
+            "cold_start_cached": cold,
+            "cold_start_rebuilding_aggregates": rebuild,
+            "stats": time_engine(embedded, regions, args.queries, rng),
+        },
+    }
+    naive = NaiveGeopandas(data_dir)
+    result["naive_geopandas_sjoin"] = time_naive(
+        naive.poor_persons, regions, embedded.years, args.naive, rng
+    )
+    result["embedded"]["speedup_vs_naive"] = speedup(
+        result["naive_geopandas_sjoin"], result["embedded"]["stats"]
+    )
+    if not args.no_postgis:
+        from battlemap.geodata.postgis.connection import connect
+        from battlemap.geodata.postgis.load import load_data_dir
+        from battlemap.geodata.postgis.store import PostgisStore
+
+        with pg_cluster() as cluster:
+            dsn = cluster.create_database("bench")
+            start = time.perf_counter()
+            load_data_dir(dsn, data_dir)
+            load_seconds = time.perf_counter() - start
+            store = PostgisStore(dsn)
+            conn = connect(dsn)
+            with conn.cursor() as cur:
+
+                def naive_sql(code: str, year: int) -> int:
+                    cur.execute(NAIVE_SQL, (year, code))
+                    return cur.fetchone()[0]
+
+                pg_naive = time_naive(naive_sql, regions, embedded.years, args.naive, rng)
+            conn.close()
+            result["postgis"] = {
+                "load_seconds": round(load_seconds, 1),
+                "stats": time_engine(store, regions, args.queries, rng),
+                "naive_st_contains": pg_naive,
+            }
+            result["postgis"]["speedup_vs_naive"] = speedup(pg_naive, result["postgis"]["stats"])
+            store.close()
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()
