@@ -37,6 +37,7 @@ from battlemap.indicators.rules import ExitRules
 __all__ = ["PostgisStore"]
 
 _POOR_SQL = f"y.status IN ('{STATUS_POOR}', '{STATUS_RETURNED}')"
+SESSION_WORK_MEM = "64MB"
 _REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_TABLE)
 
 _HOUSEHOLDS_SQL = """
@@ -88,7 +89,7 @@ def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     data = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_string(column.type):
-            data[name] = np.asarray(column.to_pylist(), dtype=object)
+            data[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
         else:
             data[name] = column.to_numpy()
     return pd.DataFrame(data, columns=table.column_names)
@@ -106,7 +107,7 @@ class PostgisStore(Store):
         self._where = describe_dsn(dsn)
         self._lock = threading.Lock()
         self.metrics = metric_set(rules)
-        self._conn = connect(dsn)
+        self._conn = self._connect()
         try:
             self._check_loaded()
             manifest, years, digest = self._fetch(
@@ -143,6 +144,12 @@ class PostgisStore(Store):
             "run `battlemap db load --dsn DSN --data-dir DIR`"
         )
 
+    def _connect(self):
+        conn = connect(self._dsn)
+        with conn.cursor() as cur:
+            cur.execute(f"SET work_mem = '{SESSION_WORK_MEM}'")  # region-wide feature joins
+        return conn
+
     def _check_loaded(self) -> None:
         found = self._fetch("SELECT " + ", ".join(f"to_regclass('{n}')" for n in _REQUIRED))[0]
         missing = [n for n, oid in zip(_REQUIRED, found, strict=True) if oid is None]
@@ -155,7 +162,7 @@ class PostgisStore(Store):
             for attempt in (0, 1):
                 try:
                     if self._conn is None or self._conn.closed:
-                        self._conn = connect(self._dsn)
+                        self._conn = self._connect()
                     with self._conn.cursor() as cur:
                         return work(cur)
                 except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
@@ -177,10 +184,12 @@ class PostgisStore(Store):
 
         return self._run(work)
 
-    def _frame(self, sql: str, params: dict[str, Any], types: dict[str, pa.DataType]):
+    def _frame(
+        self, sql: str, params: dict[str, Any], types: dict[str, pa.DataType]
+    ) -> pd.DataFrame:
         """A query's rows as a DataFrame, streamed with COPY TO STDOUT (CSV) into Arrow."""
 
-        def work(cur) -> pd.DataFrame:
+        def work(cur) -> bytes:
             query = cur.mogrify(sql, params).decode()
             buffer = io.BytesIO()
             cur.copy_expert(
