@@ -29,7 +29,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "benchmarks" / ".data"
 TARGET_ROWS_PER_S = 100_000
-_STEP = re.compile(r"^\[\s*([\d.]+)s\] (.*)$")
+_STEP = re.compile(r"^\[\s*([\d.]+)s\s+(\d+) MB\] (.*)$")
 _CLI = "import sys; from battlemap.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
@@ -89,12 +89,13 @@ def run_import(csv: Path, data_dir: Path, dsn: str | None) -> dict[str, Any]:
     for line in err.splitlines():
         match = _STEP.match(line)
         if match:
-            steps[match.group(2)] = float(match.group(1))
+            steps[match.group(3)] = {"at_s": float(match.group(1)),
+                                     "peak_rss_mb_so_far": int(match.group(2))}
     return {
         "seconds": round(seconds, 2),
         "rows_per_s": round(report["rows"] / seconds),
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
-        "steps_started_at_s": steps,
+        "steps": steps,
         "households": report["households"],
         "household_years": report["household_years"],
         "rejected": report["rejected"],

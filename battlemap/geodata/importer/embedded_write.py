@@ -166,12 +166,17 @@ def _upsert(
     changes = Changes(
         inserted=int(is_new.sum()), updated=int(changed.sum()), unchanged=int(same.sum())
     )
-    inserts, updates = new.filter(pa.array(is_new)), new.filter(pa.array(changed))
+    inserts = new if is_new.all() else new.filter(pa.array(is_new))
+    updates = new.filter(pa.array(changed)) if changed.any() else new.slice(0, 0)
     if not changes.changed:
         return Upsert(changes, inserts, updates, None)
-    merged = pa.concat_tables([_conform(old.filter(pa.array(~replaced)), schema), new])
     sort = [("hh_id", "ascending")] + ([("year", "ascending")] if with_year else [])
-    return Upsert(changes, inserts, updates, merged.sort_by(sort))
+    if old.num_rows == 0:
+        return Upsert(changes, inserts, updates, new.sort_by(sort))
+    kept = old.filter(pa.array(~replaced))
+    del old
+    merged = pa.concat_tables([kept, new]).sort_by(sort)
+    return Upsert(changes, inserts, updates, merged)
 
 
 def _with_bbox(table: pa.Table) -> pa.Table:

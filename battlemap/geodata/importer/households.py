@@ -225,12 +225,14 @@ def import_households(
                 progress.step("no valid rows: nothing to load")
 
             households, years = build_tables(good, header.mode, ctx.years[-1])
+            del good, good_parts  # keep memory to one copy of the rows from here on
             progress.step(
                 f"{households.num_rows:,} households, {years.num_rows:,} household-years to upsert"
             )
             hh, hy = merge_into(txn, households, years, (HOUSEHOLDS_SCHEMA,
                                                         HOUSEHOLD_YEARS_SCHEMA),
                                 write=not options.dry_run)
+            del households, years
             report.households = hh.changes.as_dict()
             report.household_years = hy.changes.as_dict()
             report.changed = hh.changes.changed or hy.changes.changed
@@ -318,6 +320,7 @@ def _write(
     if changed:
         assert hh.merged is not None and hy.merged is not None
         manifest = _manifest(ctx, hh.merged, hy.merged, path, report.loaded)
+        hh.merged = hy.merged = None  # written already; the aggregates read the files
     pg = job = None
     loaded = False
     if dsn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from typing import TextIO
@@ -46,11 +47,12 @@ class Progress:
         self.stream.flush()
 
     def step(self, message: str) -> None:
-        """A named phase (checks, writing, database)."""
+        """A named phase (checks, writing, database), with the time and peak memory so far."""
         if self.quiet:
             return
         if self._open_line:
             self.stream.write("\n")
             self._open_line = False
-        self.stream.write(f"[{self.elapsed:6.1f}s] {message}\n")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        self.stream.write(f"[{self.elapsed:6.1f}s {peak:5d} MB] {message}\n")
         self.stream.flush()
