@@ -73,20 +73,19 @@ def radar_view(context: AppContext, state: ViewState) -> Figure:
 
 
 def register(app: Dash, context: AppContext) -> None:
-    """Charts wait for the map callback (``MAP_KEY``) so the map is drawn first on load."""
-    after_map = Input(ids.MAP_KEY, "data")
+    """One request for the three charts, after the map callback (``MAP_KEY``) so the map is
+    drawn first on load."""
 
-    @app.callback(Output(ids.CAUSES, "figure"), Output(ids.CAUSES, "style"),
-                  Input(ids.STATE, "data"), after_map)
-    def update_causes(data, _key):
+    @app.callback(
+        Output(ids.CAUSES, "figure"),
+        Output(ids.CAUSES, "style"),
+        Output(ids.TREND, "figure"),
+        Output(ids.RADAR, "figure"),
+        Input(ids.STATE, "data"),
+        Input(ids.MAP_KEY, "data"),
+    )
+    def update_charts(data, _key):
         state = ViewState.from_dict(data)
-        figure = cause_figure(context.summary(state.region, state.year), state.lang)
-        return figure, {"height": f"{figure['layout'].get('height', 260)}px"}
-
-    @app.callback(Output(ids.TREND, "figure"), Input(ids.STATE, "data"), after_map)
-    def update_trend(data, _key):
-        return trend_view(context.access(), ViewState.from_dict(data))
-
-    @app.callback(Output(ids.RADAR, "figure"), Input(ids.STATE, "data"), after_map)
-    def update_radar(data, _key):
-        return radar_view(context, ViewState.from_dict(data))
+        causes = cause_figure(context.summary(state.region, state.year), state.lang)
+        return (causes, {"height": f"{causes['layout'].get('height', 260)}px"},
+                trend_view(context.access(), state), radar_view(context, state))

@@ -6,12 +6,15 @@ and region scope would be looked up (today: one scope for everyone, names masked
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
 import threading
 from collections import OrderedDict
 from typing import Any
+
+import pandas as pd
 
 from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.errors import BattlemapError
@@ -36,6 +39,7 @@ class AppContext:
         self._store = store
         self._lock = threading.Lock()
         self._summaries: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._households: OrderedDict[tuple[str, int], pd.DataFrame] = OrderedDict()
 
     @property
     def store(self) -> Store:
@@ -80,6 +84,23 @@ class AppContext:
                 self._summaries.popitem(last=False)
         return value
 
+    def households(self, code: str, year: int) -> pd.DataFrame:
+        """Masked household points of a region-year, memoised: the map and the table of one
+        click share one fetch (the frame must not be modified)."""
+        access = self.access()
+        key = (access.region(code).code, int(year))
+        with self._lock:
+            hit = self._households.get(key)
+            if hit is not None:
+                self._households.move_to_end(key)
+                return hit
+        value = access.households(*key)
+        with self._lock:
+            self._households[key] = value
+            while len(self._households) > 32:
+                self._households.popitem(last=False)
+        return value
+
     def warm(self) -> None:
         """Open the store and load what the map needs (run in a background thread)."""
         try:
@@ -91,6 +112,10 @@ class AppContext:
             warm = getattr(store, "warm", None)
             if warm is not None:
                 warm()
+            # The loaded arrays live for the process: keep the cyclic GC from re-scanning
+            # them on every full collection (pauses of tens of ms per request otherwise).
+            gc.collect()
+            gc.freeze()
         except BattlemapError as exc:
             log.warning("warm-up skipped: %s", exc)
         except Exception:  # warm-up is an optimisation; the request path reports errors

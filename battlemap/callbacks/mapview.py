@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from dash import Dash, Input, Output, Patch, State, no_update
 
 from battlemap import ids
@@ -46,6 +47,7 @@ PATCH_FIELDS: dict[str, tuple[str, ...]] = {
     "labels-light": ("lon", "lat", "text", "customdata"),
 }
 DEFAULT_VIEWPORT = {"w": 640, "h": 520}
+HouseholdLoader = Callable[[str, int], pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def _unit_counts(access: ScopedStore, region: str, year: int, codes: tuple[str, 
 
 
 def _point_layers(
-    access: ScopedStore, state: ViewState, level: int, shapes: RegionShapes
+    access: ScopedStore, state: ViewState, level: int, shapes: RegionShapes,
+    households_of: HouseholdLoader,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, str]:
     """Hexbin, heat and household traces (+ the hexbin colour axis and a notice)."""
     traces: list[dict[str, Any]] = []
@@ -125,7 +128,7 @@ def _point_layers(
     if ("households" in layers or "heat" in layers) and level >= 4:
         registered = access.counts(state.region, state.year)["registered_households"]
         if registered <= MAX_POINTS:
-            households = access.households(state.region, state.year)
+            households = households_of(state.region, state.year)
     if "hexbins" in layers:
         cells = access.hexbins(state.region, state.year)
         if not cells.empty:
@@ -156,9 +159,12 @@ def _point_layers(
 
 def build_map(
     access: ScopedStore, state: ViewState, *, urls: MapUrls,
-    viewport: dict[str, Any] | None = None,
+    viewport: dict[str, Any] | None = None, households: HouseholdLoader | None = None,
 ) -> tuple[Figure, str]:
-    """The full map figure of ``state`` and a notice line (empty when nothing to say)."""
+    """The full map figure of ``state`` and a notice line (empty when nothing to say).
+
+    ``households`` loads (masked) household points; default: straight from ``access``.
+    """
     indicator = INDICATORS[state.indicator]
     info = access.region(state.region)
     shapes = access.unit_shapes(info.code)
@@ -167,7 +173,8 @@ def build_map(
     traces = choropleth_traces(
         urls.geo(info.code), shapes.codes, shapes.names, [values[c] for c in shapes.codes],
         indicator=indicator, lang=state.lang, show_values="choropleth" in layers)
-    point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes)
+    point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes,
+                                                     households or access.households)
     traces += point_traces
     if "flows" in layers:
         names = dict(zip(shapes.codes, shapes.names, strict=True))
@@ -218,7 +225,8 @@ def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> Non
         state = ViewState.from_dict(data)
         key = map_key(state, viewport)
         access = context.access()
-        figure, notice = build_map(access, state, urls=urls(), viewport=viewport)
+        figure, notice = build_map(access, state, urls=urls(), viewport=viewport,
+                                   households=context.households)
         if rendered == key and patchable(state, access.region(state.region).level):
             return _patch(value_patch(figure)), no_update, notice
         return figure, key, notice

@@ -1,20 +1,19 @@
 """Breadcrumb (省 › 市 › 县 › 乡 › 村), the back link and the language links, as plain links.
 
 Links carry the full view in their ``href``; ``dcc.Link`` changes the URL without a reload
-and the state callback picks it up, so a breadcrumb click is just another URL.
+and the state callback picks it up, so a breadcrumb click is just another URL. Wired by
+:mod:`battlemap.callbacks.panels` (one request per click for the whole header).
 """
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, dcc, html
+from dash import dcc, html
 
-from battlemap import ids
-from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import level_name
 from battlemap.viewstate import ViewState
 
-__all__ = ["crumbs", "register"]
+__all__ = ["crumbs", "navigation"]
 
 
 def crumbs(access: ScopedStore, state: ViewState) -> list[tuple[str, str, str | None]]:
@@ -27,27 +26,17 @@ def crumbs(access: ScopedStore, state: ViewState) -> list[tuple[str, str, str | 
     ]
 
 
-def register(app: Dash, context: AppContext) -> None:
-    @app.callback(
-        Output(ids.BREADCRUMB, "children"),
-        Output(ids.BACK, "href"),
-        Output(ids.BACK, "className"),
-        Output(ids.LANG_ZH, "href"),
-        Output(ids.LANG_EN, "href"),
-        Input(ids.STATE, "data"),
-    )
-    def update_navigation(data):
-        state = ViewState.from_dict(data)
-        access = context.access()
-        items = []
-        for level, name, href in crumbs(access, state):
-            label = [html.Small(level), " ", name]
-            if href is None:
-                items.append(html.Li(html.Span(label, **{"aria-current": "page"}),
-                                     className="current"))
-            else:
-                items.append(html.Li(dcc.Link(label, href=href)))
-        parent = access.parent(state.region)
-        back = state.query(region=parent.code) if parent else state.query()
-        return (items, back, "bm-back" if parent else "bm-back hidden",
-                state.query(lang="zh"), state.query(lang="en"))
+def navigation(access: ScopedStore, state: ViewState) -> tuple[list, str, str, str, str]:
+    """Breadcrumb items, back-link href and class, and the two language links' hrefs."""
+    items = []
+    for level, name, href in crumbs(access, state):
+        label = [html.Small(level), " ", name]
+        if href is None:
+            items.append(html.Li(html.Span(label, **{"aria-current": "page"}),
+                                 className="current"))
+        else:
+            items.append(html.Li(dcc.Link(label, href=href)))
+    parent = access.parent(state.region)
+    back = state.query(region=parent.code) if parent else state.query()
+    return (items, back, "bm-back" if parent else "bm-back hidden",
+            state.query(lang="zh"), state.query(lang="en"))

@@ -1,4 +1,4 @@
-"""Side panels that summarise the region in view: KPI tiles and the region title."""
+"""The region header: KPI tiles, the map title, breadcrumb/back/language links."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dash import Dash, Input, Output, html
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.navigation import navigation
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import level_name, t
 from battlemap.layers.kpi import Tile, kpi_tiles
@@ -40,16 +41,23 @@ def _tile(tile: Tile) -> html.Div:
 
 
 def register(app: Dash, context: AppContext) -> None:
+    """One request per view change for the KPI tiles, the title and the navigation."""
+
     @app.callback(
         Output(ids.KPIS, "children"),
         Output(ids.REGION_TITLE, "children"),
+        Output(ids.BREADCRUMB, "children"),
+        Output(ids.BACK, "href"),
+        Output(ids.BACK, "className"),
+        Output(ids.LANG_ZH, "href"),
+        Output(ids.LANG_EN, "href"),
         Input(ids.STATE, "data"),
     )
-    def update_tiles(data):
+    def update_panels(data):
         state = ViewState.from_dict(data)
         access = context.access()
         tiles = tiles_for(access, state)
         title = region_title(access, state)
         if access.counts(state.region, state.year)["rural_population"] == 0:
             title = f"{title} — {t('empty_region', state.lang)}"
-        return [_tile(tile) for tile in tiles], title
+        return ([_tile(tile) for tile in tiles], title, *navigation(access, state))

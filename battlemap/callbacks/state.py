@@ -15,6 +15,7 @@ from dash import Dash, Input, Output, State, ctx, no_update, set_props
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.errors import UnknownRegionError
 from battlemap.i18n import t
 from battlemap.viewstate import ViewState, parse_query
 
@@ -66,7 +67,10 @@ def resolve(
         code = clicked_region(click) if trigger == ids.MAP else row_id
         if not code or code == current.region:
             return current, []
-        target = access.region(code)  # scope check; raises for foreign regions
+        try:
+            target = access.region(code)  # the scope check: raises for foreign regions
+        except UnknownRegionError:
+            return current, []  # a 12-digit id that is no region (say, a household id)
         if target.parent_code != current.region:
             return current, []  # a click on a non-child (an outline, a far label): no drill
         return current.but(region=target.code), []

@@ -9,7 +9,7 @@ from dash import Dash, Input, Output
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
-from battlemap.callbacks.mapview import unit_values
+from battlemap.callbacks.mapview import HouseholdLoader, unit_values
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import t
 from battlemap.layers.catalog import INDICATORS
@@ -53,40 +53,35 @@ def exit_check_view(summary: Mapping[str, Any], lang: str) -> tuple[list, list, 
     return exit_check_rows(checks, lang=lang), exit_check_columns(lang=lang), note
 
 
-def household_view(access: ScopedStore, state: ViewState) -> tuple[list, list, str]:
+def household_view(
+    access: ScopedStore, state: ViewState, households: HouseholdLoader | None = None
+) -> tuple[list, list, str]:
     """(rows, columns, note): households of a village, names masked by the access layer."""
     columns = [{"name": t(_HOUSEHOLD_HEADERS[c], state.lang), "id": c}
                for c in HOUSEHOLD_COLUMNS_SHOWN]
     if access.region(state.region).level < 5:
         return [], columns, t("table_village_only", state.lang)
-    frame = access.households(state.region, state.year)
+    frame = (households or access.households)(state.region, state.year)
     return household_rows(frame, lang=state.lang), columns, ""
 
 
 def register(app: Dash, context: AppContext) -> None:
+    """One request for the ranking, exit-check and household tables."""
+
     @app.callback(
         Output(ids.RANKING, "data"),
         Output(ids.RANKING, "columns"),
-        Input(ids.STATE, "data"),
-    )
-    def update_ranking(data):
-        return ranking_view(context.access(), ViewState.from_dict(data))
-
-    @app.callback(
         Output(ids.EXIT_CHECKS, "data"),
         Output(ids.EXIT_CHECKS, "columns"),
         Output(ids.EXIT_NOTE, "children"),
-        Input(ids.STATE, "data"),
-    )
-    def update_exit_checks(data):
-        state = ViewState.from_dict(data)
-        return exit_check_view(context.summary(state.region, state.year), state.lang)
-
-    @app.callback(
         Output(ids.HOUSEHOLDS, "data"),
         Output(ids.HOUSEHOLDS, "columns"),
         Output(ids.HOUSEHOLD_NOTE, "children"),
         Input(ids.STATE, "data"),
     )
-    def update_households(data):
-        return household_view(context.access(), ViewState.from_dict(data))
+    def update_tables(data):
+        state = ViewState.from_dict(data)
+        access = context.access()
+        return (*ranking_view(access, state),
+                *exit_check_view(context.summary(state.region, state.year), state.lang),
+                *household_view(access, state, context.households))

@@ -125,7 +125,8 @@ class ScopedStore:
         """Household points with names masked unless the scope grants personal data."""
         frame = self.store.households(self.region(code).code, year)
         if not self.scope.pii:
-            frame = frame.assign(head_name=[mask_name(n) for n in frame["head_name"]])
+            masked = [mask_name(n) for n in frame["head_name"].tolist()]
+            frame = frame.assign(head_name=pd.Series(masked, index=frame.index, dtype=object))
         return frame
 
     def hexbins(self, code: str, year: int, resolution: int | None = None) -> pd.DataFrame:

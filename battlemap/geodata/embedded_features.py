@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import read_table
 from battlemap.geodata.errors import DataDirError
-from battlemap.geodata.features import UnitRows
+from battlemap.geodata.features import UnitRows, object_frame
 from battlemap.geodata.metrics import STATUS_CODES
 from battlemap.geodata.regions import RegionTree
 from battlemap.geodata.schema import TABLE_FILES
@@ -40,8 +40,10 @@ class HouseholdArrays:
     lon: np.ndarray
     lat: np.ndarray
     size: np.ndarray  # int64
-    hh_type: np.ndarray  # object names
-    cause: np.ndarray  # object names
+    hh_type: np.ndarray  # int16 index into hh_types
+    cause: np.ndarray  # int16 index into causes
+    hh_types: np.ndarray  # object vocabulary (small: no giant object arrays for the GC)
+    causes: np.ndarray
     status: np.ndarray  # int8 [n, years], STATUS_CODES or -1 when not registered
     r7: np.ndarray  # int32 index into cells7
     r9: np.ndarray  # int32 index into cells9
@@ -61,11 +63,6 @@ def _dictionary(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     encoded = pc.dictionary_encode(array).combine_chunks()
     return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
             np.asarray(encoded.dictionary.to_pylist(), dtype=object))
-
-
-def _names(array: pa.ChunkedArray) -> np.ndarray:
-    indices, values = _dictionary(array)
-    return values[indices].astype(object) if len(values) else np.asarray([], dtype=object)
 
 
 def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdArrays:
@@ -95,6 +92,8 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
         raise DataDirError(f"{data_dir}: household_years has rows that match no household/year")
     matrix = np.full((len(village), len(years)), _NO_ROW, dtype=np.int8)
     matrix[row.astype(np.int64), year_index] = status.to_numpy(np.int8)
+    hh_type, hh_types = _dictionary(table["hh_type"])
+    cause, causes = _dictionary(table["primary_cause"])
     r7, cells7 = _dictionary(table["h3_r7"])
     r9, cells9 = _dictionary(table["h3_r9"])
     return HouseholdArrays(
@@ -102,8 +101,7 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
         lon=table["lon"].to_numpy().astype(np.float64),
         lat=table["lat"].to_numpy().astype(np.float64),
         size=table["size"].to_numpy().astype(np.int64),
-        hh_type=_names(table["hh_type"]),
-        cause=_names(table["primary_cause"]),
+        hh_type=hh_type, hh_types=hh_types, cause=cause, causes=causes,
         status=matrix,
         r7=r7, r9=r9, cells7=cells7, cells9=cells9,
         hh_id=table["hh_id"].combine_chunks(),
@@ -170,18 +168,25 @@ class EmbeddedFeatures:
         span = arrays.span(lo, hi)
         status = arrays.status[span, self.years.index(year)]
         keep = np.flatnonzero(status != _NO_ROW)
-        rows = np.arange(span.start, span.stop)[keep]
-        taken = pa.array(rows, pa.int64())
-        return pd.DataFrame({
-            "hh_id": np.asarray(arrays.hh_id.take(taken).to_pylist(), dtype=object),
-            "village_code": np.asarray([str(v) for v in arrays.village[rows]], dtype=object),
+        rows = keep + span.start
+        length = span.stop - span.start
+
+        def text(column: pa.Array) -> np.ndarray:
+            return column.slice(span.start, length).to_numpy(zero_copy_only=False)[keep]
+
+        villages, counts = np.unique(arrays.village[rows], return_counts=True)
+        village_codes = np.repeat(np.asarray([str(v) for v in villages.tolist()], dtype=object),
+                                  counts)
+        return object_frame({
+            "hh_id": text(arrays.hh_id),
+            "village_code": village_codes,
             "lon": arrays.lon[rows],
             "lat": arrays.lat[rows],
             "size": arrays.size[rows],
-            "hh_type": arrays.hh_type[rows],
-            "primary_cause": arrays.cause[rows],
+            "hh_type": arrays.hh_types[arrays.hh_type[rows]],
+            "primary_cause": arrays.causes[arrays.cause[rows]],
             "status": _STATUS_NAMES[status[keep]],
-            "head_name": np.asarray(arrays.head_name.take(taken).to_pylist(), dtype=object),
+            "head_name": text(arrays.head_name),
         })
 
     def _hex_cells(self, lo: str, hi: str, year: int, source: int) -> pd.DataFrame:

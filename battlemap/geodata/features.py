@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import h3
 import numpy as np
@@ -30,6 +31,7 @@ __all__ = [
     "code_range",
     "hex_parents",
     "hexbins_from_cells",
+    "object_frame",
     "origin_prefix_length",
 ]
 
@@ -54,6 +56,20 @@ HEX_RESOLUTION: dict[int, int] = {1: 5, 2: 6, 3: 7, 4: 8, 5: 9}
 # Coverage simplification tolerance (degrees) and coordinate grid by the units' level.
 SIMPLIFY_TOLERANCE: dict[int, float] = {1: 0.01, 2: 0.005, 3: 0.002, 4: 0.0007, 5: 0.0002}
 COORD_GRID: dict[int, float] = {1: 1e-4, 2: 1e-4, 3: 1e-4, 4: 1e-5, 5: 1e-5}
+
+
+def object_frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A DataFrame keeping text columns as plain ``object`` (pandas 3 would infer Arrow
+    strings, slow to build and slow to read back as numpy for a few hundred rows)."""
+    return pd.DataFrame({
+        name: pd.Series(values, dtype=object) if _is_text(values) else pd.Series(values)
+        for name, values in columns.items()
+    }, copy=False)
+
+
+def _is_text(values: Any) -> bool:
+    array = np.asarray(values)
+    return array.dtype == object or array.dtype.kind in "US"
 
 
 def code_range(code: str) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,9 +144,16 @@ class Store(ABC):
         """
         info = self.region(code)
         frame = self._households(*code_range(info.code), self.check_year(year))
-        frame = frame.astype({"lon": "float64", "lat": "float64", "size": "int64"})
-        frame = frame.sort_values(["village_code", "hh_id"], kind="stable")
-        return frame[list(HOUSEHOLD_COLUMNS)].reset_index(drop=True)
+        if list(frame.columns) != list(HOUSEHOLD_COLUMNS):
+            frame = frame[list(HOUSEHOLD_COLUMNS)]
+        wanted = {c: "object" for c in HOUSEHOLD_COLUMNS}
+        wanted.update(lon="float64", lat="float64", size="int64")  # text stays plain object
+        if any(str(frame[c].dtype) != t for c, t in wanted.items()):
+            frame = frame.astype(wanted)
+        keys = list(zip(frame["village_code"].tolist(), frame["hh_id"].tolist(), strict=True))
+        if any(a > b for a, b in pairwise(keys)):  # engines usually return them sorted
+            frame = frame.sort_values(["village_code", "hh_id"], kind="stable")
+        return frame.reset_index(drop=True)
 
     def hexbins(self, code: str | int, year: int, resolution: int | None = None) -> pd.DataFrame:
         """Poor households and persons per H3 cell under a region in ``year``.

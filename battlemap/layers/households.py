@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from battlemap.geodata.schema import CAUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
@@ -26,10 +27,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     STATUS_RETURNED: ("返贫", "returned to poverty"),
     STATUS_EXITED: ("已脱贫", "exited"),
 }
-_HOVER = (
-    "<b>%{customdata[1]}</b> · %{customdata[2]}<br>%{customdata[3]} · %{customdata[4]}"
-    "<br>%{customdata[5]}<extra></extra>"
-)
+_HOVER = "%{text}<extra></extra>"
 
 
 def _status_label(status: str, lang: str) -> str:
@@ -42,8 +40,8 @@ def household_traces(
 ) -> list[dict[str, Any]]:
     """One ``scattermap`` trace per status (or cause), poor households drawn last (on top).
 
-    ``customdata`` ends with the village code, so a click on a household drills into its
-    village.
+    ``text`` is the hover (masked name, size, type, cause, status); ``customdata`` is
+    ``[hh_id, village_code]``, so a click on a household drills into its village.
     """
     if frame.empty:
         return []
@@ -55,27 +53,33 @@ def household_traces(
                   for s in (STATUS_EXITED, STATUS_RETURNED, STATUS_POOR)]
         column = "status"
     persons = t("persons_unit", lang)
+    cols = {c: frame[c].to_numpy() for c in (
+        "hh_id", "head_name", "size", "hh_type", "primary_cause", "status", "village_code",
+        "lon", "lat")}
+    keys = cols[column]
     traces = []
     for value, colour, label in groups:
-        part = frame[frame[column] == value]
-        if part.empty:
+        idx = np.flatnonzero(keys == value)
+        if not len(idx):
             continue
-        custom = [
-            [hh, name or "", f"{size} {persons}", hh_type, cause, _status_label(status, lang),
-             village]
-            for hh, name, size, hh_type, cause, status, village in zip(
-                part["hh_id"], part["head_name"], part["size"], part["hh_type"],
-                part["primary_cause"], part["status"], part["village_code"], strict=True)
+        text = [
+            f"<b>{cols['head_name'][i] or ''}</b> · {cols['size'][i]} {persons}<br>"
+            f"{cols['hh_type'][i]} · {cols['primary_cause'][i]}<br>"
+            f"{_status_label(cols['status'][i], lang)}"
+            for i in idx.tolist()
         ]
         traces.append({
             "type": "scattermap",
             "mode": "markers",
-            "lon": part["lon"].round(6).tolist(),
-            "lat": part["lat"].round(6).tolist(),
+            "lon": np.round(cols["lon"][idx].astype(float), 6).tolist(),
+            "lat": np.round(cols["lat"][idx].astype(float), 6).tolist(),
             "marker": {"size": 8, "color": colour, "opacity": 0.9},
-            "customdata": custom,
+            "text": text,
+            "customdata": [[h, v] for h, v in zip(cols["hh_id"][idx].tolist(),
+                                                   cols["village_code"][idx].tolist(),
+                                                   strict=True)],
             "hovertemplate": _HOVER,
-            "name": f"{label} ({len(part)})",
+            "name": f"{label} ({len(idx)})",
             "meta": "households",
             "legendgroup": "households",
             "showlegend": True,

@@ -11,8 +11,6 @@ from battlemap.app import create_app
 from battlemap.geodata.access import Scope
 from battlemap.settings import Settings
 
-KPI_OUTPUT = "..kpis.children...region-title.children.."
-
 
 @pytest.fixture(scope="module")
 def client(embedded_store, small_data_dir):
@@ -97,10 +95,13 @@ def test_scope_applies_to_boundaries(embedded_store, small_data_dir, chain) -> N
 
 
 def test_callback_error_shows_in_the_banner(client) -> None:
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    spec = next(d for d in deps if "kpis.children" in d["output"])
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+               for part in spec["output"][2:-2].split("...")]
     body = {
-        "output": KPI_OUTPUT,
-        "outputs": [{"id": "kpis", "property": "children"},
-                    {"id": "region-title", "property": "children"}],
+        "output": spec["output"],
+        "outputs": outputs,
         "inputs": [{"id": "view-state", "property": "data",
                     "value": {"region": "529999000000", "year": 2016, "indicator": "incidence",
                               "layers": [], "lang": "zh"}}],

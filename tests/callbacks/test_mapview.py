@@ -46,7 +46,7 @@ def test_village_shows_households(access, chain, state) -> None:
     points = [t for t in figure["data"] if t["type"] == "scattermap" and t.get("mode") == "markers"]
     assert sum(len(t["lon"]) for t in points) == access.counts(chain[4], 2016)[
         "registered_households"]
-    assert all(row[1].endswith("*") for t in points for row in t["customdata"])
+    assert all("*</b>" in text for t in points for text in t["text"])
     assert notice == ""
 
 

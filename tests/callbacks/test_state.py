@@ -46,7 +46,7 @@ def test_clicked_region() -> None:
     code = "520100000000"
     assert clicked_region({"points": [{"location": code, "z": 3}]}) == code
     assert clicked_region({"points": [{"customdata": [code]}]}) == code  # label, bubble
-    household = ["5201001", "张*", "3 人", "一般户", "因病", "未脱贫", "520102100200"]
+    household = ["5201021002000001", "520102100200"]
     assert clicked_region({"points": [{"customdata": household}]}) == "520102100200"
     assert clicked_region({"points": [{"customdata": ["x", "y"]}]}) is None
     assert clicked_region(None) is None and clicked_region({"points": []}) is None

@@ -92,8 +92,8 @@ def test_household_traces(frame_households) -> None:
     traces = household_traces(frame_households)
     names = [t["name"] for t in traces]
     assert names == ["已脱贫 (1)", "返贫 (1)", "未脱贫 (2)"]  # poor drawn last, on top
-    assert traces[-1]["customdata"][0][-1] == "520102100200"  # village code last: click drills
-    assert traces[-1]["customdata"][0][1] == "张*"
+    assert traces[-1]["customdata"][0] == ["h1", "520102100200"]  # village last: click drills
+    assert traces[-1]["text"][0].startswith("<b>张*</b> · 3 人")
     by_cause = household_traces(frame_households, colour_by="cause", lang="en")
     assert sum(len(t["lon"]) for t in by_cause) == 4
     for trace in traces + by_cause:
