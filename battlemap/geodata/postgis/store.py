@@ -16,7 +16,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import psycopg2
 import pyarrow as pa
@@ -85,14 +84,15 @@ _LABOUR_TYPES = {
 
 
 def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
-    """Columns as numpy: strings as object arrays (None for NULL), numbers as they are."""
+    """Columns as numpy: text as plain ``object`` (None for NULL, never pandas' inferred
+    Arrow strings, like the embedded engine), numbers as they are."""
     data = {}
     for name, column in zip(table.column_names, table.columns, strict=True):
         if pa.types.is_string(column.type):
-            data[name] = np.asarray(column.to_numpy(zero_copy_only=False), dtype=object)
+            data[name] = pd.Series(column.to_numpy(zero_copy_only=False), dtype=object)
         else:
-            data[name] = column.to_numpy()
-    return pd.DataFrame(data, columns=table.column_names)
+            data[name] = pd.Series(column.to_numpy())
+    return pd.DataFrame(data, columns=table.column_names, copy=False)
 
 
 def _optional_pct(value: float | None) -> float | None:
