@@ -67,7 +67,10 @@ class PgCluster:
         cmd = [str(self.bindir / args[0]), *args[1:]]
         if self._as_postgres:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=120)
+        try:
+            proc = subprocess.run(cmd, cwd=self.root, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise PgClusterError(f"{args[0]} could not run: {exc}; {INSTALL_HINT}") from None
         if proc.returncode != 0:
             log = self._log_tail()
             raise PgClusterError(
