@@ -112,6 +112,10 @@ def prefetched(chunks: Iterator[RawChunk], depth: int = 2) -> Iterator[RawChunk]
             queue.put(("end", None))
         except BaseException as exc:  # handed to the caller
             queue.put(("error", exc))
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()  # the reader's own cleanup runs here, not at interpreter exit
 
     thread = threading.Thread(target=work, name="battlemap-reader", daemon=True)
     thread.start()

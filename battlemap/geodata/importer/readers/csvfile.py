@@ -1,5 +1,8 @@
 """CSV in UTF-8, GBK or GB18030: pyarrow's streaming parser, every column read as text.
 
+GBK/GB18030 files are transcoded to a temporary UTF-8 file first (as large as the input, in
+the system temp dir, removed afterwards).
+
 Row numbers count records with the header as row 1 (a blank line is a row too), which is
 the row a spreadsheet shows. pyarrow cannot say where a record with the wrong number of
 fields was, so when one appears the reader switches to Python's ``csv`` module from the
@@ -11,6 +14,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,17 +23,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from battlemap.geodata.importer.encoding import (
-    Utf8Stream,
-    detect_encoding,
-    normalize_encoding,
-)
+from battlemap.geodata.importer.encoding import detect_encoding, normalize_encoding
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.readers import BadRecord, RawChunk
 
 __all__ = ["CsvReader"]
 
 _HEAD_BYTES = 1 << 20
+_TRANSCODE_BYTES = 4 << 20
 _DELIMITERS = (",", "\t", ";", "|")
 
 
@@ -81,10 +83,35 @@ class CsvReader:
         return list(self.headers)
 
     # -- streaming ------------------------------------------------------------------------
-    def _source(self) -> io.RawIOBase | Utf8Stream | str:
-        if self.encoding == "utf-8":
-            return str(self.path)
-        return Utf8Stream(self.path, _codec(self.encoding))
+    def _utf8_path(self) -> tuple[Path, bool]:
+        """A UTF-8 file pyarrow can read natively; (path, is_temporary).
+
+        GBK/GB18030 files are transcoded to a temporary file first (streaming, 4 MB at a
+        time): pyarrow then parses with its own threads and never calls back into Python.
+        """
+        if self.encoding in ("utf-8", "utf-8-sig"):  # pyarrow skips a UTF-8 BOM itself
+            return self.path, False
+        fd, name = tempfile.mkstemp(prefix="battlemap-utf8-", suffix=".csv")
+        try:
+            with os.fdopen(fd, "wb") as out, open(self.path, "rb") as src:
+                decoder = codecs.getincrementaldecoder(_codec(self.encoding))("strict")
+                offset = 0
+                while True:
+                    block = src.read(_TRANSCODE_BYTES)
+                    try:
+                        out.write(decoder.decode(block, final=not block).encode("utf-8"))
+                    except UnicodeDecodeError as exc:
+                        raise ImportFileError(
+                            f"byte {offset + exc.start:,} of {self.path} is not valid "
+                            f"{self.encoding}: pass --encoding (utf-8, gbk or gb18030)"
+                        ) from None
+                    if not block:
+                        break
+                    offset += len(block)
+        except BaseException:
+            os.unlink(name)
+            raise
+        return Path(name), True
 
     def chunks(self) -> Iterator[RawChunk]:
         """All data rows after the header, fast path first, exact path after a bad record."""
@@ -108,10 +135,11 @@ class CsvReader:
             ragged.append(row)
             return "error"
 
-        source = self._source()
+        source, temporary = self._utf8_path()
+        reader = None
         try:
             reader = pacsv.open_csv(
-                source,
+                str(source),
                 read_options=pacsv.ReadOptions(
                     column_names=names,
                     block_size=int(min(max(self.chunk_rows * 160, 1 << 16), 1 << 24)),
@@ -152,8 +180,10 @@ class CsvReader:
                 ) from None
             raise ImportFileError(f"{self.path} cannot be parsed as CSV: {exc}") from None
         finally:
-            if isinstance(source, Utf8Stream):
-                source.close()
+            if reader is not None:
+                reader.close()
+            if temporary:
+                source.unlink(missing_ok=True)
 
     def _exact_chunks(self, skip: int) -> Iterator[RawChunk]:
         """Python's csv module from data row ``skip`` on; wrong-width rows become BadRecord."""
