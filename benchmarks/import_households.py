@@ -65,14 +65,27 @@ def empty_store_from(source: Path, target: Path) -> Path:
 
     from battlemap.geodata.importer.store_init import empty_store
 
-    return empty_store(target, gpd.read_parquet(source / "regions.parquet"),
-                       rural_population=pd.read_parquet(source / "rural_population.parquet"))
+    return empty_store(
+        target,
+        gpd.read_parquet(source / "regions.parquet"),
+        rural_population=pd.read_parquet(source / "rural_population.parquet"),
+    )
 
 
 def run_import(csv: Path, data_dir: Path, dsn: str | None) -> dict[str, Any]:
     """One import in a fresh process: wall time, peak RSS, report, step times."""
-    args = [sys.executable, "-c", _CLI, "import", "households", str(csv), "--data-dir",
-            str(data_dir), "--crs", "gcj02"] + (["--dsn", dsn] if dsn else [])
+    args = [
+        sys.executable,
+        "-c",
+        _CLI,
+        "import",
+        "households",
+        str(csv),
+        "--data-dir",
+        str(data_dir),
+        "--crs",
+        "gcj02",
+    ] + (["--dsn", dsn] if dsn else [])
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
         start = time.perf_counter()
         proc = subprocess.Popen(args, stdout=out_f, stderr=err_f, text=True)
@@ -89,8 +102,10 @@ def run_import(csv: Path, data_dir: Path, dsn: str | None) -> dict[str, Any]:
     for line in err.splitlines():
         match = _STEP.match(line)
         if match:
-            steps[match.group(3)] = {"at_s": float(match.group(1)),
-                                     "peak_rss_mb_so_far": int(match.group(2))}
+            steps[match.group(3)] = {
+                "at_s": float(match.group(1)),
+                "peak_rss_mb_so_far": int(match.group(2)),
+            }
     return {
         "seconds": round(seconds, 2),
         "rows_per_s": round(report["rows"] / seconds),
@@ -113,13 +128,21 @@ def main(argv: list[str] | None = None) -> int:
     csv, rows = ensure_csv(source)
     work = Path(args.work or tempfile.mkdtemp(prefix="bm-import-"))
     work.mkdir(parents=True, exist_ok=True)
-    template = empty_store_from(source, work / "empty") if not (
-        work / "empty" / "manifest.json").exists() else work / "empty"
+    template = (
+        empty_store_from(source, work / "empty")
+        if not (work / "empty" / "manifest.json").exists()
+        else work / "empty"
+    )
     result: dict[str, Any] = {
-        "file": {"rows": rows, "megabytes": round(csv.stat().st_size / 1e6, 1),
-                 "format": "CSV, GBK, Chinese headers, GCJ-02 points, one row per household-year"},
-        "machine": {"cpus": os.cpu_count(), "loadavg_before": [round(x, 2)
-                                                                for x in os.getloadavg()]},
+        "file": {
+            "rows": rows,
+            "megabytes": round(csv.stat().st_size / 1e6, 1),
+            "format": "CSV, GBK, Chinese headers, GCJ-02 points, one row per household-year",
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "loadavg_before": [round(x, 2) for x in os.getloadavg()],
+        },
         "target_rows_per_s": TARGET_ROWS_PER_S,
     }
 
@@ -128,8 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copytree(template, embedded_dir)
     first = run_import(csv, embedded_dir, None)
     again = run_import(csv, embedded_dir, None)
-    result["embedded"] = {**first, "reimport_no_change": {
-        k: again[k] for k in ("seconds", "rows_per_s", "households", "household_years")}}
+    result["embedded"] = {
+        **first,
+        "reimport_no_change": {
+            k: again[k] for k in ("seconds", "rows_per_s", "households", "household_years")
+        },
+    }
 
     if not args.no_postgis:
         sys.path.insert(0, str(REPO))
@@ -144,13 +171,18 @@ def main(argv: list[str] | None = None) -> int:
             load_data_dir(dsn, pg_dir)
             first = run_import(csv, pg_dir, dsn)
             again = run_import(csv, pg_dir, dsn)
-        result["postgis"] = {**first, "note": "data dir and PostGIS written in the same run",
-                             "reimport_no_change": {k: again[k] for k in (
-                                 "seconds", "rows_per_s", "households", "household_years")}}
+        result["postgis"] = {
+            **first,
+            "note": "data dir and PostGIS written in the same run",
+            "reimport_no_change": {
+                k: again[k] for k in ("seconds", "rows_per_s", "households", "household_years")
+            },
+        }
     result["machine"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     result["meets_target"] = {
         store: result[store]["rows_per_s"] >= TARGET_ROWS_PER_S
-        for store in ("embedded", "postgis") if store in result
+        for store in ("embedded", "postgis")
+        if store in result
     }
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)

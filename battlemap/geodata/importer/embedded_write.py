@@ -212,10 +212,20 @@ def merge_into(
     Nothing is written when neither table changes.
     """
     data_dir = txn.data_dir
-    hh = _upsert(data_dir / TABLE_FILES["households"], households, False, HOUSEHOLD_COMPARE,
-                 fallback_schemas[0])
-    years = _upsert(data_dir / TABLE_FILES["household_years"], household_years, True,
-                    YEAR_COMPARE, fallback_schemas[1])
+    hh = _upsert(
+        data_dir / TABLE_FILES["households"],
+        households,
+        False,
+        HOUSEHOLD_COMPARE,
+        fallback_schemas[0],
+    )
+    years = _upsert(
+        data_dir / TABLE_FILES["household_years"],
+        household_years,
+        True,
+        YEAR_COMPARE,
+        fallback_schemas[1],
+    )
     if hh.merged is None and years.merged is None:
         return hh, years
     if hh.merged is None:
@@ -223,10 +233,10 @@ def merge_into(
     if years.merged is None:
         years.merged = pq.read_table(data_dir / TABLE_FILES["household_years"])
     if write:
-        pq.write_table(_with_bbox(hh.merged), txn.path(TABLE_FILES["households"]),
-                       compression="zstd")
-        pq.write_table(years.merged, txn.path(TABLE_FILES["household_years"]),
-                       compression="zstd")
+        pq.write_table(
+            _with_bbox(hh.merged), txn.path(TABLE_FILES["households"]), compression="zstd"
+        )
+        pq.write_table(years.merged, txn.path(TABLE_FILES["household_years"]), compression="zstd")
     return hh, years
 
 

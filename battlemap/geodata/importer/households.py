@@ -105,8 +105,9 @@ def _stored_years(data_dir: Path, good: pa.Table, ctx: StoreContext) -> pa.Table
     wanted = pc.unique(good["hh_id"].combine_chunks().cast(pa.large_string()))
     if not pc.any(pc.is_in(ctx.hh_id_array, value_set=wanted)).as_py():
         return None
-    table = pq.read_table(data_dir / TABLE_FILES["household_years"],
-                          columns=["hh_id", "year", "status"])
+    table = pq.read_table(
+        data_dir / TABLE_FILES["household_years"], columns=["hh_id", "year", "status"]
+    )
     table = table.filter(pc.is_in(table["hh_id"].cast(pa.large_string()), value_set=wanted))
     status = table["status"]
     if pa.types.is_dictionary(status.type):
@@ -229,9 +230,13 @@ def import_households(
             progress.step(
                 f"{households.num_rows:,} households, {years.num_rows:,} household-years to upsert"
             )
-            hh, hy = merge_into(txn, households, years, (HOUSEHOLDS_SCHEMA,
-                                                        HOUSEHOLD_YEARS_SCHEMA),
-                                write=not options.dry_run)
+            hh, hy = merge_into(
+                txn,
+                households,
+                years,
+                (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA),
+                write=not options.dry_run,
+            )
             del households, years
             report.households = hh.changes.as_dict()
             report.household_years = hy.changes.as_dict()
@@ -274,8 +279,15 @@ class _Background:
         self._thread.join()
 
 
-def _postgis_apply(pg: Any, txn: DataDirTransaction, ctx: StoreContext, hh: Upsert,
-                   hy: Upsert, manifest: dict[str, Any] | None, progress: Progress) -> None:
+def _postgis_apply(
+    pg: Any,
+    txn: DataDirTransaction,
+    ctx: StoreContext,
+    hh: Upsert,
+    hy: Upsert,
+    manifest: dict[str, Any] | None,
+    progress: Progress,
+) -> None:
     """The PostGIS half of the import, inside ``pg``'s transaction (not committed here)."""
     pg.check_in_sync(len(ctx.hh_ids), _year_rows(txn.data_dir), txn.data_dir)
     if manifest is None:
@@ -334,7 +346,8 @@ def _write(
     try:
         if changed:
             txn.path(MANIFEST_FILE).write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
             progress.step("rebuilding aggregates.parquet")
             rebuild_aggregates(txn)
         if job is not None:

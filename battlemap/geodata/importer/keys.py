@@ -54,6 +54,5 @@ def positions(needles: np.ndarray, haystack: np.ndarray) -> np.ndarray:
     """Index of each needle in ``haystack`` (int64 keys, haystack unique); -1 when absent."""
     if not len(needles):
         return np.zeros(0, dtype=np.int64)
-    found = pc.index_in(pa.array(needles, pa.int64()),
-                        value_set=pa.array(haystack, pa.int64()))
+    found = pc.index_in(pa.array(needles, pa.int64()), value_set=pa.array(haystack, pa.int64()))
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)

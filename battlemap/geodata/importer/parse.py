@@ -112,8 +112,12 @@ class Mapped:
 
 
 def map_values(
-    array: pa.Array, mapper: Callable[[str], Any], missing: Any = None, unknown_as: Any = None,
-    *, many: Callable[[list[str]], list[Any]] | None = None,
+    array: pa.Array,
+    mapper: Callable[[str], Any],
+    missing: Any = None,
+    unknown_as: Any = None,
+    *,
+    many: Callable[[list[str]], list[Any]] | None = None,
 ) -> Mapped:
     """Apply ``mapper`` once per distinct trimmed value.
 

@@ -138,8 +138,9 @@ class PostgisUpsert:
         copy_parquet(self.cur, Table(staging, TABLES[name].columns), path)
         return staging
 
-    def apply(self, name: str, inserts: Path | None, updates: Path | None,
-              unchanged: int) -> Changes:
+    def apply(
+        self, name: str, inserts: Path | None, updates: Path | None, unchanged: int
+    ) -> Changes:
         """New rows by plain COPY into the table; changed rows through a staging table and
         ``INSERT … ON CONFLICT DO UPDATE`` (only rows that really differ are written).
 
@@ -175,7 +176,8 @@ class PostgisUpsert:
         try:
             if table.primary_key:
                 self.cur.execute(
-                    f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {table.name}_pkey")
+                    f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {table.name}_pkey"
+                )
             for index, _ in table.indexes:
                 self.cur.execute(f"DROP INDEX IF EXISTS {index}")
         except psycopg2.Error:

@@ -267,8 +267,9 @@ def validate_chunk(
         found = ctx.villages.get_indexer([_norm_code(t) for t in texts])
         return [None if i < 0 else int(i) for i in found.tolist()]
 
-    mapped = c.values("village_code", lambda _: None, "unknown_village", _village_detail, -1,
-                      many=village_indexes)
+    mapped = c.values(
+        "village_code", lambda _: None, "unknown_village", _village_detail, -1, many=village_indexes
+    )
     village, empty["village_code"] = mapped.numpy(np.int64), mapped.empty
     floats: dict[str, np.ndarray] = {}
     for name in ("lon", "lat", "income_per_capita"):

@@ -34,8 +34,11 @@ def county_rows(small_data_dir: Path) -> pd.DataFrame:
 def empty_template(small_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir with the small set's regions and rural population, and no households."""
     path = tmp_path_factory.mktemp("empty-template") / "data"
-    empty_store(path, gpd.read_parquet(small_data_dir / "regions.parquet"),
-                rural_population=pd.read_parquet(small_data_dir / "rural_population.parquet"))
+    empty_store(
+        path,
+        gpd.read_parquet(small_data_dir / "regions.parquet"),
+        rural_population=pd.read_parquet(small_data_dir / "rural_population.parquet"),
+    )
     return path
 
 
@@ -48,8 +51,9 @@ def empty_dir(empty_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_dir(small_data_dir: Path, empty_template: Path,
-                  tmp_path_factory: pytest.TempPathFactory) -> Path:
+def reference_dir(
+    small_data_dir: Path, empty_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The empty store plus exactly the county's households and household-years."""
     path = tmp_path_factory.mktemp("reference") / "data"
     shutil.copytree(empty_template, path)
@@ -89,8 +93,10 @@ def household_tables(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     years = read_table(data_dir, "household_years")
     years["status"] = years["status"].astype(str)
     years = years.astype(object)
-    return (hh.sort_values("hh_id", ignore_index=True),
-            years.sort_values(["hh_id", "year"], ignore_index=True))
+    return (
+        hh.sort_values("hh_id", ignore_index=True),
+        years.sort_values(["hh_id", "year"], ignore_index=True),
+    )
 
 
 @pytest.fixture

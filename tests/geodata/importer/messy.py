@@ -32,19 +32,23 @@ class Messy:
     tolerated_point: tuple[str, float, float] | None = None
 
 
-def _point_just_outside(poly: shapely.Geometry, x: float, y: float, metres: float
-                        ) -> tuple[float, float]:
+def _point_just_outside(
+    poly: shapely.Geometry, x: float, y: float, metres: float
+) -> tuple[float, float]:
     """A point ``metres`` outside ``poly``, beyond its boundary point nearest to (x, y)."""
     edge = shapely.ops.nearest_points(poly.boundary, shapely.Point(x, y))[0]
     dx, dy = (edge.x - x) * np.cos(np.radians(y)), edge.y - y
     norm = np.hypot(dx, dy)
     step = metres / 111_320.0
-    return (round(edge.x + dx / norm * step / np.cos(np.radians(y)), 6),
-            round(edge.y + dy / norm * step, 6))
+    return (
+        round(edge.x + dx / norm * step / np.cos(np.radians(y)), 6),
+        round(edge.y + dy / norm * step, 6),
+    )
 
 
-def build_messy(rows: pd.DataFrame, regions: gpd.GeoDataFrame, other_county_id: str,
-                path: Path) -> Messy:
+def build_messy(
+    rows: pd.DataFrame, regions: gpd.GeoDataFrame, other_county_id: str, path: Path
+) -> Messy:
     """Write the messy file to ``path`` (Chinese headers, UTF-8) and return expectations."""
     import shapely.ops  # noqa: F401 - used by _point_just_outside
 
@@ -94,8 +98,12 @@ def build_messy(rows: pd.DataFrame, regions: gpd.GeoDataFrame, other_county_id: 
     one({"secondary_causes": "因学;缺钱"}, "unknown_cause", "'缺钱' is not a known cause")
     one({"status": "脱贫中"}, "unknown_status", "'脱贫中' is not one of")
     one({"housing_safe": "也许"}, "bad_flag", "'也许' is not 是/否")
-    one({"year": 2013}, "year_out_of_range", "2013 is outside the store's years 2014–2020",
-        year=2014)
+    one(
+        {"year": 2013},
+        "year_out_of_range",
+        "2013 is outside the store's years 2014–2020",
+        year=2014,
+    )
     one({"registered_year": 2021}, "year_out_of_range", "2021 is outside")
     one({"registered_year": 2017}, "year_out_of_range", "before the registration year 2017")
     h = next(it)
@@ -117,14 +125,18 @@ def build_messy(rows: pd.DataFrame, regions: gpd.GeoDataFrame, other_county_id: 
     h = next(it)
     record = dict(next(r for r in by_hh[h] if r["year"] == 2016))
     poly = villages.set_index("code").geometry[str(record["village_code"])]
-    record["lon"], record["lat"] = _point_just_outside(poly, float(record["lon"]),
-                                                       float(record["lat"]), 100)
+    record["lon"], record["lat"] = _point_just_outside(
+        poly, float(record["lon"]), float(record["lat"]), 100
+    )
     emit(record)
     messy.tolerated_point = (str(record["hh_id"]), record["lon"], record["lat"])
 
     # duplicates in the file: the first occurrence (good[0], 2015) loads, the copy does not
-    emit(dict(by_hh[good[0]][1]), "duplicate_in_file", f"same household and year as row "
-         f"{first_good_2015}")
+    emit(
+        dict(by_hh[good[0]][1]),
+        "duplicate_in_file",
+        f"same household and year as row {first_good_2015}",
+    )
 
     # impossible sequences: every row of the household is rejected
     h = next(it)

@@ -45,7 +45,11 @@ def visible(digests: dict) -> dict:
 
 @pytest.mark.parametrize("where", ["validate", "aggregates", "interrupt"])
 def test_a_failure_before_the_commit_changes_nothing(
-    where: str, county_csv: Path, empty_dir: Path, monkeypatch, digests,
+    where: str,
+    county_csv: Path,
+    empty_dir: Path,
+    monkeypatch,
+    digests,
 ) -> None:
     before = digests(empty_dir)
     calls = {"n": 0}
@@ -76,7 +80,12 @@ class DiskError(OSError):
 
 @pytest.mark.parametrize("persistent", [False, True])
 def test_a_failure_during_the_swap_is_rolled_forward(
-    persistent: bool, county_csv: Path, empty_dir: Path, tmp_path: Path, monkeypatch, digests,
+    persistent: bool,
+    county_csv: Path,
+    empty_dir: Path,
+    tmp_path: Path,
+    monkeypatch,
+    digests,
     tables,
 ) -> None:
     """Once the journal exists the new state wins: the swap is finished at once if possible,
@@ -105,14 +114,19 @@ def test_a_failure_during_the_swap_is_rolled_forward(
     assert not [p for p in empty_dir.glob(f"{STAGING_PREFIX}*") if p.is_dir()]
     for a, b in zip(tables(empty_dir), tables(done), strict=True):
         pd.testing.assert_frame_equal(a, b)
-    assert {k: v[0] for k, v in visible(digests(empty_dir)).items() if k != "manifest.json"} \
-        == {k: v[0] for k, v in visible(digests(done)).items() if k != "manifest.json"}
+    assert {k: v[0] for k, v in visible(digests(empty_dir)).items() if k != "manifest.json"} == {
+        k: v[0] for k, v in visible(digests(done)).items() if k != "manifest.json"
+    }
 
 
 def _start(args: list[str]) -> subprocess.Popen:
     code = "import sys; from battlemap.cli import main; sys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_for(proc: subprocess.Popen, text: str, timeout: float = 120) -> str:
@@ -132,11 +146,23 @@ def _wait_for(proc: subprocess.Popen, text: str, timeout: float = 120) -> str:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
 def test_a_killed_import_leaves_the_data_dir_unchanged(
-    sig: signal.Signals, big_csv: Path, empty_dir: Path, digests,
+    sig: signal.Signals,
+    big_csv: Path,
+    empty_dir: Path,
+    digests,
 ) -> None:
     before = digests(empty_dir)
-    proc = _start(["import", "households", str(big_csv), "--data-dir", str(empty_dir),
-                   "--chunk-rows", "20000"])
+    proc = _start(
+        [
+            "import",
+            "households",
+            str(big_csv),
+            "--data-dir",
+            str(empty_dir),
+            "--chunk-rows",
+            "20000",
+        ]
+    )
     _wait_for(proc, "rows/s")
     proc.send_signal(sig)
     proc.communicate(timeout=120)
@@ -151,7 +177,10 @@ def test_a_killed_import_leaves_the_data_dir_unchanged(
 
 
 def test_a_killed_import_leaves_postgis_unchanged(
-    big_csv: Path, empty_dir: Path, postgis_cluster, digests,
+    big_csv: Path,
+    empty_dir: Path,
+    postgis_cluster,
+    digests,
 ) -> None:
     """SIGKILL while the PostGIS transaction rebuilds the aggregates: the server rolls back."""
     from battlemap.geodata.postgis.load import load_data_dir
@@ -160,8 +189,9 @@ def test_a_killed_import_leaves_postgis_unchanged(
     load_data_dir(dsn, empty_dir)
     before_pg = [t.to_dict("list") for t in pg_tables(dsn)]
     before = digests(empty_dir)
-    proc = _start(["import", "households", str(big_csv), "--data-dir", str(empty_dir),
-                   "--dsn", dsn])
+    proc = _start(
+        ["import", "households", str(big_csv), "--data-dir", str(empty_dir), "--dsn", dsn]
+    )
     _wait_for(proc, "PostGIS: rebuilding")
     proc.kill()
     proc.communicate(timeout=60)
@@ -172,7 +202,11 @@ def test_a_killed_import_leaves_postgis_unchanged(
 
 
 def test_a_failing_database_commit_changes_neither_store(
-    county_csv: Path, empty_dir: Path, postgis_cluster, monkeypatch, digests,
+    county_csv: Path,
+    empty_dir: Path,
+    postgis_cluster,
+    monkeypatch,
+    digests,
 ) -> None:
     from battlemap.geodata.importer import postgis_write
     from battlemap.geodata.postgis.load import load_data_dir

@@ -42,11 +42,14 @@ def test_inverses_refine_the_one_step_approximations() -> None:
     assert np.abs(back[1] - POINT[1]).max() < 1e-9
 
 
-@pytest.mark.parametrize(("forward", "inverse"), [
-    (wgs84_to_gcj02, gcj02_to_wgs84),
-    (gcj02_to_bd09, bd09_to_gcj02),
-    (wgs84_to_bd09, bd09_to_wgs84),
-])
+@pytest.mark.parametrize(
+    ("forward", "inverse"),
+    [
+        (wgs84_to_gcj02, gcj02_to_wgs84),
+        (gcj02_to_bd09, bd09_to_gcj02),
+        (wgs84_to_bd09, bd09_to_wgs84),
+    ],
+)
 def test_round_trip_across_china_is_below_a_millimetre(forward, inverse) -> None:
     rng = np.random.default_rng(3)
     lon, lat = rng.uniform(74, 135, 20_000), rng.uniform(4, 53, 20_000)
@@ -57,8 +60,9 @@ def test_round_trip_across_china_is_below_a_millimetre(forward, inverse) -> None
 
 def test_offset_is_hundreds_of_metres_in_guizhou() -> None:
     lon, lat = wgs84_to_gcj02(np.array([106.63]), np.array([26.65]))
-    shift_m = np.hypot((lon[0] - 106.63) * 111_320 * np.cos(np.radians(26.65)),
-                       (lat[0] - 26.65) * 110_574)
+    shift_m = np.hypot(
+        (lon[0] - 106.63) * 111_320 * np.cos(np.radians(26.65)), (lat[0] - 26.65) * 110_574
+    )
     assert 100 < shift_m < 1000
 
 

@@ -17,15 +17,18 @@ from battlemap.geodata.importer.errors import ImportFileError
 TEXT = "户编号,户主姓名,主要致贫原因\n5201,张三,因病\n"
 
 
-@pytest.mark.parametrize(("data", "expected"), [
-    (TEXT.encode("utf-8"), "utf-8"),
-    (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), "utf-8-sig"),
-    (TEXT.encode("gbk"), "gbk"),
-    # 䶮 (U+4DAE, in 刘䶮) exists in GB18030 but not in GBK
-    ((TEXT + "5202,刘䶮,因残\n").encode("gb18030"), "gb18030"),
-    (b"hh_id,size\n1,2\n", "utf-8"),
-    (b"", "utf-8"),
-])
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (TEXT.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), "utf-8-sig"),
+        (TEXT.encode("gbk"), "gbk"),
+        # 䶮 (U+4DAE, in 刘䶮) exists in GB18030 but not in GBK
+        ((TEXT + "5202,刘䶮,因残\n").encode("gb18030"), "gb18030"),
+        (b"hh_id,size\n1,2\n", "utf-8"),
+        (b"", "utf-8"),
+    ],
+)
 def test_detect_bytes(data: bytes, expected: str) -> None:
     assert detect_bytes(data) == expected
 
@@ -44,10 +47,17 @@ def test_utf16_and_binary_are_refused() -> None:
         detect_bytes(bytes([0x81, 0x30, 0x81]) * 3 + b"\xff\xff")
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("GBK", "gbk"), ("cp936", "gbk"), ("UTF8", "utf-8"), ("gb18030", "gb18030"),
-    ("GB2312", "gbk"), ("latin-1", "iso8859-1"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("GBK", "gbk"),
+        ("cp936", "gbk"),
+        ("UTF8", "utf-8"),
+        ("gb18030", "gb18030"),
+        ("GB2312", "gbk"),
+        ("latin-1", "iso8859-1"),
+    ],
+)
 def test_normalize_encoding(name: str, expected: str) -> None:
     assert normalize_encoding(name) == expected
 

@@ -22,10 +22,28 @@ from battlemap.geodata.importer.vocab import (
 )
 from battlemap.geodata.schema import CAUSES
 
-CHINESE = ["户编号", "户主姓名", "行政区划代码", "经度", "纬度", "家庭人口数", "贫困户属性",
-           "主要致贫原因", "其他致贫原因", "识别年度", "年度", "脱贫状态", "人均纯收入",
-           "住房安全", "义务教育有保障", "基本医疗保险", "养老保险", "饮水安全", "生活用电",
-           "易地扶贫搬迁"]
+CHINESE = [
+    "户编号",
+    "户主姓名",
+    "行政区划代码",
+    "经度",
+    "纬度",
+    "家庭人口数",
+    "贫困户属性",
+    "主要致贫原因",
+    "其他致贫原因",
+    "识别年度",
+    "年度",
+    "脱贫状态",
+    "人均纯收入",
+    "住房安全",
+    "义务教育有保障",
+    "基本医疗保险",
+    "养老保险",
+    "饮水安全",
+    "生活用电",
+    "易地扶贫搬迁",
+]
 
 
 def test_every_field_has_its_chinese_label_and_english_name_as_aliases() -> None:
@@ -40,18 +58,27 @@ def test_chinese_headers_map_to_every_field_of_a_household_year_file() -> None:
     assert mapped.ignored == []
 
 
-@pytest.mark.parametrize(("header", "field"), [
-    (" 家庭人口数（人） ", "size"),
-    ("经度(GCJ-02)", "lon"),
-    ("Household_ID", "hh_id"),
-    ("LONGITUDE", "lon"),
-    ("人均纯收入【元】", "income_per_capita"),
-    ("\ufeff户编号", "hh_id"),
-])
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        (" 家庭人口数（人） ", "size"),
+        ("经度(GCJ-02)", "lon"),
+        ("Household_ID", "hh_id"),
+        ("LONGITUDE", "lon"),
+        ("人均纯收入【元】", "income_per_capita"),
+        ("\ufeff户编号", "hh_id"),
+    ],
+)
 def test_normalized_variants_match(header: str, field: str) -> None:
-    others = [h for h in CHINESE if normalize_header(h) not in (
-        normalize_header(header), normalize_header(next(
-            f.label for f in FIELDS if f.name == field)))]
+    others = [
+        h
+        for h in CHINESE
+        if normalize_header(h)
+        not in (
+            normalize_header(header),
+            normalize_header(next(f.label for f in FIELDS if f.name == field)),
+        )
+    ]
     mapped = map_headers([header, *others])
     assert mapped.columns[field] == 0
 
@@ -84,12 +111,19 @@ def test_geometry_sources_do_not_need_and_ignore_lon_lat() -> None:
     assert map_headers(CHINESE, has_geometry=True).ignored == ["经度", "纬度"]
 
 
-@pytest.mark.parametrize(("header", "field"), [
-    ("registered", "registered_year"), ("secondary_", "secondary_causes"),
-    ("income_per", "income_per_capita"), ("housing_sa", "housing_safe"),
-    ("medical_in", "medical_insured"), ("electricit", "electricity"),
-    ("village_co", "village_code"), ("主要致贫原", "primary_cause"),
-])
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("registered", "registered_year"),
+        ("secondary_", "secondary_causes"),
+        ("income_per", "income_per_capita"),
+        ("housing_sa", "housing_safe"),
+        ("medical_in", "medical_insured"),
+        ("electricit", "electricity"),
+        ("village_co", "village_code"),
+        ("主要致贫原", "primary_cause"),
+    ],
+)
 def test_dbf_names_cut_to_10_bytes_match_in_shapefiles_only(header: str, field: str) -> None:
     label = next(f.label for f in FIELDS if f.name == field)
     headers = [h for h in CHINESE if h != label] + [header]
@@ -111,9 +145,15 @@ def test_vocabularies_cover_the_schema() -> None:
     assert FLAG_VALUES[normalize_value("否")] is False
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("因病返贫", "因病"), ("因残疾", "因残"), ("缺资", "缺资金"), ("交通不便落后", "交通条件落后"),
-    ("xyz", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("因病返贫", "因病"),
+        ("因残疾", "因残"),
+        ("缺资", "缺资金"),
+        ("交通不便落后", "交通条件落后"),
+        ("xyz", None),
+    ],
+)
 def test_suggest_cause(text: str, expected: str | None) -> None:
     assert suggest_cause(text) == expected

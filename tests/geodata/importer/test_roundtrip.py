@@ -27,8 +27,9 @@ COUNTY = "522631"
 
 
 def _chinese(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.rename(columns={c: FIELD_BY_NAME[c].label for c in frame.columns
-                                 if c in FIELD_BY_NAME})
+    return frame.rename(
+        columns={c: FIELD_BY_NAME[c].label for c in frame.columns if c in FIELD_BY_NAME}
+    )
 
 
 def _points(frame: pd.DataFrame, crs: str) -> gpd.GeoDataFrame:
@@ -37,8 +38,9 @@ def _points(frame: pd.DataFrame, crs: str) -> gpd.GeoDataFrame:
         lon, lat = wgs84_to_gcj02(lon, lat)
     elif crs == "bd09":
         lon, lat = wgs84_to_bd09(lon, lat)
-    return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]),
-                            geometry=shapely.points(lon, lat), crs=4326)
+    return gpd.GeoDataFrame(
+        frame.drop(columns=["lon", "lat"]), geometry=shapely.points(lon, lat), crs=4326
+    )
 
 
 def write_csv_gbk(rows: pd.DataFrame, folder: Path) -> tuple[Path, str]:
@@ -72,8 +74,11 @@ def write_shapefile(rows: pd.DataFrame, folder: Path) -> tuple[Path, str]:
     source = folder / "source.gpkg"
     _chinese(_points(rows, "wgs84")).to_file(source)
     path = folder / "county.shp"
-    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(path),
-                    str(source)], check=True, capture_output=True)
+    subprocess.run(
+        ["ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(path), str(source)],
+        check=True,
+        capture_output=True,
+    )
     path.with_suffix(".cpg").unlink(missing_ok=True)
     return path, "wgs84"
 
@@ -102,8 +107,9 @@ def comparison_regions(store: Store) -> list[str]:
 
 
 def summaries(store: Store, codes: list[str]) -> dict:
-    return {(code, year): region_summary(store, code, year) for code in codes
-            for year in store.years}
+    return {
+        (code, year): region_summary(store, code, year) for code in codes for year in store.years
+    }
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +121,14 @@ def reference_summaries(reference_dir: Path) -> tuple[list[str], dict]:
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
 def test_round_trip_into_an_empty_embedded_store(
-    fmt: str, county_rows: pd.DataFrame, empty_dir: Path, reference_dir: Path, tmp_path: Path,
-    reference_summaries, tables, digests,
+    fmt: str,
+    county_rows: pd.DataFrame,
+    empty_dir: Path,
+    reference_dir: Path,
+    tmp_path: Path,
+    reference_summaries,
+    tables,
+    digests,
 ) -> None:
     path, crs = WRITERS[fmt](county_rows, tmp_path)
     options = ImportOptions(crs=crs, sheet="贫困户" if fmt == "xlsx" else None)
@@ -135,13 +147,19 @@ def test_round_trip_into_an_empty_embedded_store(
     before = digests(empty_dir)
     again = import_households(path, empty_dir, options=options)
     assert not again.changed
-    assert again.households == {"inserted": 0, "updated": 0, "unchanged": report.households[
-        "inserted"]}
+    assert again.households == {
+        "inserted": 0,
+        "updated": 0,
+        "unchanged": report.households["inserted"],
+    }
     assert digests(empty_dir) == before  # byte for byte, same mtimes
 
 
 def test_update_changes_only_what_differs(
-    county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path, tables,
+    county_rows: pd.DataFrame,
+    empty_dir: Path,
+    tmp_path: Path,
+    tables,
 ) -> None:
     first = tmp_path / "first.csv"
     county_rows.to_csv(first, index=False)
@@ -154,18 +172,33 @@ def test_update_changes_only_what_differs(
     second = tmp_path / "second.csv"
     changed.to_csv(second, index=False)
     report = import_households(second, empty_dir)
-    assert report.households == {"inserted": 0, "updated": 1,
-                                 "unchanged": county_rows["hh_id"].nunique() - 1}
+    assert report.households == {
+        "inserted": 0,
+        "updated": 1,
+        "unchanged": county_rows["hh_id"].nunique() - 1,
+    }
     assert report.household_years["updated"] == 1
     got_hh, got_years = tables(empty_dir)
-    assert int(got_hh.set_index("hh_id").loc[hh, "size"]) == int(county_rows.loc[mask, "size"]
-                                                                  .iloc[0]) + 1
-    assert float(got_years[(got_years["hh_id"] == hh) & (got_years["year"] == 2020)]
-                 ["income_per_capita"].iloc[0]) == 99999.0
+    assert (
+        int(got_hh.set_index("hh_id").loc[hh, "size"])
+        == int(county_rows.loc[mask, "size"].iloc[0]) + 1
+    )
+    assert (
+        float(
+            got_years[(got_years["hh_id"] == hh) & (got_years["year"] == 2020)][
+                "income_per_capita"
+            ].iloc[0]
+        )
+        == 99999.0
+    )
 
 
 def test_later_years_extend_households_already_in_the_store(
-    county_rows: pd.DataFrame, empty_dir: Path, reference_dir: Path, tmp_path: Path, tables,
+    county_rows: pd.DataFrame,
+    empty_dir: Path,
+    reference_dir: Path,
+    tmp_path: Path,
+    tables,
 ) -> None:
     """2014–2017 first, then 2018–2020: the sequence check sees the stored years."""
     early, late = tmp_path / "early.csv", tmp_path / "late.csv"
@@ -174,13 +207,17 @@ def test_later_years_extend_households_already_in_the_store(
     assert import_households(early, empty_dir).rejected == 0
     report = import_households(late, empty_dir)
     assert report.rejected == 0
-    pd.testing.assert_frame_equal(tables(empty_dir)[1], tables(reference_dir)[1],
-                                  check_dtype=False)
+    pd.testing.assert_frame_equal(tables(empty_dir)[1], tables(reference_dir)[1], check_dtype=False)
 
 
 def test_round_trip_into_postgis_matches_the_embedded_store(
-    county_rows: pd.DataFrame, empty_dir: Path, reference_dir: Path, tmp_path: Path,
-    postgis_cluster, reference_summaries, tables,
+    county_rows: pd.DataFrame,
+    empty_dir: Path,
+    reference_dir: Path,
+    tmp_path: Path,
+    postgis_cluster,
+    reference_summaries,
+    tables,
 ) -> None:
     from battlemap.geodata.postgis.load import load_data_dir
     from battlemap.geodata.postgis.store import PostgisStore
@@ -215,7 +252,11 @@ def test_round_trip_into_postgis_matches_the_embedded_store(
 
 
 def test_an_unloaded_database_is_loaded_whole(
-    county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path, postgis_cluster, tables,
+    county_rows: pd.DataFrame,
+    empty_dir: Path,
+    tmp_path: Path,
+    postgis_cluster,
+    tables,
 ) -> None:
     dsn = postgis_cluster.create_database("import_unloaded")
     path = tmp_path / "rows.csv"
@@ -226,7 +267,11 @@ def test_an_unloaded_database_is_loaded_whole(
 
 
 def test_a_database_out_of_sync_is_refused(
-    county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path, postgis_cluster, digests,
+    county_rows: pd.DataFrame,
+    empty_dir: Path,
+    tmp_path: Path,
+    postgis_cluster,
+    digests,
 ) -> None:
     from battlemap.geodata.errors import StoreUnavailableError
     from battlemap.geodata.postgis.load import load_data_dir

@@ -17,8 +17,9 @@ from battlemap.geodata.importer.reasons import REASONS
 
 
 @pytest.fixture
-def store_with_other_county(empty_dir: Path, small_data_dir: Path, tmp_path: Path
-                            ) -> tuple[Path, str]:
+def store_with_other_county(
+    empty_dir: Path, small_data_dir: Path, tmp_path: Path
+) -> tuple[Path, str]:
     """The empty store plus one household of another county (for duplicate_in_store)."""
     other = import_rows(small_data_dir, prefix="520102")
     other = other[other["hh_id"] == other["hh_id"].iloc[0]]
@@ -30,7 +31,9 @@ def store_with_other_county(empty_dir: Path, small_data_dir: Path, tmp_path: Pat
 
 
 def test_messy_file_gets_exactly_the_expected_rejects(
-    store_with_other_county: tuple[Path, str], county_rows: pd.DataFrame, small_data_dir: Path,
+    store_with_other_county: tuple[Path, str],
+    county_rows: pd.DataFrame,
+    small_data_dir: Path,
     tmp_path: Path,
 ) -> None:
     store, other_id = store_with_other_county
@@ -60,7 +63,11 @@ def test_messy_file_gets_exactly_the_expected_rejects(
     assert by_row.loc[malformed, "户编号"] == "5.22631E+15"
     short = next(r for r, reason in messy.rejects.items() if reason == "malformed_row")
     assert list(by_row.loc[short, ["户编号", "户主姓名", "行政区划代码", "经度"]]) == [
-        "5226310000009999", "张三", "522631100200", ""]
+        "5226310000009999",
+        "张三",
+        "522631100200",
+        "",
+    ]
 
     households = read_table(store, "households")
     assert set(households["hh_id"]) == messy.loaded_households | {other_id}
@@ -70,8 +77,11 @@ def test_messy_file_gets_exactly_the_expected_rejects(
 
 
 def test_dry_run_writes_nothing_but_the_rejects(
-    store_with_other_county: tuple[Path, str], county_rows: pd.DataFrame, small_data_dir: Path,
-    tmp_path: Path, digests,
+    store_with_other_county: tuple[Path, str],
+    county_rows: pd.DataFrame,
+    small_data_dir: Path,
+    tmp_path: Path,
+    digests,
 ) -> None:
     store, other_id = store_with_other_county
     regions = gpd.read_parquet(small_data_dir / "regions.parquet")
@@ -85,26 +95,29 @@ def test_dry_run_writes_nothing_but_the_rejects(
 
 
 def test_household_rows_derive_the_yearly_status_from_the_exit_year(
-    empty_dir: Path, tmp_path: Path,
+    empty_dir: Path,
+    tmp_path: Path,
 ) -> None:
     """One row per household (no 年度 column): years from 识别年度 to the last, 脱贫年度 on."""
     villages = read_table(empty_dir, "regions", ["code", "level", "label_lon", "label_lat"])
     village = villages[villages["code"].str.startswith("522631") & (villages["level"] == 5)]
     village = village.iloc[0]
-    frame = pd.DataFrame({
-        "户编号": ["5226310000000001", "5226310000000002", "5226310000000003"],
-        "户主姓名": ["甲", "乙", "丙"],
-        "行政区划代码": [village.code] * 3,
-        "经度": [village.label_lon] * 3,
-        "纬度": [village.label_lat] * 3,
-        "家庭人口数": [3, 2, 4],
-        "贫困户属性": ["一般贫困户", "低保户", "五保户"],
-        "主要致贫原因": ["因病致贫", "缺劳力", "因学"],
-        "识别年度": [2014, 2015, 2014],
-        "脱贫年度": [2017, None, 2019],
-        "贫困户状态": ["已脱贫", "未脱贫", "返贫"],
-        "住房安全": ["是", "否", "是"],
-    })
+    frame = pd.DataFrame(
+        {
+            "户编号": ["5226310000000001", "5226310000000002", "5226310000000003"],
+            "户主姓名": ["甲", "乙", "丙"],
+            "行政区划代码": [village.code] * 3,
+            "经度": [village.label_lon] * 3,
+            "纬度": [village.label_lat] * 3,
+            "家庭人口数": [3, 2, 4],
+            "贫困户属性": ["一般贫困户", "低保户", "五保户"],
+            "主要致贫原因": ["因病致贫", "缺劳力", "因学"],
+            "识别年度": [2014, 2015, 2014],
+            "脱贫年度": [2017, None, 2019],
+            "贫困户状态": ["已脱贫", "未脱贫", "返贫"],
+            "住房安全": ["是", "否", "是"],
+        }
+    )
     path = tmp_path / "hh.csv"
     frame.to_csv(path, index=False, encoding="gbk")
     report = import_households(path, empty_dir, options=ImportOptions())

@@ -44,8 +44,9 @@ def dbf_encoding(shp: Path) -> str | None:
         descriptors = fh.read(max(header_len - 32, 0))
         records = fh.read(_DBF_SAMPLE)
     # field names (11 bytes per 32-byte descriptor) and the records are text; the rest is binary
-    names = b" ".join(descriptors[i : i + 11].split(b"\0")[0]
-                      for i in range(0, len(descriptors) - 31, 32))
+    names = b" ".join(
+        descriptors[i : i + 11].split(b"\0")[0] for i in range(0, len(descriptors) - 31, 32)
+    )
     data = names + b" " + records.rstrip(b"\x1a")
     encoding = detect_bytes(data)
     return "utf-8" if encoding == "utf-8-sig" else encoding

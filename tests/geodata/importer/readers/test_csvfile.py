@@ -46,8 +46,10 @@ def test_ragged_rows_switch_to_the_exact_reader_without_losing_numbering(tmp_pat
     path = tmp_path / "ragged.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     rows, values, bad = _rows(path, chunk_rows=500)
-    assert bad == [(1501, "row has 2 fields, the header has 3"),
-                   (3000, "row has 4 fields, the header has 3")]
+    assert bad == [
+        (1501, "row has 2 fields, the header has 3"),
+        (3000, "row has 4 fields, the header has 3"),
+    ]
     assert len(rows) == len(set(rows)) == 2997 + 2
     assert rows[:3] == [2, 3, 4] and 1501 not in rows
     assert values[rows.index(1502)] == ["1502", "1502", "1502"]
@@ -69,9 +71,14 @@ def test_empty_file_is_an_error(tmp_path: Path) -> None:
         open_reader(path)
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("missing.csv", "does not exist"), ("data.xls", "save as .xlsx"), ("data.dbf", "unknown file"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.csv", "does not exist"),
+        ("data.xls", "save as .xlsx"),
+        ("data.dbf", "unknown file"),
+    ],
+)
 def test_unsupported_or_missing_files(tmp_path: Path, name: str, message: str) -> None:
     if name != "missing.csv":
         (tmp_path / name).write_bytes(b"x")

@@ -18,7 +18,8 @@ from battlemap.geodata.importer.readers.gis import dbf_encoding
 def _frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"户编号": ["5201", "5202", "5203"], "家庭人口数": [3, 4, 5], "收入": [1.5, 2.0, None]},
-        geometry=[shapely.Point(106.6, 26.5), shapely.Point(106.7, 26.6), None], crs=4326,
+        geometry=[shapely.Point(106.6, 26.5), shapely.Point(106.7, 26.6), None],
+        crs=4326,
     )
 
 
@@ -40,8 +41,11 @@ def test_shapefile_without_cpg_written_by_ogr2ogr_in_gbk(tmp_path: Path) -> None
     source = tmp_path / "hh.geojson"
     _frame().to_file(source)
     shp = tmp_path / "hh.shp"
-    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(shp),
-                    str(source)], check=True, capture_output=True)
+    subprocess.run(
+        ["ogr2ogr", "-f", "ESRI Shapefile", "-lco", "ENCODING=GBK", str(shp), str(source)],
+        check=True,
+        capture_output=True,
+    )
     shp.with_suffix(".cpg").unlink(missing_ok=True)
     assert dbf_encoding(shp) == "gbk"
     reader = open_reader(shp)
@@ -53,7 +57,8 @@ def test_shapefile_without_cpg_written_by_ogr2ogr_in_gbk(tmp_path: Path) -> None
 def test_layer_without_crs_must_be_in_degrees(tmp_path: Path) -> None:
     path = tmp_path / "metres.shp"
     _frame().rename(columns={"户编号": "hh_id", "家庭人口数": "size", "收入": "income"}).to_crs(
-        3857).to_file(path)
+        3857
+    ).to_file(path)
     path.with_suffix(".prj").unlink()
     with pytest.raises(ImportFileError, match="no coordinate reference system"):
         open_reader(path)

@@ -14,12 +14,22 @@ from battlemap.geodata.importer.readers import open_reader
 from battlemap.geodata.importer.readers.xlsx import cell_text
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (None, None), ("  ", None), ("张三", "张三"), (2014, "2014"), (2014.0, "2014"),
-    (5201021012000001.0, "5201021012000001"), (106.660303, "106.660303"),
-    (5.201021012000001e17, "5.201021012000001e+17"), (True, "true"),
-    (dt.datetime(2016, 12, 31), "2016-12-31"), (dt.date(2017, 1, 2), "2017-01-02"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, None),
+        ("  ", None),
+        ("张三", "张三"),
+        (2014, "2014"),
+        (2014.0, "2014"),
+        (5201021012000001.0, "5201021012000001"),
+        (106.660303, "106.660303"),
+        (5.201021012000001e17, "5.201021012000001e+17"),
+        (True, "true"),
+        (dt.datetime(2016, 12, 31), "2016-12-31"),
+        (dt.date(2017, 1, 2), "2017-01-02"),
+    ],
+)
 def test_cell_text(value: object, text: str | None) -> None:
     assert cell_text(value) == text
 
