@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.reasons import REASONS
 
 __all__ = ["RejectsWriter"]
@@ -40,8 +41,14 @@ class RejectsWriter:
         if self._tmp is None:
             return
         if self._writer is None:
-            self._tmp.parent.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self._tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            try:
+                self._tmp.parent.mkdir(parents=True, exist_ok=True)
+                self._fh = open(self._tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+            except OSError as exc:
+                raise ImportFileError(
+                    f"cannot write the rejects file {self.path}: {exc.strerror}; "
+                    "pass --rejects PATH"
+                ) from None
             self._writer = csv.writer(self._fh)
             self._writer.writerow([*_OWN, *self.headers])
         if row < self._last_row:
