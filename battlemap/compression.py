@@ -29,6 +29,13 @@ def enable_compression(server: Flask) -> None:
     def _gzip(response: Response) -> Response:
         if (
             response.direct_passthrough
+            and response.mimetype in _TYPES
+            and response.status_code == 200
+            and "/assets/" in request.path
+        ):
+            response.direct_passthrough = False  # a static asset file: read it to compress it
+        if (
+            response.direct_passthrough
             or response.status_code < 200 or response.status_code >= 300
             or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
             or "Content-Encoding" in response.headers

@@ -34,6 +34,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_labels": ("地名", "Labels"),
     "layer_heat": ("贫困人口热力", "Heat of poor persons"),
     "layer_households": ("贫困户点位", "Households"),
+    "layer_by_cause": ("点位按致贫原因着色", "Points by cause"),
     "layer_hexbins": ("六边形网格", "H3 hexbins"),
     "layer_flows": ("搬迁与务工流向", "Relocation & labour flows"),
     "households_aggregated": ("贫困户点位在乡镇、村级显示；此处按下级地区汇总",

@@ -18,7 +18,7 @@ from battlemap.layers.base import FONT_FAMILY
 from battlemap.layers.catalog import INDICATORS
 from battlemap.viewstate import LAYER_KEYS, ViewState
 
-__all__ = ["error_page", "indicator_options", "layer_options", "page", "table_style"]
+__all__ = ["chart", "error_page", "indicator_options", "layer_options", "page", "table_style"]
 
 GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
@@ -55,15 +55,25 @@ def _panel(title: str, *children: Any, panel_id: str | None = None) -> html.Sect
                         **({"id": panel_id} if panel_id else {}))
 
 
-def _graph(graph_id: str, height: int) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config={"displaylogo": False, "displayModeBar": False,
-                                          "responsive": True},
+def chart(graph_id: str, figure: dict[str, Any]) -> dcc.Graph:
+    """A side-panel chart sized by its figure's height (mounted with its first figure)."""
+    height = figure.get("layout", {}).get("height", 260)
+    return dcc.Graph(id=graph_id, figure=figure,
+                     config={"displaylogo": False, "displayModeBar": False, "responsive": True},
                      style={"height": f"{height}px"}, className="bm-chart")
 
 
+def _chart_box(box_id: str, height: int) -> html.Div:
+    """Where a chart appears once the map has drawn (no empty plot on page load)."""
+    return html.Div(id=box_id, className="bm-chart-box", style={"minHeight": f"{height}px"})
+
+
 def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
-         problems: list[str]) -> html.Div:
-    """The whole page for ``state``; ``problems`` (bad link parameters) show in the banner."""
+         problems: list[str], map_figure: dict[str, Any] | None = None) -> html.Div:
+    """The whole page for ``state``; ``problems`` (bad link parameters) show in the banner.
+
+    ``map_figure`` is the map's first figure (style and view, no data yet).
+    """
     lang = state.lang
     years = access.years
     synthetic = bool(access.manifest.get("synthetic", True))
@@ -73,6 +83,8 @@ def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.STATE, data=state.to_dict()),
         dcc.Store(id=ids.MAP_KEY),
+        dcc.Store(id=ids.MAP_DRAWN),
+        dcc.Store(id=ids.CHART_KEY),
         dcc.Store(id=ids.VIEWPORT),
         dcc.Interval(id=ids.TICKER, interval=1400, disabled=True),
         html.Header(className="bm-header", children=[
@@ -113,15 +125,18 @@ def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
         html.Main(className="bm-main", children=[
             html.Section(className="bm-map-panel", children=[
                 html.H2(id=ids.REGION_TITLE, className="bm-region-title"),
-                dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, className="bm-map",
-                          figure={"data": [], "layout": {"map": {"style": "white-bg"}}}),
+                # own fixed-size box: dcc.Graph watches its parent's size, and the notice
+                # below appearing must not make plotly redraw the map
+                html.Div(dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, className="bm-map",
+                                   figure=map_figure or {"data": [], "layout": {"map": {
+                                       "style": "white-bg"}}}), className="bm-map-box"),
                 html.Div(id=ids.NOTICE, className="bm-notice"),
             ]),
             html.Aside(className="bm-side", children=[
                 html.Div(id=ids.KPIS, className="bm-kpis", **{"aria-label": t("kpis", lang)}),
-                _panel(t("causes", lang), _graph(ids.CAUSES, 260)),
-                _panel(t("trend", lang), _graph(ids.TREND, 330)),
-                _panel(t("radar", lang), _graph(ids.RADAR, 300)),
+                _panel(t("causes", lang), _chart_box(ids.CAUSES_BOX, 260)),
+                _panel(t("trend", lang), _chart_box(ids.TREND_BOX, 330)),
+                _panel(t("radar", lang), _chart_box(ids.RADAR_BOX, 300)),
                 _panel(t("ranking", lang), dash_table.DataTable(
                     id=ids.RANKING, sort_action="native", page_size=12,
                     cell_selectable=True, **table_style())),

@@ -25,7 +25,10 @@ __all__ = [
     "parse_query",
 ]
 
-LAYER_KEYS: tuple[str, ...] = ("choropleth", "labels", "heat", "households", "hexbins", "flows")
+# "by_cause" modifies the household layer: points coloured by primary cause, not status.
+LAYER_KEYS: tuple[str, ...] = (
+    "choropleth", "labels", "heat", "households", "by_cause", "hexbins", "flows",
+)
 DEFAULT_LAYERS: tuple[str, ...] = ("choropleth", "labels", "households")
 
 

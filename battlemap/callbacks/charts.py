@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from dash import Dash, Input, Output
+from dash import Dash, Input, Output, State
+from dash.exceptions import PreventUpdate
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
@@ -15,6 +16,7 @@ from battlemap.layers.base import Figure
 from battlemap.layers.causes import cause_bars
 from battlemap.layers.radar import radar_figure
 from battlemap.layers.trend import trend_figure
+from battlemap.layout import chart
 from battlemap.viewstate import ViewState
 
 __all__ = ["cause_figure", "radar_shares", "radar_view", "register", "trend_view"]
@@ -73,19 +75,23 @@ def radar_view(context: AppContext, state: ViewState) -> Figure:
 
 
 def register(app: Dash, context: AppContext) -> None:
-    """One request for the three charts, after the map callback (``MAP_KEY``) so the map is
-    drawn first on load."""
+    """One request for the three charts, once the map has drawn the view (``MAP_DRAWN`` is set
+    in the browser after plotly draws the map), so charts never delay the map."""
 
     @app.callback(
-        Output(ids.CAUSES, "figure"),
-        Output(ids.CAUSES, "style"),
-        Output(ids.TREND, "figure"),
-        Output(ids.RADAR, "figure"),
-        Input(ids.STATE, "data"),
-        Input(ids.MAP_KEY, "data"),
+        Output(ids.CAUSES_BOX, "children"),
+        Output(ids.TREND_BOX, "children"),
+        Output(ids.RADAR_BOX, "children"),
+        Output(ids.CHART_KEY, "data"),
+        Input(ids.MAP_DRAWN, "data"),
+        State(ids.STATE, "data"),
+        State(ids.CHART_KEY, "data"),
+        prevent_initial_call=True,
     )
-    def update_charts(data, _key):
+    def update_charts(_drawn, data, drawn_for):
+        if data == drawn_for:
+            raise PreventUpdate  # the map redrew (a resize) but the view is the same
         state = ViewState.from_dict(data)
         causes = cause_figure(context.summary(state.region, state.year), state.lang)
-        return (causes, {"height": f"{causes['layout'].get('height', 260)}px"},
-                trend_view(context.access(), state), radar_view(context, state))
+        return (chart(ids.CAUSES, causes), chart(ids.TREND, trend_view(context.access(), state)),
+                chart(ids.RADAR, radar_view(context, state)), data)

@@ -39,6 +39,32 @@ function(clicks, ticks, year, min, max, disabled) {
 }
 """.replace("__PLAY__", ids.PLAY)
 
+# After plotly has drawn a map figure or Patch, tell the server-side chart callback (hooked
+# on page load, as soon as the graph div exists; the empty first figure does not count).
+_MAP_DRAWN = """
+function(pathname) {
+    function hook() {
+        var gd = document.querySelector('#__MAP__ .js-plotly-plot');
+        if (!gd || !gd.on) { return false; }
+        if (!gd.__bmDrawnHook) {
+            gd.__bmDrawnHook = true;
+            var n = 0;
+            gd.on('plotly_afterplot', function () {
+                if (!gd.data || !gd.data.length) { return; }
+                n += 1;
+                window.dash_clientside.set_props('__DRAWN__', {data: n});
+            });
+        }
+        return true;
+    }
+    if (!hook()) {
+        var watch = new MutationObserver(function () { if (hook()) { watch.disconnect(); } });
+        watch.observe(document.body, {childList: true, subtree: true});
+    }
+    return window.dash_clientside.no_update;
+}
+""".replace("__MAP__", ids.MAP).replace("__DRAWN__", ids.MAP_DRAWN)
+
 _LANGUAGE = """
 function(search, data) {
     var lang = new URLSearchParams(search || '').get('lang');
@@ -65,6 +91,8 @@ def register(app: Dash) -> None:
         State(ids.TICKER, "disabled"),
         prevent_initial_call=True,
     )
+    app.clientside_callback(_MAP_DRAWN, Output(ids.MAP_DRAWN, "data"),
+                            Input(ids.URL, "pathname"))
     app.clientside_callback(
         _LANGUAGE,
         Output(ids.ERROR, "className"),

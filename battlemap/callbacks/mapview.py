@@ -34,13 +34,17 @@ from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
 from battlemap.viewstate import ViewState
 
-__all__ = ["MapUrls", "build_map", "map_key", "register", "unit_values", "value_patch"]
+__all__ = [
+    "MapUrls", "build_map", "initial_figure", "map_key", "patchable", "register", "unit_values",
+    "value_patch",
+]
 
 # Layers whose traces keep their structure when only the year or indicator changes (the
 # household layer only while it is drawn as per-unit bubbles, above township level).
-PATCHABLE_LAYERS = frozenset({"choropleth", "labels"})
+PATCHABLE_LAYERS = frozenset({"choropleth", "labels", "by_cause"})
 # Fields a value Patch resends, by trace name (geometry URLs and styles stay).
 PATCH_FIELDS: dict[str, tuple[str, ...]] = {
+    "outline": ("locations", "z", "customdata"),
     "values": ("locations", "z", "customdata"),
     "bubbles": ("marker", "customdata"),
     "labels": ("lon", "lat", "text", "customdata"),
@@ -146,7 +150,8 @@ def _point_layers(
             traces.append(heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level))
     if "households" in layers:
         if households is not None:
-            traces += household_traces(households, lang=state.lang)
+            colour_by = "cause" if "by_cause" in layers else "status"
+            traces += household_traces(households, colour_by=colour_by, lang=state.lang)
         else:
             counts = _unit_counts(access, state.region, state.year, shapes.codes)
             traces.append(household_bubbles(
@@ -199,6 +204,18 @@ def build_map(
         coloraxis2=coloraxis2,
     )
     return figure, notice
+
+
+def initial_figure(
+    access: ScopedStore, state: ViewState, *, urls: MapUrls,
+    households: HouseholdLoader | None = None,
+) -> Figure:
+    """The map as the page's first paint: the whole figure, for a typical map size.
+
+    Sent inside the layout, the map draws without waiting for its callback; the callback's
+    first answer then only corrects the view for the real map size.
+    """
+    return build_map(access, state, urls=urls, households=households)[0]
 
 
 def _patch(values: dict[str, Any]) -> Patch:

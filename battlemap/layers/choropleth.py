@@ -1,8 +1,9 @@
 """Choropleth of a region's units by one indicator, geometry referenced by URL.
 
-Two traces: an outline of every unit (grey where the value is missing) and the coloured
-values on the shared ``coloraxis``. Only ``locations``/``z``/``customdata`` of the second
-trace change with the year or indicator, so a :class:`dash.Patch` can update them alone.
+Two traces: the units without a value in grey, and the coloured values on the shared
+``coloraxis`` (every unit is in exactly one of them). Only their ``locations``, ``z`` and
+``customdata`` change with the year or indicator, so a :class:`dash.Patch` can update them
+alone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Any
 from battlemap.layers.base import FONT_FAMILY, colorscale
 from battlemap.layers.catalog import Indicator, format_value
 
-__all__ = ["VALUE_TRACE", "choropleth_coloraxis", "choropleth_traces", "choropleth_values"]
+__all__ = [
+    "VALUE_TRACE", "choropleth_coloraxis", "choropleth_traces", "choropleth_values",
+    "outline_values",
+]
 
 VALUE_TRACE = 1  # index of the value trace in the map figure (after the outline)
 _HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
@@ -36,6 +40,26 @@ def choropleth_values(
     }
 
 
+def outline_values(
+    codes: Sequence[str],
+    names: Sequence[str],
+    values: Sequence[float | int | None] | None,
+    *,
+    indicator: Indicator,
+    lang: str = "zh",
+) -> dict[str, list[Any]]:
+    """The grey trace: units without a value (all units when values are off).
+
+    Kept to the missing units so the browser processes each boundary once, not twice.
+    """
+    keep = [i for i in range(len(codes)) if values is None or values[i] is None]
+    return {
+        "locations": [codes[i] for i in keep],
+        "z": [0] * len(keep),
+        "customdata": [[names[i], format_value(None, indicator, lang)] for i in keep],
+    }
+
+
 def choropleth_traces(
     geojson: str | dict[str, Any],
     codes: Sequence[str],
@@ -46,7 +70,9 @@ def choropleth_traces(
     lang: str = "zh",
     show_values: bool = True,
 ) -> list[dict[str, Any]]:
-    """Outline trace + value trace (empty when ``show_values`` is False).
+    """Grey trace of the units without a value + the value trace (on ``coloraxis``).
+
+    With ``show_values`` False every unit is grey and the value trace is empty.
 
     ``geojson`` is a URL (sent once, cached by the browser) or a FeatureCollection whose
     feature ids are the unit codes.
@@ -55,9 +81,8 @@ def choropleth_traces(
         "type": "choroplethmap",
         "geojson": geojson,
         "featureidkey": "id",
-        "locations": list(codes),
-        "z": [0] * len(codes),
-        "customdata": [[n, format_value(None, indicator, lang)] for n in names],
+        **outline_values(codes, names, values if show_values else None, indicator=indicator,
+                         lang=lang),
         "colorscale": [[0, "#d9d9d9"], [1, "#d9d9d9"]],
         "showscale": False,
         "marker": {"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.9},

@@ -16,6 +16,7 @@ import pandas as pd
 from battlemap.geodata.schema import CAUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 from battlemap.i18n import t
 from battlemap.layers.base import CAUSE_COLOURS, STATUS_COLOURS
+from battlemap.layers.causes import cause_label
 
 __all__ = [
     "MAX_POINTS", "STATUS_LABELS", "household_bubbles", "household_rows", "household_traces",
@@ -46,7 +47,7 @@ def household_traces(
     if frame.empty:
         return []
     if colour_by == "cause":
-        groups = [(c, CAUSE_COLOURS[i], c) for i, c in enumerate(CAUSES)]
+        groups = [(c, CAUSE_COLOURS[i], cause_label(c, lang)) for i, c in enumerate(CAUSES)]
         column = "primary_cause"
     else:
         groups = [(s, STATUS_COLOURS[s], _status_label(s, lang))

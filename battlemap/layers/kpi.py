@@ -31,7 +31,7 @@ def _delta(now: float | None, before: float | None, *, pct: bool, lower_is_bette
     if change == 0:
         return f"{t('vs_last_year', lang)} 0", None
     arrow = "▲" if change > 0 else "▼"
-    text = f"{abs(change):,.2f} pp" if pct else f"{abs(change):,.0f}"
+    text = f"{abs(change):,.2f}\u00a0pp" if pct else f"{abs(change):,.0f}"
     return f"{t('vs_last_year', lang)} {arrow}{text}", (change < 0) == lower_is_better
 
 

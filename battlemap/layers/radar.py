@@ -55,8 +55,9 @@ def radar_figure(
             height=300, showlegend=True,
             legend={"orientation": "h", "x": 0, "y": -0.08, "font": {"size": 11}},
             margin={"l": 40, "r": 40, "t": 20, "b": 20},
-            polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%", "angle": 90,
-                                  "tickfont": {"size": 9}},
+            polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%",
+                                  "angle": 180 / len(keys), "tickangle": 180 / len(keys),
+                                  "tickvals": [25, 50, 75, 100], "tickfont": {"size": 9}},
                    "angularaxis": {"tickfont": {"size": 11}}, "bgcolor": "rgba(0,0,0,0)"},
         ),
     }

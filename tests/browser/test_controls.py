@@ -89,6 +89,17 @@ def test_year_indicator_reload_and_back(dash_duo, battlemap_app, embedded_store)
     driver.back()
     wait_for_url(driver, "year=2016")
     _wait_values(driver, _expected(store, county, 2016, "incidence"))
+
+    # play: the year advances by itself; pause stops it
+    play = driver.find_element(By.ID, "play-button")
+    play.click()
+    dash_duo.wait_for_text_to_equal("#play-button", "暂停")
+    wait_for_url(driver, "year=2017", timeout=6)
+    play.click()
+    dash_duo.wait_for_text_to_equal("#play-button", "播放")
+    stopped = driver.current_url
+    time.sleep(1.6)
+    assert driver.current_url == stopped
     assert dash_duo.get_logs() == []
 
 

@@ -121,3 +121,54 @@ def test_missing_data_dir_is_a_readable_page(tmp_path) -> None:
     client = app.server.test_client()
     text = json.dumps(_layout(client), ensure_ascii=False)
     assert "nowhere" in text and "出错了" in text and "Traceback" not in text
+
+
+class _DownStore:
+    """A store whose database went away after start-up."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def __getattr__(self, name):
+        if name in ("counts", "children_counts", "series", "unit_shapes", "households"):
+            def fail(*args, **kwargs):
+                from battlemap.geodata.errors import StoreUnavailableError
+
+                raise StoreUnavailableError("cannot connect to PostgreSQL at db:5432/battlemap")
+            return fail
+        return getattr(self._store, name)
+
+
+def test_store_down_is_a_readable_banner(embedded_store, small_data_dir) -> None:
+    app = create_app(Settings(data_dir=small_data_dir), store=_DownStore(embedded_store),
+                     warm=False)
+    client = app.server.test_client()
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    spec = next(d for d in deps if "kpis.children" in d["output"])
+    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+               for part in spec["output"][2:-2].split("...")]
+    state = {"region": embedded_store.regions.roots()[0].code, "year": 2016,
+             "indicator": "incidence", "layers": [], "lang": "en"}
+    response = client.post("/_dash-update-component", json={
+        "output": spec["output"], "outputs": outputs, "changedPropIds": ["view-state.data"],
+        "inputs": [{"id": "view-state", "property": "data", "value": state}], "state": []},
+        headers={"Referer": "http://localhost/?lang=en"})
+    banner = json.loads(response.data)["sideUpdate"]["error-banner"]
+    assert banner["children"] == (
+        "Something went wrong: cannot connect to PostgreSQL at db:5432/battlemap")
+    assert client.get(f"/geo/{state['region']}.json").status_code == 503
+
+
+def test_gunicorn_server_from_environment(monkeypatch, small_data_dir) -> None:
+    import flask
+
+    import battlemap.app as module
+
+    monkeypatch.setenv("BATTLEMAP_DATA_DIR", str(small_data_dir))
+    monkeypatch.setenv("BATTLEMAP_LANGUAGE", "en")
+    monkeypatch.setattr(module, "_server", None)
+    server = module.server
+    assert isinstance(server, flask.Flask) and module.server is server
+    context = server.config["BATTLEMAP_CONTEXT"]
+    assert context.settings.data_dir == small_data_dir and context.settings.language == "en"
+    assert server.test_client().get("/").status_code == 200

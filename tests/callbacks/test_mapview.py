@@ -80,7 +80,7 @@ def test_patch_matches_full_figure(access, chain, state) -> None:
     patch = value_patch(full)
     metas = [t.get("meta") for t in full["data"]]
     assert metas == ["outline", "values", "bubbles", "labels", "labels-light"]
-    assert set(patch["traces"]) == {1, 2, 3, 4}
+    assert set(patch["traces"]) == {0, 1, 2, 3, 4}
     assert patch["traces"][VALUE_TRACE]["z"] == full["data"][VALUE_TRACE]["z"]
     assert "geojson" not in patch["traces"][VALUE_TRACE]
     assert patch["coloraxis"] == full["layout"]["coloraxis"]
@@ -96,3 +96,10 @@ def test_colours_stable_over_years(access, chain) -> None:
     for year in access.years:
         values = unit_values(access, chain[0], year, INDICATORS["incidence"])
         assert all(v is None or v <= top for v in values.values())
+
+
+def test_village_points_by_cause(access, chain, state) -> None:
+    figure, _ = build_map(access, state.but(region=chain[4], layers=("households", "by_cause")),
+                          urls=URLS)
+    names = [t["name"].split(" (")[0] for t in figure["data"] if t.get("meta") == "households"]
+    assert names and set(names) <= set(access.households(chain[4], 2016)["primary_cause"])

@@ -56,7 +56,8 @@ def test_kpi_tiles() -> None:
               "poor_households": 330, "warning_households_edge": 5}
     tiles = {t.key: t for t in kpi_tiles(now, before)}
     assert tiles["kpi_poor"].value == "900" and tiles["kpi_poor"].good is True
-    assert tiles["kpi_incidence"].value == "9.00%" and "1.00 pp" in tiles["kpi_incidence"].delta
+    assert tiles["kpi_incidence"].value == "9.00%"
+    assert "1.00\u00a0pp" in tiles["kpi_incidence"].delta
     assert tiles["kpi_exited"].good is True  # more exits is good
     assert tiles["kpi_warnings"].good is False  # more warnings is bad
     first = {t.key: t for t in kpi_tiles(now, None, lang="en")}

@@ -29,7 +29,7 @@ def test_choropleth_leaves_missing_values_out() -> None:
     traces = choropleth_traces("/geo/52.json", CODES, NAMES, [3.5, None, 0.0],
                                indicator=INCIDENCE)
     outline, values = traces
-    assert outline["locations"] == CODES and outline["geojson"] == "/geo/52.json"
+    assert outline["locations"] == ["520200000000"] and outline["geojson"] == "/geo/52.json"
     assert values["locations"] == ["520100000000", "520300000000"]
     assert values["z"] == [3.5, 0.0]
     assert values["customdata"][0] == ["贵阳市", "3.50%"]
@@ -46,6 +46,7 @@ def test_choropleth_values_switched_off_and_english() -> None:
     traces = choropleth_traces("/g.json", CODES, NAMES, [1, 2, 3], indicator=INCIDENCE,
                                show_values=False, lang="en")
     assert traces[1]["locations"] == [] and traces[0]["customdata"][0][1] == "No data"
+    assert traces[0]["locations"] == CODES
     data = choropleth_values(CODES, NAMES, [10, 20, 30], indicator=INDICATORS["poor_persons"],
                              lang="en")
     assert data["customdata"][2] == ["遵义市", "30 persons"]
