@@ -3,9 +3,10 @@
 Usage: python -m benchmarks.drill [--data-dir DIR] [--dsn DSN] [--clicks N] [--no-browser]
 
 * Server time: a drill click is replayed over HTTP (Flask test client, gzip accepted) exactly
-  as the browser sends it — the state callback on ``map.clickData`` and every callback that
-  follows from it — plus the boundary GeoJSON the browser fetches for a region it has not
-  seen. The per-click time is the sum of those requests (as if run one after another).
+  as the browser sends it — the state callback on ``map.clickData``, every callback that
+  follows from it, and the chart callback the browser fires once the map has drawn — plus
+  the boundary GeoJSON the browser fetches for a region it has not seen. The per-click time
+  is the sum of those requests (as if run one after another).
   Reported per engine (embedded; PostGIS with ``--dsn``) as p50/p95/max over random clicks
   at every level (province → city → county → township → village).
 * Bytes per click: gzip-compressed response bodies of the same requests.
@@ -111,6 +112,11 @@ class Replay:
             return changed
         for component, props in json.loads(text).get("response", {}).items():
             for prop, new in props.items():
+                if (component, prop) == ("map", "figure"):
+                    # the browser draws it, then sets map-drawn (clientside) → the charts
+                    drawn = (self.props.get(("map-drawn", "data")) or 0) + 1
+                    self.props[("map-drawn", "data")] = drawn
+                    changed.add(("map-drawn", "data"))
                 if isinstance(new, dict) and "__dash_patch_update" in new:
                     continue  # a Patch: the browser merges it; other callbacks don't read it
                 self.props[(component, prop)] = new
