@@ -134,7 +134,7 @@ def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
             ]),
             html.Aside(className="bm-side", children=[
                 html.Div(id=ids.KPIS, className="bm-kpis", **{"aria-label": t("kpis", lang)}),
-                _panel(t("causes", lang), _chart_box(ids.CAUSES_BOX, 260)),
+                _panel(t("causes", lang), _chart_box(ids.CAUSES_BOX, 160)),
                 _panel(t("trend", lang), _chart_box(ids.TREND_BOX, 330)),
                 _panel(t("radar", lang), _chart_box(ids.RADAR_BOX, 300)),
                 _panel(t("ranking", lang), dash_table.DataTable(

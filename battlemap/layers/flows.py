@@ -18,7 +18,10 @@ from battlemap.i18n import t
 __all__ = ["WIDTHS", "arc", "flow_traces"]
 
 WIDTHS: tuple[float, ...] = (1.0, 2.0, 3.5, 5.5)
-COLOURS = {"relocation": "#1f77b4", "labour": "#ff7f0e"}
+COLOURS = {"relocation": "#1f4e9c", "labour": "#ff7f0e"}
+# Labour flows reach far-away cities: drawn thinner and fainter, under the relocation arcs.
+STYLE = {"relocation": (1.0, 0.85), "labour": (0.6, 0.4)}  # width factor, opacity
+TOP_DESTINATIONS = 5  # labour flows kept per origin unit (the largest)
 _SEGMENTS = 16
 
 
@@ -76,9 +79,11 @@ def _kind_traces(
             text.append(None)
         if not lon:
             continue
+        factor, opacity = STYLE[kind]
         traces.append({
             "type": "scattermap", "mode": "lines", "lon": lon, "lat": lat,
-            "line": {"width": WIDTHS[b], "color": COLOURS[kind]}, "opacity": 0.75,
+            "line": {"width": round(WIDTHS[b] * factor, 2), "color": COLOURS[kind]},
+            "opacity": opacity,
             "text": text, "hoverinfo": "text", "name": label, "legendgroup": kind, "meta": "flows",
             "showlegend": not traces,
         })
@@ -93,32 +98,17 @@ def flow_traces(
     *,
     lang: str = "zh",
 ) -> list[dict[str, Any]]:
-    """Arc traces of both flow kinds plus destination markers.
+    """Arc traces of both flow kinds plus destination markers (labour under relocation).
 
-    ``origins`` maps a unit code to its label point; flows from unknown units are skipped.
+    ``origins`` maps a unit code to its label point; flows from unknown units are skipped;
+    labour flows keep each origin's :data:`TOP_DESTINATIONS` largest destinations.
     """
     persons_unit = t("persons_unit", lang)
     traces: list[dict[str, Any]] = []
-    moves = relocations[relocations["origin_code"].isin(list(origins))]
-    if not moves.empty:
-        starts = [origins[c] for c in moves["origin_code"]]
-        ends = list(zip(moves["site_lon"], moves["site_lat"], strict=True))
-        hover = [f"{names.get(o, o)} → {t('site', lang)} {s}: {p:,} {persons_unit}"
-                 for o, s, p in zip(moves["origin_code"], moves["site_code"],
-                                    moves["persons"], strict=True)]
-        traces += _kind_traces("relocation", starts, ends, hover,
-                               moves["persons"].to_numpy(np.float64), t("relocation", lang))
-        sites = moves.drop_duplicates("site_code")
-        traces.append({
-            "type": "scattermap", "mode": "markers",
-            "lon": sites["site_lon"].round(5).tolist(), "lat": sites["site_lat"].round(5).tolist(),
-            "marker": {"size": 7, "color": COLOURS["relocation"]},
-            "text": [f"{t('site', lang)} {s}" for s in sites["site_code"]],
-            "hoverinfo": "text", "name": t("site", lang), "legendgroup": "relocation",
-            "showlegend": False,
-        })
     out = labour[labour["origin_code"].isin(list(origins))]
     if not out.empty:
+        out = (out.sort_values(["origin_code", "persons"], ascending=[True, False], kind="stable")
+               .groupby("origin_code", sort=False).head(TOP_DESTINATIONS))
         starts = [origins[c] for c in out["origin_code"]]
         ends = list(zip(out["dest_lon"], out["dest_lat"], strict=True))
         hover = [f"{names.get(o, o)} → {d}: {p:,} {persons_unit}"
@@ -136,7 +126,24 @@ def flow_traces(
             "text": [f"{d}: {p:,} {persons_unit}"
                      for d, p in zip(dests["destination_name"], dests["persons"], strict=True)],
             "hoverinfo": "text", "name": t("labour", lang), "legendgroup": "labour",
-            "meta": "flows",
-            "showlegend": False,
+            "meta": "flows", "showlegend": False,
+        })
+    moves = relocations[relocations["origin_code"].isin(list(origins))]
+    if not moves.empty:
+        starts = [origins[c] for c in moves["origin_code"]]
+        ends = list(zip(moves["site_lon"], moves["site_lat"], strict=True))
+        hover = [f"{names.get(o, o)} → {t('site', lang)} {s}: {p:,} {persons_unit}"
+                 for o, s, p in zip(moves["origin_code"], moves["site_code"],
+                                    moves["persons"], strict=True)]
+        traces += _kind_traces("relocation", starts, ends, hover,
+                               moves["persons"].to_numpy(np.float64), t("relocation", lang))
+        sites = moves.drop_duplicates("site_code")
+        traces.append({
+            "type": "scattermap", "mode": "markers",
+            "lon": sites["site_lon"].round(5).tolist(), "lat": sites["site_lat"].round(5).tolist(),
+            "marker": {"size": 7, "color": COLOURS["relocation"]},
+            "text": [f"{t('site', lang)} {s}" for s in sites["site_code"]],
+            "hoverinfo": "text", "name": t("site", lang), "legendgroup": "relocation",
+            "meta": "flows", "showlegend": False,
         })
     return traces

@@ -58,7 +58,14 @@ def household_traces(
         "hh_id", "head_name", "size", "hh_type", "primary_cause", "status", "village_code",
         "lon", "lat")}
     keys = cols[column]
-    traces = []
+    size = 8 if len(frame) <= 300 else 6 if len(frame) <= 2000 else 4
+    traces = [{  # a white halo under every point: visible on the darkest fill too
+        "type": "scattermap", "mode": "markers",
+        "lon": np.round(cols["lon"].astype(float), 6).tolist(),
+        "lat": np.round(cols["lat"].astype(float), 6).tolist(),
+        "marker": {"size": size + 3, "color": "#ffffff", "opacity": 0.9},
+        "hoverinfo": "skip", "name": "halo", "meta": "households-halo", "showlegend": False,
+    }]
     for value, colour, label in groups:
         idx = np.flatnonzero(keys == value)
         if not len(idx):
@@ -74,7 +81,7 @@ def household_traces(
             "mode": "markers",
             "lon": np.round(cols["lon"][idx].astype(float), 6).tolist(),
             "lat": np.round(cols["lat"][idx].astype(float), 6).tolist(),
-            "marker": {"size": 8, "color": colour, "opacity": 0.9},
+            "marker": {"size": size, "color": colour, "opacity": 0.9},
             "text": text,
             "customdata": [[h, v] for h, v in zip(cols["hh_id"][idx].tolist(),
                                                    cols["village_code"][idx].tolist(),

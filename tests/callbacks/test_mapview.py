@@ -43,7 +43,7 @@ def test_map_values_equal_stats(embedded_store, access, chain, state, level) -> 
 
 def test_village_shows_households(access, chain, state) -> None:
     figure, notice = build_map(access, state.but(region=chain[4]), urls=URLS)
-    points = [t for t in figure["data"] if t["type"] == "scattermap" and t.get("mode") == "markers"]
+    points = [t for t in figure["data"] if t.get("meta") == "households"]
     assert sum(len(t["lon"]) for t in points) == access.counts(chain[4], 2016)[
         "registered_households"]
     assert all("*</b>" in text for t in points for text in t["text"])

@@ -90,12 +90,13 @@ def test_heat_trace() -> None:
 
 
 def test_household_traces(frame_households) -> None:
-    traces = household_traces(frame_households)
+    halo, *traces = household_traces(frame_households)
+    assert halo["meta"] == "households-halo" and len(halo["lon"]) == 4
     names = [t["name"] for t in traces]
     assert names == ["已脱贫 (1)", "返贫 (1)", "未脱贫 (2)"]  # poor drawn last, on top
     assert traces[-1]["customdata"][0] == ["h1", "520102100200"]  # village last: click drills
     assert traces[-1]["text"][0].startswith("<b>张*</b> · 3 人")
-    by_cause = household_traces(frame_households, colour_by="cause", lang="en")
+    by_cause = household_traces(frame_households, colour_by="cause", lang="en")[1:]
     assert sum(len(t["lon"]) for t in by_cause) == 4
     for trace in traces + by_cause:
         assert_valid_trace(trace)
@@ -139,8 +140,10 @@ def test_arc_and_flows() -> None:
     origins = {CODES[0]: (106.6, 26.6), CODES[1]: (104.8, 26.5)}
     traces = flow_traces(moves, labour, origins, dict(zip(CODES, NAMES, strict=True)))
     lines = [t for t in traces if t["mode"] == "lines"]
-    assert {t["line"]["width"] for t in lines} <= set(WIDTHS)
+    assert {t["line"]["width"] for t in lines if t["legendgroup"] == "relocation"} <= set(WIDTHS)
     assert max(t["line"]["width"] for t in lines if t["legendgroup"] == "relocation") == WIDTHS[-1]
+    labour_widths = [t["line"]["width"] for t in lines if t["legendgroup"] == "labour"]
+    assert labour_widths and max(labour_widths) < WIDTHS[-1]  # labour drawn thinner
     assert sum(t["lon"].count(None) for t in lines if t["legendgroup"] == "relocation") == 2
     assert any("广州市" in (x or "") for t in lines for x in t["text"])
     for trace in traces:
