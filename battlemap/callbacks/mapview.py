@@ -202,6 +202,7 @@ def build_map(
         glyphs_url=urls.glyphs if "labels" in layers else None,
         coloraxis=choropleth_coloraxis(indicator, zmax, lang=state.lang),
         coloraxis2=coloraxis2,
+        credit=t("map_credit", state.lang),
     )
     return figure, notice
 

@@ -18,8 +18,12 @@ def map_figure(
     glyphs_url: str | None = None,
     coloraxis: dict[str, Any] | None = None,
     coloraxis2: dict[str, Any] | None = None,
+    credit: str | None = None,
 ) -> Figure:
-    """Assemble the map: ``uirevision`` (the region code) keeps pan/zoom across updates."""
+    """Assemble the map: ``uirevision`` (the region code) keeps pan/zoom across updates.
+
+    ``credit`` is the boundary attribution drawn in the map's corner (kept in exports).
+    """
     layout: dict[str, Any] = {
         "map": {"style": map_style(glyphs_url), **view},
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
@@ -32,6 +36,12 @@ def map_figure(
         "clickmode": "event",
         "hoverlabel": {"font": {"family": FONT_FAMILY}},
     }
+    if credit:
+        layout["annotations"] = [{
+            "text": credit, "showarrow": False, "xref": "paper", "yref": "paper",
+            "x": 1, "y": 1, "xanchor": "right", "yanchor": "top", "yshift": -34,
+            "font": {"size": 10, "color": "#555"}, "bgcolor": "rgba(255,255,255,0.75)",
+        }]
     if coloraxis:
         layout["coloraxis"] = coloraxis
     if coloraxis2:

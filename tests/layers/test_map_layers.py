@@ -154,7 +154,8 @@ def test_arc_and_flows() -> None:
 
 def test_map_figure_layout() -> None:
     fig = map_figure([], view={"center": {"lon": 106, "lat": 26}, "zoom": 6}, uirevision="52",
-                     glyphs_url="/glyphs/{fontstack}/{range}.pbf")
+                     glyphs_url="/glyphs/{fontstack}/{range}.pbf", credit="边界 © 天地图")
+    assert fig["layout"]["annotations"][0]["text"] == "边界 © 天地图"
     assert fig["layout"]["uirevision"] == "52"
     assert fig["layout"]["map"]["style"]["glyphs"] == "/glyphs/{fontstack}/{range}.pbf"
     assert fig["layout"]["map"]["zoom"] == 6
