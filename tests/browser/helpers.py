@@ -84,10 +84,12 @@ def click_map(driver, lon: float, lat: float) -> None:
         round(x - width / 2), round(y - height / 2)).click().perform()
 
 
-def screenshot(driver, name: str) -> Path:
-    """Save ``test-artifacts/<name>.png`` with the mouse parked off the map (no hover box)."""
+def screenshot(driver, name: str, *, park: bool = True) -> Path:
+    """Save ``test-artifacts/<name>.png`` with the mouse parked off the map (no hover box);
+    ``park=False`` keeps the scroll position (parking scrolls the title into view)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    ActionChains(driver).move_to_element(driver.find_element(By.TAG_NAME, "h1")).perform()
+    if park:
+        ActionChains(driver).move_to_element(driver.find_element(By.TAG_NAME, "h1")).perform()
     driver.execute_script(_GD + "if (gd && window.Plotly) { Plotly.Fx.unhover(gd); }")
     time.sleep(0.15)
     path = ARTIFACTS / f"{name}.png"

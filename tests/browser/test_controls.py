@@ -129,5 +129,5 @@ def test_phone_layout_and_language_switch(dash_duo, battlemap_app, embedded_stor
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width
     assert not overflowing(driver, ".bm-tile-label, .bm-tile-value, .bm-breadcrumb li, h1")
     driver.execute_script("document.getElementById('kpis').scrollIntoView()")
-    screenshot(driver, "phone-province-en-panels")
+    screenshot(driver, "phone-province-en-panels", park=False)
     assert dash_duo.get_logs() == []
