@@ -15,8 +15,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data-dir", required=True)
     parser.add_argument("--households", type=int, default=GeneratorConfig.households)
     parser.add_argument("--seed", type=int, default=GeneratorConfig.seed)
-    parser.add_argument("--province", default=GeneratorConfig.province,
-                        help="2-digit province code, e.g. 52 贵州, 45 广西, 53 云南, 62 甘肃")
+    parser.add_argument(
+        "--province",
+        default=GeneratorConfig.province,
+        help="2-digit province code, e.g. 52 贵州, 45 广西, 53 云南, 62 甘肃",
+    )
     parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(func=run)
 

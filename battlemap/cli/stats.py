@@ -22,8 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     store = store_from_args(args)
     try:
-        print(json.dumps(region_summary(store, args.region, args.year), ensure_ascii=False,
-                         indent=2))
+        print(
+            json.dumps(region_summary(store, args.region, args.year), ensure_ascii=False, indent=2)
+        )
     finally:
         store.close()
     return 0
