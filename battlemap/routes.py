@@ -22,8 +22,9 @@ _YEAR = 365 * 24 * 3600
 
 def _error(message: str, status: int) -> Response:
     body = json.dumps({"error": message}, ensure_ascii=False)
-    return Response(body, status=status, mimetype="application/json",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        body, status=status, mimetype="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 def register_routes(server: Flask, context: AppContext, prefix: str = "/") -> None:
@@ -43,17 +44,27 @@ def register_routes(server: Flask, context: AppContext, prefix: str = "/") -> No
         etag = f'"{context.version}-{shapes.code}"'
         if request.if_none_match and etag.strip('"') in request.if_none_match:
             return Response(status=304, headers={"ETag": etag})
-        cache = (f"public, max-age={_YEAR}, immutable"
-                 if request.args.get("v") == context.version else "no-cache")
-        return Response(shapes.geojson, mimetype="application/geo+json",
-                        headers={"Cache-Control": cache, "ETag": etag})
+        cache = (
+            f"public, max-age={_YEAR}, immutable"
+            if request.args.get("v") == context.version
+            else "no-cache"
+        )
+        return Response(
+            shapes.geojson,
+            mimetype="application/geo+json",
+            headers={"Cache-Control": cache, "ETag": etag},
+        )
 
     def glyphs(fontstack: str, glyph_range: str) -> Response:
         # Chinese names render from the local CJK font (MapLibre localIdeographFontFamily);
         # an empty protobuf is a valid, empty glyph set for everything else.
-        return Response(b"", mimetype="application/x-protobuf",
-                        headers={"Cache-Control": f"public, max-age={_YEAR}"})
+        return Response(
+            b"",
+            mimetype="application/x-protobuf",
+            headers={"Cache-Control": f"public, max-age={_YEAR}"},
+        )
 
     server.add_url_rule(f"{prefix}geo/<code>.json", "battlemap_geo", geo)
-    server.add_url_rule(f"{prefix}glyphs/<path:fontstack>/<glyph_range>.pbf",
-                        "battlemap_glyphs", glyphs)
+    server.add_url_rule(
+        f"{prefix}glyphs/<path:fontstack>/<glyph_range>.pbf", "battlemap_glyphs", glyphs
+    )

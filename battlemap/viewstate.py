@@ -27,7 +27,13 @@ __all__ = [
 
 # "by_cause" modifies the household layer: points coloured by primary cause, not status.
 LAYER_KEYS: tuple[str, ...] = (
-    "choropleth", "labels", "heat", "households", "by_cause", "hexbins", "flows",
+    "choropleth",
+    "labels",
+    "heat",
+    "households",
+    "by_cause",
+    "hexbins",
+    "flows",
 )
 DEFAULT_LAYERS: tuple[str, ...] = ("choropleth", "labels", "households")
 
@@ -45,10 +51,16 @@ class ViewState:
     def query(self, **changes: Any) -> str:
         """The URL query string (with ``?``) of this view, or of it with ``changes``."""
         state = replace(self, **changes) if changes else self
-        return "?" + urlencode({
-            "region": state.region, "year": state.year, "indicator": state.indicator,
-            "layers": ",".join(state.layers), "lang": state.lang,
-        }, safe=",")
+        return "?" + urlencode(
+            {
+                "region": state.region,
+                "year": state.year,
+                "indicator": state.indicator,
+                "layers": ",".join(state.layers),
+                "lang": state.lang,
+            },
+            safe=",",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -57,9 +69,13 @@ class ViewState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ViewState:
-        return cls(region=str(data["region"]), year=int(data["year"]),
-                   indicator=str(data["indicator"]), layers=tuple(data["layers"]),
-                   lang=str(data["lang"]))
+        return cls(
+            region=str(data["region"]),
+            year=int(data["year"]),
+            indicator=str(data["indicator"]),
+            layers=tuple(data["layers"]),
+            lang=str(data["lang"]),
+        )
 
     def but(self, **changes: Any) -> ViewState:
         """A copy with some fields changed (layers normalised to catalogue order)."""
@@ -110,8 +126,9 @@ def parse_query(
             if year not in access.years:
                 raise ValueError
         except ValueError:
-            problems.append(f"year={params['year']!r} is outside "
-                            f"{access.years[0]}–{access.years[-1]}")
+            problems.append(
+                f"year={params['year']!r} is outside {access.years[0]}–{access.years[-1]}"
+            )
             year = None
     if year is None:
         year = default_year(access, region)

@@ -71,8 +71,11 @@ class Replay:
     def fire(self, changed: set[tuple[str, str]]) -> list[dict[str, Any]]:
         """Run every callback triggered by ``changed`` (and what their outputs trigger)."""
         log = []
-        pending = [cb for cb in self.callbacks
-                   if changed & {(i["id"], i["property"]) for i in cb["inputs"]}]
+        pending = [
+            cb
+            for cb in self.callbacks
+            if changed & {(i["id"], i["property"]) for i in cb["inputs"]}
+        ]
         trigger = {id(cb): changed for cb in pending}
         while pending:
             ready = [cb for cb in pending if not self._waits_for(cb, pending)] or pending[:1]
@@ -94,19 +97,28 @@ class Replay:
             return {**item, "value": self.props.get((item["id"], item["property"]))}
 
         body = {
-            "output": cb["output"], "outputs": cb["outs"],
+            "output": cb["output"],
+            "outputs": cb["outs"],
             "inputs": [value(i) for i in cb["inputs"]],
             "state": [value(s) for s in cb.get("state", [])],
             "changedPropIds": [f"{c}.{p}" for c, p in fired],
         }
         start = time.perf_counter()
-        response = self.client.post("/_dash-update-component", json=body,
-                                     headers={"Accept-Encoding": "gzip"})
+        response = self.client.post(
+            "/_dash-update-component", json=body, headers={"Accept-Encoding": "gzip"}
+        )
         seconds = time.perf_counter() - start
         raw = response.data
         text = gzip.decompress(raw) if response.headers.get("Content-Encoding") == "gzip" else raw
-        log.append({"callback": cb["output"][:60], "seconds": seconds, "bytes": len(raw),
-                    "raw_bytes": len(text), "status": response.status_code})
+        log.append(
+            {
+                "callback": cb["output"][:60],
+                "seconds": seconds,
+                "bytes": len(raw),
+                "raw_bytes": len(text),
+                "status": response.status_code,
+            }
+        )
         changed: set[tuple[str, str]] = set()
         if response.status_code != 200:
             return changed
@@ -127,10 +139,18 @@ class Replay:
         start = time.perf_counter()
         response = self.client.get(url, headers={"Accept-Encoding": "gzip"})
         seconds = time.perf_counter() - start
-        raw = len(gzip.decompress(response.data)) if response.headers.get(
-            "Content-Encoding") == "gzip" else len(response.data)
-        return {"callback": "GET " + url.split("?")[0], "seconds": seconds,
-                "bytes": len(response.data), "raw_bytes": raw, "status": response.status_code}
+        raw = (
+            len(gzip.decompress(response.data))
+            if response.headers.get("Content-Encoding") == "gzip"
+            else len(response.data)
+        )
+        return {
+            "callback": "GET " + url.split("?")[0],
+            "seconds": seconds,
+            "bytes": len(response.data),
+            "raw_bytes": raw,
+            "status": response.status_code,
+        }
 
 
 def _start_state(replay: Replay, region: str, year: int) -> None:
@@ -138,18 +158,24 @@ def _start_state(replay: Replay, region: str, year: int) -> None:
     from battlemap.viewstate import DEFAULT_LAYERS, ViewState
 
     state = ViewState(region=region, year=year)
-    replay.props.update({
-        ("url", "search"): state.query(),
-        ("view-state", "data"): state.to_dict(),
-        ("year-slider", "value"): year,
-        ("indicator", "value"): state.indicator,
-        ("layers", "value"): list(DEFAULT_LAYERS),
-        ("map", "clickData"): None,
-        ("ranking-table", "active_cell"): None,
-        ("viewport", "data"): VIEWPORT,
-        ("map-key", "data"): {"region": region, "layers": list(DEFAULT_LAYERS), "lang": "zh",
-                              "viewport": VIEWPORT},
-    })
+    replay.props.update(
+        {
+            ("url", "search"): state.query(),
+            ("view-state", "data"): state.to_dict(),
+            ("year-slider", "value"): year,
+            ("indicator", "value"): state.indicator,
+            ("layers", "value"): list(DEFAULT_LAYERS),
+            ("map", "clickData"): None,
+            ("ranking-table", "active_cell"): None,
+            ("viewport", "data"): VIEWPORT,
+            ("map-key", "data"): {
+                "region": region,
+                "layers": list(DEFAULT_LAYERS),
+                "lang": "zh",
+                "viewport": VIEWPORT,
+            },
+        }
+    )
 
 
 def _clicks(store, count: int, seed: int) -> list[tuple[str, str]]:
@@ -206,10 +232,18 @@ def server_benchmark(store, settings, *, clicks: int, seed: int, year: int) -> d
             for level, values in sorted(per_level.items())
         },
         "bytes_per_click": {"p50": int(statistics.median(sizes)), "max": max(sizes)},
-        "slowest_click": {"ms": round(worst[0] * 1000, 1), "region": worst[1],
-                          "top_requests": [{"callback": e["callback"],
-                                            "ms": round(e["seconds"] * 1000, 1),
-                                            "bytes": e["bytes"]} for e in worst[2]]},
+        "slowest_click": {
+            "ms": round(worst[0] * 1000, 1),
+            "region": worst[1],
+            "top_requests": [
+                {
+                    "callback": e["callback"],
+                    "ms": round(e["seconds"] * 1000, 1),
+                    "bytes": e["bytes"],
+                }
+                for e in worst[2]
+            ],
+        },
         "year_change": _year_change(replay, store, year),
     }
 
@@ -221,9 +255,12 @@ def _year_change(replay: Replay, store, year: int) -> dict[str, Any]:
     replay.props[("year-slider", "value")] = year + 1 if year + 1 in store.years else year - 1
     log = replay.fire({("year-slider", "value")})
     map_entry = next(e for e in log if e["callback"].startswith("..map.figure"))
-    return {"ms": round(sum(e["seconds"] for e in log) * 1000, 1),
-            "bytes": sum(e["bytes"] for e in log),
-            "map_response_bytes": map_entry["bytes"], "map_raw_bytes": map_entry["raw_bytes"]}
+    return {
+        "ms": round(sum(e["seconds"] for e in log) * 1000, 1),
+        "bytes": sum(e["bytes"] for e in log),
+        "map_response_bytes": map_entry["bytes"],
+        "map_raw_bytes": map_entry["raw_bytes"],
+    }
 
 
 # -- Chromium ----------------------------------------------------------------------------------
@@ -297,8 +334,9 @@ def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any
         driver.get(url)  # warm cache: what a returning user sees
         warm = _wait(driver, root, "idle")
         wait_for_map(driver, root)
-        child = max(store.regions.children(root),
-                    key=lambda c: store.counts(c.code, year)["poor_persons"]).code
+        child = max(
+            store.regions.children(root), key=lambda c: store.counts(c.code, year)["poor_persons"]
+        ).code
         lon, lat = store.unit_shapes(root).labels[child]
         driver.execute_script("performance.clearResourceTimings()")
         start = driver.execute_script("return performance.now()")
@@ -306,7 +344,8 @@ def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any
         rec = _wait(driver, child, "idle")
         transferred = driver.execute_script(
             "return performance.getEntriesByType('resource')"
-            ".reduce(function (s, e) { return s + e.transferSize; }, 0)")
+            ".reduce(function (s, e) { return s + e.transferSize; }, 0)"
+        )
         return {
             "first_load_cold_cache_ms": {
                 "first_draw": [round(r["first_draw"]) for r in loads],
@@ -314,12 +353,16 @@ def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any
                 "median_first_draw": round(statistics.median(r["first_draw"] for r in loads)),
                 "median_idle": round(statistics.median(r["idle"] for r in loads)),
             },
-            "load_warm_cache_ms": {"first_draw": round(warm["first_draw"]),
-                                   "idle": round(warm["idle"])},
-            "drill_click_in_browser": {"region": child,
-                                       "to_first_draw_ms": round(rec["first_draw"] - start),
-                                       "to_idle_ms": round(rec["idle"] - start),
-                                       "bytes_transferred": transferred},
+            "load_warm_cache_ms": {
+                "first_draw": round(warm["first_draw"]),
+                "idle": round(warm["idle"]),
+            },
+            "drill_click_in_browser": {
+                "region": child,
+                "to_first_draw_ms": round(rec["first_draw"] - start),
+                "to_idle_ms": round(rec["idle"] - start),
+                "bytes_transferred": transferred,
+            },
         }
     finally:
         driver.quit()
@@ -348,8 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         "data_dir": str(data_dir),
         "households": store.manifest.get("counts", {}).get("households"),
         "embedded_open_s": round(time.perf_counter() - start, 2),
-        "embedded": server_benchmark(store, settings, clicks=args.clicks, seed=args.seed,
-                                     year=args.year),
+        "embedded": server_benchmark(
+            store, settings, clicks=args.clicks, seed=args.seed, year=args.year
+        ),
     }
     if args.dsn:
         from battlemap.geodata.postgis import PostgisStore
@@ -357,14 +401,17 @@ def main(argv: list[str] | None = None) -> int:
         pg = PostgisStore(args.dsn)
         try:
             pg_settings = Settings(store="postgis", dsn=args.dsn, data_dir=data_dir)
-            result["postgis"] = server_benchmark(pg, pg_settings, clicks=args.clicks,
-                                                 seed=args.seed, year=args.year)
+            result["postgis"] = server_benchmark(
+                pg, pg_settings, clicks=args.clicks, seed=args.seed, year=args.year
+            )
         finally:
             pg.close()
     if not args.no_browser:
         result["chromium"] = browser_benchmark(store, settings, runs=args.runs, year=args.year)
     result["goals"] = {
-        "embedded_p95_ms": 100, "postgis_p95_ms": 300, "bytes_per_click": 1_500_000,
+        "embedded_p95_ms": 100,
+        "postgis_p95_ms": 300,
+        "bytes_per_click": 1_500_000,
         "first_load_ms": 3000,
     }
     print(json.dumps(result, ensure_ascii=False, indent=2))

@@ -40,11 +40,15 @@ def trend_view(access: ScopedStore, state: ViewState) -> Figure:
         {y: incidence_pct(c) for y, c in series.items()},
         {y: c["poor_persons"] for y, c in series.items()},
         parent_incidence={y: incidence_pct(c) for y, c in parent_series.items()}
-        if parent_series else None,
+        if parent_series
+        else None,
         parent_persons={y: c["poor_persons"] for y, c in parent_series.items()}
-        if parent_series else None,
-        region_name=info.name, parent_name=parent.name if parent else "",
-        year=state.year, lang=state.lang,
+        if parent_series
+        else None,
+        region_name=info.name,
+        parent_name=parent.name if parent else "",
+        year=state.year,
+        lang=state.lang,
     )
 
 
@@ -52,8 +56,11 @@ def radar_shares(counts: Mapping[str, int] | None) -> dict[str, float | None]:
     """Guarantee shares (% of registered households) from a region's counts."""
     if not counts:
         return {}
-    return {name[len(GUARANTEE_PREFIX):]: percent(value, counts["registered_households"])
-            for name, value in counts.items() if name.startswith(GUARANTEE_PREFIX)}
+    return {
+        name[len(GUARANTEE_PREFIX) :]: percent(value, counts["registered_households"])
+        for name, value in counts.items()
+        if name.startswith(GUARANTEE_PREFIX)
+    }
 
 
 def radar_view(context: AppContext, state: ViewState) -> Figure:
@@ -70,8 +77,13 @@ def radar_view(context: AppContext, state: ViewState) -> Figure:
         parent_shares = None
     elif parent_shares is None and "radar" not in summary:
         parent_shares = radar_shares(access.counts(parent.code, state.year))
-    return radar_figure(region, parent_shares, region_name=info.name,
-                        parent_name=parent.name if parent else "", lang=state.lang)
+    return radar_figure(
+        region,
+        parent_shares,
+        region_name=info.name,
+        parent_name=parent.name if parent else "",
+        lang=state.lang,
+    )
 
 
 def register(app: Dash, context: AppContext) -> None:
@@ -93,5 +105,9 @@ def register(app: Dash, context: AppContext) -> None:
             raise PreventUpdate  # the map redrew (a resize) but the view is the same
         state = ViewState.from_dict(data)
         causes = cause_figure(context.summary(state.region, state.year), state.lang)
-        return (chart(ids.CAUSES, causes), chart(ids.TREND, trend_view(context.access(), state)),
-                chart(ids.RADAR, radar_view(context, state)), data)
+        return (
+            chart(ids.CAUSES, causes),
+            chart(ids.TREND, trend_view(context.access(), state)),
+            chart(ids.RADAR, radar_view(context, state)),
+            data,
+        )

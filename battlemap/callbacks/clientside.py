@@ -91,8 +91,7 @@ def register(app: Dash) -> None:
         State(ids.TICKER, "disabled"),
         prevent_initial_call=True,
     )
-    app.clientside_callback(_MAP_DRAWN, Output(ids.MAP_DRAWN, "data"),
-                            Input(ids.URL, "pathname"))
+    app.clientside_callback(_MAP_DRAWN, Output(ids.MAP_DRAWN, "data"), Input(ids.URL, "pathname"))
     app.clientside_callback(
         _LANGUAGE,
         Output(ids.ERROR, "className"),

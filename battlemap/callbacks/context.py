@@ -47,8 +47,12 @@ class AppContext:
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = open_store(self.settings.store, data_dir=self.settings.data_dir,
-                                             dsn=self.settings.dsn, rules=self.settings.rules)
+                    self._store = open_store(
+                        self.settings.store,
+                        data_dir=self.settings.data_dir,
+                        dsn=self.settings.dsn,
+                        rules=self.settings.rules,
+                    )
         return self._store
 
     @property

@@ -35,7 +35,13 @@ from battlemap.layers.mapfigure import map_figure
 from battlemap.viewstate import ViewState
 
 __all__ = [
-    "MapUrls", "build_map", "initial_figure", "map_key", "patchable", "register", "unit_values",
+    "MapUrls",
+    "build_map",
+    "initial_figure",
+    "map_key",
+    "patchable",
+    "register",
+    "unit_values",
     "value_patch",
 ]
 
@@ -88,8 +94,12 @@ def colour_max(access: ScopedStore, region: str, indicator: Indicator) -> float 
 
 def map_key(state: ViewState, viewport: dict[str, Any] | None) -> dict[str, Any]:
     """What forces a full figure: region, layers, language and the map's pixel size."""
-    return {"region": state.region, "layers": list(state.layers), "lang": state.lang,
-            "viewport": viewport or DEFAULT_VIEWPORT}
+    return {
+        "region": state.region,
+        "layers": list(state.layers),
+        "lang": state.lang,
+        "viewport": viewport or DEFAULT_VIEWPORT,
+    }
 
 
 def label_size(units: int) -> int:
@@ -120,7 +130,10 @@ def _unit_counts(access: ScopedStore, region: str, year: int, codes: tuple[str, 
 
 
 def _point_layers(
-    access: ScopedStore, state: ViewState, level: int, shapes: RegionShapes,
+    access: ScopedStore,
+    state: ViewState,
+    level: int,
+    shapes: RegionShapes,
     households_of: HouseholdLoader,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, str]:
     """Hexbin, heat and household traces (+ the hexbin colour axis and a notice)."""
@@ -141,8 +154,14 @@ def _point_layers(
     if "heat" in layers:
         if households is not None:
             poor = households[households["status"].isin(POOR_STATUSES)]
-            traces.append(heat_trace(poor["lon"].round(5).tolist(), poor["lat"].round(5).tolist(),
-                                     poor["size"].tolist(), level=level))
+            traces.append(
+                heat_trace(
+                    poor["lon"].round(5).tolist(),
+                    poor["lat"].round(5).tolist(),
+                    poor["size"].tolist(),
+                    level=level,
+                )
+            )
         else:
             finer = min(HEX_RESOLUTION[level] + 1, 9)
             cells = access.hexbins(state.region, state.year, finer)
@@ -154,17 +173,27 @@ def _point_layers(
             traces += household_traces(households, colour_by=colour_by, lang=state.lang)
         else:
             counts = _unit_counts(access, state.region, state.year, shapes.codes)
-            traces.append(household_bubbles(
-                shapes.codes, shapes.names, shapes.label_lon, shapes.label_lat,
-                [counts[c]["poor_households"] if c in counts else 0 for c in shapes.codes],
-                lang=state.lang))
+            traces.append(
+                household_bubbles(
+                    shapes.codes,
+                    shapes.names,
+                    shapes.label_lon,
+                    shapes.label_lat,
+                    [counts[c]["poor_households"] if c in counts else 0 for c in shapes.codes],
+                    lang=state.lang,
+                )
+            )
             notice = t("households_aggregated", state.lang)
     return traces, coloraxis2, notice
 
 
 def build_map(
-    access: ScopedStore, state: ViewState, *, urls: MapUrls,
-    viewport: dict[str, Any] | None = None, households: HouseholdLoader | None = None,
+    access: ScopedStore,
+    state: ViewState,
+    *,
+    urls: MapUrls,
+    viewport: dict[str, Any] | None = None,
+    households: HouseholdLoader | None = None,
 ) -> tuple[Figure, str]:
     """The full map figure of ``state`` and a notice line (empty when nothing to say).
 
@@ -176,22 +205,38 @@ def build_map(
     values = unit_values(access, info.code, state.year, indicator)
     layers = set(state.layers)
     traces = choropleth_traces(
-        urls.geo(info.code), shapes.codes, shapes.names, [values[c] for c in shapes.codes],
-        indicator=indicator, lang=state.lang, show_values="choropleth" in layers)
-    point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes,
-                                                     households or access.households)
+        urls.geo(info.code),
+        shapes.codes,
+        shapes.names,
+        [values[c] for c in shapes.codes],
+        indicator=indicator,
+        lang=state.lang,
+        show_values="choropleth" in layers,
+    )
+    point_traces, coloraxis2, notice = _point_layers(
+        access, state, info.level, shapes, households or access.households
+    )
     traces += point_traces
     if "flows" in layers:
         names = dict(zip(shapes.codes, shapes.names, strict=True))
-        traces += flow_traces(access.relocation_flows(info.code, state.year),
-                              access.labour_flows(info.code, state.year), shapes.labels, names,
-                              lang=state.lang)
+        traces += flow_traces(
+            access.relocation_flows(info.code, state.year),
+            access.labour_flows(info.code, state.year),
+            shapes.labels,
+            names,
+            lang=state.lang,
+        )
     zmax = colour_max(access, info.code, indicator)
     if "labels" in layers:
         traces += label_traces(
-            shapes.codes, shapes.names, shapes.label_lon, shapes.label_lat,
+            shapes.codes,
+            shapes.names,
+            shapes.label_lon,
+            shapes.label_lat,
             values=[values[c] for c in shapes.codes] if "choropleth" in layers else None,
-            zmax=zmax, size=label_size(len(shapes.codes)))
+            zmax=zmax,
+            size=label_size(len(shapes.codes)),
+        )
     if all(v is None for v in values.values()):
         notice = " ".join(x for x in (notice, t("empty_region", state.lang)) if x)
     port = viewport or DEFAULT_VIEWPORT
@@ -208,7 +253,10 @@ def build_map(
 
 
 def initial_figure(
-    access: ScopedStore, state: ViewState, *, urls: MapUrls,
+    access: ScopedStore,
+    state: ViewState,
+    *,
+    urls: MapUrls,
     households: HouseholdLoader | None = None,
 ) -> Figure:
     """The map as the page's first paint: the whole figure, for a typical map size.
@@ -243,8 +291,9 @@ def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> Non
         state = ViewState.from_dict(data)
         key = map_key(state, viewport)
         access = context.access()
-        figure, notice = build_map(access, state, urls=urls(), viewport=viewport,
-                                   households=context.households)
+        figure, notice = build_map(
+            access, state, urls=urls(), viewport=viewport, households=context.households
+        )
         if rendered == key and patchable(state, access.region(state.region).level):
             return _patch(value_patch(figure)), no_update, notice
         return figure, key, notice

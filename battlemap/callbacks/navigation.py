@@ -20,8 +20,11 @@ def crumbs(access: ScopedStore, state: ViewState) -> list[tuple[str, str, str | 
     """(level name, region name, href or None for the current region) from the top down."""
     chain = access.ancestors(state.region)
     return [
-        (level_name(info.level, state.lang), info.name,
-         None if info.code == state.region else state.query(region=info.code))
+        (
+            level_name(info.level, state.lang),
+            info.name,
+            None if info.code == state.region else state.query(region=info.code),
+        )
         for info in chain
     ]
 
@@ -32,11 +35,15 @@ def navigation(access: ScopedStore, state: ViewState) -> tuple[list, str, str, s
     for level, name, href in crumbs(access, state):
         label = [html.Small(level), " ", name]
         if href is None:
-            items.append(html.Li(html.Span(label, **{"aria-current": "page"}),
-                                 className="current"))
+            items.append(html.Li(html.Span(label, **{"aria-current": "page"}), className="current"))
         else:
             items.append(html.Li(dcc.Link(label, href=href)))
     parent = access.parent(state.region)
     back = state.query(region=parent.code) if parent else state.query()
-    return (items, back, "bm-back" if parent else "bm-back hidden",
-            state.query(lang="zh"), state.query(lang="en"))
+    return (
+        items,
+        back,
+        "bm-back" if parent else "bm-back hidden",
+        state.query(lang="zh"),
+        state.query(lang="en"),
+    )

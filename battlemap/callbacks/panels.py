@@ -33,11 +33,15 @@ def region_title(access: ScopedStore, state: ViewState) -> str:
 
 def _tile(tile: Tile) -> html.Div:
     tone = "" if tile.good is None else ("good" if tile.good else "bad")
-    return html.Div(className=f"bm-tile {tone}", id=f"kpi-{tile.key}", children=[
-        html.Div(tile.label, className="bm-tile-label"),
-        html.Div(tile.value, className="bm-tile-value"),
-        html.Div(tile.delta or "\u00a0", className="bm-tile-delta"),
-    ])
+    return html.Div(
+        className=f"bm-tile {tone}",
+        id=f"kpi-{tile.key}",
+        children=[
+            html.Div(tile.label, className="bm-tile-label"),
+            html.Div(tile.value, className="bm-tile-value"),
+            html.Div(tile.delta or "\u00a0", className="bm-tile-delta"),
+        ],
+    )
 
 
 def register(app: Dash, context: AppContext) -> None:

@@ -60,8 +60,9 @@ def resolve(
 ) -> tuple[ViewState, list[str]]:
     """The next view after ``trigger`` (a component ID) and the problems to report."""
     if trigger in (None, ids.URL):
-        state, problems = parse_query(search, access, indicators=indicators,
-                                      default_lang=current.lang)
+        state, problems = parse_query(
+            search, access, indicators=indicators, default_lang=current.lang
+        )
         return state, problems
     if trigger in (ids.MAP, ids.RANKING):
         code = clicked_region(click) if trigger == ids.MAP else row_id
@@ -107,11 +108,22 @@ def register(app: Dash, context: AppContext) -> None:
         trigger = ctx.triggered_id
         row_id = (active_cell or {}).get("row_id")
         new, problems = resolve(
-            trigger, current, context.access(), indicators=context.indicators, search=search,
-            click=click, year=year, indicator=indicator, layers=layers, row_id=row_id)
+            trigger,
+            current,
+            context.access(),
+            indicators=context.indicators,
+            search=search,
+            click=click,
+            year=year,
+            indicator=indicator,
+            layers=layers,
+            row_id=row_id,
+        )
         if problems:
-            set_props(ids.ERROR, {"children": f"{t('bad_link', new.lang)}: {'; '.join(problems)}",
-                                  "hidden": False})
+            set_props(
+                ids.ERROR,
+                {"children": f"{t('bad_link', new.lang)}: {'; '.join(problems)}", "hidden": False},
+            )
         elif trigger is not None and new != current:
             set_props(ids.ERROR, {"hidden": True})
         from_url = trigger in (None, ids.URL)

@@ -21,8 +21,13 @@ from battlemap.viewstate import ViewState
 __all__ = ["exit_check_view", "household_view", "ranking_view", "register"]
 
 HOUSEHOLD_COLUMNS_SHOWN = ("head_name", "size", "hh_type", "status", "primary_cause")
-_HOUSEHOLD_HEADERS = {"head_name": "hh_head", "size": "hh_size", "hh_type": "hh_type",
-                      "status": "hh_status", "primary_cause": "hh_cause"}
+_HOUSEHOLD_HEADERS = {
+    "head_name": "hh_head",
+    "size": "hh_size",
+    "hh_type": "hh_type",
+    "status": "hh_status",
+    "primary_cause": "hh_cause",
+}
 
 
 def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
@@ -36,8 +41,7 @@ def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
     if state.year != access.years[0]:
         last = access.years[access.years.index(state.year) - 1]
         previous = unit_values(access, state.region, last, indicator)
-    rows = ranking_rows([c.code for c in children], [c.name for c in children], values,
-                        previous)
+    rows = ranking_rows([c.code for c in children], [c.name for c in children], values, previous)
     return rows, ranking_columns(indicator, lang=state.lang)
 
 
@@ -57,8 +61,9 @@ def household_view(
     access: ScopedStore, state: ViewState, households: HouseholdLoader | None = None
 ) -> tuple[list, list, str]:
     """(rows, columns, note): households of a village, names masked by the access layer."""
-    columns = [{"name": t(_HOUSEHOLD_HEADERS[c], state.lang), "id": c}
-               for c in HOUSEHOLD_COLUMNS_SHOWN]
+    columns = [
+        {"name": t(_HOUSEHOLD_HEADERS[c], state.lang), "id": c} for c in HOUSEHOLD_COLUMNS_SHOWN
+    ]
     if access.region(state.region).level < 5:
         return [], columns, t("table_village_only", state.lang)
     frame = (households or access.households)(state.region, state.year)
@@ -82,6 +87,8 @@ def register(app: Dash, context: AppContext) -> None:
     def update_tables(data):
         state = ViewState.from_dict(data)
         access = context.access()
-        return (*ranking_view(access, state),
-                *exit_check_view(context.summary(state.region, state.year), state.lang),
-                *household_view(access, state, context.households))
+        return (
+            *ranking_view(access, state),
+            *exit_check_view(context.summary(state.region, state.year), state.lang),
+            *household_view(access, state, context.households),
+        )

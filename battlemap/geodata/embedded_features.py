@@ -61,14 +61,26 @@ class HouseholdArrays:
 
 def _dictionary(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     encoded = pc.dictionary_encode(array).combine_chunks()
-    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
-            np.asarray(encoded.dictionary.to_pylist(), dtype=object))
+    return (
+        encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+        np.asarray(encoded.dictionary.to_pylist(), dtype=object),
+    )
 
 
 def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdArrays:
     """Read households + household_years into :class:`HouseholdArrays`."""
-    columns = ["hh_id", "village_code", "lon", "lat", "size", "hh_type", "primary_cause",
-               "h3_r7", "h3_r9", "head_name"]
+    columns = [
+        "hh_id",
+        "village_code",
+        "lon",
+        "lat",
+        "size",
+        "hh_type",
+        "primary_cause",
+        "h3_r7",
+        "h3_r9",
+        "head_name",
+    ]
     path = data_dir / TABLE_FILES["households"]
     try:
         table = pq.read_table(path, columns=columns)
@@ -101,9 +113,15 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
         lon=table["lon"].to_numpy().astype(np.float64),
         lat=table["lat"].to_numpy().astype(np.float64),
         size=table["size"].to_numpy().astype(np.int64),
-        hh_type=hh_type, hh_types=hh_types, cause=cause, causes=causes,
+        hh_type=hh_type,
+        hh_types=hh_types,
+        cause=cause,
+        causes=causes,
         status=matrix,
-        r7=r7, r9=r9, cells7=cells7, cells9=cells9,
+        r7=r7,
+        r9=r9,
+        cells7=cells7,
+        cells9=cells9,
         hh_id=table["hh_id"].combine_chunks(),
         head_name=table["head_name"].combine_chunks(),
     )
@@ -133,9 +151,11 @@ class EmbeddedFeatures:
 
     def _geometry(self) -> pd.DataFrame:
         def load() -> pd.DataFrame:
-            frame = read_table(self.data_dir, "regions",
-                               ["code", "name", "label_lon", "label_lat", "geometry"])
+            frame = read_table(
+                self.data_dir, "regions", ["code", "name", "label_lon", "label_lat", "geometry"]
+            )
             return frame.set_index("code")
+
         return self._lazy("geometry", load)
 
     def _flow_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -145,6 +165,7 @@ class EmbeddedFeatures:
             labour = read_table(self.data_dir, "labour_flows")
             labour = labour.sort_values("origin_county_code", kind="stable")
             return moves, labour.reset_index(drop=True)
+
         return self._lazy("flows", load)
 
     def warm(self) -> None:
@@ -175,19 +196,22 @@ class EmbeddedFeatures:
             return column.slice(span.start, length).to_numpy(zero_copy_only=False)[keep]
 
         villages, counts = np.unique(arrays.village[rows], return_counts=True)
-        village_codes = np.repeat(np.asarray([str(v) for v in villages.tolist()], dtype=object),
-                                  counts)
-        return object_frame({
-            "hh_id": text(arrays.hh_id),
-            "village_code": village_codes,
-            "lon": arrays.lon[rows],
-            "lat": arrays.lat[rows],
-            "size": arrays.size[rows],
-            "hh_type": arrays.hh_types[arrays.hh_type[rows]],
-            "primary_cause": arrays.causes[arrays.cause[rows]],
-            "status": _STATUS_NAMES[status[keep]],
-            "head_name": text(arrays.head_name),
-        })
+        village_codes = np.repeat(
+            np.asarray([str(v) for v in villages.tolist()], dtype=object), counts
+        )
+        return object_frame(
+            {
+                "hh_id": text(arrays.hh_id),
+                "village_code": village_codes,
+                "lon": arrays.lon[rows],
+                "lat": arrays.lat[rows],
+                "size": arrays.size[rows],
+                "hh_type": arrays.hh_types[arrays.hh_type[rows]],
+                "primary_cause": arrays.causes[arrays.cause[rows]],
+                "status": _STATUS_NAMES[status[keep]],
+                "head_name": text(arrays.head_name),
+            }
+        )
 
     def _hex_cells(self, lo: str, hi: str, year: int, source: int) -> pd.DataFrame:
         arrays = self.household_arrays()
@@ -199,11 +223,13 @@ class EmbeddedFeatures:
         households = np.bincount(cell, minlength=len(cells))
         persons = np.bincount(cell, weights=arrays.size[span][poor], minlength=len(cells))
         used = np.flatnonzero(households)
-        return pd.DataFrame({
-            "cell": cells[used],
-            "poor_households": households[used].astype(np.int64),
-            "poor_persons": persons[used].round().astype(np.int64),
-        })
+        return pd.DataFrame(
+            {
+                "cell": cells[used],
+                "poor_households": households[used].astype(np.int64),
+                "poor_persons": persons[used].round().astype(np.int64),
+            }
+        )
 
     def _relocation_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
         moves, _ = self._flow_tables()
@@ -212,10 +238,16 @@ class EmbeddedFeatures:
         part = moves.iloc[start:stop]
         part = part[part["year"] <= year]
         origin = part["from_village_code"].str[:origin_len].str.ljust(12, "0")
-        grouped = part.assign(origin_code=origin).groupby(
-            ["origin_code", "to_site_code"], as_index=False, sort=True
-        ).agg(site_lon=("to_lon", "min"), site_lat=("to_lat", "min"),
-              households=("hh_id", "size"), persons=("persons", "sum"))
+        grouped = (
+            part.assign(origin_code=origin)
+            .groupby(["origin_code", "to_site_code"], as_index=False, sort=True)
+            .agg(
+                site_lon=("to_lon", "min"),
+                site_lat=("to_lat", "min"),
+                households=("hh_id", "size"),
+                persons=("persons", "sum"),
+            )
+        )
         return grouped.rename(columns={"to_site_code": "site_code"})
 
     def _labour_flows(self, lo: str, hi: str, year: int, origin_len: int) -> pd.DataFrame:
@@ -225,7 +257,12 @@ class EmbeddedFeatures:
         part = labour.iloc[start:stop]
         part = part[part["year"] == year]
         origin = part["origin_county_code"].str[:origin_len].str.ljust(12, "0")
-        return part.assign(origin_code=origin).groupby(
-            ["origin_code", "destination_name"], as_index=False, sort=True
-        ).agg(dest_lon=("dest_lon", "min"), dest_lat=("dest_lat", "min"),
-              persons=("persons", "sum"))
+        return (
+            part.assign(origin_code=origin)
+            .groupby(["origin_code", "destination_name"], as_index=False, sort=True)
+            .agg(
+                dest_lon=("dest_lon", "min"),
+                dest_lat=("dest_lat", "min"),
+                persons=("persons", "sum"),
+            )
+        )

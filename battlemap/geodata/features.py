@@ -37,18 +37,34 @@ __all__ = [
 
 # Household points: one row per household registered in the year, ordered by village, hh_id.
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
-    "hh_id", "village_code", "lon", "lat", "size", "hh_type", "primary_cause", "status",
+    "hh_id",
+    "village_code",
+    "lon",
+    "lat",
+    "size",
+    "hh_type",
+    "primary_cause",
+    "status",
     "head_name",
 )
 # Poor households/persons per H3 cell (cells without poor households are left out).
 HEXBIN_COLUMNS: tuple[str, ...] = ("cell", "poor_households", "poor_persons")
 # Relocations (cumulative up to the year) from each unit of the region to each site.
 RELOCATION_COLUMNS: tuple[str, ...] = (
-    "origin_code", "site_code", "site_lon", "site_lat", "households", "persons",
+    "origin_code",
+    "site_code",
+    "site_lon",
+    "site_lat",
+    "households",
+    "persons",
 )
 # Labour outflow in the year from each unit of the region to each destination city.
 LABOUR_COLUMNS: tuple[str, ...] = (
-    "origin_code", "destination_name", "dest_lon", "dest_lat", "persons",
+    "origin_code",
+    "destination_name",
+    "dest_lon",
+    "dest_lat",
+    "persons",
 )
 
 # H3 resolution of the hexbin layer by the level of the region in view (≈ 300–800 cells).
@@ -61,10 +77,13 @@ COORD_GRID: dict[int, float] = {1: 1e-4, 2: 1e-4, 3: 1e-4, 4: 1e-5, 5: 1e-5}
 def object_frame(columns: dict[str, Any]) -> pd.DataFrame:
     """A DataFrame keeping text columns as plain ``object`` (pandas 3 would infer Arrow
     strings, slow to build and slow to read back as numpy for a few hundred rows)."""
-    return pd.DataFrame({
-        name: pd.Series(values, dtype=object) if _is_text(values) else pd.Series(values)
-        for name, values in columns.items()
-    }, copy=False)
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object) if _is_text(values) else pd.Series(values)
+            for name, values in columns.items()
+        },
+        copy=False,
+    )
 
 
 def _is_text(values: Any) -> bool:
@@ -136,8 +155,13 @@ def _simplify(geoms: np.ndarray, level: int) -> np.ndarray:
 
 def _feature_collection(codes: list[str], names: list[str], geoms: np.ndarray) -> bytes:
     parts = [
-        '{"type":"Feature","id":"' + code + '","properties":{"name":'
-        + json.dumps(name, ensure_ascii=False) + '},"geometry":' + geom + "}"
+        '{"type":"Feature","id":"'
+        + code
+        + '","properties":{"name":'
+        + json.dumps(name, ensure_ascii=False)
+        + '},"geometry":'
+        + geom
+        + "}"
         for code, name, geom in zip(codes, names, shapely.to_geojson(geoms), strict=True)
     ]
     return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()
@@ -151,8 +175,9 @@ def build_shapes(code: str, rows: UnitRows) -> RegionShapes:
     geoms = shapely.from_wkb(np.asarray([rows.wkb[i] for i in order], dtype=object))
     level = code_level(codes[0]) if codes else code_level(code)
     geoms = _simplify(geoms, level) if len(geoms) else geoms
-    bounds = tuple(float(v) for v in shapely.total_bounds(geoms)) if len(geoms) else (
-        0.0, 0.0, 0.0, 0.0)
+    bounds = (
+        tuple(float(v) for v in shapely.total_bounds(geoms)) if len(geoms) else (0.0, 0.0, 0.0, 0.0)
+    )
     return RegionShapes(
         code=code,
         level=level,
@@ -184,11 +209,13 @@ def hexbins_from_cells(
 
     Rows with zero poor households are dropped; the result is ordered by cell.
     """
-    frame = pd.DataFrame({
-        "cell": hex_parents(cells, resolution),
-        "poor_households": np.asarray(poor_households, dtype=np.int64),
-        "poor_persons": np.asarray(poor_persons, dtype=np.int64),
-    })
+    frame = pd.DataFrame(
+        {
+            "cell": hex_parents(cells, resolution),
+            "poor_households": np.asarray(poor_households, dtype=np.int64),
+            "poor_persons": np.asarray(poor_persons, dtype=np.int64),
+        }
+    )
     out = frame.groupby("cell", sort=True, as_index=False)[["poor_households", "poor_persons"]]
     out = out.sum()
     out = out[out["poor_households"] > 0].reset_index(drop=True)

@@ -34,8 +34,18 @@ FONT_FAMILY = (
 BACKGROUND = "#eef2f5"
 STATUS_COLOURS: dict[str, str] = {"未脱贫": "#d62728", "返贫": "#9467bd", "已脱贫": "#2ca02c"}
 CAUSE_COLOURS: tuple[str, ...] = (
-    "#e41a1c", "#377eb8", "#4daf4a", "#984ea3", "#ff7f00", "#a65628",
-    "#f781bf", "#999999", "#66c2a5", "#fc8d62", "#8da0cb", "#b3b3b3",
+    "#e41a1c",
+    "#377eb8",
+    "#4daf4a",
+    "#984ea3",
+    "#ff7f00",
+    "#a65628",
+    "#f781bf",
+    "#999999",
+    "#66c2a5",
+    "#fc8d62",
+    "#8da0cb",
+    "#b3b3b3",
 )
 # MapLibre tiles are 512 px: at zoom z the world is 512 * 2**z px wide.
 _TILE = 512.0
@@ -67,10 +77,15 @@ def map_style(glyphs_url: str | None = None) -> dict[str, Any]:
         "version": 8,
         # One empty source: plotly prunes empty objects, and a style without "sources"
         # fails MapLibre's validation when the next figure diffs it.
-        "sources": {"battlemap-empty": {"type": "geojson",
-                                        "data": {"type": "FeatureCollection", "features": []}}},
-        "layers": [{"id": "background", "type": "background",
-                    "paint": {"background-color": BACKGROUND}}],
+        "sources": {
+            "battlemap-empty": {
+                "type": "geojson",
+                "data": {"type": "FeatureCollection", "features": []},
+            }
+        },
+        "layers": [
+            {"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}
+        ],
     }
     if glyphs_url:
         style["glyphs"] = glyphs_url
@@ -105,8 +120,10 @@ def map_view(
     zoom = min(zoom_x, zoom_y, max_zoom)
     centre_y = (y0 + y1) / 2
     lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
-    return {"center": {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)},
-            "zoom": round(zoom, 2)}
+    return {
+        "center": {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)},
+        "zoom": round(zoom, 2),
+    }
 
 
 def chart_layout(**extra: Any) -> dict[str, Any]:
@@ -128,8 +145,18 @@ def message_figure(text: str) -> Figure:
         "data": [],
         "layout": chart_layout(
             height=120,
-            xaxis={"visible": False}, yaxis={"visible": False},
-            annotations=[{"text": text, "showarrow": False, "xref": "paper", "yref": "paper",
-                          "x": 0.5, "y": 0.5, "font": {"size": 14, "color": "#666"}}],
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": text,
+                    "showarrow": False,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                    "font": {"size": 14, "color": "#666"},
+                }
+            ],
         ),
     }

@@ -10,10 +10,18 @@ from battlemap.layers.base import Figure, chart_layout, message_figure
 __all__ = ["CAUSE_NAMES_EN", "cause_bars", "cause_label"]
 
 CAUSE_NAMES_EN: dict[str, str] = {
-    "因病": "Illness", "因残": "Disability", "因学": "School costs", "因灾": "Disaster",
-    "缺土地": "No land", "缺水": "No water", "缺技术": "No skills", "缺劳动力": "No labour",
-    "缺资金": "No capital", "交通条件落后": "Poor transport",
-    "自身发展动力不足": "Low motivation", "其他": "Other",
+    "因病": "Illness",
+    "因残": "Disability",
+    "因学": "School costs",
+    "因灾": "Disaster",
+    "缺土地": "No land",
+    "缺水": "No water",
+    "缺技术": "No skills",
+    "缺劳动力": "No labour",
+    "缺资金": "No capital",
+    "交通条件落后": "Poor transport",
+    "自身发展动力不足": "Low motivation",
+    "其他": "Other",
 }
 
 
@@ -30,21 +38,29 @@ def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
         return message_figure(t("no_data", lang))
     persons = t("persons_unit", lang)
     return {
-        "data": [{
-            "type": "bar", "orientation": "h",
-            "y": [cause_label(c, lang) for c, _ in items],
-            "x": [v for _, v in items],
-            "text": [f"{v / total:.0%}" for _, v in items],
-            "textposition": "auto", "cliponaxis": False,
-            "marker": {"color": "#c0392b"},
-            "hovertemplate": "%{y}: %{x:,} " + persons + "<extra></extra>",
-        }],
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": [cause_label(c, lang) for c, _ in items],
+                "x": [v for _, v in items],
+                "text": [f"{v / total:.0%}" for _, v in items],
+                "textposition": "auto",
+                "cliponaxis": False,
+                "marker": {"color": "#c0392b"},
+                "hovertemplate": "%{y}: %{x:,} " + persons + "<extra></extra>",
+            }
+        ],
         "layout": chart_layout(
             height=max(160, 24 * len(items) + 40),
             margin={"l": 8, "r": 16, "t": 4, "b": 24},
-            xaxis={"title": {"text": t("persons", lang)}, "gridcolor": "#e5e5e5",
-                   "automargin": True, "rangemode": "tozero",
-                   **({"tickformat": "~s"} if items[-1][1] >= 10 else {"dtick": 1})},
+            xaxis={
+                "title": {"text": t("persons", lang)},
+                "gridcolor": "#e5e5e5",
+                "automargin": True,
+                "rangemode": "tozero",
+                **({"tickformat": "~s"} if items[-1][1] >= 10 else {"dtick": 1}),
+            },
             yaxis={"automargin": True},
         ),
     }

@@ -15,7 +15,10 @@ from battlemap.layers.base import FONT_FAMILY, colorscale
 from battlemap.layers.catalog import Indicator, format_value
 
 __all__ = [
-    "VALUE_TRACE", "choropleth_coloraxis", "choropleth_traces", "choropleth_values",
+    "VALUE_TRACE",
+    "choropleth_coloraxis",
+    "choropleth_traces",
+    "choropleth_values",
     "outline_values",
 ]
 
@@ -81,8 +84,9 @@ def choropleth_traces(
         "type": "choroplethmap",
         "geojson": geojson,
         "featureidkey": "id",
-        **outline_values(codes, names, values if show_values else None, indicator=indicator,
-                         lang=lang),
+        **outline_values(
+            codes, names, values if show_values else None, indicator=indicator, lang=lang
+        ),
         "colorscale": [[0, "#d9d9d9"], [1, "#d9d9d9"]],
         "showscale": False,
         "marker": {"line": {"color": "#ffffff", "width": 1.2}, "opacity": 0.9},
@@ -119,11 +123,18 @@ def choropleth_coloraxis(
         "cmin": 0,
         "cmax": top,
         "colorbar": {
-            "title": {"text": indicator.title(lang), "side": "top",
-                      "font": {"family": FONT_FAMILY, "size": 12}},
+            "title": {
+                "text": indicator.title(lang),
+                "side": "top",
+                "font": {"family": FONT_FAMILY, "size": 12},
+            },
             "orientation": "h",
-            "x": 0.01, "xanchor": "left", "y": 0.01, "yanchor": "bottom",
-            "len": 0.42, "thickness": 10,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 0.01,
+            "yanchor": "bottom",
+            "len": 0.42,
+            "thickness": 10,
             "bgcolor": "rgba(255,255,255,0.85)",
             "tickfont": {"size": 11},
         },

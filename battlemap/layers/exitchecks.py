@@ -32,19 +32,24 @@ def exit_check_rows(
             verdict = t("pass", lang) if passed else t("fail", lang)
         comparison = check.get("comparison") or ""
         threshold = check.get("threshold")
-        rows.append({
-            "check": str(check.get("label") or check.get("check", "")),
-            "value": _percent(check.get("value")),
-            "threshold": f"{comparison} {_percent(threshold)}".strip() if threshold is not None
-            else "—",
-            "passed": verdict,
-            "reason": check.get("reason") or "",
-            "status": "pass" if passed else "no_data" if passed is None else "fail",
-        })
+        rows.append(
+            {
+                "check": str(check.get("label") or check.get("check", "")),
+                "value": _percent(check.get("value")),
+                "threshold": f"{comparison} {_percent(threshold)}".strip()
+                if threshold is not None
+                else "—",
+                "passed": verdict,
+                "reason": check.get("reason") or "",
+                "status": "pass" if passed else "no_data" if passed is None else "fail",
+            }
+        )
     return rows
 
 
 def exit_check_columns(*, lang: str = "zh") -> list[dict[str, str]]:
     """DataTable column specs of the exit-check table."""
-    return [{"name": t(key, lang), "id": key}
-            for key in ("check", "value", "threshold", "passed", "reason")]
+    return [
+        {"name": t(key, lang), "id": key}
+        for key in ("check", "value", "threshold", "passed", "reason")
+    ]

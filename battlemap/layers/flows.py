@@ -80,13 +80,22 @@ def _kind_traces(
         if not lon:
             continue
         factor, opacity = STYLE[kind]
-        traces.append({
-            "type": "scattermap", "mode": "lines", "lon": lon, "lat": lat,
-            "line": {"width": round(WIDTHS[b] * factor, 2), "color": COLOURS[kind]},
-            "opacity": opacity,
-            "text": text, "hoverinfo": "text", "name": label, "legendgroup": kind, "meta": "flows",
-            "showlegend": not traces,
-        })
+        traces.append(
+            {
+                "type": "scattermap",
+                "mode": "lines",
+                "lon": lon,
+                "lat": lat,
+                "line": {"width": round(WIDTHS[b] * factor, 2), "color": COLOURS[kind]},
+                "opacity": opacity,
+                "text": text,
+                "hoverinfo": "text",
+                "name": label,
+                "legendgroup": kind,
+                "meta": "flows",
+                "showlegend": not traces,
+            }
+        )
     return traces
 
 
@@ -107,43 +116,78 @@ def flow_traces(
     traces: list[dict[str, Any]] = []
     out = labour[labour["origin_code"].isin(list(origins))]
     if not out.empty:
-        out = (out.sort_values(["origin_code", "persons"], ascending=[True, False], kind="stable")
-               .groupby("origin_code", sort=False).head(TOP_DESTINATIONS))
+        out = (
+            out.sort_values(["origin_code", "persons"], ascending=[True, False], kind="stable")
+            .groupby("origin_code", sort=False)
+            .head(TOP_DESTINATIONS)
+        )
         starts = [origins[c] for c in out["origin_code"]]
         ends = list(zip(out["dest_lon"], out["dest_lat"], strict=True))
-        hover = [f"{names.get(o, o)} → {d}: {p:,} {persons_unit}"
-                 for o, d, p in zip(out["origin_code"], out["destination_name"], out["persons"],
-                                    strict=True)]
-        traces += _kind_traces("labour", starts, ends, hover,
-                               out["persons"].to_numpy(np.float64), t("labour", lang))
+        hover = [
+            f"{names.get(o, o)} → {d}: {p:,} {persons_unit}"
+            for o, d, p in zip(
+                out["origin_code"], out["destination_name"], out["persons"], strict=True
+            )
+        ]
+        traces += _kind_traces(
+            "labour", starts, ends, hover, out["persons"].to_numpy(np.float64), t("labour", lang)
+        )
         dests = out.groupby("destination_name", as_index=False).agg(
-            lon=("dest_lon", "min"), lat=("dest_lat", "min"), persons=("persons", "sum"))
-        traces.append({
-            "type": "scattermap", "mode": "markers",
-            "lon": dests["lon"].tolist(), "lat": dests["lat"].tolist(),
-            "marker": {"size": [6 + 2 * math.log10(max(p, 1)) for p in dests["persons"]],
-                       "color": COLOURS["labour"]},
-            "text": [f"{d}: {p:,} {persons_unit}"
-                     for d, p in zip(dests["destination_name"], dests["persons"], strict=True)],
-            "hoverinfo": "text", "name": t("labour", lang), "legendgroup": "labour",
-            "meta": "flows", "showlegend": False,
-        })
+            lon=("dest_lon", "min"), lat=("dest_lat", "min"), persons=("persons", "sum")
+        )
+        traces.append(
+            {
+                "type": "scattermap",
+                "mode": "markers",
+                "lon": dests["lon"].tolist(),
+                "lat": dests["lat"].tolist(),
+                "marker": {
+                    "size": [6 + 2 * math.log10(max(p, 1)) for p in dests["persons"]],
+                    "color": COLOURS["labour"],
+                },
+                "text": [
+                    f"{d}: {p:,} {persons_unit}"
+                    for d, p in zip(dests["destination_name"], dests["persons"], strict=True)
+                ],
+                "hoverinfo": "text",
+                "name": t("labour", lang),
+                "legendgroup": "labour",
+                "meta": "flows",
+                "showlegend": False,
+            }
+        )
     moves = relocations[relocations["origin_code"].isin(list(origins))]
     if not moves.empty:
         starts = [origins[c] for c in moves["origin_code"]]
         ends = list(zip(moves["site_lon"], moves["site_lat"], strict=True))
-        hover = [f"{names.get(o, o)} → {t('site', lang)} {s}: {p:,} {persons_unit}"
-                 for o, s, p in zip(moves["origin_code"], moves["site_code"],
-                                    moves["persons"], strict=True)]
-        traces += _kind_traces("relocation", starts, ends, hover,
-                               moves["persons"].to_numpy(np.float64), t("relocation", lang))
+        hover = [
+            f"{names.get(o, o)} → {t('site', lang)} {s}: {p:,} {persons_unit}"
+            for o, s, p in zip(
+                moves["origin_code"], moves["site_code"], moves["persons"], strict=True
+            )
+        ]
+        traces += _kind_traces(
+            "relocation",
+            starts,
+            ends,
+            hover,
+            moves["persons"].to_numpy(np.float64),
+            t("relocation", lang),
+        )
         sites = moves.drop_duplicates("site_code")
-        traces.append({
-            "type": "scattermap", "mode": "markers",
-            "lon": sites["site_lon"].round(5).tolist(), "lat": sites["site_lat"].round(5).tolist(),
-            "marker": {"size": 7, "color": COLOURS["relocation"]},
-            "text": [f"{t('site', lang)} {s}" for s in sites["site_code"]],
-            "hoverinfo": "text", "name": t("site", lang), "legendgroup": "relocation",
-            "meta": "flows", "showlegend": False,
-        })
+        traces.append(
+            {
+                "type": "scattermap",
+                "mode": "markers",
+                "lon": sites["site_lon"].round(5).tolist(),
+                "lat": sites["site_lat"].round(5).tolist(),
+                "marker": {"size": 7, "color": COLOURS["relocation"]},
+                "text": [f"{t('site', lang)} {s}" for s in sites["site_code"]],
+                "hoverinfo": "text",
+                "name": t("site", lang),
+                "legendgroup": "relocation",
+                "meta": "flows",
+                "showlegend": False,
+            }
+        )
     return traces

@@ -20,8 +20,14 @@ def hexbin_geojson(cells: Sequence[str]) -> dict[str, Any]:
     for cell in cells:
         ring = [[round(lon, 5), round(lat, 5)] for lat, lon in h3.cell_to_boundary(cell)]
         ring.append(ring[0])
-        features.append({"type": "Feature", "id": cell, "properties": {},
-                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+        features.append(
+            {
+                "type": "Feature",
+                "id": cell,
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -41,9 +47,10 @@ def hexbin_trace(frame: pd.DataFrame, *, lang: str = "zh") -> dict[str, Any]:
         "featureidkey": "id",
         "locations": cells,
         "z": frame["poor_persons"].tolist(),
-        "customdata": [[f"{p:,} {persons}", f"{h:,} {households}"]
-                       for p, h in zip(frame["poor_persons"], frame["poor_households"],
-                                       strict=True)],
+        "customdata": [
+            [f"{p:,} {persons}", f"{h:,} {households}"]
+            for p, h in zip(frame["poor_persons"], frame["poor_households"], strict=True)
+        ],
         "coloraxis": "coloraxis2",
         "marker": {"line": {"width": 0.3, "color": "rgba(255,255,255,0.6)"}, "opacity": 0.8},
         "hovertemplate": "%{customdata[0]} · %{customdata[1]}<extra>H3</extra>",
@@ -60,9 +67,18 @@ def hexbin_coloraxis(zmax: float, *, lang: str = "zh") -> dict[str, Any]:
         "cmin": 0,
         "cmax": float(zmax) if zmax and zmax > 0 else 1.0,
         "colorbar": {
-            "title": {"text": f"H3 · {t('poor_persons', lang)}", "side": "top",
-                      "font": {"family": FONT_FAMILY, "size": 12}},
-            "orientation": "h", "x": 0.99, "xanchor": "right", "y": 0.01, "yanchor": "bottom",
-            "len": 0.35, "thickness": 10, "bgcolor": "rgba(255,255,255,0.85)",
+            "title": {
+                "text": f"H3 · {t('poor_persons', lang)}",
+                "side": "top",
+                "font": {"family": FONT_FAMILY, "size": 12},
+            },
+            "orientation": "h",
+            "x": 0.99,
+            "xanchor": "right",
+            "y": 0.01,
+            "yanchor": "bottom",
+            "len": 0.35,
+            "thickness": 10,
+            "bgcolor": "rgba(255,255,255,0.85)",
         },
     }

@@ -19,7 +19,11 @@ from battlemap.layers.base import CAUSE_COLOURS, STATUS_COLOURS
 from battlemap.layers.causes import cause_label
 
 __all__ = [
-    "MAX_POINTS", "STATUS_LABELS", "household_bubbles", "household_rows", "household_traces",
+    "MAX_POINTS",
+    "STATUS_LABELS",
+    "household_bubbles",
+    "household_rows",
+    "household_traces",
 ]
 
 MAX_POINTS = 20_000
@@ -50,22 +54,41 @@ def household_traces(
         groups = [(c, CAUSE_COLOURS[i], cause_label(c, lang)) for i, c in enumerate(CAUSES)]
         column = "primary_cause"
     else:
-        groups = [(s, STATUS_COLOURS[s], _status_label(s, lang))
-                  for s in (STATUS_EXITED, STATUS_RETURNED, STATUS_POOR)]
+        groups = [
+            (s, STATUS_COLOURS[s], _status_label(s, lang))
+            for s in (STATUS_EXITED, STATUS_RETURNED, STATUS_POOR)
+        ]
         column = "status"
     persons = t("persons_unit", lang)
-    cols = {c: frame[c].to_numpy() for c in (
-        "hh_id", "head_name", "size", "hh_type", "primary_cause", "status", "village_code",
-        "lon", "lat")}
+    cols = {
+        c: frame[c].to_numpy()
+        for c in (
+            "hh_id",
+            "head_name",
+            "size",
+            "hh_type",
+            "primary_cause",
+            "status",
+            "village_code",
+            "lon",
+            "lat",
+        )
+    }
     keys = cols[column]
     size = 8 if len(frame) <= 300 else 6 if len(frame) <= 2000 else 4
-    traces = [{  # a white halo under every point: visible on the darkest fill too
-        "type": "scattermap", "mode": "markers",
-        "lon": np.round(cols["lon"].astype(float), 6).tolist(),
-        "lat": np.round(cols["lat"].astype(float), 6).tolist(),
-        "marker": {"size": size + 3, "color": "#ffffff", "opacity": 0.9},
-        "hoverinfo": "skip", "name": "halo", "meta": "households-halo", "showlegend": False,
-    }]
+    traces = [
+        {  # a white halo under every point: visible on the darkest fill too
+            "type": "scattermap",
+            "mode": "markers",
+            "lon": np.round(cols["lon"].astype(float), 6).tolist(),
+            "lat": np.round(cols["lat"].astype(float), 6).tolist(),
+            "marker": {"size": size + 3, "color": "#ffffff", "opacity": 0.9},
+            "hoverinfo": "skip",
+            "name": "halo",
+            "meta": "households-halo",
+            "showlegend": False,
+        }
+    ]
     for value, colour, label in groups:
         idx = np.flatnonzero(keys == value)
         if not len(idx):
@@ -76,22 +99,27 @@ def household_traces(
             f"{_status_label(cols['status'][i], lang)}"
             for i in idx.tolist()
         ]
-        traces.append({
-            "type": "scattermap",
-            "mode": "markers",
-            "lon": np.round(cols["lon"][idx].astype(float), 6).tolist(),
-            "lat": np.round(cols["lat"][idx].astype(float), 6).tolist(),
-            "marker": {"size": size, "color": colour, "opacity": 0.9},
-            "text": text,
-            "customdata": [[h, v] for h, v in zip(cols["hh_id"][idx].tolist(),
-                                                   cols["village_code"][idx].tolist(),
-                                                   strict=True)],
-            "hovertemplate": _HOVER,
-            "name": f"{label} ({len(idx)})",
-            "meta": "households",
-            "legendgroup": "households",
-            "showlegend": True,
-        })
+        traces.append(
+            {
+                "type": "scattermap",
+                "mode": "markers",
+                "lon": np.round(cols["lon"][idx].astype(float), 6).tolist(),
+                "lat": np.round(cols["lat"][idx].astype(float), 6).tolist(),
+                "marker": {"size": size, "color": colour, "opacity": 0.9},
+                "text": text,
+                "customdata": [
+                    [h, v]
+                    for h, v in zip(
+                        cols["hh_id"][idx].tolist(), cols["village_code"][idx].tolist(), strict=True
+                    )
+                ],
+                "hovertemplate": _HOVER,
+                "name": f"{label} ({len(idx)})",
+                "meta": "households",
+                "legendgroup": "households",
+                "showlegend": True,
+            }
+        )
     return traces
 
 
@@ -110,24 +138,48 @@ def household_bubbles(
     unit = t("households_unit", lang)
     label = t("kpi_remaining", lang)
     return {
-        "type": "scattermap", "mode": "markers",
-        "lon": list(lon), "lat": list(lat),
-        "marker": {"size": [4 + 30 * math.sqrt(int(v) / top) for v in poor_households],
-                   "color": STATUS_COLOURS["未脱贫"], "opacity": 0.55},
-        "customdata": [[c, n, f"{int(v):,} {unit}"]
-                       for c, n, v in zip(codes, names, poor_households, strict=True)],
-        "hovertemplate": "<b>%{customdata[1]}</b><br>" + label
-                         + ": %{customdata[2]}<extra></extra>",
-        "name": label, "meta": "bubbles", "showlegend": True, "legendgroup": "households",
+        "type": "scattermap",
+        "mode": "markers",
+        "lon": list(lon),
+        "lat": list(lat),
+        "marker": {
+            "size": [4 + 30 * math.sqrt(int(v) / top) for v in poor_households],
+            "color": STATUS_COLOURS["未脱贫"],
+            "opacity": 0.55,
+        },
+        "customdata": [
+            [c, n, f"{int(v):,} {unit}"]
+            for c, n, v in zip(codes, names, poor_households, strict=True)
+        ],
+        "hovertemplate": "<b>%{customdata[1]}</b><br>"
+        + label
+        + ": %{customdata[2]}<extra></extra>",
+        "name": label,
+        "meta": "bubbles",
+        "showlegend": True,
+        "legendgroup": "households",
     }
 
 
 def household_rows(frame: pd.DataFrame, *, lang: str = "zh") -> list[dict[str, Any]]:
     """Rows for the household table: masked name, size, type, status, main cause."""
     return [
-        {"id": hh, "hh_id": hh, "head_name": name or "", "size": int(size), "hh_type": hh_type,
-         "status": _status_label(status, lang), "primary_cause": cause}
+        {
+            "id": hh,
+            "hh_id": hh,
+            "head_name": name or "",
+            "size": int(size),
+            "hh_type": hh_type,
+            "status": _status_label(status, lang),
+            "primary_cause": cause,
+        }
         for hh, name, size, hh_type, status, cause in zip(
-            frame["hh_id"], frame["head_name"], frame["size"], frame["hh_type"],
-            frame["status"], frame["primary_cause"], strict=True)
+            frame["hh_id"],
+            frame["head_name"],
+            frame["size"],
+            frame["hh_type"],
+            frame["status"],
+            frame["primary_cause"],
+            strict=True,
+        )
     ]

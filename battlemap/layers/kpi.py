@@ -23,8 +23,9 @@ class Tile:
     good: bool | None  # None: no change or no comparison
 
 
-def _delta(now: float | None, before: float | None, *, pct: bool, lower_is_better: bool,
-           lang: str) -> tuple[str, bool | None]:
+def _delta(
+    now: float | None, before: float | None, *, pct: bool, lower_is_better: bool, lang: str
+) -> tuple[str, bool | None]:
     if now is None or before is None:
         return "", None
     change = now - before
@@ -42,12 +43,22 @@ def kpi_tiles(
     prev = previous or {}
     rows: list[tuple[str, float | None, float | None, bool, bool]] = [
         ("kpi_poor", counts["poor_persons"], prev.get("poor_persons"), False, True),
-        ("kpi_incidence", incidence_pct(counts),
-         incidence_pct(prev) if previous else None, True, True),
+        (
+            "kpi_incidence",
+            incidence_pct(counts),
+            incidence_pct(prev) if previous else None,
+            True,
+            True,
+        ),
         ("kpi_exited", counts["exited_persons"], prev.get("exited_persons"), False, False),
         ("kpi_remaining", counts["poor_households"], prev.get("poor_households"), False, True),
-        ("kpi_warnings", warning_total(counts), warning_total(prev) if previous else None,
-         False, True),
+        (
+            "kpi_warnings",
+            warning_total(counts),
+            warning_total(prev) if previous else None,
+            False,
+            True,
+        ),
     ]
     tiles = []
     for key, now, before, pct, lower in rows:

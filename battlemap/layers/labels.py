@@ -17,7 +17,12 @@ _COLOURS = ("#1f2d3d", "#ffffff")
 
 
 def _trace(
-    codes: list[str], names: list[str], lon: list[float], lat: list[float], *, size: int,
+    codes: list[str],
+    names: list[str],
+    lon: list[float],
+    lat: list[float],
+    *,
+    size: int,
     light: bool,
 ) -> dict[str, Any]:
     return {
@@ -53,7 +58,14 @@ def label_traces(
     parts: list[dict[str, Any]] = []
     for want in (False, True):
         keep = [i for i, flag in enumerate(light) if flag == want]
-        parts.append(_trace([codes[i] for i in keep], [names[i] for i in keep],
-                            [lon[i] for i in keep], [lat[i] for i in keep],
-                            size=size, light=want))
+        parts.append(
+            _trace(
+                [codes[i] for i in keep],
+                [names[i] for i in keep],
+                [lon[i] for i in keep],
+                [lat[i] for i in keep],
+                size=size,
+                light=want,
+            )
+        )
     return parts

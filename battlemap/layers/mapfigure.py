@@ -31,17 +31,33 @@ def map_figure(
         "font": {"family": FONT_FAMILY, "size": 12},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "showlegend": any(tr.get("showlegend") for tr in traces),
-        "legend": {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top",
-                   "bgcolor": "rgba(255,255,255,0.85)", "font": {"size": 11}},
+        "legend": {
+            "x": 0.01,
+            "y": 0.99,
+            "xanchor": "left",
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": 11},
+        },
         "clickmode": "event",
         "hoverlabel": {"font": {"family": FONT_FAMILY}},
     }
     if credit:
-        layout["annotations"] = [{
-            "text": credit, "showarrow": False, "xref": "paper", "yref": "paper",
-            "x": 1, "y": 1, "xanchor": "right", "yanchor": "top", "yshift": -34,
-            "font": {"size": 10, "color": "#555"}, "bgcolor": "rgba(255,255,255,0.75)",
-        }]
+        layout["annotations"] = [
+            {
+                "text": credit,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 1,
+                "xanchor": "right",
+                "yanchor": "top",
+                "yshift": -34,
+                "font": {"size": 10, "color": "#555"},
+                "bgcolor": "rgba(255,255,255,0.75)",
+            }
+        ]
     if coloraxis:
         layout["coloraxis"] = coloraxis
     if coloraxis2:

@@ -41,10 +41,17 @@ def radar_figure(
 
     def trace(values: Mapping[str, float | None], name: str, colour: str, dash: str) -> dict:
         r = [values.get(k) for k in keys]
-        return {"type": "scatterpolar", "r": [*r, r[0]], "theta": theta, "name": name,
-                "mode": "lines+markers", "line": {"color": colour, "dash": dash},
-                "fill": "toself" if dash == "solid" else "none", "opacity": 0.8,
-                "hovertemplate": "%{theta}: %{r:.1f}%<extra>" + name + "</extra>"}
+        return {
+            "type": "scatterpolar",
+            "r": [*r, r[0]],
+            "theta": theta,
+            "name": name,
+            "mode": "lines+markers",
+            "line": {"color": colour, "dash": dash},
+            "fill": "toself" if dash == "solid" else "none",
+            "opacity": 0.8,
+            "hovertemplate": "%{theta}: %{r:.1f}%<extra>" + name + "</extra>",
+        }
 
     data = [trace(region, region_name or t("region", lang), "#c0392b", "solid")]
     if parent:
@@ -52,12 +59,21 @@ def radar_figure(
     return {
         "data": data,
         "layout": chart_layout(
-            height=300, showlegend=True,
+            height=300,
+            showlegend=True,
             legend={"orientation": "h", "x": 0, "y": -0.08, "font": {"size": 11}},
             margin={"l": 40, "r": 40, "t": 20, "b": 20},
-            polar={"radialaxis": {"range": [0, 100], "ticksuffix": "%",
-                                  "angle": 180 / len(keys), "tickangle": 180 / len(keys),
-                                  "tickvals": [25, 50, 75, 100], "tickfont": {"size": 9}},
-                   "angularaxis": {"tickfont": {"size": 11}}, "bgcolor": "rgba(0,0,0,0)"},
+            polar={
+                "radialaxis": {
+                    "range": [0, 100],
+                    "ticksuffix": "%",
+                    "angle": 180 / len(keys),
+                    "tickangle": 180 / len(keys),
+                    "tickvals": [25, 50, 75, 100],
+                    "tickfont": {"size": 9},
+                },
+                "angularaxis": {"tickfont": {"size": 11}},
+                "bgcolor": "rgba(0,0,0,0)",
+            },
         ),
     }

@@ -46,8 +46,9 @@ def ranking_rows(
         if r is not None and code in before:
             moved = before[code] - r
             change = f"{moved:+d}" if moved else "0"
-        rows.append({"id": code, "rank": r, "name": name, "value": values.get(code),
-                     "change": change})
+        rows.append(
+            {"id": code, "rank": r, "name": name, "value": values.get(code), "change": change}
+        )
     return sorted(rows, key=lambda row: (row["rank"] is None, row["rank"] or 0, row["id"]))
 
 
@@ -56,7 +57,11 @@ def ranking_columns(indicator: Indicator, *, lang: str = "zh") -> list[dict[str,
     return [
         {"name": t("rank", lang), "id": "rank", "type": "numeric"},
         {"name": t("name", lang), "id": "name", "type": "text"},
-        {"name": indicator.title(lang), "id": "value", "type": "numeric",
-         "format": {"specifier": f",.{indicator.digits}f"}},
+        {
+            "name": indicator.title(lang),
+            "id": "value",
+            "type": "numeric",
+            "format": {"specifier": f",.{indicator.digits}f"},
+        },
         {"name": t("rank_change", lang), "id": "change", "type": "text"},
     ]

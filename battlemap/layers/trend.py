@@ -28,52 +28,107 @@ def trend_figure(
     region = region_name or t("region", lang)
     parent = parent_name or t("parent", lang)
     data = [
-        {"type": "scatter", "mode": "lines+markers", "x": years,
-         "y": [incidence[y] for y in years], "name": region,
-         "line": {"color": REGION_COLOUR, "width": 2.5},
-         "hovertemplate": "%{x}: %{y:.2f}%<extra>" + region + "</extra>"},
-        {"type": "bar", "x": years, "y": [persons[y] for y in years], "name": region,
-         "xaxis": "x2", "yaxis": "y2", "marker": {"color": REGION_COLOUR, "opacity": 0.8},
-         "showlegend": False,
-         "hovertemplate": "%{x}: %{y:,}<extra>" + region + "</extra>"},
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": years,
+            "y": [incidence[y] for y in years],
+            "name": region,
+            "line": {"color": REGION_COLOUR, "width": 2.5},
+            "hovertemplate": "%{x}: %{y:.2f}%<extra>" + region + "</extra>",
+        },
+        {
+            "type": "bar",
+            "x": years,
+            "y": [persons[y] for y in years],
+            "name": region,
+            "xaxis": "x2",
+            "yaxis": "y2",
+            "marker": {"color": REGION_COLOUR, "opacity": 0.8},
+            "showlegend": False,
+            "hovertemplate": "%{x}: %{y:,}<extra>" + region + "</extra>",
+        },
     ]
     if parent_incidence is not None:
-        data.insert(1, {
-            "type": "scatter", "mode": "lines", "x": years,
-            "y": [parent_incidence.get(y) for y in years], "name": parent,
-            "line": {"color": PARENT_COLOUR, "width": 2, "dash": "dash"},
-            "hovertemplate": "%{x}: %{y:.2f}%<extra>" + parent + "</extra>"})
+        data.insert(
+            1,
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": years,
+                "y": [parent_incidence.get(y) for y in years],
+                "name": parent,
+                "line": {"color": PARENT_COLOUR, "width": 2, "dash": "dash"},
+                "hovertemplate": "%{x}: %{y:.2f}%<extra>" + parent + "</extra>",
+            },
+        )
     if parent_persons is not None:
-        data.append({
-            "type": "scatter", "mode": "lines", "x": years,
-            "y": [parent_persons.get(y) for y in years], "name": parent,
-            "xaxis": "x2", "yaxis": "y3", "showlegend": False,
-            "line": {"color": PARENT_COLOUR, "width": 2, "dash": "dash"},
-            "hovertemplate": "%{x}: %{y:,}<extra>" + parent + "</extra>"})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": years,
+                "y": [parent_persons.get(y) for y in years],
+                "name": parent,
+                "xaxis": "x2",
+                "yaxis": "y3",
+                "showlegend": False,
+                "line": {"color": PARENT_COLOUR, "width": 2, "dash": "dash"},
+                "hovertemplate": "%{x}: %{y:,}<extra>" + parent + "</extra>",
+            }
+        )
     shapes = []
     if year is not None:
         for ref in ("x", "x2"):
-            shapes.append({"type": "line", "xref": ref, "x0": year, "x1": year,
-                           "yref": "paper", "y0": 0, "y1": 1,
-                           "line": {"color": "#34495e", "width": 1, "dash": "dot"}})
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": ref,
+                    "x0": year,
+                    "x1": year,
+                    "yref": "paper",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": "#34495e", "width": 1, "dash": "dot"},
+                }
+            )
     axis = {"dtick": 1, "gridcolor": "#eeeeee", "fixedrange": True}
     return {
         "data": data,
         "layout": chart_layout(
-            height=330, showlegend=True,
+            height=330,
+            showlegend=True,
             legend={"orientation": "h", "x": 0, "y": 1.12, "font": {"size": 11}},
             margin={"l": 8, "r": 8, "t": 28, "b": 8},
             xaxis={**axis, "domain": [0, 1], "anchor": "y", "showticklabels": False},
-            yaxis={"domain": [0.56, 1], "title": {"text": t("incidence_pct", lang)},
-                   "rangemode": "tozero", "automargin": True, "gridcolor": "#eeeeee",
-                   "fixedrange": True},
+            yaxis={
+                "domain": [0.56, 1],
+                "title": {"text": t("incidence_pct", lang)},
+                "rangemode": "tozero",
+                "automargin": True,
+                "gridcolor": "#eeeeee",
+                "fixedrange": True,
+            },
             xaxis2={**axis, "domain": [0, 1], "anchor": "y2", "matches": "x"},
-            yaxis2={"domain": [0, 0.46], "title": {"text": t("poor_persons", lang)},
-                    "rangemode": "tozero", "tickformat": ".3~s", "automargin": True,
-                    "gridcolor": "#eeeeee", "fixedrange": True},
-            yaxis3={"overlaying": "y2", "side": "right", "rangemode": "tozero",
-                    "tickformat": ".3~s", "showgrid": False, "automargin": True,
-                    "tickfont": {"color": PARENT_COLOUR}, "fixedrange": True},
+            yaxis2={
+                "domain": [0, 0.46],
+                "title": {"text": t("poor_persons", lang)},
+                "rangemode": "tozero",
+                "tickformat": ".3~s",
+                "automargin": True,
+                "gridcolor": "#eeeeee",
+                "fixedrange": True,
+            },
+            yaxis3={
+                "overlaying": "y2",
+                "side": "right",
+                "rangemode": "tozero",
+                "tickformat": ".3~s",
+                "showgrid": False,
+                "automargin": True,
+                "tickfont": {"color": PARENT_COLOUR},
+                "fixedrange": True,
+            },
             shapes=shapes,
         ),
     }

@@ -13,7 +13,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 # The plotly graph div of the map and its MapLibre map (plotly.js 4 keeps it on the subplot).
 _GD = "const gd = document.querySelector('#map .js-plotly-plot');"
-MAP_STATE_JS = _GD + """
+MAP_STATE_JS = (
+    _GD
+    + """
 if (!gd || !gd._fullLayout || !gd._fullLayout.map || !gd._fullLayout.map._subplot) return null;
 const m = gd._fullLayout.map._subplot.map;
 if (!m) return null;
@@ -32,6 +34,7 @@ return {
   canvas: !!document.querySelector('#map canvas.maplibregl-canvas'),
 };
 """
+)
 
 
 def map_state(driver) -> dict[str, Any] | None:
@@ -63,12 +66,19 @@ def wait_for_url(driver, fragment: str, *, timeout: float = 10.0) -> str:
 
 def project(driver, lon: float, lat: float) -> tuple[float, float, float, float]:
     """Pixel (x, y) of a lon/lat on the map canvas, plus the canvas width and height."""
-    return tuple(driver.execute_script(_GD + """
+    return tuple(
+        driver.execute_script(
+            _GD
+            + """
         const m = gd._fullLayout.map._subplot.map;
         const p = m.project([arguments[0], arguments[1]]);
         const c = m.getCanvas().getBoundingClientRect();
         return [p.x, p.y, c.width, c.height];
-    """, lon, lat))
+    """,
+            lon,
+            lat,
+        )
+    )
 
 
 def visible(x: float, y: float, width: float, height: float) -> bool:
@@ -81,7 +91,8 @@ def click_map(driver, lon: float, lat: float) -> None:
     x, y, width, height = project(driver, lon, lat)
     canvas = driver.find_element(By.CSS_SELECTOR, "#map canvas.maplibregl-canvas")
     ActionChains(driver).move_to_element(canvas).move_by_offset(
-        round(x - width / 2), round(y - height / 2)).click().perform()
+        round(x - width / 2), round(y - height / 2)
+    ).click().perform()
 
 
 def screenshot(driver, name: str, *, park: bool = True) -> Path:
@@ -99,14 +110,18 @@ def screenshot(driver, name: str, *, park: bool = True) -> Path:
 
 def overflowing(driver, selector: str) -> list[str]:
     """Texts of elements matching ``selector`` whose content is wider than their box."""
-    return driver.execute_script("""
+    return driver.execute_script(
+        """
         return Array.from(document.querySelectorAll(arguments[0]))
           .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
           .map(e => e.textContent.slice(0, 40));
-    """, selector)
+    """,
+        selector,
+    )
 
 
 def cjk_font_ok(driver) -> bool:
     """True when the page's CJK font is installed (no tofu boxes for Chinese text)."""
     return driver.execute_script(
-        "return document.fonts.check('16px \"Noto Sans CJK SC\"', '贵州省脱贫攻坚');")
+        "return document.fonts.check('16px \"Noto Sans CJK SC\"', '贵州省脱贫攻坚');"
+    )

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.browser
 
 
 def _county(store) -> str:
-    return max(store.regions.level_codes(3),
-               key=lambda c: store.counts(c, 2016)["registered_households"])
+    return max(
+        store.regions.level_codes(3), key=lambda c: store.counts(c, 2016)["registered_households"]
+    )
 
 
 def _expected(store, code: str, year: int, indicator: str) -> dict:
@@ -78,8 +79,12 @@ def test_year_indicator_reload_and_back(dash_duo, battlemap_app, embedded_store)
     wait_for_map(driver, county)
     _wait_values(driver, expected)
     assert driver.current_url == url
-    assert driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").get_attribute(
-        "aria-valuenow") == "2017"
+    assert (
+        driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").get_attribute(
+            "aria-valuenow"
+        )
+        == "2017"
+    )
     assert "贫困人口" in driver.find_element(By.ID, "indicator").text
 
     # back: the incidence view of 2017, then 2016

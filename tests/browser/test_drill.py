@@ -61,8 +61,9 @@ def test_drill_to_village_and_back(dash_duo, battlemap_app, embedded_store):
         assert state["canvas"]
         if level != "village":
             assert _map_values(state) == _stats_values(store, code, year), level
-        dash_duo.wait_for_contains_text("#kpi-kpi_poor .bm-tile-value",
-                                        f"{store.counts(code, year)['poor_persons']:,}")
+        dash_duo.wait_for_contains_text(
+            "#kpi-kpi_poor .bm-tile-value", f"{store.counts(code, year)['poor_persons']:,}"
+        )
         screenshot(driver, f"drill-{depth + 1}-{level}")
         if level == "village":
             break

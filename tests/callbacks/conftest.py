@@ -26,8 +26,11 @@ def chain(embedded_store) -> list[str]:
     codes = [embedded_store.regions.roots()[0].code]
     while len(codes) < 5:
         children = embedded_store.regions.children(codes[-1])
-        codes.append(max(children, key=lambda c: embedded_store.counts(
-            c.code, 2016)["registered_households"]).code)
+        codes.append(
+            max(
+                children, key=lambda c: embedded_store.counts(c.code, 2016)["registered_households"]
+            ).code
+        )
     return codes
 
 

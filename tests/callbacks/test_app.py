@@ -45,8 +45,13 @@ def test_deep_link_renders_its_view_and_language(client, chain) -> None:
     query = f"?region={chain[2]}&year=2015&indicator=poor_persons&layers=choropleth&lang=en"
     layout = _layout(client, query)
     state = _find(layout, "view-state")["data"]
-    assert state == {"region": chain[2], "year": 2015, "indicator": "poor_persons",
-                     "layers": ["choropleth"], "lang": "en"}
+    assert state == {
+        "region": chain[2],
+        "year": 2015,
+        "indicator": "poor_persons",
+        "layers": ["choropleth"],
+        "lang": "en",
+    }
     assert _find(layout, "year-slider")["value"] == 2015
     assert _find(layout, "indicator")["value"] == "poor_persons"
     text = json.dumps(layout, ensure_ascii=False)
@@ -65,8 +70,9 @@ def test_boundaries_route(client, chain) -> None:
     response = client.get(f"/geo/{chain[1]}.json?v=any")
     assert response.status_code == 200 and response.mimetype == "application/geo+json"
     ids = [f["id"] for f in json.loads(response.data)["features"]]
-    assert ids == [c.code for c in client.application.config["BATTLEMAP_CONTEXT"]
-                   .access().children(chain[1])]
+    assert ids == [
+        c.code for c in client.application.config["BATTLEMAP_CONTEXT"].access().children(chain[1])
+    ]
     assert client.get("/geo/529999000000.json").status_code == 404
     assert client.get("/geo/abc.json").status_code == 404
     zipped = client.get(f"/geo/{chain[0]}.json", headers={"Accept-Encoding": "gzip"})
@@ -79,14 +85,20 @@ def test_versioned_boundaries_are_cached(client, chain) -> None:
     context = client.application.config["BATTLEMAP_CONTEXT"]
     response = client.get(f"/geo/{chain[0]}.json?v={context.version}")
     assert "immutable" in response.headers["Cache-Control"]
-    again = client.get(f"/geo/{chain[0]}.json?v={context.version}",
-                       headers={"If-None-Match": response.headers["ETag"]})
+    again = client.get(
+        f"/geo/{chain[0]}.json?v={context.version}",
+        headers={"If-None-Match": response.headers["ETag"]},
+    )
     assert again.status_code == 304
 
 
 def test_scope_applies_to_boundaries(embedded_store, small_data_dir, chain) -> None:
-    app = create_app(Settings(data_dir=small_data_dir), store=embedded_store,
-                     scope=Scope(roots=(chain[2],)), warm=False)
+    app = create_app(
+        Settings(data_dir=small_data_dir),
+        store=embedded_store,
+        scope=Scope(roots=(chain[2],)),
+        warm=False,
+    )
     client = app.server.test_client()
     assert client.get(f"/geo/{chain[2]}.json").status_code == 200
     assert client.get(f"/geo/{chain[0]}.json").status_code == 403
@@ -97,14 +109,26 @@ def test_scope_applies_to_boundaries(embedded_store, small_data_dir, chain) -> N
 def test_callback_error_shows_in_the_banner(client) -> None:
     deps = json.loads(client.get("/_dash-dependencies").data)
     spec = next(d for d in deps if "kpis.children" in d["output"])
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-               for part in spec["output"][2:-2].split("...")]
+    outputs = [
+        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+        for part in spec["output"][2:-2].split("...")
+    ]
     body = {
         "output": spec["output"],
         "outputs": outputs,
-        "inputs": [{"id": "view-state", "property": "data",
-                    "value": {"region": "529999000000", "year": 2016, "indicator": "incidence",
-                              "layers": [], "lang": "zh"}}],
+        "inputs": [
+            {
+                "id": "view-state",
+                "property": "data",
+                "value": {
+                    "region": "529999000000",
+                    "year": 2016,
+                    "indicator": "incidence",
+                    "layers": [],
+                    "lang": "zh",
+                },
+            }
+        ],
         "changedPropIds": ["view-state.data"],
         "state": [],
     }
@@ -131,31 +155,49 @@ class _DownStore:
 
     def __getattr__(self, name):
         if name in ("counts", "children_counts", "series", "unit_shapes", "households"):
+
             def fail(*args, **kwargs):
                 from battlemap.geodata.errors import StoreUnavailableError
 
                 raise StoreUnavailableError("cannot connect to PostgreSQL at db:5432/battlemap")
+
             return fail
         return getattr(self._store, name)
 
 
 def test_store_down_is_a_readable_banner(embedded_store, small_data_dir) -> None:
-    app = create_app(Settings(data_dir=small_data_dir), store=_DownStore(embedded_store),
-                     warm=False)
+    app = create_app(
+        Settings(data_dir=small_data_dir), store=_DownStore(embedded_store), warm=False
+    )
     client = app.server.test_client()
     deps = json.loads(client.get("/_dash-dependencies").data)
     spec = next(d for d in deps if "kpis.children" in d["output"])
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-               for part in spec["output"][2:-2].split("...")]
-    state = {"region": embedded_store.regions.roots()[0].code, "year": 2016,
-             "indicator": "incidence", "layers": [], "lang": "en"}
-    response = client.post("/_dash-update-component", json={
-        "output": spec["output"], "outputs": outputs, "changedPropIds": ["view-state.data"],
-        "inputs": [{"id": "view-state", "property": "data", "value": state}], "state": []},
-        headers={"Referer": "http://localhost/?lang=en"})
+    outputs = [
+        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+        for part in spec["output"][2:-2].split("...")
+    ]
+    state = {
+        "region": embedded_store.regions.roots()[0].code,
+        "year": 2016,
+        "indicator": "incidence",
+        "layers": [],
+        "lang": "en",
+    }
+    response = client.post(
+        "/_dash-update-component",
+        json={
+            "output": spec["output"],
+            "outputs": outputs,
+            "changedPropIds": ["view-state.data"],
+            "inputs": [{"id": "view-state", "property": "data", "value": state}],
+            "state": [],
+        },
+        headers={"Referer": "http://localhost/?lang=en"},
+    )
     banner = json.loads(response.data)["sideUpdate"]["error-banner"]
     assert banner["children"] == (
-        "Something went wrong: cannot connect to PostgreSQL at db:5432/battlemap")
+        "Something went wrong: cannot connect to PostgreSQL at db:5432/battlemap"
+    )
     assert client.get(f"/geo/{state['region']}.json").status_code == 503
 
 

@@ -44,8 +44,9 @@ def test_map_values_equal_stats(embedded_store, access, chain, state, level) -> 
 def test_village_shows_households(access, chain, state) -> None:
     figure, notice = build_map(access, state.but(region=chain[4]), urls=URLS)
     points = [t for t in figure["data"] if t.get("meta") == "households"]
-    assert sum(len(t["lon"]) for t in points) == access.counts(chain[4], 2016)[
-        "registered_households"]
+    assert (
+        sum(len(t["lon"]) for t in points) == access.counts(chain[4], 2016)["registered_households"]
+    )
     assert all("*</b>" in text for t in points for text in t["text"])
     assert notice == ""
 
@@ -59,8 +60,12 @@ def test_high_levels_aggregate_households(access, chain, state) -> None:
 
 def test_every_layer_builds(access, chain, state) -> None:
     for code in (chain[0], chain[3], chain[4]):
-        figure, _ = build_map(access, state.but(region=code, layers=LAYER_KEYS), urls=URLS,
-                              viewport={"w": 390, "h": 500})
+        figure, _ = build_map(
+            access,
+            state.but(region=code, layers=LAYER_KEYS),
+            urls=URLS,
+            viewport={"w": 390, "h": 500},
+        )
         fig = go.Figure(figure)
         types = {t.type for t in fig.data}
         assert {"choroplethmap", "densitymap", "scattermap"} <= types
@@ -99,7 +104,8 @@ def test_colours_stable_over_years(access, chain) -> None:
 
 
 def test_village_points_by_cause(access, chain, state) -> None:
-    figure, _ = build_map(access, state.but(region=chain[4], layers=("households", "by_cause")),
-                          urls=URLS)
+    figure, _ = build_map(
+        access, state.but(region=chain[4], layers=("households", "by_cause")), urls=URLS
+    )
     names = [t["name"].split(" (")[0] for t in figure["data"] if t.get("meta") == "households"]
     assert names and set(names) <= set(access.households(chain[4], 2016)["primary_cause"])

@@ -15,21 +15,25 @@ ALL = list(INDICATORS)
 
 def test_query_round_trip(access, chain) -> None:
     for layers in [(), ("choropleth",), ("choropleth", "heat", "flows")]:
-        state = ViewState(region=chain[3], year=2015, indicator="poor_persons", layers=layers,
-                          lang="en")
+        state = ViewState(
+            region=chain[3], year=2015, indicator="poor_persons", layers=layers, lang="en"
+        )
         parsed, problems = parse_query(state.query(), access, indicators=ALL)
         assert (parsed, problems) == (state, [])
     assert ViewState(region=chain[0], year=2016).query() == (
         f"?region={chain[0]}&year=2016&indicator=incidence"
-        "&layers=choropleth,labels,households&lang=zh")
+        "&layers=choropleth,labels,households&lang=zh"
+    )
 
 
 def test_bad_parameters_fall_back_with_problems(access) -> None:
-    state, problems = parse_query("?region=99&year=1900&indicator=nope&layers=x,labels&lang=fr",
-                                  access, indicators=ALL)
+    state, problems = parse_query(
+        "?region=99&year=1900&indicator=nope&layers=x,labels&lang=fr", access, indicators=ALL
+    )
     home = access.home().code
-    assert state == ViewState(region=home, year=default_year(access, home),
-                              layers=("labels",), lang="zh")
+    assert state == ViewState(
+        region=home, year=default_year(access, home), layers=("labels",), lang="zh"
+    )
     assert len(problems) == 5 and any("1900" in p for p in problems)
     empty, none = parse_query("", access, indicators=ALL)
     assert none == [] and empty.layers == DEFAULT_LAYERS and empty.region == home
@@ -38,8 +42,7 @@ def test_bad_parameters_fall_back_with_problems(access) -> None:
 def test_default_year_has_poor_persons(access, chain) -> None:
     year = default_year(access, chain[0])
     assert access.counts(chain[0], year)["poor_persons"] > 0
-    assert all(access.counts(chain[0], y)["poor_persons"] == 0
-               for y in access.years if y > year)
+    assert all(access.counts(chain[0], y)["poor_persons"] == 0 for y in access.years if y > year)
 
 
 def test_clicked_region() -> None:
@@ -54,12 +57,14 @@ def test_clicked_region() -> None:
 
 def test_drill_only_into_children(access, chain, state) -> None:
     child = chain[1]
-    new, problems = resolve(ids.MAP, state, access, indicators=ALL,
-                            click={"points": [{"location": child}]})
+    new, problems = resolve(
+        ids.MAP, state, access, indicators=ALL, click={"points": [{"location": child}]}
+    )
     assert new == state.but(region=child) and problems == []
     grandchild = chain[2]  # not a child of the province: no drill
-    same, _ = resolve(ids.MAP, state, access, indicators=ALL,
-                      click={"points": [{"location": grandchild}]})
+    same, _ = resolve(
+        ids.MAP, state, access, indicators=ALL, click={"points": [{"location": grandchild}]}
+    )
     assert same == state
     row, _ = resolve(ids.RANKING, state, access, indicators=ALL, row_id=child)
     assert row.region == child
@@ -72,19 +77,25 @@ def test_scope_blocks_foreign_click(embedded_store, chain) -> None:
     other = next(c.code for c in embedded_store.regions.children(chain[1]) if c.code != county)
     foreign_child = embedded_store.regions.children(other)[0].code
     with pytest.raises(OutOfScopeError):
-        resolve(ids.MAP, state, scoped, indicators=ALL,
-                click={"points": [{"location": foreign_child}]})
+        resolve(
+            ids.MAP, state, scoped, indicators=ALL, click={"points": [{"location": foreign_child}]}
+        )
 
 
 def test_controls(access, state) -> None:
     assert resolve(ids.YEAR, state, access, indicators=ALL, year=2018)[0].year == 2018
     assert resolve(ids.YEAR, state, access, indicators=ALL, year=1999)[0] == state
-    assert resolve(ids.INDICATOR, state, access, indicators=ALL,
-                   indicator="exit_progress")[0].indicator == "exit_progress"
-    assert resolve(ids.INDICATOR, state, access, indicators=["incidence"],
-                   indicator="warnings")[0] == state
+    assert (
+        resolve(ids.INDICATOR, state, access, indicators=ALL, indicator="exit_progress")[
+            0
+        ].indicator
+        == "exit_progress"
+    )
+    assert (
+        resolve(ids.INDICATOR, state, access, indicators=["incidence"], indicator="warnings")[0]
+        == state
+    )
     layered = resolve(ids.LAYERS, state, access, indicators=ALL, layers=["flows", "choropleth"])
     assert layered[0].layers == ("choropleth", "flows")  # catalogue order
-    back, _ = resolve(ids.URL, state, access, indicators=ALL,
-                      search=state.but(year=2014).query())
+    back, _ = resolve(ids.URL, state, access, indicators=ALL, search=state.but(year=2014).query())
     assert back == state.but(year=2014)

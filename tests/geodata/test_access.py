@@ -44,11 +44,15 @@ def test_scope_allows_only_its_subtree(embedded_store, county) -> None:
 
 
 def test_names_masked_unless_pii(embedded_store) -> None:
-    village = max(embedded_store.regions.level_codes(5),
-                  key=lambda v: embedded_store.counts(v, 2016)["registered_households"])
+    village = max(
+        embedded_store.regions.level_codes(5),
+        key=lambda v: embedded_store.counts(v, 2016)["registered_households"],
+    )
     masked = ScopedStore(embedded_store).households(village, 2016)
     raw = ScopedStore(embedded_store, Scope(pii=True)).households(village, 2016)
     assert len(masked) and len(masked) == len(raw)
-    assert all(m == r[0] + "*" * max(len(r) - 1, 1)
-               for m, r in zip(masked["head_name"], raw["head_name"], strict=True))
+    assert all(
+        m == r[0] + "*" * max(len(r) - 1, 1)
+        for m, r in zip(masked["head_name"], raw["head_name"], strict=True)
+    )
     assert not set(masked["head_name"]) & set(raw["head_name"])

@@ -90,8 +90,9 @@ def test_hexbins_sum_to_poor_persons(embedded_store, path, level: int) -> None:
     cells = embedded_store.hexbins(code, year)
     assert list(cells.columns) == list(HEXBIN_COLUMNS)
     assert int(cells["poor_persons"].sum()) == embedded_store.counts(code, year)["poor_persons"]
-    assert int(cells["poor_households"].sum()) == embedded_store.counts(code, year)[
-        "poor_households"]
+    assert (
+        int(cells["poor_households"].sum()) == embedded_store.counts(code, year)["poor_households"]
+    )
     assert all(h3.get_resolution(c) == HEX_RESOLUTION[level + 1] for c in cells["cell"])
     assert cells["cell"].is_monotonic_increasing and (cells["poor_households"] > 0).all()
     finer = embedded_store.hexbins(code, year, min(HEX_RESOLUTION[level + 1] + 1, 9))
@@ -125,8 +126,9 @@ def test_labour_flows_by_unit(embedded_store, small_data_dir, path) -> None:
     for code in (root, city, county):
         flows = embedded_store.labour_flows(code, year)
         assert list(flows.columns) == list(LABOUR_COLUMNS)
-        part = labour[(labour["year"] == year)
-                      & labour["origin_county_code"].str.startswith(code.rstrip("0"))]
+        part = labour[
+            (labour["year"] == year) & labour["origin_county_code"].str.startswith(code.rstrip("0"))
+        ]
         assert int(flows["persons"].sum()) == int(part["persons"].sum())
     assert set(embedded_store.labour_flows(county, year)["origin_code"]) == {county}
     assert embedded_store.labour_flows(township, year).empty

@@ -10,8 +10,9 @@ from tests.layers.conftest import assert_valid
 def test_map_style_is_offline() -> None:
     style = map_style()
     assert "glyphs" not in style and "sprite" not in style
-    assert style["sources"] and all("url" not in s and "tiles" not in s
-                                    for s in style["sources"].values())
+    assert style["sources"] and all(
+        "url" not in s and "tiles" not in s for s in style["sources"].values()
+    )
     assert "http" not in json.dumps(style)
     assert map_style("/glyphs/{fontstack}/{range}.pbf")["glyphs"].startswith("/glyphs/")
 

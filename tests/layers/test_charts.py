@@ -30,9 +30,17 @@ def test_cause_bars_sorted_with_shares() -> None:
 def test_trend_with_and_without_parent() -> None:
     incidence = {y: 20.0 - 3 * (y - 2014) for y in YEARS}
     persons = {y: 1000 - 100 * (y - 2014) for y in YEARS}
-    fig = assert_valid(trend_figure(incidence, persons, parent_incidence=incidence,
-                                    parent_persons=persons, year=2016, region_name="A",
-                                    parent_name="B"))
+    fig = assert_valid(
+        trend_figure(
+            incidence,
+            persons,
+            parent_incidence=incidence,
+            parent_persons=persons,
+            year=2016,
+            region_name="A",
+            parent_name="B",
+        )
+    )
     assert len(fig.data) == 4 and fig.data[1].line.dash == "dash"
     assert fig.layout.shapes[0].x0 == 2016
     alone = assert_valid(trend_figure(incidence, persons, lang="en"))
@@ -50,10 +58,20 @@ def test_radar() -> None:
 
 
 def test_kpi_tiles() -> None:
-    now = {"poor_persons": 900, "rural_population": 10_000, "exited_persons": 600,
-           "poor_households": 300, "warning_households_edge": 7}
-    before = {"poor_persons": 1000, "rural_population": 10_000, "exited_persons": 500,
-              "poor_households": 330, "warning_households_edge": 5}
+    now = {
+        "poor_persons": 900,
+        "rural_population": 10_000,
+        "exited_persons": 600,
+        "poor_households": 300,
+        "warning_households_edge": 7,
+    }
+    before = {
+        "poor_persons": 1000,
+        "rural_population": 10_000,
+        "exited_persons": 500,
+        "poor_households": 330,
+        "warning_households_edge": 5,
+    }
     tiles = {t.key: t for t in kpi_tiles(now, before)}
     assert tiles["kpi_poor"].value == "900" and tiles["kpi_poor"].good is True
     assert tiles["kpi_incidence"].value == "9.00%"
@@ -70,8 +88,12 @@ def test_kpi_tiles() -> None:
 
 def test_ranking() -> None:
     assert rank({"a": 3, "b": 5, "c": 5, "d": None}) == {"b": 1, "c": 1, "a": 3}
-    rows = ranking_rows(["a", "b", "c", "d"], ["A", "B", "C", "D"],
-                        {"a": 3, "b": 5, "c": 1, "d": None}, {"a": 9, "b": 5, "c": 1, "d": 2})
+    rows = ranking_rows(
+        ["a", "b", "c", "d"],
+        ["A", "B", "C", "D"],
+        {"a": 3, "b": 5, "c": 1, "d": None},
+        {"a": 9, "b": 5, "c": 1, "d": 2},
+    )
     assert [r["id"] for r in rows] == ["b", "a", "c", "d"]
     assert [r["change"] for r in rows] == ["+1", "-1", "+1", ""]  # c: 4th → 3rd
     assert rows[-1]["rank"] is None
@@ -82,12 +104,33 @@ def test_ranking() -> None:
 
 def test_exit_check_rows_never_pass_missing_data() -> None:
     checks = [
-        {"check": "incidence", "label": "贫困发生率", "value": 3.4, "threshold": 3.0,
-         "comparison": "<", "passed": False, "reason": "贫困发生率 3.4%，高于 3% 标准"},
-        {"check": "satisfaction", "label": "群众认可度", "value": None, "threshold": 90.0,
-         "comparison": ">=", "passed": None, "reason": "无群众认可度调查数据"},
-        {"check": "wrong_exit", "label": "错退率", "value": 0.5, "threshold": 2.0,
-         "comparison": "<", "passed": True, "reason": None},
+        {
+            "check": "incidence",
+            "label": "贫困发生率",
+            "value": 3.4,
+            "threshold": 3.0,
+            "comparison": "<",
+            "passed": False,
+            "reason": "贫困发生率 3.4%，高于 3% 标准",
+        },
+        {
+            "check": "satisfaction",
+            "label": "群众认可度",
+            "value": None,
+            "threshold": 90.0,
+            "comparison": ">=",
+            "passed": None,
+            "reason": "无群众认可度调查数据",
+        },
+        {
+            "check": "wrong_exit",
+            "label": "错退率",
+            "value": 0.5,
+            "threshold": 2.0,
+            "comparison": "<",
+            "passed": True,
+            "reason": None,
+        },
     ]
     rows = exit_check_rows(checks)
     assert [r["passed"] for r in rows] == ["不达标", "暂无数据", "达标"]
@@ -95,4 +138,9 @@ def test_exit_check_rows_never_pass_missing_data() -> None:
     assert rows[1]["value"] == "—" and rows[2]["reason"] == ""
     assert [r["status"] for r in rows] == ["fail", "no_data", "pass"]
     assert [c["id"] for c in exit_check_columns(lang="en")] == [
-        "check", "value", "threshold", "passed", "reason"]
+        "check",
+        "value",
+        "threshold",
+        "passed",
+        "reason",
+    ]

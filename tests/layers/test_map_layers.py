@@ -26,8 +26,7 @@ INCIDENCE = INDICATORS["incidence"]
 
 
 def test_choropleth_leaves_missing_values_out() -> None:
-    traces = choropleth_traces("/geo/52.json", CODES, NAMES, [3.5, None, 0.0],
-                               indicator=INCIDENCE)
+    traces = choropleth_traces("/geo/52.json", CODES, NAMES, [3.5, None, 0.0], indicator=INCIDENCE)
     outline, values = traces
     assert outline["locations"] == ["520200000000"] and outline["geojson"] == "/geo/52.json"
     assert values["locations"] == ["520100000000", "520300000000"]
@@ -35,20 +34,27 @@ def test_choropleth_leaves_missing_values_out() -> None:
     assert values["customdata"][0] == ["贵阳市", "3.50%"]
     assert values["coloraxis"] == "coloraxis"
     assert traces.index(values) == VALUE_TRACE
-    fig = assert_valid(map_figure(traces, view={"center": {"lon": 0, "lat": 0}, "zoom": 3},
-                                  uirevision="52",
-                                  coloraxis=choropleth_coloraxis(INCIDENCE, 3.5)))
+    fig = assert_valid(
+        map_figure(
+            traces,
+            view={"center": {"lon": 0, "lat": 0}, "zoom": 3},
+            uirevision="52",
+            coloraxis=choropleth_coloraxis(INCIDENCE, 3.5),
+        )
+    )
     assert fig.layout.coloraxis.cmax == 3.5
     assert fig.layout.coloraxis.colorbar.title.text == "贫困发生率 (%)"
 
 
 def test_choropleth_values_switched_off_and_english() -> None:
-    traces = choropleth_traces("/g.json", CODES, NAMES, [1, 2, 3], indicator=INCIDENCE,
-                               show_values=False, lang="en")
+    traces = choropleth_traces(
+        "/g.json", CODES, NAMES, [1, 2, 3], indicator=INCIDENCE, show_values=False, lang="en"
+    )
     assert traces[1]["locations"] == [] and traces[0]["customdata"][0][1] == "No data"
     assert traces[0]["locations"] == CODES
-    data = choropleth_values(CODES, NAMES, [10, 20, 30], indicator=INDICATORS["poor_persons"],
-                             lang="en")
+    data = choropleth_values(
+        CODES, NAMES, [10, 20, 30], indicator=INDICATORS["poor_persons"], lang="en"
+    )
     assert data["customdata"][2] == ["遵义市", "30 persons"]
 
 
@@ -61,8 +67,12 @@ def test_coloraxis_never_collapses() -> None:
 
 def test_catalog() -> None:
     names = ["poor_persons", "rural_population", "exited_persons", "registered_persons"]
-    assert available_indicators(names) == ["incidence", "poor_persons", "exit_progress",
-                                           "relocations"]
+    assert available_indicators(names) == [
+        "incidence",
+        "poor_persons",
+        "exit_progress",
+        "relocations",
+    ]
     full = [*names, "wrong_exit_households", "warning_households_edge"]
     assert "warnings" in available_indicators(full) and "wrong_exits" in available_indicators(full)
     assert warning_total({"warning_households_a": 2, "warning_households_b": 3, "x": 9}) == 5
@@ -72,8 +82,9 @@ def test_catalog() -> None:
 
 
 def test_labels_dark_and_light() -> None:
-    dark, light = label_traces(CODES, NAMES, [1, 2, 3], [4, 5, 6], values=[1.0, None, 9.0],
-                               zmax=10.0)
+    dark, light = label_traces(
+        CODES, NAMES, [1, 2, 3], [4, 5, 6], values=[1.0, None, 9.0], zmax=10.0
+    )
     assert dark["text"] == ["贵阳市", "六盘水市"] and light["text"] == ["遵义市"]
     assert light["textfont"]["color"] == "#ffffff"
     assert dark["customdata"] == [[CODES[0]], [CODES[1]]]
@@ -110,8 +121,15 @@ def test_household_bubbles_and_rows(frame_households) -> None:
     assert bubble["customdata"][2][0] == CODES[2]
     assert_valid_trace(bubble)
     rows = household_rows(frame_households, lang="en")
-    assert rows[0] == {"id": "h1", "hh_id": "h1", "head_name": "张*", "size": 3,
-                       "hh_type": "一般户", "status": "poor", "primary_cause": "因病"}
+    assert rows[0] == {
+        "id": "h1",
+        "hh_id": "h1",
+        "head_name": "张*",
+        "size": 3,
+        "hh_type": "一般户",
+        "status": "poor",
+        "primary_cause": "因病",
+    }
 
 
 def test_hexbins() -> None:
@@ -122,8 +140,14 @@ def test_hexbins() -> None:
     frame = pd.DataFrame({"cell": cells, "poor_households": [2, 5], "poor_persons": [6, 15]})
     trace = hexbin_trace(frame)
     assert trace["coloraxis"] == "coloraxis2" and trace["z"] == [6, 15]
-    assert_valid(map_figure([trace], view={"center": {"lon": 0, "lat": 0}, "zoom": 1},
-                            uirevision="x", coloraxis2=hexbin_coloraxis(15)))
+    assert_valid(
+        map_figure(
+            [trace],
+            view={"center": {"lon": 0, "lat": 0}, "zoom": 1},
+            uirevision="x",
+            coloraxis2=hexbin_coloraxis(15),
+        )
+    )
     lon, lat = cell_centres(cells)
     assert 100 < lon[0] < 110 and 20 < lat[0] < 30
 
@@ -131,12 +155,25 @@ def test_hexbins() -> None:
 def test_arc_and_flows() -> None:
     points = arc((106.0, 26.0), (113.0, 23.0))
     assert points[0] == (106.0, 26.0) and points[-1] == (113.0, 23.0) and len(points) == 17
-    moves = pd.DataFrame({"origin_code": [CODES[0], CODES[1], "529900000000"],
-                          "site_code": ["s1", "s2", "s3"], "site_lon": [106.5, 104.8, 1.0],
-                          "site_lat": [26.5, 26.6, 1.0], "households": [3, 1, 1],
-                          "persons": [10, 1, 5]})
-    labour = pd.DataFrame({"origin_code": [CODES[0]], "destination_name": ["广州市"],
-                           "dest_lon": [113.26], "dest_lat": [23.13], "persons": [70]})
+    moves = pd.DataFrame(
+        {
+            "origin_code": [CODES[0], CODES[1], "529900000000"],
+            "site_code": ["s1", "s2", "s3"],
+            "site_lon": [106.5, 104.8, 1.0],
+            "site_lat": [26.5, 26.6, 1.0],
+            "households": [3, 1, 1],
+            "persons": [10, 1, 5],
+        }
+    )
+    labour = pd.DataFrame(
+        {
+            "origin_code": [CODES[0]],
+            "destination_name": ["广州市"],
+            "dest_lon": [113.26],
+            "dest_lat": [23.13],
+            "persons": [70],
+        }
+    )
     origins = {CODES[0]: (106.6, 26.6), CODES[1]: (104.8, 26.5)}
     traces = flow_traces(moves, labour, origins, dict(zip(CODES, NAMES, strict=True)))
     lines = [t for t in traces if t["mode"] == "lines"]
@@ -153,8 +190,13 @@ def test_arc_and_flows() -> None:
 
 
 def test_map_figure_layout() -> None:
-    fig = map_figure([], view={"center": {"lon": 106, "lat": 26}, "zoom": 6}, uirevision="52",
-                     glyphs_url="/glyphs/{fontstack}/{range}.pbf", credit="边界 © 天地图")
+    fig = map_figure(
+        [],
+        view={"center": {"lon": 106, "lat": 26}, "zoom": 6},
+        uirevision="52",
+        glyphs_url="/glyphs/{fontstack}/{range}.pbf",
+        credit="边界 © 天地图",
+    )
     assert fig["layout"]["annotations"][0]["text"] == "边界 © 天地图"
     assert fig["layout"]["uirevision"] == "52"
     assert fig["layout"]["map"]["style"]["glyphs"] == "/glyphs/{fontstack}/{range}.pbf"
