@@ -31,9 +31,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import DEFAULT_DATA_DIR as COMMON_DATA_DIR
 from benchmarks.common import ensure_data_dir, percentiles
 
-DEFAULT_DATA_DIR = Path("/tmp/bm2m")
+DEFAULT_DATA_DIR = COMMON_DATA_DIR
 VIEWPORT = {"w": 803, "h": 647}
 
 # -- replaying callbacks over HTTP -------------------------------------------------------------

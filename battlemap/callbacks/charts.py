@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import ScopedStore
-from battlemap.indicators.incidence import incidence_pct, percent
+from battlemap.indicators.incidence import incidence_pct
 from battlemap.layers.base import Figure
 from battlemap.layers.causes import cause_bars
 from battlemap.layers.radar import radar_figure
@@ -19,10 +19,7 @@ from battlemap.layers.trend import trend_figure
 from battlemap.layout import chart
 from battlemap.viewstate import ViewState
 
-__all__ = ["cause_figure", "radar_shares", "radar_view", "register", "trend_view"]
-
-# Store metrics counting registered households that meet each guarantee (radar numerators).
-GUARANTEE_PREFIX = "guarantee_households_"
+__all__ = ["cause_figure", "radar_view", "register", "trend_view"]
 
 
 def cause_figure(summary: Mapping[str, Any], lang: str) -> Figure:
@@ -52,34 +49,15 @@ def trend_view(access: ScopedStore, state: ViewState) -> Figure:
     )
 
 
-def radar_shares(counts: Mapping[str, int] | None) -> dict[str, float | None]:
-    """Guarantee shares (% of registered households) from a region's counts."""
-    if not counts:
-        return {}
-    return {
-        name[len(GUARANTEE_PREFIX) :]: percent(value, counts["registered_households"])
-        for name, value in counts.items()
-        if name.startswith(GUARANTEE_PREFIX)
-    }
-
-
 def radar_view(context: AppContext, state: ViewState) -> Figure:
     """Radar of the region vs its parent: ``region_summary``'s ``radar``/``radar_parent``."""
     access = context.access()
     info = access.region(state.region)
     summary = context.summary(info.code, state.year)
-    region: Any = summary.get("radar")
-    parent_shares: Any = summary.get("radar_parent")
-    if region is None:  # a store without the issue-4 summary fields: derive from counts
-        region = radar_shares(access.counts(info.code, state.year))
     parent = access.parent(info.code)
-    if parent is None:
-        parent_shares = None
-    elif parent_shares is None and "radar" not in summary:
-        parent_shares = radar_shares(access.counts(parent.code, state.year))
     return radar_figure(
-        region,
-        parent_shares,
+        summary["radar"],
+        summary["radar_parent"] if parent else None,
         region_name=info.name,
         parent_name=parent.name if parent else "",
         lang=state.lang,

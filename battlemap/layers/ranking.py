@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from battlemap.i18n import t
+from battlemap.indicators.ranking import rank_values
 from battlemap.layers.catalog import Indicator
 
 __all__ = ["rank", "ranking_columns", "ranking_rows"]
@@ -17,14 +18,7 @@ def rank(values: Mapping[str, float | int | None]) -> dict[str, int]:
     >>> rank({"a": 3, "b": 5, "c": 5, "d": None})
     {'b': 1, 'c': 1, 'a': 3}
     """
-    present = sorted(((v, c) for c, v in values.items() if v is not None), key=lambda x: -x[0])
-    out: dict[str, int] = {}
-    for i, (value, code) in enumerate(present):
-        if i and value == present[i - 1][0]:
-            out[code] = out[present[i - 1][1]]
-        else:
-            out[code] = i + 1
-    return out
+    return rank_values(values, ascending=False)
 
 
 def ranking_rows(
