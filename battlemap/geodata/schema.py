@@ -5,9 +5,11 @@ from __future__ import annotations
 __all__ = [
     "CAUSES",
     "CAUSE_CODES",
+    "EQUAL_AREA_CRS",
     "HH_TYPES",
     "OPTIONAL_TABLE_FILES",
     "POOR_STATUSES",
+    "REGION_TABLE_COLUMNS",
     "STATUS_EXITED",
     "STATUS_POOR",
     "STATUS_RETURNED",
@@ -40,6 +42,22 @@ CAUSES: tuple[str, ...] = (
     "其他",
 )
 CAUSE_CODES: dict[str, str] = {name: f"{i + 1:02d}" for i, name in enumerate(CAUSES)}
+
+# Columns of the regions table, in file order (geometry last).
+REGION_TABLE_COLUMNS: tuple[str, ...] = (
+    "code",
+    "level",
+    "name",
+    "parent_code",
+    "zone",
+    "is_poverty_county",
+    "area_km2",
+    "label_lon",
+    "label_lat",
+    "geometry",
+)
+# Albers equal-area for China, for area_km2.
+EQUAL_AREA_CRS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
 
 # Data-dir file for each DESIGN.md table.
 TABLE_FILES: dict[str, str] = {

@@ -36,7 +36,7 @@ from battlemap.geodata.importer.readers.gis import dbf_encoding, to_lonlat_trans
 from battlemap.geodata.importer.rejects import RejectsWriter
 from battlemap.geodata.importer.store_init import EMPTY_SCHEMAS, write_empty_tables
 from battlemap.geodata.importer.vocab import FLAG_VALUES, normalize_value
-from battlemap.geodata.schema import TABLE_FILES, YEARS
+from battlemap.geodata.schema import EQUAL_AREA_CRS, REGION_TABLE_COLUMNS, TABLE_FILES, YEARS
 
 __all__ = ["BOUNDARY_REASONS", "BoundaryReport", "import_boundaries"]
 
@@ -79,20 +79,7 @@ NAME_FIELDS = (
     "县名",
     "admin_name",
 )
-# Albers equal-area for China (the generator's), for area_km2.
-EQUAL_AREA_CRS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
-REGION_ORDER = [
-    "code",
-    "level",
-    "name",
-    "parent_code",
-    "zone",
-    "is_poverty_county",
-    "area_km2",
-    "label_lon",
-    "label_lat",
-    "geometry",
-]
+REGION_ORDER = list(REGION_TABLE_COLUMNS)
 
 
 @dataclass

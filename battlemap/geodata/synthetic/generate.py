@@ -18,17 +18,15 @@ from battlemap.geodata import aggregate
 from battlemap.geodata.boundaries import load_province_boundaries, zone_of
 from battlemap.geodata.datadir import AGGREGATES_FILE, write_manifest, write_table
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
-from battlemap.geodata.schema import CAUSES, HH_TYPES, YEARS
+from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
 from battlemap.geodata.synthetic import flows, households, population
 from battlemap.geodata.synthetic.config import GENERATOR_VERSION, GeneratorConfig
 from battlemap.geodata.synthetic.names import person_names
 from battlemap.geodata.synthetic.points import points_in_polygons
 from battlemap.geodata.synthetic.subdivide import allocate, subdivide
 
-__all__ = ["EQUAL_AREA_CRS", "generate"]
+__all__ = ["generate"]
 
-# Albers equal-area for China, for area_km2.
-EQUAL_AREA_CRS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +datum=WGS84 +units=m"
 _STATUS_NAMES = np.asarray(sorted(STATUS_CODES, key=STATUS_CODES.get))
 ASSESSMENT_FROM = 2016  # third-party exit assessments (第三方评估) start
 
@@ -256,20 +254,7 @@ def generate(
     regions["area_km2"] = regions.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
     label = shapely.point_on_surface(regions.geometry.to_numpy())
     regions["label_lon"], regions["label_lat"] = shapely.get_x(label), shapely.get_y(label)
-    regions = regions[
-        [
-            "code",
-            "level",
-            "name",
-            "parent_code",
-            "zone",
-            "is_poverty_county",
-            "area_km2",
-            "label_lon",
-            "label_lat",
-            "geometry",
-        ]
-    ]
+    regions = regions[list(REGION_TABLE_COLUMNS)]
 
     assessments = _county_assessments(
         county_prof, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(6)[5])
