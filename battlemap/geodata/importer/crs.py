@@ -13,6 +13,8 @@ outside China's bounding box are not offset, exactly like the forward formulas.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 __all__ = [
@@ -73,18 +75,28 @@ def wgs84_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """GCJ-02 → WGS84 by iterating w ← w − (gcj(w) − target) from the one-step estimate."""
-    lon, lat = _arrays(lon, lat)
-    w_lon, w_lat = lon.copy(), lat.copy()
+def _invert(
+    forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    lon: np.ndarray,
+    lat: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve forward(x, y) = (lon, lat) by fixed-point steps from the estimate (x, y)."""
     for _ in range(_MAX_ITERATIONS):
-        g_lon, g_lat = wgs84_to_gcj02(w_lon, w_lat)
-        e_lon, e_lat = g_lon - lon, g_lat - lat
-        w_lon, w_lat = w_lon - e_lon, w_lat - e_lat
+        f_lon, f_lat = forward(x, y)
+        e_lon, e_lat = f_lon - lon, f_lat - lat
+        x, y = x - e_lon, y - e_lat
         err = np.nanmax(np.abs(np.concatenate([e_lon.ravel(), e_lat.ravel(), [0.0]])))
         if err < _TOLERANCE:
             break
-    return w_lon, w_lat
+    return x, y
+
+
+def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 → WGS84 by iterating w ← w − (gcj(w) − target) from the one-step estimate."""
+    lon, lat = _arrays(lon, lat)
+    return _invert(wgs84_to_gcj02, lon, lat, lon.copy(), lat.copy())
 
 
 def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,15 +113,7 @@ def bd09_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndar
     x, y = lon - 0.0065, lat - 0.006
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
-    g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(_MAX_ITERATIONS):
-        b_lon, b_lat = gcj02_to_bd09(g_lon, g_lat)
-        e_lon, e_lat = b_lon - lon, b_lat - lat
-        g_lon, g_lat = g_lon - e_lon, g_lat - e_lat
-        err = np.nanmax(np.abs(np.concatenate([e_lon.ravel(), e_lat.ravel(), [0.0]])))
-        if err < _TOLERANCE:
-            break
-    return g_lon, g_lat
+    return _invert(gcj02_to_bd09, lon, lat, z * np.cos(theta), z * np.sin(theta))
 
 
 def wgs84_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
