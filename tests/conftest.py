@@ -31,11 +31,7 @@ def embedded_store(small_data_dir: Path):
 @pytest.fixture(scope="session")
 def postgis_loaded_dsn(postgis_cluster, small_data_dir: Path) -> str:  # noqa: F811
     """A database holding the small data set, loaded once per session with `db load`."""
-    from battlemap.geodata.postgis.load import load_data_dir
-
-    dsn = postgis_cluster.create_database("battlemap_small")
-    load_data_dir(dsn, small_data_dir)
-    return dsn
+    return postgis_cluster.load_database("battlemap_small", small_data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -158,6 +158,14 @@ class PgCluster:
             conn.close()
         return self.dsn(name)
 
+    def load_database(self, name: str, data_dir: Path) -> str:
+        """A new database holding ``data_dir``, loaded like `battlemap db load`; its DSN."""
+        from battlemap.geodata.postgis.load import load_data_dir
+
+        dsn = self.create_database(name)
+        load_data_dir(dsn, data_dir)
+        return dsn
+
     def __enter__(self) -> PgCluster:
         return self.start()
 

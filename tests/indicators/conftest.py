@@ -23,11 +23,7 @@ def tiny_embedded(tiny_data_dir: Path) -> EmbeddedStore:
 
 @pytest.fixture(scope="session")
 def tiny_postgis_dsn(postgis_cluster, tiny_data_dir: Path) -> str:
-    from battlemap.geodata.postgis.load import load_data_dir
-
-    dsn = postgis_cluster.create_database("battlemap_tiny")
-    load_data_dir(dsn, tiny_data_dir)
-    return dsn
+    return postgis_cluster.load_database("battlemap_tiny", tiny_data_dir)
 
 
 @pytest.fixture(scope="session")

@@ -183,10 +183,8 @@ def test_a_killed_import_leaves_postgis_unchanged(
     digests,
 ) -> None:
     """SIGKILL while the PostGIS transaction rebuilds the aggregates: the server rolls back."""
-    from battlemap.geodata.postgis.load import load_data_dir
 
-    dsn = postgis_cluster.create_database("import_killed")
-    load_data_dir(dsn, empty_dir)
+    dsn = postgis_cluster.load_database("import_killed", empty_dir)
     before_pg = [t.to_dict("list") for t in pg_tables(dsn)]
     before = digests(empty_dir)
     proc = _start(
@@ -209,10 +207,8 @@ def test_a_failing_database_commit_changes_neither_store(
     digests,
 ) -> None:
     from battlemap.geodata.importer import postgis_write
-    from battlemap.geodata.postgis.load import load_data_dir
 
-    dsn = postgis_cluster.create_database("import_commit_fails")
-    load_data_dir(dsn, empty_dir)
+    dsn = postgis_cluster.load_database("import_commit_fails", empty_dir)
     before = digests(empty_dir)
 
     def failing_commit(self) -> None:

@@ -219,11 +219,9 @@ def test_round_trip_into_postgis_matches_the_embedded_store(
     reference_summaries,
     tables,
 ) -> None:
-    from battlemap.geodata.postgis.load import load_data_dir
     from battlemap.geodata.postgis.store import PostgisStore
 
-    dsn = postgis_cluster.create_database("import_roundtrip")
-    load_data_dir(dsn, empty_dir)  # the empty store, loaded
+    dsn = postgis_cluster.load_database("import_roundtrip", empty_dir)  # the empty store, loaded
     path, crs = write_csv_gbk(county_rows, tmp_path)
     report = import_households(path, empty_dir, dsn=dsn, options=ImportOptions(crs=crs))
     assert report.stores == ["embedded", "postgis"] and report.rejected == 0
