@@ -29,7 +29,7 @@ from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 from battlemap.geodata.store import Counts, CountyAssessment, Store
 from battlemap.indicators.rules import ExitRules
 
-__all__ = ["EmbeddedStore", "build_aggregates"]
+__all__ = ["EmbeddedStore", "build_aggregates", "cache_is_fresh"]
 
 
 def _present(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
@@ -60,7 +60,9 @@ def build_aggregates(
     return values
 
 
-def _cache_is_fresh(data_dir: Path) -> bool:
+def cache_is_fresh(data_dir: Path) -> bool:
+    """True when ``aggregates.parquet`` is newer than every table (it may still be built
+    under other rules: :func:`aggregate.from_frame` checks the digest)."""
     cache = data_dir / AGGREGATES_FILE
     if not cache.is_file():
         return False
@@ -85,7 +87,7 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         self.metrics = metric_set(rules)
         self.metrics.rules.check_years(self.years)
         values = None
-        if _cache_is_fresh(self.data_dir):
+        if cache_is_fresh(self.data_dir):
             try:
                 frame = read_table(self.data_dir, AGGREGATES_FILE)
                 values = aggregate.from_frame(

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE, read_table, write_table
 from battlemap.geodata.importer.atomic import DataDirTransaction
-from battlemap.geodata.importer.keys import joint_codes, positions, year_keys
+from battlemap.geodata.importer.keys import hh_ids, joint_codes, positions, year_keys
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import TABLE_FILES
@@ -31,6 +31,7 @@ __all__ = [
     "Upsert",
     "merge_into",
     "rebuild_aggregates",
+    "write_merged",
 ]
 
 # Columns that define "the same row" (geometry and H3 cells follow from lon/lat).
@@ -140,43 +141,71 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 @dataclass
 class Upsert:
-    """One table's upsert: counts, the rows to insert and to update, the merged table."""
+    """One table's upsert: counts, the rows to insert and to update, the merged table, and
+    the store's rows of the households the import touches (before it)."""
 
     changes: Changes
     inserts: pa.Table
     updates: pa.Table
     merged: pa.Table | None  # None when nothing changes
+    before: pa.Table
 
 
-def _upsert(
-    path: Path, new: pa.Table, with_year: bool, compare: tuple[str, ...], fallback: pa.Schema
-) -> Upsert:
-    """Match ``new`` against the file by key and merge (sorted by key)."""
-    schema = _target_schema(path, fallback)
-    new = _conform(new, schema)
-    old = pq.read_table(path).cast(schema) if path.exists() else schema.empty_table()
-    where = _match(new, old, with_year)
-    replaced = where >= 0
-    old_hit = old.filter(pa.array(replaced))
-    same = _equal(old_hit, new.take(pa.array(where[replaced])), compare)
-    is_new = np.ones(new.num_rows, dtype=bool)
-    is_new[where[replaced]] = False
-    changed = np.zeros(new.num_rows, dtype=bool)
-    changed[where[replaced][~same]] = True
-    changes = Changes(
-        inserted=int(is_new.sum()), updated=int(changed.sum()), unchanged=int(same.sum())
-    )
-    inserts = new if is_new.all() else new.filter(pa.array(is_new))
-    updates = new.filter(pa.array(changed)) if changed.any() else new.slice(0, 0)
-    if not changes.changed:
-        return Upsert(changes, inserts, updates, None)
-    sort = [("hh_id", "ascending")] + ([("year", "ascending")] if with_year else [])
-    if old.num_rows == 0:
-        return Upsert(changes, inserts, updates, new.sort_by(sort))
-    kept = old.filter(pa.array(~replaced))
-    del old
-    merged = pa.concat_tables([kept, new]).sort_by(sort)
-    return Upsert(changes, inserts, updates, merged)
+@dataclass
+class _Diff:
+    """``new`` rows matched against the stored ``old`` rows by key."""
+
+    old: pa.Table
+    new: pa.Table
+    with_year: bool
+    where: np.ndarray  # per old row: position of the new row with its key, -1 when none
+    is_new: np.ndarray  # per new row
+    changed: np.ndarray  # per new row: replaces a stored row that differs
+    same: int
+
+    @classmethod
+    def of(
+        cls,
+        path: Path,
+        new: pa.Table,
+        with_year: bool,
+        compare: tuple[str, ...],
+        fallback: pa.Schema,
+    ) -> _Diff:
+        schema = _target_schema(path, fallback)
+        new = _conform(new, schema)
+        old = pq.read_table(path).cast(schema) if path.exists() else schema.empty_table()
+        where = _match(new, old, with_year)
+        replaced = where >= 0
+        same = _equal(old.filter(pa.array(replaced)), new.take(pa.array(where[replaced])), compare)
+        is_new = np.ones(new.num_rows, dtype=bool)
+        is_new[where[replaced]] = False
+        changed = np.zeros(new.num_rows, dtype=bool)
+        changed[where[replaced][~same]] = True
+        return cls(old, new, with_year, where, is_new, changed, int(same.sum()))
+
+    def touched_ids(self) -> pa.ChunkedArray:
+        """IDs of the households with an inserted or changed row."""
+        return hh_ids(self.new).filter(pa.array(self.is_new | self.changed))
+
+    def upsert(self, touched: pa.Array) -> Upsert:
+        """Merge (sorted by key); ``before`` keeps the stored rows of ``touched``."""
+        new, old = self.new, self.old
+        changes = Changes(
+            inserted=int(self.is_new.sum()), updated=int(self.changed.sum()), unchanged=self.same
+        )
+        inserts = new if self.is_new.all() else new.filter(pa.array(self.is_new))
+        updates = new.filter(pa.array(self.changed)) if self.changed.any() else new.slice(0, 0)
+        before = old.filter(pc.is_in(hh_ids(old), value_set=touched)) if len(touched) else old[:0]
+        if not changes.changed:
+            return Upsert(changes, inserts, updates, None, before)
+        sort = [("hh_id", "ascending")] + ([("year", "ascending")] if self.with_year else [])
+        if old.num_rows == 0:
+            return Upsert(changes, inserts, updates, new.sort_by(sort), before)
+        kept = old.filter(pa.array(self.where < 0))
+        self.old = old = None  # type: ignore[assignment]
+        merged = pa.concat_tables([kept, new]).sort_by(sort)
+        return Upsert(changes, inserts, updates, merged, before)
 
 
 def _with_bbox(table: pa.Table) -> pa.Table:
@@ -200,44 +229,50 @@ def _with_bbox(table: pa.Table) -> pa.Table:
 
 
 def merge_into(
-    txn: DataDirTransaction,
+    data_dir: Path,
     households: pa.Table,
     household_years: pa.Table,
     fallback_schemas: tuple[pa.Schema, pa.Schema],
-    *,
-    write: bool = True,
-) -> tuple[Upsert, Upsert]:
-    """Stage the upserted household tables (unless ``write=False``, a dry run).
+) -> tuple[Upsert, Upsert, pa.Array]:
+    """Upsert both household tables in memory; also the IDs of the touched households.
 
-    Nothing is written when neither table changes.
+    When one table changes and the other does not, the other's ``merged`` is the stored
+    table as it is; when neither changes both are None.
     """
-    data_dir = txn.data_dir
-    hh = _upsert(
+    hh_diff = _Diff.of(
         data_dir / TABLE_FILES["households"],
         households,
         False,
         HOUSEHOLD_COMPARE,
         fallback_schemas[0],
     )
-    years = _upsert(
+    years_diff = _Diff.of(
         data_dir / TABLE_FILES["household_years"],
         household_years,
         True,
         YEAR_COMPARE,
         fallback_schemas[1],
     )
+    touched = pc.unique(
+        pa.chunked_array(
+            [*hh_diff.touched_ids().chunks, *years_diff.touched_ids().chunks], pa.large_string()
+        )
+    )
+    hh, years = hh_diff.upsert(touched), years_diff.upsert(touched)
     if hh.merged is None and years.merged is None:
-        return hh, years
+        return hh, years, touched
     if hh.merged is None:
         hh.merged = pq.read_table(data_dir / TABLE_FILES["households"])
     if years.merged is None:
         years.merged = pq.read_table(data_dir / TABLE_FILES["household_years"])
-    if write:
-        pq.write_table(
-            _with_bbox(hh.merged), txn.path(TABLE_FILES["households"]), compression="zstd"
-        )
-        pq.write_table(years.merged, txn.path(TABLE_FILES["household_years"]), compression="zstd")
-    return hh, years
+    return hh, years, touched
+
+
+def write_merged(txn: DataDirTransaction, hh: Upsert, years: Upsert) -> None:
+    """Stage both merged household tables (only called when something changed)."""
+    assert hh.merged is not None and years.merged is not None
+    pq.write_table(_with_bbox(hh.merged), txn.path(TABLE_FILES["households"]), compression="zstd")
+    pq.write_table(years.merged, txn.path(TABLE_FILES["household_years"]), compression="zstd")
 
 
 def rebuild_aggregates(txn: DataDirTransaction, regions_dir: Path | None = None) -> None:

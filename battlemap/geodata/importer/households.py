@@ -23,13 +23,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from battlemap.geodata.datadir import MANIFEST_FILE
+from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE
 from battlemap.geodata.errors import StoreUnavailableError
+from battlemap.geodata.importer.aggregate_delta import (
+    AggregateDelta,
+    add_to_cache,
+    aggregate_delta,
+)
 from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.checks import cross_row_checks
 from battlemap.geodata.importer.context import StoreContext
 from battlemap.geodata.importer.crs import CRS_NAMES
-from battlemap.geodata.importer.embedded_write import Upsert, merge_into, rebuild_aggregates
+from battlemap.geodata.importer.embedded_write import (
+    Upsert,
+    merge_into,
+    rebuild_aggregates,
+    write_merged,
+)
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.headers import map_headers
 from battlemap.geodata.importer.progress import Progress
@@ -88,6 +98,8 @@ class ImportReport:
     household_years: dict[str, int] = field(default_factory=dict)
     stores: list[str] = field(default_factory=list)
     changed: bool = False
+    # per store, how its aggregates were brought up to date: "delta" added or "rebuilt"
+    aggregates: dict[str, str] = field(default_factory=dict)
     dry_run: bool = False
     rejects_file: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
@@ -230,12 +242,8 @@ def import_households(
             progress.step(
                 f"{households.num_rows:,} households, {years.num_rows:,} household-years to upsert"
             )
-            hh, hy = merge_into(
-                txn,
-                households,
-                years,
-                (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA),
-                write=not options.dry_run,
+            hh, hy, touched = merge_into(
+                data_dir, households, years, (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA)
             )
             del households, years
             report.households = hh.changes.as_dict()
@@ -243,7 +251,7 @@ def import_households(
             report.changed = hh.changes.changed or hy.changes.changed
             report.stores = ["embedded"] + (["postgis"] if dsn else [])
             if not options.dry_run:
-                _write(txn, ctx, path, report, hh, hy, dsn, progress)
+                _write(txn, ctx, path, report, (hh, hy, touched), dsn, progress)
         report.rejects_file = str(rejects.finish()) if rejects.total else None
     except BaseException:
         rejects.discard()
@@ -283,37 +291,32 @@ def _postgis_apply(
     pg: Any,
     txn: DataDirTransaction,
     ctx: StoreContext,
-    hh: Upsert,
-    hy: Upsert,
+    upserts: tuple[Upsert, Upsert],
     manifest: dict[str, Any] | None,
+    delta: Callable[[], AggregateDelta],
     progress: Progress,
-) -> None:
-    """The PostGIS half of the import, inside ``pg``'s transaction (not committed here)."""
+) -> str | None:
+    """The PostGIS half of the import, inside ``pg``'s transaction (not committed here).
+
+    ``delta`` waits for the data dir side's aggregate delta (computed there meanwhile).
+    """
     pg.check_in_sync(len(ctx.hh_ids), _year_rows(txn.data_dir), txn.data_dir)
     if manifest is None:
         return  # nothing changed
     progress.step("PostGIS: COPY new rows, upsert changed rows")
-    got = []
-    for name, upsert in (("households", hh), ("household_years", hy)):
-        files = []
-        for kind, table in (("inserts", upsert.inserts), ("updates", upsert.updates)):
-            if table.num_rows == 0:
-                files.append(None)
-                continue
-            file = txn.scratch(f"{name}-{kind}.parquet")
-            file.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, file)
-            files.append(file)
-        got.append(pg.apply(name, files[0], files[1], upsert.changes.unchanged))
-    want = [hh.changes.as_dict(), hy.changes.as_dict()]
+    got = [
+        pg.apply(name, upsert.inserts, upsert.updates, upsert.changes.unchanged)
+        for name, upsert in zip(("households", "household_years"), upserts, strict=True)
+    ]
+    want = [u.changes.as_dict() for u in upserts]
     if [c.as_dict() for c in got] != want:
         raise StoreUnavailableError(
             f"PostGIS and {txn.data_dir} disagree about this import (PostGIS: "
             f"{[c.as_dict() for c in got]}, data dir: {want}): the stores differ; reload "
             "PostGIS with `battlemap db load` first"
         )
-    progress.step("PostGIS: rebuilding region_year_stats")
-    pg.finish(list(ctx.years), manifest)
+    progress.step("PostGIS: updating region_year_stats")
+    return pg.finish(list(ctx.years), manifest, delta())
 
 
 def _write(
@@ -321,18 +324,26 @@ def _write(
     ctx: StoreContext,
     path: Path,
     report: ImportReport,
-    hh: Upsert,
-    hy: Upsert,
+    merged: tuple[Upsert, Upsert, pa.Array],
     dsn: str | None,
     progress: Progress,
 ) -> None:
-    """Stage the manifest and aggregates, apply to PostGIS meanwhile, then commit both."""
+    """Stage the tables, manifest and aggregates, apply to PostGIS meanwhile, commit both.
+
+    The aggregate delta is computed once here and added to both stores' aggregates.
+    """
+    hh, hy, touched = merged
     changed = report.changed
-    manifest = None
-    if changed:
-        assert hh.merged is not None and hy.merged is not None
-        manifest = _manifest(ctx, hh.merged, hy.merged, path, report.loaded)
-        hh.merged = hy.merged = None  # written already; the aggregates read the files
+    manifest = _manifest(ctx, hh.merged, hy.merged, path, report.loaded) if changed else None
+    delta_ready = threading.Event()
+    delta_box: list[AggregateDelta] = []
+
+    def wait_for_delta() -> AggregateDelta:
+        delta_ready.wait()
+        if not delta_box:
+            raise StoreUnavailableError("the data dir side of the import failed")
+        return delta_box[0]
+
     pg = job = None
     loaded = False
     if dsn:
@@ -341,17 +352,36 @@ def _write(
         loaded = is_loaded(dsn)
         if loaded:
             pg = PostgisUpsert(dsn)
-            # the database works while the data dir's aggregates are rebuilt here
-            job = _Background(lambda: _postgis_apply(pg, txn, ctx, hh, hy, manifest, progress))
+            # the database works while the data dir side is written here
+            job = _Background(
+                lambda: _postgis_apply(pg, txn, ctx, (hh, hy), manifest, wait_for_delta, progress)
+            )
     try:
         if changed:
+            progress.step("writing household tables")
+            write_merged(txn, hh, hy)
             txn.path(MANIFEST_FILE).write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
             )
-            progress.step("rebuilding aggregates.parquet")
-            rebuild_aggregates(txn)
+            progress.step("aggregates: counting the touched households before and after")
+            delta = aggregate_delta(
+                txn.data_dir, ctx.years, touched, (hh.before, hy.before), (hh.merged, hy.merged)
+            )
+            hh.merged = hy.merged = None
+            delta_box.append(delta)
+            delta_ready.set()
+            if add_to_cache(txn.data_dir, txn.staging, delta):
+                txn.path(AGGREGATES_FILE)
+                report.aggregates["embedded"] = "delta"
+            else:
+                progress.step("rebuilding aggregates.parquet")
+                rebuild_aggregates(txn)
+                report.aggregates["embedded"] = "rebuilt"
+        delta_ready.set()
         if job is not None:
-            job.result()
+            how = job.result()
+            if how:
+                report.aggregates["postgis"] = how
         if not changed:
             progress.step("nothing changed")
             return
@@ -360,11 +390,13 @@ def _write(
 
             progress.step("PostGIS database not loaded yet: loading the whole data dir")
             load_data_dir(dsn, txn.complete_dir())
+            report.aggregates["postgis"] = "rebuilt"
             txn.commit()
         else:
             txn.commit(before=pg.commit if pg is not None else None)
         progress.step("data dir and PostGIS updated" if dsn else "data dir updated")
     except BaseException:
+        delta_ready.set()
         if pg is not None and job is not None:
             pg.cancel()
             job.wait()

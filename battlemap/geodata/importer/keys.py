@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["codes", "joint_codes", "positions", "year_keys"]
+__all__ = ["codes", "hh_ids", "joint_codes", "positions", "year_keys"]
 
 _YEAR_SLOTS = 4096  # key = household code × 4096 + year
 
@@ -23,6 +23,11 @@ def _strings(array: pa.Array | pa.ChunkedArray | np.ndarray) -> pa.ChunkedArray:
     if pa.types.is_dictionary(array.type):
         array = array.cast(array.type.value_type)
     return array.cast(pa.large_string())
+
+
+def hh_ids(table: pa.Table) -> pa.ChunkedArray:
+    """A table's ``hh_id`` column as large strings (files hold plain or dictionary strings)."""
+    return _strings(table["hh_id"])
 
 
 def joint_codes(*arrays: pa.Array | pa.ChunkedArray | np.ndarray) -> list[np.ndarray]:

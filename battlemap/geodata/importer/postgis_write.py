@@ -3,28 +3,34 @@
 The data dir side already knows which rows are new and which changed (the stores hold the
 same content, checked by row counts first). New rows go in by plain COPY (the loader's CSV
 conversion); changed rows are COPYed into a temporary table and merged with
-``INSERT … ON CONFLICT DO UPDATE`` (only rows that differ are touched); then
-``region_year_stats`` is rebuilt with the loader's aggregate SQL and the data dir's new
-manifest stored. The caller commits, at the same moment as the data dir swap.
+``INSERT … ON CONFLICT DO UPDATE`` (only rows that differ are touched). ``region_year_stats``
+then gets the import's :class:`~battlemap.geodata.importer.aggregate_delta.AggregateDelta`
+added (the same numbers the embedded cache gets), or is rebuilt with the loader's aggregate
+SQL when it was built under other metric definitions; the data dir's new manifest is stored.
+The caller commits, at the same moment as the data dir swap.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg2
 import psycopg2.extras
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from battlemap.geodata.errors import StoreUnavailableError
+from battlemap.geodata.importer.aggregate_delta import AggregateDelta
 from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
 from battlemap.geodata.metrics import metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
-from battlemap.geodata.postgis.copy import BATCH_ROWS, BatchReader, batch_to_csv, copy_parquet
+from battlemap.geodata.postgis.copy import BATCH_ROWS, BatchReader, batch_to_csv
 from battlemap.geodata.postgis.ddl import (
     AGGREGATE_PREFIX,
     AGGREGATE_TABLE,
@@ -50,11 +56,8 @@ def is_loaded(dsn: str) -> bool:
         conn.close()
 
 
-def refresh_aggregate(cur, years: list[int]) -> str:
-    """Rebuild ``region_year_stats`` in the caller's transaction with the loader's
-    ``build_aggregate`` (default exit rules); drop aggregates stores built for other rules,
-    which are stale now. Returns the metrics digest the table was built under.
-    """
+def drop_other_aggregates(cur) -> None:
+    """Drop the aggregates stores built on demand for other exit rules: stale after a change."""
     cur.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
         "AND starts_with(tablename, %s)",
@@ -62,20 +65,34 @@ def refresh_aggregate(cur, years: list[int]) -> str:
     )
     for (name,) in cur.fetchall():
         cur.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
+def refresh_aggregate(cur, years: list[int]) -> str:
+    """Rebuild ``region_year_stats`` in the caller's transaction with the loader's
+    ``build_aggregate`` (default exit rules); drop aggregates stores built for other rules,
+    which are stale now. Returns the metrics digest the table was built under.
+    """
+    drop_other_aggregates(cur)
     cur.execute(f"DROP TABLE IF EXISTS {AGGREGATE_TABLE}")
     metrics = metric_set()
     build_aggregate(cur, metrics, years, AGGREGATE_TABLE)
     return metrics.digest
 
 
-def copy_rows(cur, table: Table, path: Path) -> int:
-    """COPY a parquet file into an existing table (the loader's CSV conversion, no FREEZE)."""
-    parquet = pq.ParquetFile(path)
+def _batches(rows: pa.Table | Path) -> Iterator[pa.RecordBatch]:
+    if isinstance(rows, pa.Table):
+        return iter(rows.to_batches(max_chunksize=BATCH_ROWS))
+    return pq.ParquetFile(rows).iter_batches(batch_size=BATCH_ROWS)
+
+
+def copy_rows(cur, table: Table, source: pa.Table | Path) -> int:
+    """COPY an Arrow table or a parquet file into an existing table (the loader's CSV
+    conversion, no FREEZE)."""
     rows = 0
 
     def chunks() -> Iterator[bytes]:
         nonlocal rows
-        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        for batch in _batches(source):
             rows += batch.num_rows
             yield batch_to_csv(table, batch)
 
@@ -130,17 +147,15 @@ class PostgisUpsert:
                 f"--data-dir {data_dir}` first"
             )
 
-    def _stage(self, name: str, path: Path) -> str:
+    def _stage(self, name: str, rows: pa.Table | Path) -> str:
         staging = f"import_{name}"
         self.cur.execute(
             f"CREATE TEMP TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
-        copy_parquet(self.cur, Table(staging, TABLES[name].columns), path)
+        copy_rows(self.cur, Table(staging, TABLES[name].columns), rows)
         return staging
 
-    def apply(
-        self, name: str, inserts: Path | None, updates: Path | None, unchanged: int
-    ) -> Changes:
+    def apply(self, name: str, inserts: pa.Table, updates: pa.Table, unchanged: int) -> Changes:
         """New rows by plain COPY into the table; changed rows through a staging table and
         ``INSERT … ON CONFLICT DO UPDATE`` (only rows that really differ are written).
 
@@ -150,7 +165,7 @@ class PostgisUpsert:
         key = ("hh_id", "year") if name == "household_years" else ("hh_id",)
         compare = YEAR_COMPARE if name == "household_years" else HOUSEHOLD_COMPARE
         inserted = 0
-        if inserts is not None:
+        if inserts.num_rows:
             self.cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
             if self.cur.fetchone()[0]:
                 inserted = copy_rows(self.cur, table, inserts)
@@ -162,7 +177,7 @@ class PostgisUpsert:
             else:
                 inserted = copy_rows(self.cur, table, inserts)
         updated = 0
-        if updates is not None:
+        if updates.num_rows:
             staging = self._stage(name, updates)
             self.cur.execute(_upsert_sql(table, staging, key, compare))
             extra, updated = (int(v) for v in self.cur.fetchone())
@@ -195,14 +210,55 @@ class PostgisUpsert:
         inserted, updated = (int(v) for v in self.cur.fetchone())
         return Changes(inserted, updated, total - inserted - updated)
 
-    def finish(self, years: list[int], manifest: dict[str, Any]) -> None:
-        """Rebuild the aggregate table and store the manifest (still uncommitted)."""
-        digest = refresh_aggregate(self.cur, years)
+    def _aggregate_takes(self, delta: AggregateDelta) -> bool:
+        """True when ``region_year_stats`` was built under the delta's metric definitions and
+        years, so adding the delta gives what a rebuild would."""
+        self.cur.execute(f"SELECT metrics_digest, years FROM {META_TABLE}")
+        row = self.cur.fetchone()
+        return row is not None and row[0] == delta.digest and tuple(row[1]) == delta.years
+
+    def _add_delta(self, delta: AggregateDelta) -> None:
+        """``region_year_stats`` += delta, for the region-years it changes."""
+        changed = delta.changed_rows()
+        if changed.num_rows == 0:
+            return
+        names = changed.schema.names
+        self.cur.execute(f"CREATE TEMP TABLE import_delta (LIKE {AGGREGATE_TABLE}) ON COMMIT DROP")
+        sink = io.BytesIO()
+        pacsv.write_csv(changed, sink, pacsv.WriteOptions(include_header=False))
+        sink.seek(0)
+        self.cur.copy_expert(
+            f"COPY import_delta ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)", sink
+        )
+        sets = ", ".join(f"{n} = t.{n} + d.{n}" for n in names[2:])
+        self.cur.execute(
+            f"UPDATE {AGGREGATE_TABLE} t SET {sets} FROM import_delta d "
+            "WHERE t.code = d.code AND t.year = d.year"
+        )
+        if self.cur.rowcount != changed.num_rows:
+            raise StoreUnavailableError(
+                f"{AGGREGATE_TABLE} on {self.where} lacks region-years this import changes "
+                f"({self.cur.rowcount:,} of {changed.num_rows:,} found): reload PostGIS with "
+                "`battlemap db load`"
+            )
+
+    def finish(
+        self, years: list[int], manifest: dict[str, Any], delta: AggregateDelta | None = None
+    ) -> str:
+        """Bring the aggregate table up to date and store the manifest (still uncommitted):
+        add ``delta`` when the table takes it, else rebuild it in SQL. Says which."""
+        if delta is not None and self._aggregate_takes(delta):
+            drop_other_aggregates(self.cur)
+            self._add_delta(delta)
+            digest, how = delta.digest, "delta"
+        else:
+            digest, how = refresh_aggregate(self.cur, years), "rebuilt"
         self.cur.execute(
             f"UPDATE {META_TABLE} SET manifest = %s, years = %s, metrics_digest = %s, "
             "loaded_at = now()",
             (psycopg2.extras.Json(manifest), list(years), digest),
         )
+        return how
 
     def commit(self) -> None:
         try:

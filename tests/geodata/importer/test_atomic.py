@@ -43,7 +43,7 @@ def visible(digests: dict) -> dict:
     return {k: v for k, v in digests.items() if not k.startswith(".")}
 
 
-@pytest.mark.parametrize("where", ["validate", "aggregates", "interrupt"])
+@pytest.mark.parametrize("where", ["validate", "add_to_cache", "rebuild_aggregates", "interrupt"])
 def test_a_failure_before_the_commit_changes_nothing(
     where: str,
     county_csv: Path,
@@ -64,8 +64,11 @@ def test_a_failure_before_the_commit_changes_nothing(
     def failing_aggregates(*args, **kwargs):
         raise Boom("aggregates")
 
-    if where == "aggregates":
+    if where == "rebuild_aggregates":  # the cache cannot take the delta: full rebuild fails
+        monkeypatch.setattr(households, "add_to_cache", lambda *args: False)
         monkeypatch.setattr(households, "rebuild_aggregates", failing_aggregates)
+    elif where == "add_to_cache":
+        monkeypatch.setattr(households, "add_to_cache", failing_aggregates)
     else:
         monkeypatch.setattr(households, "validate_chunk", failing_validate)
     with pytest.raises(KeyboardInterrupt if where == "interrupt" else Boom):
@@ -182,7 +185,7 @@ def test_a_killed_import_leaves_postgis_unchanged(
     postgis_cluster,
     digests,
 ) -> None:
-    """SIGKILL while the PostGIS transaction rebuilds the aggregates: the server rolls back."""
+    """SIGKILL while the PostGIS transaction updates the aggregates: the server rolls back."""
 
     dsn = postgis_cluster.load_database("import_killed", empty_dir)
     before_pg = [t.to_dict("list") for t in pg_tables(dsn)]
@@ -190,7 +193,7 @@ def test_a_killed_import_leaves_postgis_unchanged(
     proc = _start(
         ["import", "households", str(big_csv), "--data-dir", str(empty_dir), "--dsn", dsn]
     )
-    _wait_for(proc, "PostGIS: rebuilding")
+    _wait_for(proc, "PostGIS: updating region_year_stats")
     proc.kill()
     proc.communicate(timeout=60)
     recover(empty_dir)
