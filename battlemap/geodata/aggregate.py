@@ -161,18 +161,22 @@ def roll_up(
 
     Returns [len(codes), y, m]; regions without villages are zero.
     """
-    index = {code: i for i, code in enumerate(codes)}
+    regions = pd.Index(codes)
     out = np.zeros((len(codes), *village_values.shape[1:]), dtype=np.int64)
     villages = pd.Index(village_codes)
+    if len(villages) == 0:
+        return out
     for length in PREFIX_LENGTHS.values():
         ancestors = villages.str[:length].str.ljust(12, "0")
-        target = np.fromiter(
-            (index.get(a, -1) for a in ancestors), dtype=np.int64, count=len(ancestors)
-        )
+        target = regions.get_indexer(ancestors)
         if (target < 0).any():
             missing = ancestors[target < 0][0]
             raise DataDirError(f"village data refers to region {missing}, missing from regions")
-        np.add.at(out, target, village_values)
+        # villages sharing an ancestor summed as runs (np.add.at is unbuffered and slow)
+        order = np.argsort(target, kind="stable")
+        ordered = target[order]
+        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+        out[ordered[starts]] += np.add.reduceat(village_values[order], starts, axis=0)
     return out
 
 

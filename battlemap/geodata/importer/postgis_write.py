@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.importer.aggregate_delta import AggregateDelta
 from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
-from battlemap.geodata.metrics import metric_set
+from battlemap.geodata.metrics import METRIC_NAMES, metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
 from battlemap.geodata.postgis.copy import BATCH_ROWS, BatchReader, batch_to_csv
@@ -42,6 +42,9 @@ from battlemap.geodata.postgis.load import LOCK_KEY
 
 __all__ = ["PostgisUpsert", "copy_rows", "is_loaded", "refresh_aggregate"]
 
+# Above this share of the aggregate table's rows, a delta rewrites the table instead of
+# updating rows in place.
+REWRITE_SHARE = 0.25
 _REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_TABLE)
 
 
@@ -218,7 +221,9 @@ class PostgisUpsert:
         return row is not None and row[0] == delta.digest and tuple(row[1]) == delta.years
 
     def _add_delta(self, delta: AggregateDelta) -> None:
-        """``region_year_stats`` += delta, for the region-years it changes."""
+        """``region_year_stats`` += delta: an UPDATE of the region-years it changes, or, when
+        that is a large share of the table, a rewrite joined with the delta (much faster
+        than updating most rows in place)."""
         changed = delta.changed_rows()
         if changed.num_rows == 0:
             return
@@ -230,17 +235,44 @@ class PostgisUpsert:
         self.cur.copy_expert(
             f"COPY import_delta ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)", sink
         )
-        sets = ", ".join(f"{n} = t.{n} + d.{n}" for n in names[2:])
-        self.cur.execute(
-            f"UPDATE {AGGREGATE_TABLE} t SET {sets} FROM import_delta d "
-            "WHERE t.code = d.code AND t.year = d.year"
-        )
-        if self.cur.rowcount != changed.num_rows:
+        total = self._count(AGGREGATE_TABLE)
+        if changed.num_rows > REWRITE_SHARE * total:
+            found = self._rewrite_with(names)
+        else:
+            sets = ", ".join(f"{n} = t.{n} + d.{n}" for n in names[2:])
+            self.cur.execute(
+                f"UPDATE {AGGREGATE_TABLE} t SET {sets} FROM import_delta d "
+                "WHERE t.code = d.code AND t.year = d.year"
+            )
+            found = self.cur.rowcount
+        if found != changed.num_rows:
             raise StoreUnavailableError(
                 f"{AGGREGATE_TABLE} on {self.where} lacks region-years this import changes "
-                f"({self.cur.rowcount:,} of {changed.num_rows:,} found): reload PostGIS with "
+                f"({found:,} of {changed.num_rows:,} found): reload PostGIS with "
                 "`battlemap db load`"
             )
+
+    def _rewrite_with(self, names: list[str]) -> int:
+        """Replace the aggregate table by itself plus ``import_delta``; rows matched."""
+        rewritten = f"{AGGREGATE_TABLE}_import"
+        columns = ", ".join(
+            f"t.{n}" if n not in names[2:] else f"t.{n} + coalesce(d.{n}, 0) AS {n}"
+            for n in ("code", "year", *METRIC_NAMES)
+        )
+        self.cur.execute(
+            f"CREATE TABLE {rewritten} AS SELECT {columns} FROM {AGGREGATE_TABLE} t "
+            "LEFT JOIN import_delta d ON d.code = t.code AND d.year = t.year"
+        )
+        self.cur.execute(
+            f"SELECT count(*) FROM import_delta d JOIN {AGGREGATE_TABLE} t "
+            "ON d.code = t.code AND d.year = t.year"
+        )
+        found = int(self.cur.fetchone()[0])
+        self.cur.execute(f"DROP TABLE {AGGREGATE_TABLE}")
+        self.cur.execute(f"ALTER TABLE {rewritten} RENAME TO {AGGREGATE_TABLE}")
+        self.cur.execute(f"ALTER TABLE {AGGREGATE_TABLE} ADD PRIMARY KEY (code, year)")
+        self.cur.execute(f"ANALYZE {AGGREGATE_TABLE} (code, year)")
+        return found
 
     def finish(
         self, years: list[int], manifest: dict[str, Any], delta: AggregateDelta | None = None

@@ -93,18 +93,27 @@ STEPS: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
 }
 
 
-@pytest.mark.parametrize("with_postgis", [False, True], ids=["embedded", "postgis"])
+@pytest.mark.parametrize(
+    "postgis",
+    [None, "update", "rewrite"],
+    ids=["embedded", "postgis-update-rows", "postgis-rewrite-table"],
+)
 def test_every_import_leaves_the_aggregates_a_full_rebuild_would_give(
-    with_postgis: bool,
+    postgis: str | None,
     county_rows: pd.DataFrame,
     empty_dir: Path,
     tmp_path: Path,
     request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     dsn = None
-    if with_postgis:
+    if postgis:
+        from battlemap.geodata.importer import postgis_write
+
+        # PostGIS adds a delta by UPDATE, or rewrites the table when it changes most rows
+        monkeypatch.setattr(postgis_write, "REWRITE_SHARE", 1.0 if postgis == "update" else 0.0)
         cluster = request.getfixturevalue("postgis_cluster")
-        dsn = cluster.load_database("import_delta", empty_dir)
+        dsn = cluster.load_database(f"import_delta_{postgis}", empty_dir)
     for step, make in STEPS.items():
         path = tmp_path / f"{step}.csv"
         make(county_rows).to_csv(path, index=False)

@@ -1,7 +1,7 @@
 """CSV in UTF-8, GBK or GB18030: pyarrow's streaming parser, every column read as text.
 
-GBK/GB18030 files are transcoded to a temporary UTF-8 file first (as large as the input, in
-the system temp dir, removed afterwards).
+GBK/GB18030 files stream through glibc's ``iconv`` (a child process) into pyarrow; without
+iconv they are transcoded to a temporary UTF-8 file first (in the system temp dir).
 
 Row numbers count records with the header as row 1 (a blank line is a row too), which is
 the row a spreadsheet shows. pyarrow cannot say where a record with the wrong number of
@@ -12,11 +12,15 @@ first record it has not yet yielded: same numbering, bad records reported with t
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import os
+import re
+import shutil
+import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +36,7 @@ __all__ = ["CsvReader"]
 _HEAD_BYTES = 1 << 20
 _TRANSCODE_BYTES = 4 << 20
 _DELIMITERS = (",", "\t", ";", "|")
+_ICONV_POSITION = re.compile(r"at position (\d+)")
 
 
 class _Ragged(Exception):
@@ -83,14 +88,8 @@ class CsvReader:
         return list(self.headers)
 
     # -- streaming ------------------------------------------------------------------------
-    def _utf8_path(self) -> tuple[Path, bool]:
-        """A UTF-8 file pyarrow can read natively; (path, is_temporary).
-
-        GBK/GB18030 files are transcoded to a temporary file first (streaming, 4 MB at a
-        time): pyarrow then parses with its own threads and never calls back into Python.
-        """
-        if self.encoding in ("utf-8", "utf-8-sig"):  # pyarrow skips a UTF-8 BOM itself
-            return self.path, False
+    def _utf8_path(self) -> Path:
+        """A temporary UTF-8 copy of a file in another encoding (streaming, 4 MB at a time)."""
         fd, name = tempfile.mkstemp(prefix="battlemap-utf8-", suffix=".csv")
         try:
             with os.fdopen(fd, "wb") as out, open(self.path, "rb") as src:
@@ -101,17 +100,79 @@ class CsvReader:
                     try:
                         out.write(decoder.decode(block, final=not block).encode("utf-8"))
                     except UnicodeDecodeError as exc:
-                        raise ImportFileError(
-                            f"byte {offset + exc.start:,} of {self.path} is not valid "
-                            f"{self.encoding}: pass --encoding (utf-8, gbk or gb18030)"
-                        ) from None
+                        raise self._bad_byte(offset + exc.start) from None
                     if not block:
                         break
                     offset += len(block)
         except BaseException:
             os.unlink(name)
             raise
-        return Path(name), True
+        return Path(name)
+
+    def _bad_byte(self, offset: int) -> ImportFileError:
+        return ImportFileError(
+            f"byte {offset:,} of {self.path} is not valid {self.encoding}: "
+            "pass --encoding (utf-8, gbk or gb18030)"
+        )
+
+    @contextlib.contextmanager
+    def _utf8_source(self) -> Iterator[object]:
+        """What pyarrow reads: the file itself when UTF-8; otherwise its UTF-8 form.
+
+        GBK/GB18030 stream through glibc's ``iconv`` in a child process, so a second core
+        transcodes while this one validates and pyarrow never calls a Python codec; where
+        iconv is missing the file is transcoded to a temporary file first. On leaving, an
+        input iconv could not convert raises the same error as the codec, naming the byte.
+        """
+        if self.encoding in ("utf-8", "utf-8-sig"):  # pyarrow skips a UTF-8 BOM itself
+            yield str(self.path)
+            return
+        iconv = shutil.which("iconv") if _codec(self.encoding) == "gb18030" else None
+        if iconv is None:
+            path = self._utf8_path()
+            try:
+                yield str(path)
+            finally:
+                path.unlink(missing_ok=True)
+            return
+        proc = subprocess.Popen(
+            [iconv, "-f", "GB18030", "-t", "UTF-8", str(self.path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            try:
+                yield pa.PythonFile(proc.stdout, mode="r")
+            except (GeneratorExit, _Ragged):
+                raise  # stopped early on purpose: nothing to check
+            except BaseException:
+                self._check_iconv(proc, timeout=0.5)  # a parse error may come from a bad byte
+                raise
+            self._check_iconv(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
+    def _check_iconv(self, proc: subprocess.Popen, timeout: float | None = None) -> None:
+        """Raise the bad-byte error if iconv stopped at input it could not convert."""
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return  # still converting: the error was not iconv's
+        if proc.returncode == 0:
+            return
+        message = proc.stderr.read().decode("utf-8", "replace")
+        match = _ICONV_POSITION.search(message)
+        if match:
+            raise self._bad_byte(int(match.group(1)))
+        raise ImportFileError(
+            f"{self.path} could not be read as {self.encoding} (iconv: {message.strip()}): "
+            "pass --encoding (utf-8, gbk or gb18030)"
+        )
 
     def chunks(self) -> Iterator[RawChunk]:
         """All data rows after the header, fast path first, exact path after a bad record."""
@@ -135,11 +196,17 @@ class CsvReader:
             ragged.append(row)
             return "error"
 
-        source, temporary = self._utf8_path()
+        with self._utf8_source() as source:
+            yield from self._parse(source, names, on_invalid, ragged)
+
+    def _parse(
+        self, source: object, names: list[str], on_invalid: Callable, ragged: list
+    ) -> Iterator[RawChunk]:
+        n = len(names)
         reader = None
         try:
             reader = pacsv.open_csv(
-                str(source),
+                source,
                 read_options=pacsv.ReadOptions(
                     column_names=names,
                     block_size=int(min(max(self.chunk_rows * 160, 1 << 16), 1 << 24)),
@@ -182,8 +249,6 @@ class CsvReader:
         finally:
             if reader is not None:
                 reader.close()
-            if temporary:
-                source.unlink(missing_ok=True)
 
     def _exact_chunks(self, skip: int) -> Iterator[RawChunk]:
         """Python's csv module from data row ``skip`` on; wrong-width rows become BadRecord."""

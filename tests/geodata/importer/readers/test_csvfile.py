@@ -29,6 +29,35 @@ def test_gbk_with_bom_free_chinese_header(tmp_path: Path) -> None:
     assert _rows(path)[:2] == ([2, 3], [["1001", "张三"], ["1002", "李四"]])
 
 
+@pytest.fixture(params=["iconv", "python-codec"])
+def transcoder(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """GBK is streamed through iconv, or (where iconv is missing) via a Python-codec copy."""
+    from battlemap.geodata.importer.readers import csvfile
+
+    if request.param == "python-codec":
+        monkeypatch.setattr(csvfile.shutil, "which", lambda name: None)
+    else:
+        assert csvfile.shutil.which("iconv"), "glibc's iconv is part of every Debian system"
+    return request.param
+
+
+def test_gbk_and_gb18030_read_the_same_either_way(tmp_path: Path, transcoder: str) -> None:
+    path = tmp_path / "gb18030.csv"
+    text = "户编号,姓名,备注\n" + "".join(f'{i},刘䶮{i},"含,逗号\n和换行"\n' for i in range(3000))
+    path.write_bytes(text.encode("gb18030"))
+    rows, values, bad = _rows(path, chunk_rows=500)
+    assert bad == [] and rows == list(range(2, 3002))  # records, as a spreadsheet counts
+    assert values[2999] == ["2999", "刘䶮2999", "含,逗号\n和换行"]
+
+
+def test_a_bad_gbk_byte_is_named_either_way(tmp_path: Path, transcoder: str) -> None:
+    path = tmp_path / "bad.csv"
+    head = "户编号,姓名\n1001,张三\n".encode("gbk")
+    path.write_bytes(head + b"1002,\xff\xfe\n" + "1003,李四\n".encode("gbk"))
+    with pytest.raises(ImportFileError, match=f"byte {len(head) + 5} of .* is not valid gbk"):
+        _rows(path, encoding="gbk")
+
+
 def test_utf8_bom_semicolons_and_blank_lines_keep_spreadsheet_row_numbers(tmp_path: Path) -> None:
     path = tmp_path / "semi.csv"
     path.write_bytes("\ufeffa;b\n1;x\n\n2;y\n".encode())
