@@ -15,20 +15,22 @@ equals a full rebuild in both stores.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import AGGREGATES_FILE, read_table, write_table
 from battlemap.geodata.embedded import cache_is_fresh
 from battlemap.geodata.importer.keys import hh_ids
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
-from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 
 __all__ = ["AggregateDelta", "add_to_cache", "aggregate_delta"]
 
@@ -48,6 +50,7 @@ class AggregateDelta:
     def empty(self) -> bool:
         return not self.values.any()
 
+    @cached_property
     def changed_rows(self) -> pa.Table:
         """``code``, ``year`` and every household metric, only the region-years that change."""
         flat = self.values.reshape(-1, self.values.shape[2])
@@ -60,6 +63,13 @@ class AggregateDelta:
         for j, name in enumerate(METRIC_NAMES[1:], start=1):
             columns[name] = pa.array(flat[keep, j])
         return pa.table(columns)
+
+    @cached_property
+    def changed_csv(self) -> bytes:
+        """:attr:`changed_rows` as header-less CSV (what PostGIS COPYs)."""
+        sink = io.BytesIO()
+        pacsv.write_csv(self.changed_rows, sink, pacsv.WriteOptions(include_header=False))
+        return sink.getvalue()
 
 
 def _frame(table: pa.Table, columns: list[str]) -> pd.DataFrame:
@@ -104,7 +114,8 @@ def aggregate_delta(
     from ``before`` to ``after`` (each: households, household_years, any superset of rows).
     """
     metrics = metrics or metric_set()
-    codes = RegionTree(read_table(regions_dir, "regions", list(REGION_COLUMNS))).codes
+    # RegionTree's order (by code), without building the tree
+    codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
     old = _contributions(codes, years, *(_of(t, touched) for t in before), metrics)
     new = _contributions(codes, years, *(_of(t, touched) for t in after), metrics)
     return AggregateDelta(codes, years, new - old, metrics.digest)

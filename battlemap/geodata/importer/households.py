@@ -358,18 +358,22 @@ def _write(
             )
     try:
         if changed:
-            progress.step("writing household tables")
-            write_merged(txn, hh, hy)
-            txn.path(MANIFEST_FILE).write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
+            # the delta first: the database thread adds it as soon as its COPY is done
             progress.step("aggregates: counting the touched households before and after")
             delta = aggregate_delta(
                 txn.data_dir, ctx.years, touched, (hh.before, hy.before), (hh.merged, hy.merged)
             )
-            hh.merged = hy.merged = None
+            if job is not None:
+                delta.changed_csv  # noqa: B018 - PostGIS's payload, made off its thread's path
             delta_box.append(delta)
             delta_ready.set()
+            progress.step("writing household tables")
+            write_merged(txn, hh, hy)
+            hh.merged = hy.merged = None
+            txn.path(MANIFEST_FILE).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+            # after the tables: the cache must be at least as new as they are
             if add_to_cache(txn.data_dir, txn.staging, delta):
                 txn.path(AGGREGATES_FILE)
                 report.aggregates["embedded"] = "delta"

@@ -21,7 +21,6 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from battlemap.geodata.errors import StoreUnavailableError
@@ -224,18 +223,16 @@ class PostgisUpsert:
         """``region_year_stats`` += delta: an UPDATE of the region-years it changes, or, when
         that is a large share of the table, a rewrite joined with the delta (much faster
         than updating most rows in place)."""
-        changed = delta.changed_rows()
+        changed = delta.changed_rows
         if changed.num_rows == 0:
             return
         names = changed.schema.names
         self.cur.execute(f"CREATE TEMP TABLE import_delta (LIKE {AGGREGATE_TABLE}) ON COMMIT DROP")
-        sink = io.BytesIO()
-        pacsv.write_csv(changed, sink, pacsv.WriteOptions(include_header=False))
-        sink.seek(0)
         self.cur.copy_expert(
-            f"COPY import_delta ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)", sink
+            f"COPY import_delta ({', '.join(names)}) FROM STDIN WITH (FORMAT csv)",
+            io.BytesIO(delta.changed_csv),
         )
-        total = self._count(AGGREGATE_TABLE)
+        total = len(delta.codes) * len(delta.years)  # the table has every region-year
         if changed.num_rows > REWRITE_SHARE * total:
             found = self._rewrite_with(names)
         else:
