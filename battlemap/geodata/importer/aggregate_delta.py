@@ -34,6 +34,7 @@ from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
 
 __all__ = ["AggregateDelta", "add_to_cache", "aggregate_delta"]
 
+BATCH_HOUSEHOLDS = 100_000
 _NO_RURAL = pd.DataFrame({"code": pd.Series([], dtype=object), "year": [], "persons": []})
 
 
@@ -82,10 +83,10 @@ def _contributions(
     households: pa.Table,
     household_years: pa.Table,
     metrics: MetricSet,
-) -> np.ndarray:
+) -> np.ndarray | int:
     """The counts these households' rows add up to (the embedded store's own sums)."""
     if household_years.num_rows == 0:
-        return np.zeros((len(codes), len(years), len(METRIC_NAMES)), dtype=np.int64)
+        return 0
     return aggregate.aggregate_tables(
         codes,
         years,
@@ -116,9 +117,13 @@ def aggregate_delta(
     metrics = metrics or metric_set()
     # RegionTree's order (by code), without building the tree
     codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
-    old = _contributions(codes, years, *(_of(t, touched) for t in before), metrics)
-    new = _contributions(codes, years, *(_of(t, touched) for t in after), metrics)
-    return AggregateDelta(codes, years, new - old, metrics.digest)
+    values = np.zeros((len(codes), len(years), len(METRIC_NAMES)), dtype=np.int64)
+    # contributions add up per household: a batch at a time keeps memory bounded
+    for start in range(0, len(touched), BATCH_HOUSEHOLDS):
+        ids = touched[start : start + BATCH_HOUSEHOLDS]
+        values += _contributions(codes, years, *(_of(t, ids) for t in after), metrics)
+        values -= _contributions(codes, years, *(_of(t, ids) for t in before), metrics)
+    return AggregateDelta(codes, years, values, metrics.digest)
 
 
 def add_to_cache(data_dir: Path, staging: Path, delta: AggregateDelta) -> bool:

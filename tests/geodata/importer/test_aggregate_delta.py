@@ -106,6 +106,9 @@ def test_every_import_leaves_the_aggregates_a_full_rebuild_would_give(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from battlemap.geodata.importer import aggregate_delta
+
+    monkeypatch.setattr(aggregate_delta, "BATCH_HOUSEHOLDS", 700)  # the county in 3 batches
     dsn = None
     if postgis:
         from battlemap.geodata.importer import postgis_write
