@@ -37,7 +37,9 @@ __all__ = [
     "household_year_arrays",
     "roll_up",
     "to_frame",
+    "village_codes",
     "village_sums",
+    "village_values",
 ]
 
 # Columns the metrics read from households and household_years.
@@ -159,39 +161,43 @@ def roll_up(
 ) -> np.ndarray:
     """Sum village values [v, y, m] into every region of ``codes`` by code prefix.
 
-    Returns [len(codes), y, m]; regions without villages are zero.
+    Returns [len(codes), y, m]; regions without villages are zero. Each level is summed
+    from the one below (runs of equal prefixes), so only the first step reads every village.
     """
     regions = pd.Index(codes)
     out = np.zeros((len(codes), *village_values.shape[1:]), dtype=np.int64)
-    villages = pd.Index(village_codes)
-    if len(villages) == 0:
+    level_codes, values = pd.Index(village_codes), village_values
+    if len(level_codes) == 0:
         return out
-    for length in PREFIX_LENGTHS.values():
-        ancestors = villages.str[:length].str.ljust(12, "0")
-        target = regions.get_indexer(ancestors)
+    for length in sorted(PREFIX_LENGTHS.values(), reverse=True):
+        prefixes = level_codes.str[:length]
+        if not prefixes.is_monotonic_increasing:  # codes arrive sorted; sort if not
+            order = np.argsort(prefixes.to_numpy(dtype=object), kind="stable")
+            prefixes, values = prefixes[order], values[order]
+        starts = np.flatnonzero(np.r_[True, prefixes[1:] != prefixes[:-1]])
+        if len(starts) < len(prefixes):  # (villages are their own 12-digit prefixes)
+            values = np.add.reduceat(values, starts, axis=0)
+            prefixes = prefixes[starts]
+        level_codes = prefixes.str.ljust(12, "0")
+        target = regions.get_indexer(level_codes)
         if (target < 0).any():
-            missing = ancestors[target < 0][0]
+            missing = level_codes[target < 0][0]
             raise DataDirError(f"village data refers to region {missing}, missing from regions")
-        # villages sharing an ancestor summed as runs (np.add.at is unbuffered and slow)
-        order = np.argsort(target, kind="stable")
-        ordered = target[order]
-        starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        out[ordered[starts]] += np.add.reduceat(village_values[order], starts, axis=0)
+        out[target] += values
     return out
 
 
-def aggregate_tables(
-    codes: Sequence[str],
+def village_values(
+    villages: Sequence[str],
     years: Sequence[int],
     households: pd.DataFrame,
     household_years: pd.DataFrame,
     rural_population: pd.DataFrame,
     metrics: MetricSet | None = None,
 ) -> np.ndarray:
-    """[region, year, metric] sums from the DESIGN.md tables (as loaded from parquet)."""
-    level5 = [c for c in codes if c[9:] != "000"]
-    v_index = pd.Index(level5)
-    hh_village = _index_in(households["village_code"], pd.Series(level5, dtype=object))
+    """[village, year, metric] sums (rural population first) of ``villages`` (sorted codes)."""
+    v_index = pd.Index(villages)
+    hh_village = _index_in(households["village_code"], pd.Series(villages, dtype=object))
     if (hh_village < 0).any():
         bad = households["village_code"].to_numpy()[hh_village < 0][0]
         raise DataDirError(f"households.parquet: village_code {bad} is not a village in regions")
@@ -203,8 +209,10 @@ def aggregate_tables(
             f"household_years.parquet: year {bad} is outside the data set's "
             f"years {years[0]}–{years[-1]}"
         )
-    values = village_sums(hh_village[row_hh], year_index, rows, (len(level5), len(years)), metrics)
-    population = np.zeros((len(level5), len(years), 1), dtype=np.int64)
+    values = village_sums(
+        hh_village[row_hh], year_index, rows, (len(villages), len(years)), metrics
+    )
+    population = np.zeros((len(villages), len(years), 1), dtype=np.int64)
     rp_village = v_index.get_indexer(rural_population["code"])
     rp_year = pd.Index(years).get_indexer(rural_population["year"])
     ok = (rp_village >= 0) & (rp_year >= 0)
@@ -213,7 +221,26 @@ def aggregate_tables(
         (rp_village[ok], rp_year[ok]),
         rural_population["persons"].to_numpy(np.int64)[ok],
     )
-    return roll_up(codes, level5, np.concatenate([population, values], axis=2))
+    return np.concatenate([population, values], axis=2)
+
+
+def village_codes(codes: Sequence[str]) -> list[str]:
+    """The level-5 codes among ``codes`` (the last three digits are not all zero)."""
+    return [c for c in codes if c[9:] != "000"]
+
+
+def aggregate_tables(
+    codes: Sequence[str],
+    years: Sequence[int],
+    households: pd.DataFrame,
+    household_years: pd.DataFrame,
+    rural_population: pd.DataFrame,
+    metrics: MetricSet | None = None,
+) -> np.ndarray:
+    """[region, year, metric] sums from the DESIGN.md tables (as loaded from parquet)."""
+    villages = village_codes(codes)
+    values = village_values(villages, years, households, household_years, rural_population, metrics)
+    return roll_up(codes, villages, values)
 
 
 DIGEST_ATTR = "metrics_digest"

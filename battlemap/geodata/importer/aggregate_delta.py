@@ -78,17 +78,17 @@ def _frame(table: pa.Table, columns: list[str]) -> pd.DataFrame:
 
 
 def _contributions(
-    codes: tuple[str, ...],
+    villages: list[str],
     years: tuple[int, ...],
     households: pa.Table,
     household_years: pa.Table,
     metrics: MetricSet,
 ) -> np.ndarray | int:
-    """The counts these households' rows add up to (the embedded store's own sums)."""
+    """Per village, the counts these households' rows add up to (the store's own sums)."""
     if household_years.num_rows == 0:
         return 0
-    return aggregate.aggregate_tables(
-        codes,
+    return aggregate.village_values(
+        villages,
         years,
         _frame(households, aggregate.HOUSEHOLD_YEAR_HH_COLUMNS),
         _frame(household_years, aggregate.HOUSEHOLD_YEAR_COLUMNS),
@@ -117,13 +117,14 @@ def aggregate_delta(
     metrics = metrics or metric_set()
     # RegionTree's order (by code), without building the tree
     codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
-    values = np.zeros((len(codes), len(years), len(METRIC_NAMES)), dtype=np.int64)
+    villages = aggregate.village_codes(codes)
+    values = np.zeros((len(villages), len(years), len(METRIC_NAMES)), dtype=np.int64)
     # contributions add up per household: a batch at a time keeps memory bounded
     for start in range(0, len(touched), BATCH_HOUSEHOLDS):
         ids = touched[start : start + BATCH_HOUSEHOLDS]
-        values += _contributions(codes, years, *(_of(t, ids) for t in after), metrics)
-        values -= _contributions(codes, years, *(_of(t, ids) for t in before), metrics)
-    return AggregateDelta(codes, years, values, metrics.digest)
+        values += _contributions(villages, years, *(_of(t, ids) for t in after), metrics)
+        values -= _contributions(villages, years, *(_of(t, ids) for t in before), metrics)
+    return AggregateDelta(codes, years, aggregate.roll_up(codes, villages, values), metrics.digest)
 
 
 def add_to_cache(data_dir: Path, staging: Path, delta: AggregateDelta) -> bool:
