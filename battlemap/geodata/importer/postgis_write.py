@@ -27,7 +27,7 @@ from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.importer.aggregate_delta import AggregateDelta
 from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
-from battlemap.geodata.postgis.aggregate import build_aggregate
+from battlemap.geodata.postgis.aggregate import BUILD_SETTINGS, build_aggregate
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
 from battlemap.geodata.postgis.copy import BATCH_ROWS, BatchReader, batch_to_csv
 from battlemap.geodata.postgis.ddl import (
@@ -133,6 +133,9 @@ class PostgisUpsert:
         self.conn = connect(dsn, autocommit=False)
         self.cur = self.conn.cursor()
         self.cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        # the loader's memory settings: index builds and the aggregate join stay in memory
+        for name, value in BUILD_SETTINGS.items():
+            self.cur.execute("SELECT set_config(%s, %s, true)", (name, value))
 
     def _count(self, table: str) -> int:
         self.cur.execute(f"SELECT count(*) FROM {table}")
@@ -234,7 +237,7 @@ class PostgisUpsert:
         )
         total = len(delta.codes) * len(delta.years)  # the table has every region-year
         if changed.num_rows > REWRITE_SHARE * total:
-            found = self._rewrite_with(names)
+            found = self._rewrite_with(changed.num_rows)
         else:
             sets = ", ".join(f"{n} = t.{n} + d.{n}" for n in names[2:])
             self.cur.execute(
@@ -249,27 +252,32 @@ class PostgisUpsert:
                 "`battlemap db load`"
             )
 
-    def _rewrite_with(self, names: list[str]) -> int:
-        """Replace the aggregate table by itself plus ``import_delta``; rows matched."""
+    def _rewrite_with(self, delta_rows: int) -> int:
+        """Replace the aggregate table by itself plus ``import_delta`` (``delta_rows`` rows);
+        how many of them matched a region-year of the table.
+
+        A full join keeps delta rows the table lacks (rural population NULL) to count them.
+        """
         rewritten = f"{AGGREGATE_TABLE}_import"
         columns = ", ".join(
-            f"t.{n}" if n not in names[2:] else f"t.{n} + coalesce(d.{n}, 0) AS {n}"
-            for n in ("code", "year", *METRIC_NAMES)
+            [
+                "coalesce(t.code, d.code) AS code",
+                "coalesce(t.year, d.year) AS year",
+                "t.rural_population",
+                *(f"coalesce(t.{n}, 0) + coalesce(d.{n}, 0) AS {n}" for n in METRIC_NAMES[1:]),
+            ]
         )
         self.cur.execute(
             f"CREATE TABLE {rewritten} AS SELECT {columns} FROM {AGGREGATE_TABLE} t "
-            "LEFT JOIN import_delta d ON d.code = t.code AND d.year = t.year"
+            "FULL JOIN import_delta d ON d.code = t.code AND d.year = t.year"
         )
-        self.cur.execute(
-            f"SELECT count(*) FROM import_delta d JOIN {AGGREGATE_TABLE} t "
-            "ON d.code = t.code AND d.year = t.year"
-        )
-        found = int(self.cur.fetchone()[0])
+        self.cur.execute(f"SELECT count(*) FROM {rewritten} WHERE rural_population IS NULL")
+        missing = int(self.cur.fetchone()[0])
         self.cur.execute(f"DROP TABLE {AGGREGATE_TABLE}")
         self.cur.execute(f"ALTER TABLE {rewritten} RENAME TO {AGGREGATE_TABLE}")
         self.cur.execute(f"ALTER TABLE {AGGREGATE_TABLE} ADD PRIMARY KEY (code, year)")
         self.cur.execute(f"ANALYZE {AGGREGATE_TABLE} (code, year)")
-        return found
+        return delta_rows - missing
 
     def finish(
         self, years: list[int], manifest: dict[str, Any], delta: AggregateDelta | None = None

@@ -9,12 +9,12 @@ stored as not recorded: income null, flags false).
 
 from __future__ import annotations
 
-import h3
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
 
+from battlemap.geodata.cells import h3_cells
 from battlemap.geodata.importer.headers import FLAG_FIELDS, YEAR_MODE
 from battlemap.geodata.schema import STATUS_EXITED, STATUS_POOR
 
@@ -22,7 +22,6 @@ __all__ = [
     "HOUSEHOLDS_SCHEMA",
     "HOUSEHOLD_YEARS_SCHEMA",
     "build_tables",
-    "h3_cells",
 ]
 
 HOUSEHOLDS_SCHEMA = pa.schema(
@@ -51,12 +50,6 @@ HOUSEHOLD_YEARS_SCHEMA = pa.schema(
         *((name, pa.bool_()) for name in FLAG_FIELDS),
     ]
 )
-
-
-def h3_cells(lat: np.ndarray, lon: np.ndarray) -> tuple[list[str], list[str]]:
-    """H3 cells at resolution 7 and 9 of each point (h3 4.x has no array API)."""
-    r9 = [h3.latlng_to_cell(a, b, 9) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
-    return [h3.cell_to_parent(c, 7) for c in r9], r9
 
 
 def _households(rows: pa.Table) -> pa.Table:

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import geopandas as gpd
-import h3
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -16,6 +15,7 @@ import shapely
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.boundaries import load_province_boundaries, zone_of
+from battlemap.geodata.cells import h3_cells
 from battlemap.geodata.datadir import AGGREGATES_FILE, write_manifest, write_table
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
@@ -111,12 +111,6 @@ def _hh_ids(village_codes: np.ndarray, village: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(codes, serial_text, "")
 
 
-def _h3_cells(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    r9 = [h3.latlng_to_cell(a, b, 9) for a, b in zip(lat.tolist(), lon.tolist(), strict=True)]
-    r7 = [h3.cell_to_parent(c, 7) for c in r9]
-    return np.asarray(r7, dtype=object), np.asarray(r9, dtype=object)
-
-
 def generate(
     data_dir: str | Path,
     config: GeneratorConfig | None = None,
@@ -150,7 +144,7 @@ def generate(
     )
     assert np.array_equal(owner, draw.village)
     log("households: points placed inside their villages")
-    h3_r7, h3_r9 = _h3_cells(lat, lon)
+    h3_r7, h3_r9 = h3_cells(lat, lon)
     log("households: H3 cells (res 7, 9)")
     village_codes = villages.code.to_numpy()
     hh_id = _hh_ids(village_codes, draw.village)
