@@ -3,18 +3,16 @@
 Chinese government extracts are UTF-8 or GBK/GB18030. Trying the codecs strictly in the order
 UTF-8 → GBK → GB18030 is exact for these: GBK text is almost never valid UTF-8, and GB18030 is
 a superset of GBK (it adds rare characters such as 䶮). No statistical guessing is needed.
-:class:`Utf8Stream` transcodes a file to UTF-8 on the fly for pyarrow's CSV reader.
 """
 
 from __future__ import annotations
 
 import codecs
 from pathlib import Path
-from typing import BinaryIO
 
 from battlemap.geodata.importer.errors import ImportFileError
 
-__all__ = ["ENCODINGS", "Utf8Stream", "detect_bytes", "detect_encoding", "normalize_encoding"]
+__all__ = ["ENCODINGS", "detect_bytes", "detect_encoding", "normalize_encoding"]
 
 ENCODINGS: tuple[str, ...] = ("utf-8", "gbk", "gb18030")
 _ALIASES = {
@@ -28,7 +26,6 @@ _ALIASES = {
     "gb18030": "gb18030",
 }
 _SAMPLE_BYTES = 4 << 20
-_BLOCK_BYTES = 4 << 20
 
 
 def normalize_encoding(name: str) -> str:
@@ -76,53 +73,3 @@ def detect_encoding(path: Path) -> str:
     """Encoding of a text file from its first few megabytes (see :func:`detect_bytes`)."""
     with open(path, "rb") as fh:
         return detect_bytes(fh.read(_SAMPLE_BYTES))
-
-
-class Utf8Stream:
-    """A read-only binary stream that yields the UTF-8 form of a file in another encoding.
-
-    Decoding errors name the byte offset and suggest ``--encoding``. UTF-8 input is
-    validated block by block as it passes through.
-    """
-
-    def __init__(self, path: Path, encoding: str) -> None:
-        self._fh: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._encoding = encoding
-        self._decoder = codecs.getincrementaldecoder(encoding)("strict")
-        self._offset = 0
-        self._pending = b""
-        self.closed = False
-
-    def read(self, size: int = -1) -> bytes:
-        while len(self._pending) < max(size, 1):
-            block = self._fh.read(_BLOCK_BYTES)
-            final = not block
-            try:
-                text = self._decoder.decode(block, final=final)
-            except UnicodeDecodeError as exc:
-                raise ImportFileError(
-                    f"byte {self._offset + exc.start:,} is not valid {self._encoding}: "
-                    "pass --encoding (utf-8, gbk or gb18030)"
-                ) from None
-            self._offset += len(block)
-            self._pending += text.encode("utf-8")
-            if final:
-                break
-        if size < 0 or size >= len(self._pending):
-            out, self._pending = self._pending, b""
-        else:
-            out, self._pending = self._pending[:size], self._pending[size:]
-        return out
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def writable(self) -> bool:
-        return False
-
-    def close(self) -> None:
-        self.closed = True
-        self._fh.close()

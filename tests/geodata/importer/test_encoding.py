@@ -1,15 +1,11 @@
-"""Encoding detection and on-the-fly transcoding."""
+"""Encoding detection and names (transcoding is tested with the CSV reader)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from battlemap.geodata.importer.encoding import (
-    Utf8Stream,
     detect_bytes,
-    detect_encoding,
     normalize_encoding,
 )
 from battlemap.geodata.importer.errors import ImportFileError
@@ -65,25 +61,3 @@ def test_normalize_encoding(name: str, expected: str) -> None:
 def test_unknown_encoding_is_a_clear_error() -> None:
     with pytest.raises(ImportFileError, match="unknown text encoding"):
         normalize_encoding("klingon")
-
-
-def test_stream_transcodes_in_small_reads(tmp_path: Path) -> None:
-    path = tmp_path / "gbk.csv"
-    text = TEXT * 5000
-    path.write_bytes(text.encode("gbk"))
-    assert detect_encoding(path) == "gbk"
-    stream = Utf8Stream(path, "gb18030")
-    parts = []
-    while chunk := stream.read(1000):
-        parts.append(chunk)
-    stream.close()
-    assert b"".join(parts).decode("utf-8") == text
-
-
-def test_stream_names_the_offset_of_a_bad_byte(tmp_path: Path) -> None:
-    path = tmp_path / "bad.csv"
-    path.write_bytes(b"a,b\n" + "贫".encode() + b"\xff\n")
-    stream = Utf8Stream(path, "utf-8")
-    with pytest.raises(ImportFileError, match="byte 7 is not valid utf-8"):
-        stream.read()
-    stream.close()
