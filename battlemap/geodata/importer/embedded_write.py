@@ -102,12 +102,26 @@ def _equal(old: pa.Table, new: pa.Table, columns: tuple[str, ...]) -> np.ndarray
 
 
 def _match(new: pa.Table, old: pa.Table, with_year: bool) -> np.ndarray:
-    """For each old row, the position of the new row with the same key; -1 when none."""
+    """For each old row, the position of the new row with the same key; -1 when none.
+
+    Only stored rows of households in ``new`` are keyed (a small update into a large store
+    hashes the store's IDs once, not every key of it).
+    """
+    where = np.full(old.num_rows, -1, dtype=np.int64)
+    if old.num_rows == 0 or new.num_rows == 0:
+        return where
+    candidates = np.flatnonzero(
+        pc.is_in(hh_ids(old), value_set=pc.unique(hh_ids(new))).to_numpy(zero_copy_only=False)
+    )
+    if not len(candidates):
+        return where
+    old = old.select(["hh_id", "year"] if with_year else ["hh_id"]).take(pa.array(candidates))
     new_hh, old_hh = joint_codes(new["hh_id"], old["hh_id"])
     if with_year:
         new_hh = year_keys(new_hh, new["year"].to_numpy())
         old_hh = year_keys(old_hh, old["year"].to_numpy())
-    return positions(old_hh, new_hh)
+    where[candidates] = positions(old_hh, new_hh)
+    return where
 
 
 def _target_schema(path: Path, fallback: pa.Schema) -> pa.Schema:
@@ -149,6 +163,11 @@ class Upsert:
     updates: pa.Table
     merged: pa.Table | None  # None when nothing changes
     before: pa.Table
+
+    @property
+    def rewrite(self) -> bool:
+        """The table's file must be written anew (some row is inserted or updated)."""
+        return self.changes.changed
 
 
 @dataclass
@@ -202,9 +221,16 @@ class _Diff:
         sort = [("hh_id", "ascending")] + ([("year", "ascending")] if self.with_year else [])
         if old.num_rows == 0:
             return Upsert(changes, inserts, updates, new.sort_by(sort), before)
-        kept = old.filter(pa.array(self.where < 0))
-        self.old = old = None  # type: ignore[assignment]
-        merged = pa.concat_tables([kept, new]).sort_by(sort)
+        self.old = None  # type: ignore[assignment]
+        if not changes.inserted:  # updates only: rows replaced where they are, order kept
+            index = np.arange(old.num_rows, dtype=np.int64)
+            matched = self.where >= 0
+            index[matched] = old.num_rows + self.where[matched]
+            merged = pa.concat_tables([old, new]).take(pa.array(index))
+        else:
+            kept = old.filter(pa.array(self.where < 0))
+            del old
+            merged = pa.concat_tables([kept, new]).sort_by(sort)
         return Upsert(changes, inserts, updates, merged, before)
 
 
@@ -269,10 +295,15 @@ def merge_into(
 
 
 def write_merged(txn: DataDirTransaction, hh: Upsert, years: Upsert) -> None:
-    """Stage both merged household tables (only called when something changed)."""
-    assert hh.merged is not None and years.merged is not None
-    pq.write_table(_with_bbox(hh.merged), txn.path(TABLE_FILES["households"]), compression="zstd")
-    pq.write_table(years.merged, txn.path(TABLE_FILES["household_years"]), compression="zstd")
+    """Stage the merged household tables that changed (the other file stays as it is)."""
+    if hh.rewrite:
+        assert hh.merged is not None
+        path = txn.path(TABLE_FILES["households"])
+        pq.write_table(_with_bbox(hh.merged), path, compression="zstd")
+    if years.rewrite:
+        assert years.merged is not None
+        path = txn.path(TABLE_FILES["household_years"])
+        pq.write_table(years.merged, path, compression="zstd")
 
 
 def rebuild_aggregates(txn: DataDirTransaction, regions_dir: Path | None = None) -> None:

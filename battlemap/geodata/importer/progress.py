@@ -7,7 +7,23 @@ import sys
 import time
 from typing import TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "peak_memory_mb"]
+
+
+def peak_memory_mb() -> int:
+    """This process's peak resident memory in MB.
+
+    Linux's ``VmHWM`` counts from the program's start; ``ru_maxrss`` (the fallback) also
+    keeps what the parent held when it forked this process.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
 
 class Progress:
@@ -53,6 +69,6 @@ class Progress:
         if self._open_line:
             self.stream.write("\n")
             self._open_line = False
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        peak = peak_memory_mb()
         self.stream.write(f"[{self.elapsed:6.1f}s {peak:5d} MB] {message}\n")
         self.stream.flush()
