@@ -25,13 +25,14 @@ from battlemap.indicators.summary import region_summary
 from benchmarks.common import DEFAULT_DATA_DIR, ensure_data_dir, percentiles, pg_cluster, timed
 
 _COLD_START = """
-import json, resource, time
+import json, time
 t = time.perf_counter()
 from battlemap.geodata.embedded import EmbeddedStore
 s = EmbeddedStore({path!r})
 s.counts(s.regions.roots()[0].code, s.years[0])
-print(json.dumps({{"seconds": time.perf_counter() - t,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+seconds = time.perf_counter() - t
+from battlemap.geodata.importer.progress import peak_memory_mb  # VmHWM: this program only
+print(json.dumps({{"seconds": seconds, "peak_rss_mb": peak_memory_mb()}}))
 """
 
 

@@ -1,10 +1,12 @@
 """``import_households``: a registered-household extract into the embedded store (and PostGIS).
 
 Steps: stream the file in chunks and validate each row (bad rows go to the rejects file as
-they come); check across rows (duplicates, status sequences); build the store's tables;
-upsert them into staged copies of the data dir files and rebuild the aggregates; with a DSN,
-upsert the same rows into PostGIS in one transaction; commit both together. Nothing is
-written before the commit, so an error or Ctrl-C leaves both stores exactly as they were.
+they come); check across rows (duplicates, status sequences); build the store's tables and
+upsert them in memory; count the touched households before and after (the aggregate delta,
+:mod:`~battlemap.geodata.importer.aggregate_delta`); stage the changed data dir files and
+the cache plus the delta; with a DSN, meanwhile upsert the same rows into PostGIS and add
+the same delta there, in one transaction; commit both together. Nothing is written before
+the commit, so an error or Ctrl-C leaves both stores exactly as they were.
 """
 
 from __future__ import annotations
