@@ -288,9 +288,9 @@ def merge_into(
     if hh.merged is None and years.merged is None:
         return hh, years, touched
     if hh.merged is None:
-        hh.merged = pq.read_table(data_dir / TABLE_FILES["households"])
+        hh.merged = hh_diff.old
     if years.merged is None:
-        years.merged = pq.read_table(data_dir / TABLE_FILES["household_years"])
+        years.merged = years_diff.old
     return hh, years, touched
 
 
