@@ -47,10 +47,6 @@ class AggregateDelta:
     values: np.ndarray  # rural_population (column 0) is always zero
     digest: str  # the metric definitions it was computed under
 
-    @property
-    def empty(self) -> bool:
-        return not self.values.any()
-
     @cached_property
     def changed_rows(self) -> pa.Table:
         """``code``, ``year`` and every household metric, only the region-years that change."""
