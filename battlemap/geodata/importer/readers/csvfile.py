@@ -88,26 +88,39 @@ class CsvReader:
         return list(self.headers)
 
     # -- streaming ------------------------------------------------------------------------
+    def _utf8_blocks(self) -> Iterator[bytes]:
+        """The file as UTF-8, 4 MB at a time; the bad-byte error where the codec stops."""
+        with open(self.path, "rb") as src:
+            decoder = codecs.getincrementaldecoder(_codec(self.encoding))("strict")
+            offset = 0
+            while True:
+                block = src.read(_TRANSCODE_BYTES)
+                try:
+                    text = decoder.decode(block, final=not block)
+                except UnicodeDecodeError as exc:
+                    raise self._bad_byte(offset + exc.start) from None
+                yield text.encode("utf-8")
+                if not block:
+                    return
+                offset += len(block)
+
     def _utf8_path(self) -> Path:
-        """A temporary UTF-8 copy of a file in another encoding (streaming, 4 MB at a time)."""
+        """A temporary UTF-8 copy of a file in another encoding."""
         fd, name = tempfile.mkstemp(prefix="battlemap-utf8-", suffix=".csv")
         try:
-            with os.fdopen(fd, "wb") as out, open(self.path, "rb") as src:
-                decoder = codecs.getincrementaldecoder(_codec(self.encoding))("strict")
-                offset = 0
-                while True:
-                    block = src.read(_TRANSCODE_BYTES)
-                    try:
-                        out.write(decoder.decode(block, final=not block).encode("utf-8"))
-                    except UnicodeDecodeError as exc:
-                        raise self._bad_byte(offset + exc.start) from None
-                    if not block:
-                        break
-                    offset += len(block)
+            with os.fdopen(fd, "wb") as out:
+                for data in self._utf8_blocks():
+                    out.write(data)
         except BaseException:
             os.unlink(name)
             raise
         return Path(name)
+
+    def _undecodable(self) -> ImportFileError:
+        """The error for a file the exact reader could not decode, naming the first bad byte."""
+        for _ in self._utf8_blocks():
+            pass
+        return ImportFileError(f"{self.path} is not valid {self.encoding}: pass --encoding")
 
     def _bad_byte(self, offset: int) -> ImportFileError:
         return ImportFileError(
@@ -252,6 +265,12 @@ class CsvReader:
 
     def _exact_chunks(self, skip: int) -> Iterator[RawChunk]:
         """Python's csv module from data row ``skip`` on; wrong-width rows become BadRecord."""
+        try:
+            yield from self._exact_records(skip)
+        except UnicodeDecodeError:
+            raise self._undecodable() from None
+
+    def _exact_records(self, skip: int) -> Iterator[RawChunk]:
         n = len(self.headers)
         with open(self.path, encoding=_codec(self.encoding), newline="") as fh:
             records = csv.reader(fh, delimiter=self.delimiter)

@@ -58,6 +58,15 @@ def test_a_bad_gbk_byte_is_named_either_way(tmp_path: Path, transcoder: str) -> 
         _rows(path, encoding="gbk")
 
 
+def test_a_bad_byte_after_a_ragged_row_is_named_too(tmp_path: Path, transcoder: str) -> None:
+    """A wrong-width row switches to the exact reader; it names a later bad byte the same way."""
+    path = tmp_path / "ragged-then-bad.csv"
+    head = "户编号,姓名\n1001,张三\n1002,李四,多余\n".encode("gbk") + b"1003,"
+    path.write_bytes(head + b"\xff\xfe\n" + "1004,王五\n".encode("gbk"))
+    with pytest.raises(ImportFileError, match=f"byte {len(head)} of .* is not valid gbk"):
+        _rows(path, encoding="gbk")
+
+
 def test_utf8_bom_semicolons_and_blank_lines_keep_spreadsheet_row_numbers(tmp_path: Path) -> None:
     path = tmp_path / "semi.csv"
     path.write_bytes("\ufeffa;b\n1;x\n\n2;y\n".encode())
