@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from battlemap.geodata import aggregate
-from battlemap.geodata.datadir import AGGREGATES_FILE, read_manifest, read_table
+from battlemap.geodata.datadir import AGGREGATES_FILE, read_manifest, read_table, write_table
 from battlemap.geodata.embedded import build_aggregates
 from battlemap.geodata.importer.households import import_households
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
@@ -125,14 +125,25 @@ def test_every_import_leaves_the_aggregates_a_full_rebuild_would_give(
         assert _postgis_differences(dsn) == 0, step
 
 
+def _zeroed(data_dir: Path) -> None:
+    """A cache that fits (rules, regions, years, newer than the tables) but holds nothing."""
+    frame = read_table(data_dir, AGGREGATES_FILE)
+    frame[list(METRIC_NAMES)] = 0
+    write_table(data_dir, AGGREGATES_FILE, frame)
+
+
+@pytest.mark.parametrize("damage", ["missing", "zeroed"])
 def test_a_cache_that_cannot_take_the_delta_is_rebuilt(
-    county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path
+    damage: str, county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path
 ) -> None:
     first = tmp_path / "first.csv"
-    county_rows[county_rows["year"] <= 2017].to_csv(first, index=False)
+    county_rows.to_csv(first, index=False)
     import_households(first, empty_dir)
-    (empty_dir / AGGREGATES_FILE).unlink()  # e.g. removed by hand, or built under other rules
+    if damage == "missing":  # e.g. removed by hand
+        (empty_dir / AGGREGATES_FILE).unlink()
+    else:  # taking the delta would leave negative counts
+        _zeroed(empty_dir)
     second = tmp_path / "second.csv"
-    county_rows.to_csv(second, index=False)
+    _moved_and_changed(county_rows).to_csv(second, index=False)
     assert import_households(second, empty_dir).aggregates == {"embedded": "rebuilt"}
     np.testing.assert_array_equal(_cached(empty_dir), _rebuilt(empty_dir, tmp_path / "rebuilt"))
