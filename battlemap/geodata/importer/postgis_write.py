@@ -27,7 +27,7 @@ from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.importer.aggregate_delta import AggregateDelta
 from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
-from battlemap.geodata.postgis.aggregate import BUILD_SETTINGS, build_aggregate
+from battlemap.geodata.postgis.aggregate import build_aggregate, use_build_settings
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
 from battlemap.geodata.postgis.copy import BATCH_ROWS, BatchReader, batch_to_csv
 from battlemap.geodata.postgis.ddl import (
@@ -134,8 +134,7 @@ class PostgisUpsert:
         self.cur = self.conn.cursor()
         self.cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         # the loader's memory settings: index builds and the aggregate join stay in memory
-        for name, value in BUILD_SETTINGS.items():
-            self.cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+        use_build_settings(self.cur)
 
     def _count(self, table: str) -> int:
         self.cur.execute(f"SELECT count(*) FROM {table}")

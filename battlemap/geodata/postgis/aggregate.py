@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.geodata.metrics import HOUSEHOLD_YEAR_SOURCE, METRIC_NAMES, MetricSet
 
-__all__ = ["aggregate_sql", "build_aggregate"]
+__all__ = ["BUILD_SETTINGS", "aggregate_sql", "build_aggregate", "use_build_settings"]
 
 # Session settings for the build: enough memory to hash-aggregate without spilling.
 BUILD_SETTINGS = {
@@ -99,10 +99,15 @@ LEFT JOIN pop p ON p.code = r.code::text AND p.year = years.year
 """
 
 
-def build_aggregate(cur, metrics: MetricSet, years: Sequence[int], table: str) -> int:
-    """Create and fill ``table`` (in the cursor's transaction, search_path schema); row count."""
+def use_build_settings(cur) -> None:
+    """:data:`BUILD_SETTINGS` for the rest of the cursor's transaction."""
     for name, value in BUILD_SETTINGS.items():
         cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+
+
+def build_aggregate(cur, metrics: MetricSet, years: Sequence[int], table: str) -> int:
+    """Create and fill ``table`` (in the cursor's transaction, search_path schema); row count."""
+    use_build_settings(cur)
     cur.execute(f"DROP TABLE IF EXISTS {SOURCE_TABLE}")
     cur.execute(f"CREATE UNLOGGED TABLE {SOURCE_TABLE} AS SELECT y.* FROM {HOUSEHOLD_YEAR_SOURCE}")
     cur.execute(f"ANALYZE {SOURCE_TABLE}")

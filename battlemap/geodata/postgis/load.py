@@ -21,7 +21,7 @@ import psycopg2.extras
 from battlemap.geodata.datadir import read_manifest, require_data_dir
 from battlemap.geodata.errors import BattlemapError, DataDirError, StoreUnavailableError
 from battlemap.geodata.metrics import MetricSet, metric_set
-from battlemap.geodata.postgis.aggregate import BUILD_SETTINGS, build_aggregate
+from battlemap.geodata.postgis.aggregate import build_aggregate, use_build_settings
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
 from battlemap.geodata.postgis.copy import copy_parquet
 from battlemap.geodata.postgis.ddl import (
@@ -214,8 +214,7 @@ def _swap(cur, target: str) -> None:
 def _load(cur, data_dir: Path, manifest: dict[str, Any], metrics: MetricSet, steps: _Steps) -> None:
     report = steps.report
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-    for name, value in BUILD_SETTINGS.items():
-        cur.execute("SELECT set_config(%s, %s, true)", (name, value))
+    use_build_settings(cur)
     _ensure_postgis(cur)
     target = _first(cur, "SELECT current_schema()")[0]
     if target is None:
