@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,14 +338,7 @@ def _write(
     hh, hy, touched = merged
     changed = report.changed
     manifest = _manifest(ctx, hh.merged, hy.merged, path, report.loaded) if changed else None
-    delta_ready = threading.Event()
-    delta_box: list[AggregateDelta] = []
-
-    def wait_for_delta() -> AggregateDelta:
-        delta_ready.wait()
-        if not delta_box:
-            raise StoreUnavailableError("the data dir side of the import failed")
-        return delta_box[0]
+    delta: Future[AggregateDelta] = Future()  # the database thread waits for it
 
     pg = job = None
     loaded = False
@@ -356,19 +350,18 @@ def _write(
             pg = PostgisUpsert(dsn)
             # the database works while the data dir side is written here
             job = _Background(
-                lambda: _postgis_apply(pg, txn, ctx, (hh, hy), manifest, wait_for_delta, progress)
+                lambda: _postgis_apply(pg, txn, ctx, (hh, hy), manifest, delta.result, progress)
             )
     try:
         if changed:
             # the delta first: the database thread adds it as soon as its COPY is done
             progress.step("aggregates: counting the touched households before and after")
-            delta = aggregate_delta(
+            counted = aggregate_delta(
                 txn.data_dir, ctx.years, touched, (hh.before, hy.before), (hh.merged, hy.merged)
             )
             if job is not None:
-                delta.changed_csv  # noqa: B018 - PostGIS's payload, made off its thread's path
-            delta_box.append(delta)
-            delta_ready.set()
+                counted.changed_csv  # noqa: B018 - PostGIS's payload, made off its thread's path
+            delta.set_result(counted)
             progress.step("writing household tables")
             write_merged(txn, hh, hy)
             hh.merged = hy.merged = None
@@ -376,14 +369,13 @@ def _write(
                 json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
             )
             # after the tables: the cache must be at least as new as they are
-            if add_to_cache(txn.data_dir, txn.staging, delta):
+            if add_to_cache(txn.data_dir, txn.staging, counted):
                 txn.path(AGGREGATES_FILE)
                 report.aggregates["embedded"] = "delta"
             else:
                 progress.step("rebuilding aggregates.parquet")
                 rebuild_aggregates(txn)
                 report.aggregates["embedded"] = "rebuilt"
-        delta_ready.set()
         if job is not None:
             how = job.result()
             if how:
@@ -402,7 +394,8 @@ def _write(
             txn.commit(before=pg.commit if pg is not None else None)
         progress.step("data dir and PostGIS updated" if dsn else "data dir updated")
     except BaseException:
-        delta_ready.set()
+        if not delta.done():  # release the database thread if it waits for the delta
+            delta.set_exception(StoreUnavailableError("the data dir side of the import failed"))
         if pg is not None and job is not None:
             pg.cancel()
             job.wait()
