@@ -101,7 +101,7 @@ def _equal(old: pa.Table, new: pa.Table, columns: tuple[str, ...]) -> np.ndarray
     return same
 
 
-def _match(new: pa.Table, old: pa.Table, with_year: bool) -> np.ndarray:
+def _match(new: pa.Table, old: pa.Table, old_ids: pa.ChunkedArray, with_year: bool) -> np.ndarray:
     """For each old row, the position of the new row with the same key; -1 when none.
 
     Only stored rows of households in ``new`` are keyed (a small update into a large store
@@ -111,7 +111,7 @@ def _match(new: pa.Table, old: pa.Table, with_year: bool) -> np.ndarray:
     if old.num_rows == 0 or new.num_rows == 0:
         return where
     candidates = np.flatnonzero(
-        pc.is_in(hh_ids(old), value_set=pc.unique(hh_ids(new))).to_numpy(zero_copy_only=False)
+        pc.is_in(old_ids, value_set=pc.unique(hh_ids(new))).to_numpy(zero_copy_only=False)
     )
     if not len(candidates):
         return where
@@ -175,6 +175,7 @@ class _Diff:
     """``new`` rows matched against the stored ``old`` rows by key."""
 
     old: pa.Table
+    old_ids: pa.ChunkedArray  # ``old``'s IDs as large strings (matched twice)
     new: pa.Table
     with_year: bool
     where: np.ndarray  # per old row: position of the new row with its key, -1 when none
@@ -194,14 +195,15 @@ class _Diff:
         schema = _target_schema(path, fallback)
         new = _conform(new, schema)
         old = pq.read_table(path).cast(schema) if path.exists() else schema.empty_table()
-        where = _match(new, old, with_year)
+        old_ids = hh_ids(old)
+        where = _match(new, old, old_ids, with_year)
         replaced = where >= 0
         same = _equal(old.filter(pa.array(replaced)), new.take(pa.array(where[replaced])), compare)
         is_new = np.ones(new.num_rows, dtype=bool)
         is_new[where[replaced]] = False
         changed = np.zeros(new.num_rows, dtype=bool)
         changed[where[replaced][~same]] = True
-        return cls(old, new, with_year, where, is_new, changed, int(same.sum()))
+        return cls(old, old_ids, new, with_year, where, is_new, changed, int(same.sum()))
 
     def touched_ids(self) -> pa.ChunkedArray:
         """IDs of the households with an inserted or changed row."""
@@ -215,7 +217,8 @@ class _Diff:
         )
         inserts = new if self.is_new.all() else new.filter(pa.array(self.is_new))
         updates = new.filter(pa.array(self.changed)) if self.changed.any() else new.slice(0, 0)
-        before = old.filter(pc.is_in(hh_ids(old), value_set=touched)) if len(touched) else old[:0]
+        before = old.filter(pc.is_in(self.old_ids, value_set=touched)) if len(touched) else old[:0]
+        self.old_ids = None  # type: ignore[assignment] - a copy as large as the IDs: free it
         if not changes.changed:
             return Upsert(changes, inserts, updates, None, before)
         sort = [("hh_id", "ascending")] + ([("year", "ascending")] if self.with_year else [])
