@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.partitions import PARTITIONED_TABLES, write_parts
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 
 __all__ = [
@@ -35,7 +37,7 @@ def require_data_dir(data_dir: str | Path) -> Path:
         raise DataDirError(
             f"data dir {path} does not exist: run `battlemap generate --data-dir {path}`"
         )
-    missing = [f for f in [*TABLE_FILES.values(), MANIFEST_FILE] if not (path / f).is_file()]
+    missing = [f for f in [*TABLE_FILES.values(), MANIFEST_FILE] if not (path / f).exists()]
     if missing:
         raise DataDirError(f"data dir {path} is incomplete: missing {', '.join(missing)}")
     return path
@@ -70,14 +72,29 @@ def _file_name(table: str) -> str:
 
 
 def write_table(data_dir: Path, table: str, frame: pd.DataFrame) -> None:
-    """Write a table atomically (temp file + rename), GeoParquet when it has geometry."""
+    """Write a table atomically (temp file + rename), GeoParquet when it has geometry;
+    household tables as their part files (:mod:`~battlemap.geodata.partitions`)."""
     path = data_dir / _file_name(table)
+    if table in PARTITIONED_TABLES:
+        _write_parts(data_dir, table, frame)
+        return
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # concurrent writers don't collide
-    if isinstance(frame, gpd.GeoDataFrame):
-        frame.to_parquet(tmp, index=False, compression="zstd")
-    else:
-        frame.to_parquet(tmp, index=False, compression="zstd")
+    frame.to_parquet(tmp, index=False, compression="zstd")
     os.replace(tmp, path)
+
+
+def _write_parts(data_dir: Path, table: str, frame: pd.DataFrame) -> None:
+    """The parts go to a temporary directory that then replaces the table."""
+    path = data_dir / _file_name(table)
+    tmp = data_dir / f".{path.name}.{os.getpid()}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    write_parts(tmp, table, frame)
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
+    os.replace(tmp / _file_name(table), path)
+    tmp.rmdir()
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

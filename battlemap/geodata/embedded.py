@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import (
@@ -24,6 +23,7 @@ from battlemap.geodata.datadir import (
 from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
+from battlemap.geodata.partitions import PARTITIONED_TABLES, table_files, table_schema
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 from battlemap.geodata.store import Counts, CountyAssessment, Store
@@ -34,7 +34,7 @@ __all__ = ["EmbeddedStore", "build_aggregates", "cache_is_fresh"]
 
 def _present(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
     """The wanted columns the table's file has (older files may lack optional ones)."""
-    names = set(pq.read_schema(data_dir / TABLE_FILES[table]).names)
+    names = set(table_schema(data_dir, table).names)
     return [c for c in wanted if c in names]
 
 
@@ -66,7 +66,9 @@ def cache_is_fresh(data_dir: Path) -> bool:
     cache = data_dir / AGGREGATES_FILE
     if not cache.is_file():
         return False
-    newest = max((data_dir / f).stat().st_mtime_ns for f in TABLE_FILES.values())
+    files = [data_dir / f for t, f in TABLE_FILES.items() if t not in PARTITIONED_TABLES]
+    files += [f for t in PARTITIONED_TABLES for f in table_files(data_dir, t)]
+    newest = max(f.stat().st_mtime_ns for f in files)
     return cache.stat().st_mtime_ns >= newest
 
 

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from battlemap.geodata.datadir import write_table
+
 YEARS = (2018, 2019)
 PROVINCE, CITY = "520000000000", "520100000000"
 COUNTY_A, COUNTY_B = "520101000000", "520102000000"
@@ -139,14 +141,14 @@ def write_tiny_data_dir(path: Path) -> Path:
         geometry=shapely.points(lon, [26.5] * len(ids)),
         crs=4326,
     )
-    households.to_parquet(path / "households.parquet", index=False)
+    write_table(path, "households", households)  # as its part files
     rows = []
     for (hh, year), (status, income, overrides) in _YEARS.items():
         rows.append({"hh_id": hh, "year": year, "status": status,
                      "income_per_capita": float(income), **_ALL, **overrides,
                      "relocated": False})  # fmt: skip
     years = pd.DataFrame(rows).astype({"year": np.int16})
-    years.to_parquet(path / "household_years.parquet", index=False)
+    write_table(path, "household_years", years)
     pd.DataFrame({
         "code": [c for c in _POPULATION for _ in YEARS],
         "year": np.asarray([y for _ in _POPULATION for y in YEARS], np.int16),

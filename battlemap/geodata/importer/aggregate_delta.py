@@ -32,7 +32,7 @@ from battlemap.geodata.embedded import cache_is_fresh
 from battlemap.geodata.importer.keys import hh_ids
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
 
-__all__ = ["AggregateDelta", "add_to_cache", "aggregate_delta"]
+__all__ = ["AggregateDelta", "DeltaCounter", "add_to_cache"]
 
 BATCH_HOUSEHOLDS = 100_000
 _NO_RURAL = pd.DataFrame({"code": pd.Series([], dtype=object), "year": [], "persons": []})
@@ -99,28 +99,39 @@ def _of(table: pa.Table, ids: pa.Array) -> pa.Table:
     return table.filter(pc.is_in(hh_ids(table), value_set=ids))
 
 
-def aggregate_delta(
-    regions_dir: Path,
-    years: tuple[int, ...],
-    touched: pa.Array,
-    before: tuple[pa.Table, pa.Table],
-    after: tuple[pa.Table, pa.Table],
-    metrics: MetricSet | None = None,
-) -> AggregateDelta:
-    """The delta of every count when the ``touched`` households (large_string IDs) change
-    from ``before`` to ``after`` (each: households, household_years, any superset of rows).
-    """
-    metrics = metrics or metric_set()
-    # RegionTree's order (by code), without building the tree
-    codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
-    villages = aggregate.village_codes(codes)
-    values = np.zeros((len(villages), len(years), len(METRIC_NAMES)), dtype=np.int64)
-    # contributions add up per household: a batch at a time keeps memory bounded
-    for start in range(0, len(touched), BATCH_HOUSEHOLDS):
-        ids = touched[start : start + BATCH_HOUSEHOLDS]
-        values += _contributions(villages, years, *(_of(t, ids) for t in after), metrics)
-        values -= _contributions(villages, years, *(_of(t, ids) for t in before), metrics)
-    return AggregateDelta(codes, years, aggregate.roll_up(codes, villages, values), metrics.digest)
+class DeltaCounter:
+    """Sums the delta over the parts of one import (a part's households are added once)."""
+
+    def __init__(
+        self, regions_dir: Path, years: tuple[int, ...], metrics: MetricSet | None = None
+    ) -> None:
+        self.metrics = metrics or metric_set()
+        self.years = years
+        # RegionTree's order (by code), without building the tree
+        self.codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
+        self.villages = aggregate.village_codes(self.codes)
+        self.values = np.zeros((len(self.villages), len(years), len(METRIC_NAMES)), np.int64)
+
+    def add(
+        self, touched: pa.Array, before: tuple[pa.Table, pa.Table], after: tuple[pa.Table, pa.Table]
+    ) -> None:
+        """Count the ``touched`` households (large_string IDs) changing from ``before`` to
+        ``after`` (each: households, household_years, any superset of their rows)."""
+        # contributions add up per household: a batch at a time keeps memory bounded
+        for start in range(0, len(touched), BATCH_HOUSEHOLDS):
+            ids = touched[start : start + BATCH_HOUSEHOLDS]
+            for sign, tables in ((1, after), (-1, before)):
+                counts = _contributions(
+                    self.villages, self.years, *(_of(t, ids) for t in tables), self.metrics
+                )
+                if sign > 0:
+                    self.values += counts
+                else:
+                    self.values -= counts
+
+    def result(self) -> AggregateDelta:
+        values = aggregate.roll_up(self.codes, self.villages, self.values)
+        return AggregateDelta(self.codes, self.years, values, self.metrics.digest)
 
 
 def add_to_cache(data_dir: Path, staging: Path, delta: AggregateDelta) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from battlemap.geodata.datadir import MANIFEST_FILE
 from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.partitions import PARTITIONED_TABLES, PARTITIONS, part_name
 from battlemap.geodata.schema import TABLE_FILES
 
 __all__ = ["JOURNAL_FILE", "LOCK_FILE", "STAGING_PREFIX", "DataDirTransaction", "recover"]
@@ -45,7 +46,9 @@ def _roll_forward(data_dir: Path, journal: dict) -> None:
     for name in journal["files"]:
         source = staging / name
         if source.exists():
-            os.replace(source, data_dir / name)
+            target = data_dir / name
+            target.parent.mkdir(parents=True, exist_ok=True)  # a table's part directory
+            os.replace(source, target)
 
 
 def recover(data_dir: Path) -> bool:
@@ -143,6 +146,7 @@ class DataDirTransaction:
             self.staged.append(name)
             if target.exists() and target.stat().st_nlink > 1:
                 target.unlink()  # a link made by complete_dir(): never write through it
+            target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
     def scratch(self, name: str) -> Path:
@@ -153,11 +157,15 @@ class DataDirTransaction:
     def complete_dir(self) -> Path:
         """The staging dir as a whole data dir: staged files plus links to unchanged ones."""
         assert self.staging is not None, "use the transaction as a context manager"
-        for name in [*TABLE_FILES.values(), MANIFEST_FILE]:
+        names = [f for t, f in TABLE_FILES.items() if t not in PARTITIONED_TABLES]
+        for table in PARTITIONED_TABLES:
+            names += [part_name(table, p) for p in range(PARTITIONS)]
+        for name in [*names, MANIFEST_FILE]:
             target = self.staging / name
             source = self.data_dir / name
             if target.exists() or not source.exists():
                 continue
+            target.parent.mkdir(parents=True, exist_ok=True)
             try:
                 os.link(source, target)
             except OSError:
@@ -183,6 +191,7 @@ class DataDirTransaction:
             os.replace(tmp, self.data_dir / JOURNAL_FILE)
             self.journaled = True
             _roll_forward(self.data_dir, journal)
-            _fsync(self.data_dir)
+            for directory in {(self.data_dir / name).parent for name in self.staged}:
+                _fsync(directory)
             (self.data_dir / JOURNAL_FILE).unlink()
             self.committed = True

@@ -34,7 +34,7 @@ from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.readers.gis import dbf_encoding, to_lonlat_transformer
 from battlemap.geodata.importer.rejects import RejectsWriter
-from battlemap.geodata.importer.store_init import EMPTY_SCHEMAS, write_empty_tables
+from battlemap.geodata.importer.store_init import EMPTY_SCHEMAS, stage_empty_tables
 from battlemap.geodata.importer.vocab import FLAG_VALUES, normalize_value
 from battlemap.geodata.schema import EQUAL_AREA_CRS, REGION_TABLE_COLUMNS, TABLE_FILES, YEARS
 
@@ -387,10 +387,7 @@ def _write(
     if exists:
         manifest = json.loads((txn.data_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
     else:
-        tables = [t for t in EMPTY_SCHEMAS]
-        write_empty_tables(txn.staging, tables)
-        for name in tables:
-            txn.path(TABLE_FILES[name])
+        stage_empty_tables(txn, list(EMPTY_SCHEMAS))
         manifest = {
             "synthetic": False,
             "years": list(YEARS),

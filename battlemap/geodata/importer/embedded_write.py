@@ -16,13 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from battlemap.geodata import aggregate
+from battlemap.geodata import aggregate, partitions
 from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE, read_table, write_table
 from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.keys import hh_ids, joint_codes, positions, year_keys
 from battlemap.geodata.metrics import METRIC_NAMES
+from battlemap.geodata.partitions import PARTITIONED_TABLES, part_name, part_path
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
-from battlemap.geodata.schema import TABLE_FILES
 
 __all__ = [
     "HOUSEHOLD_COMPARE",
@@ -30,9 +30,14 @@ __all__ = [
     "Changes",
     "Upsert",
     "merge_into",
+    "read_part",
     "rebuild_aggregates",
-    "write_merged",
+    "write_part",
 ]
+
+StoredPart = tuple[pa.Table, pa.Table]  # households, household_years of one part
+StoreSchemas = tuple[pa.Schema, pa.Schema]
+Rewrite = tuple[bool, bool]  # per table: its part file must be written anew
 
 # Columns that define "the same row" (geometry and H3 cells follow from lon/lat).
 HOUSEHOLD_COMPARE = (
@@ -184,17 +189,8 @@ class _Diff:
     same: int
 
     @classmethod
-    def of(
-        cls,
-        path: Path,
-        new: pa.Table,
-        with_year: bool,
-        compare: tuple[str, ...],
-        fallback: pa.Schema,
-    ) -> _Diff:
-        schema = _target_schema(path, fallback)
-        new = _conform(new, schema)
-        old = pq.read_table(path).cast(schema) if path.exists() else schema.empty_table()
+    def of(cls, old: pa.Table, new: pa.Table, with_year: bool, compare: tuple[str, ...]) -> _Diff:
+        new = _conform(new, old.schema)
         old_ids = hh_ids(old)
         where = _match(new, old, old_ids, with_year)
         replaced = where >= 0
@@ -257,31 +253,26 @@ def _with_bbox(table: pa.Table) -> pa.Table:
     return table.replace_schema_metadata(meta)
 
 
+def read_part(data_dir: Path, part: int, fallback_schemas: StoreSchemas) -> StoredPart:
+    """One part of both household tables, in the types the files have."""
+    tables = []
+    for table, fallback in zip(PARTITIONED_TABLES, fallback_schemas, strict=True):
+        schema = _target_schema(part_path(data_dir, table, part), fallback)
+        tables.append(partitions.read_part(data_dir, table, part).cast(schema))
+    return tables[0], tables[1]
+
+
 def merge_into(
-    data_dir: Path,
-    households: pa.Table,
-    household_years: pa.Table,
-    fallback_schemas: tuple[pa.Schema, pa.Schema],
+    stored: StoredPart, households: pa.Table, household_years: pa.Table
 ) -> tuple[Upsert, Upsert, pa.Array]:
-    """Upsert both household tables in memory; also the IDs of the touched households.
+    """Upsert both household tables of one store part in memory; also the IDs of the
+    touched households.
 
     When one table changes and the other does not, the other's ``merged`` is the stored
     table as it is; when neither changes both are None.
     """
-    hh_diff = _Diff.of(
-        data_dir / TABLE_FILES["households"],
-        households,
-        False,
-        HOUSEHOLD_COMPARE,
-        fallback_schemas[0],
-    )
-    years_diff = _Diff.of(
-        data_dir / TABLE_FILES["household_years"],
-        household_years,
-        True,
-        YEAR_COMPARE,
-        fallback_schemas[1],
-    )
+    hh_diff = _Diff.of(stored[0], households, False, HOUSEHOLD_COMPARE)
+    years_diff = _Diff.of(stored[1], household_years, True, YEAR_COMPARE)
     touched = pc.unique(
         pa.chunked_array(
             [*hh_diff.touched_ids().chunks, *years_diff.touched_ids().chunks], pa.large_string()
@@ -297,16 +288,12 @@ def merge_into(
     return hh, years, touched
 
 
-def write_merged(txn: DataDirTransaction, hh: Upsert, years: Upsert) -> None:
-    """Stage the merged household tables that changed (the other file stays as it is)."""
-    if hh.rewrite:
-        assert hh.merged is not None
-        path = txn.path(TABLE_FILES["households"])
-        pq.write_table(_with_bbox(hh.merged), path, compression="zstd")
-    if years.rewrite:
-        assert years.merged is not None
-        path = txn.path(TABLE_FILES["household_years"])
-        pq.write_table(years.merged, path, compression="zstd")
+def write_part(txn: DataDirTransaction, part: int, stored: StoredPart, rewrite: Rewrite) -> None:
+    """Stage one part's household tables that changed (the other file stays as it is)."""
+    for table, rows, changed in zip(PARTITIONED_TABLES, stored, rewrite, strict=True):
+        if changed:
+            rows = _with_bbox(rows) if table == "households" else rows
+            pq.write_table(rows, txn.path(part_name(table, part)), compression="zstd")
 
 
 def rebuild_aggregates(txn: DataDirTransaction, regions_dir: Path | None = None) -> None:

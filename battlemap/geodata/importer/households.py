@@ -1,50 +1,49 @@
 """``import_households``: a registered-household extract into the embedded store (and PostGIS).
 
 Steps: stream the file in chunks and validate each row (bad rows go to the rejects file as
-they come); check across rows (duplicates, status sequences); build the store's tables and
-upsert them in memory; count the touched households before and after (the aggregate delta,
-:mod:`~battlemap.geodata.importer.aggregate_delta`); stage the changed data dir files and
-the cache plus the delta; with a DSN, meanwhile upsert the same rows into PostGIS and add
-the same delta there, in one transaction; commit both together. Nothing is written before
-the commit, so an error or Ctrl-C leaves both stores exactly as they were.
+they come, good rows to scratch files, :mod:`~battlemap.geodata.importer.spill`); then, one
+store part at a time (:mod:`~battlemap.geodata.partitions`): check across rows (duplicates,
+status sequences), build the store's tables, upsert them into the part in memory, count the
+touched households before and after (the aggregate delta,
+:mod:`~battlemap.geodata.importer.aggregate_delta`) and stage the part if it changed. With a
+DSN the database takes each part's rows meanwhile, in one transaction
+(:mod:`~battlemap.geodata.importer.postgis_side`). Last, the manifest and the cache plus the
+delta are staged and both stores commit together. Memory holds one part and one group of
+rows, not the file or the store. Nothing is written before the commit, so an error or Ctrl-C
+leaves both stores exactly as they were.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from battlemap.geodata import partitions
 from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE
-from battlemap.geodata.errors import StoreUnavailableError
-from battlemap.geodata.importer.aggregate_delta import (
-    AggregateDelta,
-    add_to_cache,
-    aggregate_delta,
-)
+from battlemap.geodata.importer.aggregate_delta import DeltaCounter, add_to_cache
 from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.checks import cross_row_checks
 from battlemap.geodata.importer.context import StoreContext
 from battlemap.geodata.importer.crs import CRS_NAMES
 from battlemap.geodata.importer.embedded_write import (
-    Upsert,
+    Changes,
     merge_into,
+    read_part,
     rebuild_aggregates,
-    write_merged,
+    write_part,
 )
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.headers import map_headers
+from battlemap.geodata.importer.keys import hh_ids
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.readers import (
     DEFAULT_CHUNK_ROWS,
@@ -53,13 +52,17 @@ from battlemap.geodata.importer.readers import (
     prefetched,
 )
 from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.spill import Spill
 from battlemap.geodata.importer.tables import (
     HOUSEHOLD_YEARS_SCHEMA,
     HOUSEHOLDS_SCHEMA,
     build_tables,
 )
 from battlemap.geodata.importer.validate import NORMALIZED_SCHEMA, validate_chunk
-from battlemap.geodata.schema import TABLE_FILES
+from battlemap.geodata.partitions import PARTITIONED_TABLES, PARTITIONS, require_parts
+
+if TYPE_CHECKING:
+    from battlemap.geodata.importer.postgis_side import PostgisSide
 
 __all__ = ["ImportOptions", "ImportReport", "import_households"]
 
@@ -113,17 +116,15 @@ class ImportReport:
         return asdict(self)
 
 
-def _stored_years(data_dir: Path, good: pa.Table, ctx: StoreContext) -> pa.Table | None:
-    """The store's (hh_id, year, status) rows of households in ``good`` (for sequences)."""
-    if not len(ctx.hh_ids) or good.num_rows == 0:
+def _stored_years(stored: pa.Table, good: pa.Table) -> pa.Table | None:
+    """The store part's (hh_id, year, status) rows of households in ``good`` (for sequences)."""
+    if stored.num_rows == 0 or good.num_rows == 0:
         return None
     wanted = pc.unique(good["hh_id"].combine_chunks().cast(pa.large_string()))
-    if not pc.any(pc.is_in(ctx.hh_id_array, value_set=wanted)).as_py():
+    table = stored.select(["hh_id", "year", "status"])
+    table = table.filter(pc.is_in(hh_ids(table), value_set=wanted))
+    if table.num_rows == 0:
         return None
-    table = pq.read_table(
-        data_dir / TABLE_FILES["household_years"], columns=["hh_id", "year", "status"]
-    )
-    table = table.filter(pc.is_in(table["hh_id"].cast(pa.large_string()), value_set=wanted))
     status = table["status"]
     if pa.types.is_dictionary(status.type):
         table = table.set_column(2, "status", status.cast(status.type.value_type))
@@ -144,14 +145,120 @@ def _reread(reader: SourceReader, rows: set[int]) -> dict[int, list[str]]:
     return found
 
 
+def _read_and_validate(
+    reader: SourceReader,
+    header: Any,
+    ctx: StoreContext,
+    options: ImportOptions,
+    spill: Spill,
+    rejects: RejectsWriter,
+    report: ImportReport,
+    progress: Progress,
+) -> None:
+    """Stream the file: each chunk's bad rows to the rejects file, its good rows to ``spill``."""
+    for chunk in prefetched(reader.chunks()):
+        report.rows += len(chunk) + len(chunk.bad)
+        for record in chunk.bad:
+            rejects.add(record.row, "malformed_row", record.detail, record.values)
+        result = validate_chunk(chunk, header, ctx, options.crs)
+        report.blank += result.blank
+        if len(result.rejected):
+            originals = chunk.original(result.rejected)
+            for pos, reason, detail, values in zip(
+                result.rejected.tolist(), result.reasons, result.details, originals, strict=True
+            ):
+                rejects.add(int(chunk.rows[pos]), reason, detail, values)
+        spill.add(result.good)
+        progress.rows(report.rows, rejects.total)
+    progress.rows(report.rows, rejects.total, final=True)
+
+
+@dataclass
+class _Merged:
+    """What merging the import into the store parts found and staged."""
+
+    hh: Changes = field(default_factory=Changes)
+    hy: Changes = field(default_factory=Changes)
+    late: list[tuple[int, str, str]] = field(default_factory=list)  # row, reason, detail
+    # per rewritten part: rows of households and household_years, persons
+    sizes: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.hh.changed or self.hy.changed
+
+    def count(self, hh: Changes, hy: Changes) -> None:
+        for total, part in ((self.hh, hh), (self.hy, hy)):
+            total.inserted += part.inserted
+            total.updated += part.updated
+            total.unchanged += part.unchanged
+
+
+def _checked(good: pa.Table, mode: str, stored: pa.Table, merged: _Merged) -> pa.Table:
+    """``good`` without the rows the checks across rows reject (noted in ``merged``)."""
+    late = cross_row_checks(good, mode, _stored_years(stored, good))
+    if not len(late.positions):
+        return good
+    rows = good["row"].to_numpy()[late.positions]
+    merged.late += zip(rows.tolist(), late.reasons, late.details, strict=True)
+    keep = np.ones(good.num_rows, dtype=bool)
+    keep[late.positions] = False
+    return good.filter(pa.array(keep))
+
+
+def _merge_parts(
+    txn: DataDirTransaction,
+    ctx: StoreContext,
+    mode: str,
+    spill: Spill,
+    counter: DeltaCounter | None,
+    database: PostgisSide | None,
+    report: ImportReport,
+) -> _Merged:
+    """Check, build and upsert the spilled rows one store part at a time; stage each changed
+    part (unless ``counter`` is None: a dry run), count the delta, feed the database."""
+    merged = _Merged()
+    for part in range(PARTITIONS):
+        if not spill.part_rows(part):
+            continue  # no row of the import lies in this part: it stays as it is
+        stored = read_part(txn.data_dir, part, (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA))
+        rewrite = (False, False)
+        for group in spill.groups(part):
+            good = _checked(group, mode, stored[1], merged)
+            report.loaded += good.num_rows
+            households, years = build_tables(good, mode, ctx.years[-1])
+            hh, hy, touched = merge_into(stored, households, years)
+            merged.count(hh.changes, hy.changes)
+            if database is not None:
+                database.put(hh, hy)
+            if hh.merged is None or hy.merged is None:
+                continue  # nothing changes in this group
+            if counter is not None:
+                counter.add(touched, (hh.before, hy.before), (hh.merged, hy.merged))
+            stored = (hh.merged, hy.merged)
+            rewrite = (rewrite[0] or hh.rewrite, rewrite[1] or hy.rewrite)
+        if any(rewrite):
+            persons = int(pc.sum(stored[0]["size"]).as_py() or 0)
+            merged.sizes[part] = (stored[0].num_rows, stored[1].num_rows, persons)
+            if counter is not None:
+                write_part(txn, part, stored, rewrite)
+    return merged
+
+
 def _manifest(
-    ctx: StoreContext, households: pa.Table, years: pa.Table, file: Path, loaded: int
+    ctx: StoreContext, data_dir: Path, merged: _Merged, file: Path, loaded: int
 ) -> dict[str, Any]:
+    """The new manifest: counts summed over the parts (rewritten or as stored)."""
+    sizes = dict(merged.sizes)
+    for part in set(range(PARTITIONS)) - set(sizes):
+        households = partitions.read_part(data_dir, "households", part, ["size"])
+        years = pq.ParquetFile(partitions.part_path(data_dir, "household_years", part))
+        persons = int(pc.sum(households["size"]).as_py() or 0)
+        sizes[part] = (households.num_rows, years.metadata.num_rows, persons)
     manifest = json.loads(json.dumps(ctx.manifest))
     counts = manifest.setdefault("counts", {})
-    counts["households"] = households.num_rows
-    counts["household_years"] = years.num_rows
-    counts["persons"] = int(pc.sum(households["size"]).as_py() or 0)
+    for i, name in enumerate(("households", "household_years", "persons")):
+        counts[name] = sum(size[i] for size in sizes.values())
     manifest.setdefault("imports", []).append(
         {
             "file": file.name,
@@ -160,6 +267,21 @@ def _manifest(
         }
     )
     return manifest
+
+
+def _open_database(
+    dsn: str | None, txn: DataDirTransaction, ctx: StoreContext, progress: Progress
+) -> tuple[PostgisSide | None, bool]:
+    """The database side when the DSN's database is loaded; (None, loaded?) otherwise."""
+    if not dsn:
+        return None, False
+    from battlemap.geodata.importer.postgis_side import PostgisSide
+    from battlemap.geodata.importer.postgis_write import is_loaded
+
+    if not is_loaded(dsn):
+        return None, False
+    stored = (len(ctx.hh_ids), partitions.table_rows(txn.data_dir, "household_years"))
+    return PostgisSide(dsn, txn.data_dir, stored, ctx.years, progress), True
 
 
 def import_households(
@@ -191,6 +313,7 @@ def import_households(
         crs=options.crs,
         dry_run=options.dry_run,
         ignored_columns=header.ignored,
+        stores=["embedded"] + (["postgis"] if dsn else []),
     )
     rejects_path = options.rejects or path.with_name(path.name + ".rejects.csv")
     rejects = RejectsWriter(rejects_path, reader.original_headers())
@@ -199,62 +322,42 @@ def import_households(
             ctx = StoreContext.load(
                 data_dir, tolerance_m=options.tolerance_m, insert_only=options.insert_only
             )
+            for table in PARTITIONED_TABLES:
+                require_parts(data_dir, table)
             progress.step(f"reading {path.name} ({reader.description}, {header.mode} rows)")
-            good_parts = []
-            for chunk in prefetched(reader.chunks()):
-                report.rows += len(chunk) + len(chunk.bad)
-                for record in chunk.bad:
-                    rejects.add(record.row, "malformed_row", record.detail, record.values)
-                result = validate_chunk(chunk, header, ctx, options.crs)
-                report.blank += result.blank
-                if len(result.rejected):
-                    originals = chunk.original(result.rejected)
-                    for pos, reason, detail, values in zip(
-                        result.rejected.tolist(),
-                        result.reasons,
-                        result.details,
-                        originals,
-                        strict=True,
-                    ):
-                        rejects.add(int(chunk.rows[pos]), reason, detail, values)
-                good_parts.append(result.good)
-                progress.rows(report.rows, rejects.total)
-            progress.rows(report.rows, rejects.total, final=True)
-            good = pa.concat_tables(good_parts) if good_parts else NORMALIZED_SCHEMA.empty_table()
-
-            progress.step("checking duplicates and status sequences")
-            late = cross_row_checks(good, header.mode, _stored_years(data_dir, good, ctx))
-            if len(late.positions):
-                rows = good["row"].to_numpy()[late.positions]
-                originals = _reread(reader, set(rows.tolist()))
-                for row, reason, detail in zip(
-                    rows.tolist(), late.reasons, late.details, strict=True
-                ):
-                    rejects.add(row, reason, detail, originals.get(row, []))
-                keep = np.ones(good.num_rows, dtype=bool)
-                keep[late.positions] = False
-                good = good.filter(pa.array(keep))
-            report.loaded = good.num_rows
-            report.rejected = rejects.total
-            report.reasons = rejects.summary()
-            if report.loaded == 0 and report.rows - report.blank > 0:
-                progress.step("no valid rows: nothing to load")
-
-            households, years = build_tables(good, header.mode, ctx.years[-1])
-            del good, good_parts  # keep memory to one copy of the rows from here on
-            progress.step(
-                f"{households.num_rows:,} households, {years.num_rows:,} household-years to upsert"
-            )
-            hh, hy, touched = merge_into(
-                data_dir, households, years, (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA)
-            )
-            del households, years
-            report.households = hh.changes.as_dict()
-            report.household_years = hy.changes.as_dict()
-            report.changed = hh.changes.changed or hy.changes.changed
-            report.stores = ["embedded"] + (["postgis"] if dsn else [])
+            spill = Spill(txn.scratch("rows"), NORMALIZED_SCHEMA)
+            _read_and_validate(reader, header, ctx, options, spill, rejects, report, progress)
+            database, loaded = (None, False)
             if not options.dry_run:
-                _write(txn, ctx, path, report, (hh, hy, touched), dsn, progress)
+                database, loaded = _open_database(dsn, txn, ctx, progress)
+            try:
+                progress.step(f"checking and merging {spill.rows:,} rows, store part by part")
+                counter = None if options.dry_run else DeltaCounter(data_dir, ctx.years)
+                merged = _merge_parts(txn, ctx, header.mode, spill, counter, database, report)
+                _late_rejects(reader, merged.late, rejects)
+                report.rejected = rejects.total
+                report.reasons = rejects.summary()
+                report.households = merged.hh.as_dict()
+                report.household_years = merged.hy.as_dict()
+                report.changed = merged.changed
+                if report.loaded == 0 and report.rows - report.blank > 0:
+                    progress.step("no valid rows: nothing to load")
+                if counter is not None:
+                    _commit(
+                        txn, ctx, path, report, merged, counter, (dsn, database, loaded), progress
+                    )
+                    progress.step(
+                        ("data dir and PostGIS updated" if dsn else "data dir updated")
+                        if report.changed
+                        else "nothing changed"
+                    )
+            except BaseException:
+                if database is not None:
+                    database.cancel()
+                raise
+            finally:
+                if database is not None:
+                    database.close()
         report.rejects_file = str(rejects.finish()) if rejects.total else None
     except BaseException:
         rejects.discard()
@@ -264,146 +367,61 @@ def import_households(
     return report
 
 
-class _Background:
-    """Run one function in a thread; :meth:`result` joins and re-raises its error."""
-
-    def __init__(self, func: Callable[[], Any]) -> None:
-        self._result: Any = None
-        self._error: BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._result = func()
-            except BaseException as exc:  # handed to the caller
-                self._error = exc
-
-        self._thread = threading.Thread(target=run, name="battlemap-postgis", daemon=True)
-        self._thread.start()
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
-
-    def wait(self) -> None:
-        self._thread.join()
+def _late_rejects(
+    reader: SourceReader, late: list[tuple[int, str, str]], rejects: RejectsWriter
+) -> None:
+    """Rejects found by the checks across rows, with their original cells (read again)."""
+    if not late:
+        return
+    originals = _reread(reader, {row for row, _, _ in late})
+    for row, reason, detail in late:
+        rejects.add(row, reason, detail, originals.get(row, []))
 
 
-def _postgis_apply(
-    pg: Any,
-    txn: DataDirTransaction,
-    ctx: StoreContext,
-    upserts: tuple[Upsert, Upsert],
-    manifest: dict[str, Any] | None,
-    delta: Callable[[], AggregateDelta],
-    progress: Progress,
-) -> str | None:
-    """The PostGIS half of the import, inside ``pg``'s transaction (not committed here).
-
-    ``delta`` waits for the data dir side's aggregate delta (computed there meanwhile).
-    """
-    pg.check_in_sync(len(ctx.hh_ids), _year_rows(txn.data_dir), txn.data_dir)
-    if manifest is None:
-        return  # nothing changed
-    progress.step("PostGIS: COPY new rows, upsert changed rows")
-    got = [
-        pg.apply(name, upsert.inserts, upsert.updates, upsert.changes.unchanged)
-        for name, upsert in zip(("households", "household_years"), upserts, strict=True)
-    ]
-    want = [u.changes.as_dict() for u in upserts]
-    if [c.as_dict() for c in got] != want:
-        raise StoreUnavailableError(
-            f"PostGIS and {txn.data_dir} disagree about this import (PostGIS: "
-            f"{[c.as_dict() for c in got]}, data dir: {want}): the stores differ; reload "
-            "PostGIS with `battlemap db load` first"
-        )
-    progress.step("PostGIS: updating region_year_stats")
-    return pg.finish(list(ctx.years), manifest, delta())
-
-
-def _write(
+def _commit(
     txn: DataDirTransaction,
     ctx: StoreContext,
     path: Path,
     report: ImportReport,
-    merged: tuple[Upsert, Upsert, pa.Array],
-    dsn: str | None,
+    merged: _Merged,
+    counter: DeltaCounter,
+    database: tuple[str | None, PostgisSide | None, bool],
     progress: Progress,
 ) -> None:
-    """Stage the tables, manifest and aggregates, apply to PostGIS meanwhile, commit both.
+    """Stage the manifest and aggregates, finish the database side, commit both.
 
-    The aggregate delta is computed once here and added to both stores' aggregates.
+    The aggregate delta was counted once, part by part, and is added to both stores.
     """
-    hh, hy, touched = merged
-    changed = report.changed
-    manifest = _manifest(ctx, hh.merged, hy.merged, path, report.loaded) if changed else None
-    delta: Future[AggregateDelta] = Future()  # the database thread waits for it
-
-    pg = job = None
-    loaded = False
-    if dsn:
-        from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
-
-        loaded = is_loaded(dsn)
-        if loaded:
-            pg = PostgisUpsert(dsn)
-            # the database works while the data dir side is written here
-            job = _Background(
-                lambda: _postgis_apply(pg, txn, ctx, (hh, hy), manifest, delta.result, progress)
-            )
-    try:
-        if changed:
-            # the delta first: the database thread adds it as soon as its COPY is done
-            progress.step("aggregates: counting the touched households before and after")
-            counted = aggregate_delta(
-                txn.data_dir, ctx.years, touched, (hh.before, hy.before), (hh.merged, hy.merged)
-            )
-            if job is not None:
-                counted.changed_csv  # noqa: B018 - PostGIS's payload, made off its thread's path
-            delta.set_result(counted)
-            progress.step("writing household tables")
-            write_merged(txn, hh, hy)
-            hh.merged = hy.merged = None
-            txn.path(MANIFEST_FILE).write_text(
-                json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-            )
-            # after the tables: the cache must be at least as new as they are
-            if add_to_cache(txn.data_dir, txn.staging, counted):
-                txn.path(AGGREGATES_FILE)
-                report.aggregates["embedded"] = "delta"
-            else:
-                progress.step("rebuilding aggregates.parquet")
-                rebuild_aggregates(txn)
-                report.aggregates["embedded"] = "rebuilt"
-        if job is not None:
-            how = job.result()
-            if how:
-                report.aggregates["postgis"] = how
-        if not changed:
-            progress.step("nothing changed")
-            return
-        if dsn and not loaded:
-            from battlemap.geodata.postgis.load import load_data_dir
-
-            progress.step("PostGIS database not loaded yet: loading the whole data dir")
-            load_data_dir(dsn, txn.complete_dir())
-            report.aggregates["postgis"] = "rebuilt"
-            txn.commit()
+    dsn, side, loaded = database
+    manifest = delta = None
+    if merged.changed:
+        delta = counter.result()
+        if side is not None:
+            delta.changed_csv  # noqa: B018 - PostGIS's payload, made off its thread's path
+        manifest = _manifest(ctx, txn.data_dir, merged, path, report.loaded)
+        txn.path(MANIFEST_FILE).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+        # after the tables: the cache must be at least as new as they are
+        if add_to_cache(txn.data_dir, txn.staging, delta):
+            txn.path(AGGREGATES_FILE)
+            report.aggregates["embedded"] = "delta"
         else:
-            txn.commit(before=pg.commit if pg is not None else None)
-        progress.step("data dir and PostGIS updated" if dsn else "data dir updated")
-    except BaseException:
-        if not delta.done():  # release the database thread if it waits for the delta
-            delta.set_exception(StoreUnavailableError("the data dir side of the import failed"))
-        if pg is not None and job is not None:
-            pg.cancel()
-            job.wait()
-        raise
-    finally:
-        if pg is not None:
-            pg.close()
+            progress.step("rebuilding aggregates.parquet")
+            rebuild_aggregates(txn)
+            report.aggregates["embedded"] = "rebuilt"
+    if side is not None:
+        how = side.finish((merged.hh, merged.hy), manifest, delta)
+        if how:
+            report.aggregates["postgis"] = how
+    if not merged.changed:
+        return
+    if dsn and not loaded:
+        from battlemap.geodata.postgis.load import load_data_dir
 
-
-def _year_rows(data_dir: Path) -> int:
-    return pq.ParquetFile(data_dir / TABLE_FILES["household_years"]).metadata.num_rows
+        progress.step("PostGIS database not loaded yet: loading the whole data dir")
+        load_data_dir(dsn, txn.complete_dir())
+        report.aggregates["postgis"] = "rebuilt"
+        txn.commit()
+    else:
+        txn.commit(before=side.commit if side is not None else None)

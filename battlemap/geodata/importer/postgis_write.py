@@ -1,9 +1,10 @@
 """Upsert imported rows into a loaded PostGIS store in one transaction.
 
 The data dir side already knows which rows are new and which changed (the stores hold the
-same content, checked by row counts first). New rows go in by plain COPY (the loader's CSV
-conversion); changed rows are COPYed into a temporary table and merged with
-``INSERT … ON CONFLICT DO UPDATE`` (only rows that differ are touched). ``region_year_stats``
+same content, checked by row counts first); it hands them over one store part at a time.
+New rows go in by plain COPY (the loader's CSV conversion); changed rows are COPYed into a
+temporary table and merged at the end with ``INSERT … ON CONFLICT DO UPDATE`` (only rows
+that differ are touched). ``region_year_stats``
 then gets the import's :class:`~battlemap.geodata.importer.aggregate_delta.AggregateDelta`
 added (the same numbers the embedded cache gets), or is rebuilt with the loader's aggregate
 SQL when it was built under other metric definitions; the data dir's new manifest is stored.
@@ -135,6 +136,9 @@ class PostgisUpsert:
         self.cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         # the loader's memory settings: index builds and the aggregate join stay in memory
         use_build_settings(self.cur)
+        self._inserted: dict[str, int] = {}
+        self._reindex: set[str] = set()
+        self._staged: set[str] = set()
 
     def _count(self, table: str) -> int:
         self.cur.execute(f"SELECT count(*) FROM {table}")
@@ -151,42 +155,65 @@ class PostgisUpsert:
                 f"--data-dir {data_dir}` first"
             )
 
-    def _stage(self, name: str, rows: pa.Table | Path) -> str:
+    def _create_staging(self, name: str) -> str:
         staging = f"import_{name}"
         self.cur.execute(
             f"CREATE TEMP TABLE {staging} (LIKE {name} INCLUDING DEFAULTS) ON COMMIT DROP"
         )
+        return staging
+
+    def _stage(self, name: str, rows: pa.Table | Path) -> str:
+        staging = self._create_staging(name)
         copy_rows(self.cur, Table(staging, TABLES[name].columns), rows)
         return staging
 
-    def apply(self, name: str, inserts: pa.Table, updates: pa.Table, unchanged: int) -> Changes:
-        """New rows by plain COPY into the table; changed rows through a staging table and
-        ``INSERT … ON CONFLICT DO UPDATE`` (only rows that really differ are written).
+    def begin(self) -> None:
+        """Get both household tables ready to take the import's parts: an empty table loses
+        its key and indexes until :meth:`end` (COPY first, index once, like ``db load``)."""
+        self._reindex = set()
+        self._staged = set()
+        for name in ("households", "household_years"):
+            self.cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
+            if not self.cur.fetchone()[0] and self._drop_indexes(TABLES[name]):
+                self._reindex.add(name)
+
+    def add(self, name: str, inserts: pa.Table, updates: pa.Table) -> None:
+        """One part's new rows by plain COPY into the table; its changed rows COPYed into a
+        staging table, merged at :meth:`end`.
 
         A new row whose key exists (the stores differ) aborts the COPY on the primary key.
         """
-        table = TABLES[name]
-        key = ("hh_id", "year") if name == "household_years" else ("hh_id",)
-        compare = YEAR_COMPARE if name == "household_years" else HOUSEHOLD_COMPARE
-        inserted = 0
         if inserts.num_rows:
-            self.cur.execute(f"SELECT EXISTS (SELECT 1 FROM {name})")
-            if self.cur.fetchone()[0]:
-                inserted = copy_rows(self.cur, table, inserts)
-            elif self._drop_indexes(table):  # first rows: COPY, then index (like db load)
-                inserted = copy_rows(self.cur, table, inserts)
+            self._inserted[name] = self._inserted.get(name, 0) + copy_rows(
+                self.cur, TABLES[name], inserts
+            )
+        if updates.num_rows:
+            staging = f"import_{name}"
+            if name not in self._staged:
+                self._create_staging(name)
+                self._staged.add(name)
+            copy_rows(self.cur, Table(staging, TABLES[name].columns), updates)
+
+    def end(self) -> dict[str, tuple[int, int]]:
+        """Merge the staged changed rows with ``INSERT … ON CONFLICT DO UPDATE`` (only rows
+        that really differ are written), index the tables :meth:`begin` emptied of indexes;
+        (inserted, updated) per table."""
+        done = {}
+        for name in ("households", "household_years"):
+            table = TABLES[name]
+            inserted, updated = self._inserted.get(name, 0), 0
+            if name in self._staged:
+                key = ("hh_id", "year") if name == "household_years" else ("hh_id",)
+                compare = YEAR_COMPARE if name == "household_years" else HOUSEHOLD_COMPARE
+                self.cur.execute(_upsert_sql(table, f"import_{name}", key, compare))
+                extra, updated = (int(v) for v in self.cur.fetchone())
+                inserted += extra
+            if name in self._reindex:
                 for sql in table.index_sql():
                     self.cur.execute(sql)
                 self.cur.execute(f"ANALYZE {name}")
-            else:
-                inserted = copy_rows(self.cur, table, inserts)
-        updated = 0
-        if updates.num_rows:
-            staging = self._stage(name, updates)
-            self.cur.execute(_upsert_sql(table, staging, key, compare))
-            extra, updated = (int(v) for v in self.cur.fetchone())
-            inserted += extra
-        return Changes(inserted, updated, unchanged)
+            done[name] = (inserted, updated)
+        return done
 
     def _drop_indexes(self, table: Table) -> bool:
         """Drop the key and indexes ``Table.index_sql`` creates, to rebuild them after the

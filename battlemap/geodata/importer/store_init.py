@@ -15,15 +15,20 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyproj import CRS
 
 from battlemap.geodata.datadir import MANIFEST_FILE
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.tables import HOUSEHOLD_YEARS_SCHEMA, HOUSEHOLDS_SCHEMA
+from battlemap.geodata.partitions import (
+    PARTITIONED_TABLES,
+    PARTITIONS,
+    part_name,
+    point_geo_metadata,
+)
 from battlemap.geodata.schema import TABLE_FILES, YEARS
 
-__all__ = ["EMPTY_SCHEMAS", "empty_store", "point_geo_metadata", "write_empty_tables"]
+__all__ = ["EMPTY_SCHEMAS", "empty_store", "stage_empty_tables"]
 
 EMPTY_SCHEMAS: dict[str, pa.Schema] = {
     "households": HOUSEHOLDS_SCHEMA,
@@ -44,30 +49,18 @@ EMPTY_SCHEMAS: dict[str, pa.Schema] = {
 }  # fmt: skip
 
 
-def point_geo_metadata() -> bytes:
-    """GeoParquet 1.1 metadata for a WKB point column in EPSG:4326."""
-    return json.dumps(
-        {
-            "version": "1.1.0",
-            "primary_column": "geometry",
-            "columns": {
-                "geometry": {
-                    "encoding": "WKB",
-                    "geometry_types": ["Point"],
-                    "crs": CRS.from_epsg(4326).to_json_dict(),
-                }
-            },
-        }
-    ).encode()
-
-
-def write_empty_tables(directory: Path, tables: Sequence[str]) -> None:
-    """Empty parquet files for ``tables`` in ``directory``."""
+def stage_empty_tables(txn: DataDirTransaction, tables: Sequence[str]) -> None:
+    """Stage empty tables (household tables as empty part files) for a new data dir."""
     for name in tables:
         schema = EMPTY_SCHEMAS[name]
         if name == "households":
             schema = schema.with_metadata({b"geo": point_geo_metadata()})
-        pq.write_table(schema.empty_table(), directory / TABLE_FILES[name], compression="zstd")
+        if name in PARTITIONED_TABLES:
+            names = [part_name(name, p) for p in range(PARTITIONS)]
+        else:
+            names = [TABLE_FILES[name]]
+        for file in names:
+            pq.write_table(schema.empty_table(), txn.path(file), compression="zstd")
 
 
 def empty_store(
@@ -85,9 +78,7 @@ def empty_store(
     with DataDirTransaction(path, create=True) as txn:
         regions.to_parquet(txn.path(TABLE_FILES["regions"]), index=False, compression="zstd")
         empty = [t for t in EMPTY_SCHEMAS if t != "rural_population" or rural_population is None]
-        write_empty_tables(txn.staging, empty)
-        for name in empty:
-            txn.path(TABLE_FILES[name])
+        stage_empty_tables(txn, empty)
         if rural_population is not None:
             frame = pd.DataFrame(
                 {

@@ -181,24 +181,27 @@ def _source_columns(table: Table, path: Path) -> list[str]:
 def copy_parquet(
     cursor, table: Table, path: Path, *, on_rows: Callable[[int], None] | None = None
 ) -> int:
-    """COPY one parquet file into ``table`` (already created); returns the row count."""
-    columns = _source_columns(table, path)
+    """COPY one parquet file, or a directory of part files, into ``table`` (already
+    created) in one COPY; returns the row count."""
+    files = sorted(path.glob("part-*.parquet")) if path.is_dir() else [path]
+    columns = [_source_columns(table, file) for file in files]
     rows = 0
 
     def chunks() -> Iterator[bytes]:
         nonlocal rows
-        try:
-            parquet = pq.ParquetFile(path)
-            for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=columns):
-                data = batch_to_csv(table, batch)
-                rows += batch.num_rows
-                if on_rows:
-                    on_rows(rows)
-                yield data
-        except DataDirError:
-            raise
-        except Exception as exc:  # corrupt pages, bad WKB, wrong types
-            raise DataDirError(f"{path} cannot be loaded into {table.name}: {exc}") from None
+        for file, wanted in zip(files, columns, strict=True):
+            try:
+                parquet = pq.ParquetFile(file)
+                for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
+                    data = batch_to_csv(table, batch)
+                    rows += batch.num_rows
+                    if on_rows:
+                        on_rows(rows)
+                    yield data
+            except DataDirError:
+                raise
+            except Exception as exc:  # corrupt pages, bad WKB, wrong types
+                raise DataDirError(f"{file} cannot be loaded into {table.name}: {exc}") from None
 
     names = ", ".join(c.name for c in table.columns)
     reader = BatchReader(chunks())

@@ -9,6 +9,7 @@ village, sizes, incomes and guarantees changed, a re-import) is checked after ev
 from __future__ import annotations
 
 from collections.abc import Callable
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,8 @@ def _cached(data_dir: Path) -> np.ndarray:
 
 def _rebuilt(data_dir: Path, scratch: Path) -> np.ndarray:
     """The embedded store's full rebuild, on a copy (the cache itself stays as imported)."""
-    scratch.mkdir(exist_ok=True)
-    for f in data_dir.iterdir():
-        if f.is_file() and not f.name.startswith("."):
-            (scratch / f.name).write_bytes(f.read_bytes())
+    shutil.rmtree(scratch, ignore_errors=True)
+    shutil.copytree(data_dir, scratch, ignore=shutil.ignore_patterns(".*"))
     tree = RegionTree(read_table(scratch, "regions", list(REGION_COLUMNS)))
     return build_aggregates(scratch, tree, tuple(read_manifest(scratch)["years"]))
 
