@@ -1,4 +1,4 @@
-"""Checks across rows, run once on all good rows: duplicates in the file, status sequences.
+"""Checks across rows of the same households: duplicates in the file, status sequences.
 
 The status rules (DESIGN.md: 未脱贫 → 已脱贫 → 返贫 → 已脱贫 …):
 
@@ -36,14 +36,6 @@ class CrossRowRejects:
     positions: np.ndarray  # positions in the good table
     reasons: list[str]
     details: list[str]
-
-
-def _status_codes(array: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """0/1/2 for 未脱贫/已脱贫/返贫 (the values were validated before)."""
-    if pa.types.is_dictionary(array.type):
-        array = array.cast(array.type.value_type)
-    found = pc.index_in(array.cast(pa.string()), value_set=pa.array(list(_STATUS), pa.string()))
-    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _status_codes(array: pa.ChunkedArray | pa.Array) -> np.ndarray:

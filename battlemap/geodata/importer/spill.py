@@ -28,10 +28,10 @@ GROUP_ROWS = 250_000
 class Spill:
     """Runs of validated rows in ``directory``, each sorted by (part, bucket)."""
 
-    def __init__(self, directory: Path, schema: pa.Schema, group_rows: int = GROUP_ROWS) -> None:
+    def __init__(self, directory: Path, schema: pa.Schema, group_rows: int | None = None) -> None:
         self.directory = directory
         self.schema = schema
-        self.group_rows = group_rows
+        self.group_rows = group_rows or GROUP_ROWS
         self.buckets = PARTITIONS * BUCKETS_PER_PART
         self._runs: list[tuple[Path, np.ndarray]] = []  # file, start of each bucket in it
         directory.mkdir(parents=True, exist_ok=True)

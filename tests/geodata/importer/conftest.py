@@ -68,15 +68,17 @@ def reference_dir(
 
 
 def file_digests(data_dir: Path) -> dict[str, tuple[str, int]]:
-    """sha256 and mtime of every file in a data dir (hidden lock file excluded)."""
+    """sha256 and mtime of every file in a data dir and its table directories, by relative
+    path (hidden lock file excluded; a staging dir left behind shows up)."""
     out = {}
-    for path in sorted(data_dir.iterdir()):
-        if path.name == ".import.lock":
+    for path in sorted(data_dir.rglob("*")):
+        name = path.relative_to(data_dir).as_posix()
+        if name == ".import.lock":
             continue
         if path.is_dir():
-            out[path.name] = ("<dir>", 0)
+            out[name] = ("<dir>", 0)
             continue
-        out[path.name] = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        out[name] = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
     return out
 
 

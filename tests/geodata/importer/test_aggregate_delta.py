@@ -8,8 +8,8 @@ village, sizes, incomes and guarantees changed, a re-import) is checked after ev
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
