@@ -11,7 +11,9 @@ empty store (regions + rural population, no households); PostGIS uses a throwawa
 load + aggregates + commit): wall seconds, rows/s, the peak RSS of the import process (its
 VmHWM, printed with each step) and the time of each step, of the median of ``--runs``
 imports (each into a fresh empty store); then a second, no-op import of the same file.
-Goal: ≥ 100,000 rows/s into each store. Prints JSON.
+Memory: the peak RSS of embedded imports of the first quarter, half and all of the file
+(bounded: the peak should hardly grow with the rows). Goal: ≥ 100,000 rows/s into each
+store. Prints JSON.
 """
 
 from __future__ import annotations
@@ -146,6 +148,36 @@ def _store_runs(
     }
 
 
+def head_csv(csv: Path, rows: int) -> Path:
+    """The header and first ``rows`` rows of ``csv`` (GBK lines end in a plain newline)."""
+    path = csv.with_name(f"{csv.stem}-head{rows}.csv")
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        with csv.open("rb") as source, tmp.open("wb") as out:
+            for _ in range(rows + 1):
+                out.write(source.readline())
+        os.replace(tmp, path)
+    return path
+
+
+def memory_scaling(csv: Path, rows: int, template: Path, data_dir: Path) -> dict[str, Any]:
+    """Peak RSS of embedded imports of a quarter, a half and all of the file, each into an
+    empty store: bounded memory means the peak hardly grows with the file."""
+    peaks = {}
+    for share in (4, 2, 1):
+        part = csv if share == 1 else head_csv(csv, rows // share)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.copytree(template, data_dir)
+        peaks[rows // share] = run_import(part, data_dir, None)["peak_rss_mb"]
+    smallest, largest = peaks[rows // 4], peaks[rows]
+    return {
+        "peak_rss_mb_by_rows": peaks,
+        "rows_ratio": round(rows / (rows // 4), 2),
+        "peak_ratio": round(largest / smallest, 2),
+        "mb_per_100k_more_rows": round((largest - smallest) / ((rows - rows // 4) / 1e5), 1),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=150_000)
@@ -177,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     }
 
     result["embedded"] = _store_runs(csv, template, work / "embedded", None, args.runs)
+    result["memory"] = memory_scaling(csv, rows, template, work / "memory")
     if not args.no_postgis:
         sys.path.insert(0, str(REPO))
         from battlemap.geodata.postgis.load import load_data_dir

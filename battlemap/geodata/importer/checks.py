@@ -1,4 +1,5 @@
-"""Checks across rows of the same households: duplicates in the file, status sequences.
+"""Checks across rows of the same households: IDs the store holds for another household,
+duplicates in the file, status sequences.
 
 The status rules (DESIGN.md: 未脱贫 → 已脱贫 → 返贫 → 已脱贫 …):
 
@@ -19,11 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from battlemap.geodata.importer.headers import YEAR_MODE
-from battlemap.geodata.importer.keys import joint_codes, year_keys
+from battlemap.geodata.importer.keys import hh_ids, joint_codes, year_keys
 from battlemap.geodata.importer.keys import positions as key_positions
 from battlemap.geodata.schema import STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 
-__all__ = ["CrossRowRejects", "cross_row_checks"]
+__all__ = ["CrossRowRejects", "cross_row_checks", "store_clashes"]
 
 _STATUS = {STATUS_POOR: 0, STATUS_EXITED: 1, STATUS_RETURNED: 2}
 _NAMES = {v: k for k, v in _STATUS.items()}
@@ -58,6 +59,35 @@ def _duplicates(
     start = np.maximum.accumulate(np.where(~dup, np.arange(len(key)), 0))
     first_row = rows[order][start]
     return order[dup], first_row[dup]
+
+
+def _county(codes: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return pc.utf8_slice_codeunits(codes, 0, 6).to_numpy(zero_copy_only=False).astype(object)
+
+
+def store_clashes(good: pa.Table, stored: pa.Table, insert_only: bool) -> CrossRowRejects:
+    """Rows whose household ID the store (``stored``: the households of its part) already
+    holds in another county: an ID reused for a different household. With ``insert_only``,
+    every ID the store holds."""
+    if good.num_rows == 0 or stored.num_rows == 0:
+        return CrossRowRejects(np.zeros(0, np.int64), [], [])
+    where = pc.index_in(hh_ids(good), value_set=hh_ids(stored).combine_chunks())
+    where = pc.fill_null(where, -1).to_numpy(zero_copy_only=False)
+    hit = np.flatnonzero(where >= 0)
+    stored_village = pc.take(stored["village_code"], pa.array(where[hit]))
+    if insert_only:
+        clash = np.ones(len(hit), dtype=bool)
+    else:
+        new_county = _county(pc.take(good["village_code"], pa.array(hit)))
+        clash = _county(stored_village) != new_county
+    positions = hit[clash]
+    ids = pc.take(good["hh_id"], pa.array(positions)).to_pylist()
+    villages = pc.filter(stored_village, pa.array(clash)).to_pylist()
+    details = [
+        f"household ID {i} is already in the store (village {v})"
+        for i, v in zip(ids, villages, strict=True)
+    ]
+    return CrossRowRejects(positions, ["duplicate_in_store"] * len(positions), details)
 
 
 def cross_row_checks(good: pa.Table, mode: str, stored: pa.Table | None = None) -> CrossRowRejects:

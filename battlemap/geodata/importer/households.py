@@ -31,11 +31,12 @@ from battlemap.geodata import partitions
 from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE
 from battlemap.geodata.importer.aggregate_delta import DeltaCounter, add_to_cache
 from battlemap.geodata.importer.atomic import DataDirTransaction
-from battlemap.geodata.importer.checks import cross_row_checks
+from battlemap.geodata.importer.checks import CrossRowRejects, cross_row_checks, store_clashes
 from battlemap.geodata.importer.context import StoreContext
 from battlemap.geodata.importer.crs import CRS_NAMES
 from battlemap.geodata.importer.embedded_write import (
     Changes,
+    StoredPart,
     merge_into,
     read_part,
     rebuild_aggregates,
@@ -194,16 +195,23 @@ class _Merged:
             total.unchanged += part.unchanged
 
 
-def _checked(good: pa.Table, mode: str, stored: pa.Table, merged: _Merged) -> pa.Table:
-    """``good`` without the rows the checks across rows reject (noted in ``merged``)."""
-    late = cross_row_checks(good, mode, _stored_years(stored, good))
-    if not len(late.positions):
+def _drop(good: pa.Table, rejects: CrossRowRejects, merged: _Merged) -> pa.Table:
+    """``good`` without the rejected rows (noted in ``merged``, with their reasons)."""
+    if not len(rejects.positions):
         return good
-    rows = good["row"].to_numpy()[late.positions]
-    merged.late += zip(rows.tolist(), late.reasons, late.details, strict=True)
+    rows = good["row"].to_numpy()[rejects.positions]
+    merged.late += zip(rows.tolist(), rejects.reasons, rejects.details, strict=True)
     keep = np.ones(good.num_rows, dtype=bool)
-    keep[late.positions] = False
+    keep[rejects.positions] = False
     return good.filter(pa.array(keep))
+
+
+def _checked(
+    good: pa.Table, mode: str, stored: StoredPart, ctx: StoreContext, merged: _Merged
+) -> pa.Table:
+    """``good`` without the rows the checks against the store part and across rows reject."""
+    good = _drop(good, store_clashes(good, stored[0], ctx.insert_only), merged)
+    return _drop(good, cross_row_checks(good, mode, _stored_years(stored[1], good)), merged)
 
 
 def _merge_parts(
@@ -224,7 +232,7 @@ def _merge_parts(
         stored = read_part(txn.data_dir, part, (HOUSEHOLDS_SCHEMA, HOUSEHOLD_YEARS_SCHEMA))
         rewrite = (False, False)
         for group in spill.groups(part):
-            good = _checked(group, mode, stored[1], merged)
+            good = _checked(group, mode, stored, ctx, merged)
             report.loaded += good.num_rows
             households, years = build_tables(good, mode, ctx.years[-1])
             hh, hy, touched = merge_into(stored, households, years)
@@ -280,7 +288,7 @@ def _open_database(
 
     if not is_loaded(dsn):
         return None, False
-    stored = (len(ctx.hh_ids), partitions.table_rows(txn.data_dir, "household_years"))
+    stored = tuple(partitions.table_rows(txn.data_dir, t) for t in PARTITIONED_TABLES)
     return PostgisSide(dsn, txn.data_dir, stored, ctx.years, progress), True
 
 

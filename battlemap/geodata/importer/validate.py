@@ -409,29 +409,6 @@ def validate_chunk(
                 ],
             )
 
-    # -- against the store -----------------------------------------------------------------
-    candidates = np.flatnonzero(~c.problems.bad & ~c.blank)
-    if len(ctx.hh_ids) and len(candidates):
-        ids = np.asarray(pc.take(hh, pa.array(candidates)).to_pylist(), dtype=object)
-        where = ctx.hh_ids.get_indexer(ids)
-        hit = np.flatnonzero(where >= 0)
-        stored = ctx.hh_villages[where[hit]]
-        if ctx.insert_only:
-            clash = np.ones(len(hit), dtype=bool)
-        else:
-            clash = ctx.hh_counties[where[hit]] != ctx.village_counties[village[candidates[hit]]]
-        mask = np.zeros(n, dtype=bool)
-        mask[candidates[hit[clash]]] = True
-        stored_by_pos = dict(zip(candidates[hit].tolist(), stored.tolist(), strict=True))
-        c.add(
-            mask,
-            "duplicate_in_store",
-            lambda pos: [
-                f"household ID {v} is already in the store (village {stored_by_pos[i]})"
-                for i, v in zip(pos.tolist(), c.text("hh_id", pos), strict=True)
-            ],
-        )
-
     # -- points ----------------------------------------------------------------------------
     lon_w = np.full(n, np.nan)
     lat_w = np.full(n, np.nan)
