@@ -67,6 +67,22 @@ def _dictionary(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _read(data_dir: Path, table: str, columns: list[str]) -> pa.Table:
+    path = data_dir / TABLE_FILES[table]
+    try:
+        return pq.read_table(path, columns=columns)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable {table} table: {exc}") from None
+
+
+def _large_strings(column: pa.ChunkedArray) -> pa.Array:
+    """One plain large_string array (dictionary-encoded columns decoded)."""
+    array = column.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    return array.cast(pa.large_string())
+
+
 def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdArrays:
     """Read households + household_years into :class:`HouseholdArrays`."""
     columns = [
@@ -81,29 +97,35 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
         "h3_r9",
         "head_name",
     ]
-    path = data_dir / TABLE_FILES["households"]
+    table = _read(data_dir, "households", columns)
     try:
-        table = pq.read_table(path, columns=columns)
         village = pc.cast(table["village_code"], pa.int64()).to_numpy()
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable households table: {exc}") from None
-    ids = pd.Series(table["hh_id"].to_numpy(), dtype=object)
-    if not (pd.Series(village).is_monotonic_increasing and ids.is_monotonic_increasing):
-        order = pc.sort_indices(
-            table.append_column("village", pa.array(village)),
-            sort_keys=[("village", "ascending"), ("hh_id", "ascending")],
-        )
-        table = table.take(order)
-        village = village[order.to_numpy()]
-    hy = read_table(data_dir, "household_years", ["hh_id", "year", "status"])
-    row = pc.index_in(pa.array(hy["hh_id"].to_numpy(object)), value_set=table["hh_id"])
+    except pa.ArrowInvalid as exc:
+        raise DataDirError(f"{data_dir}: households has a bad village_code: {exc}") from None
+    ids = _large_strings(table["hh_id"])
+    sorted_ids = len(ids) < 2 or pc.all(pc.less(ids[1:], ids[:-1]) == pa.scalar(False)).as_py()
+    if not (np.all(village[1:] >= village[:-1]) and sorted_ids):
+        # parts are each sorted: a stable sort by hh_id, then by village, orders them all
+        by_id = pc.sort_indices(ids).to_numpy()
+        order = by_id[np.argsort(village[by_id], kind="stable")]
+        table = table.take(pa.array(order))
+        village = village[order]
+        ids = ids.take(pa.array(order))
+    hy = _read(data_dir, "household_years", ["hh_id", "year", "status"])
+    row = pc.fill_null(pc.index_in(_large_strings(hy["hh_id"]), value_set=ids), -1)
     row = row.to_numpy(zero_copy_only=False)
-    year_index = pd.Index(years).get_indexer(hy["year"])
-    status = hy["status"].astype(object).map(STATUS_CODES)
-    if pd.isna(row).any() or (year_index < 0).any() or status.isna().any():
+    year = hy["year"].to_numpy().astype(np.int64)
+    year_index = np.searchsorted(np.asarray(years), year)
+    year_index[year_index >= len(years)] = 0
+    known_year = np.asarray(years)[year_index] == year
+    status_names = pa.array(list(STATUS_CODES), pa.large_string())
+    found = pc.index_in(_large_strings(hy["status"]), value_set=status_names)
+    status = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    if (row < 0).any() or not known_year.all() or (status < 0).any():
         raise DataDirError(f"{data_dir}: household_years has rows that match no household/year")
+    status = np.asarray(list(STATUS_CODES.values()), dtype=np.int8)[status]
     matrix = np.full((len(village), len(years)), _NO_ROW, dtype=np.int8)
-    matrix[row.astype(np.int64), year_index] = status.to_numpy(np.int8)
+    matrix[row.astype(np.int64), year_index] = status
     hh_type, hh_types = _dictionary(table["hh_type"])
     cause, causes = _dictionary(table["primary_cause"])
     r7, cells7 = _dictionary(table["h3_r7"])
