@@ -101,6 +101,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="field marking 贫困县 (是/否, 1/0) for county boundaries",
     )
     bd.add_argument("--layer", default=None, help="layer of a GeoPackage or KML file")
+    bd.add_argument(
+        "--tolerance-m",
+        type=float,
+        default=500.0,
+        help="how far outside a changed village a stored household may lie before it is "
+        "listed (default: %(default)s m)",
+    )
     bd.set_defaults(func=run_boundaries)
 
 
@@ -159,6 +166,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
         dsn=args.dsn,
         rejects=args.rejects,
         dry_run=args.dry_run,
+        tolerance_m=args.tolerance_m,
         progress=Progress(quiet=args.quiet),
     )
     print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
@@ -173,5 +181,10 @@ def run_boundaries(args: argparse.Namespace) -> int:
         if report.rejected:
             counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
             lines.append(f"rejected {report.rejected:,}: {counts} → {report.rejects_file}")
+        if report.households_outside:
+            lines.append(
+                f"{report.households_outside:,} stored households now lie outside their "
+                f"village → {report.households_outside_file}"
+            )
         _summary(lines)
     return 0

@@ -5,7 +5,9 @@ reprojects to EPSG:4326 (and from GCJ-02/BD-09 with ``crs``); repairs invalid po
 (``make_valid``, polygonal parts kept) and reports which; checks every code (12 digits, or a
 2/4/6/9-digit code padded with zeros, of the given level), that its parent exists (in the
 store or the same file) and that no code repeats. Good rows are upserted by code; a new
-data dir is created when ``data_dir`` holds none yet.
+data dir is created when ``data_dir`` holds none yet. Changed village polygons are checked
+against the households already stored in them (:mod:`~battlemap.geodata.importer.recheck`):
+those left outside are listed in ``FILE.households-outside.csv``.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.readers.gis import dbf_encoding, to_lonlat_transformer
+from battlemap.geodata.importer.recheck import households_outside
 from battlemap.geodata.importer.rejects import RejectsWriter
 from battlemap.geodata.importer.store_init import EMPTY_SCHEMAS, stage_empty_tables
 from battlemap.geodata.importer.vocab import FLAG_VALUES, normalize_value
@@ -98,6 +101,9 @@ class BoundaryReport:
     stores: list[str] = field(default_factory=list)
     dry_run: bool = False
     rejects_file: str | None = None
+    # stored households now more than the tolerance outside their changed village
+    households_outside: int = 0
+    households_outside_file: str | None = None
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -179,6 +185,7 @@ def import_boundaries(
     dsn: str | None = None,
     rejects: Path | None = None,
     dry_run: bool = False,
+    tolerance_m: float = 500.0,
     progress: Progress | None = None,
 ) -> BoundaryReport:
     """Validate and upsert one level of boundaries; see the module docstring."""
@@ -275,8 +282,10 @@ def import_boundaries(
                 f"repaired {len(report.repaired)} invalid geometries: "
                 f"{', '.join(report.repaired[:10])}" + (" …" if len(report.repaired) > 10 else "")
             )
-        merged, changes = _merge(existing, good, want)
+        merged, changes, updated = _merge(existing, good, want)
         report.regions = changes
+        if exists and want == LEVELS["village"] and updated:
+            _recheck(data_dir, path, merged, updated, tolerance_m, report, progress)
         report.created_data_dir = not exists
         report.stores = ["embedded"] + (["postgis"] if dsn else [])
         if not dry_run and (changes["inserted"] or changes["updated"] or not exists):
@@ -284,6 +293,32 @@ def import_boundaries(
     report.rejects_file = str(writer.finish()) if writer.total else None
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _recheck(
+    data_dir: Path,
+    path: Path,
+    merged: gpd.GeoDataFrame,
+    updated: list[str],
+    tolerance_m: float,
+    report: BoundaryReport,
+    progress: Progress,
+) -> None:
+    """List the stored households the changed villages now leave outside (next to the file)."""
+    villages = merged[merged["level"] == LEVELS["village"]].reset_index(drop=True)
+    changed = villages[villages["code"].isin(updated)].reset_index(drop=True)
+    outside = households_outside(data_dir, changed, villages, tolerance_m)
+    report.households_outside = len(outside)
+    target = path.with_name(path.name + ".households-outside.csv")
+    if outside.empty:
+        target.unlink(missing_ok=True)  # a list from an earlier import of this file is stale
+        return
+    outside.to_csv(target, index=False, encoding="utf-8-sig")
+    report.households_outside_file = str(target)
+    progress.step(
+        f"{len(outside):,} stored households lie more than {tolerance_m:g} m outside their "
+        f"changed village: listed in {target.name}; fix and import them again"
+    )
 
 
 def _check_feature(
@@ -322,10 +357,10 @@ def _original(values: dict[str, Any], fields: list[str], geom: Any) -> list[str]
 
 def _merge(
     existing: gpd.GeoDataFrame, rows: list[dict[str, Any]], level: int
-) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
-    """Existing regions with ``rows`` upserted by code; change counts."""
+) -> tuple[gpd.GeoDataFrame, dict[str, int], list[str]]:
+    """Existing regions with ``rows`` upserted by code; change counts; the updated codes."""
     if not rows:
-        return existing, {"inserted": 0, "updated": 0, "unchanged": 0}
+        return existing, {"inserted": 0, "updated": 0, "unchanged": 0}, []
     new = gpd.GeoDataFrame(
         {
             "code": [r["code"] for r in rows],
@@ -351,7 +386,8 @@ def _merge(
     label = shapely.point_on_surface(new.geometry.to_numpy())
     new["label_lon"], new["label_lat"] = shapely.get_x(label), shapely.get_y(label)
     new = new[REGION_ORDER]
-    inserted = updated = unchanged = 0
+    inserted = unchanged = 0
+    updated: list[str] = []
     for r in new.itertuples(index=False):
         if old_by_code is None or r.code not in old_by_code.index:
             inserted += 1
@@ -365,14 +401,15 @@ def _merge(
         if same:
             unchanged += 1
         else:
-            updated += 1
+            updated.append(r.code)
     keep = existing[~existing["code"].astype(str).isin(new["code"])] if len(existing) else None
     parts = [new] if keep is None or keep.empty else [keep[REGION_ORDER], new]
     merged = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
     merged = merged.sort_values("code", ignore_index=True)
     merged["level"] = merged["level"].astype("int64")
     merged["is_poverty_county"] = merged["is_poverty_county"].astype(bool)
-    return merged, {"inserted": inserted, "updated": updated, "unchanged": unchanged}
+    changes = {"inserted": inserted, "updated": len(updated), "unchanged": unchanged}
+    return merged, changes, updated
 
 
 def _write(

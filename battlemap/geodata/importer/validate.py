@@ -47,7 +47,14 @@ from battlemap.geodata.importer.vocab import (
 )
 from battlemap.geodata.schema import HH_TYPES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 
-__all__ = ["ID_PATTERN", "MAX_SIZE", "NORMALIZED_SCHEMA", "ChunkResult", "validate_chunk"]
+__all__ = [
+    "ID_PATTERN",
+    "MAX_SIZE",
+    "NORMALIZED_SCHEMA",
+    "ChunkResult",
+    "metres_outside",
+    "validate_chunk",
+]
 
 ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_\-]{3,39}$"
 MAX_SIZE = 20
@@ -167,7 +174,7 @@ def _first_of_runs(keys: list[np.ndarray]) -> np.ndarray:
     return new
 
 
-def _metres_outside(geom: shapely.Geometry, x: float, y: float) -> float:
+def metres_outside(geom: shapely.Geometry, x: float, y: float) -> float:
     """Distance from a point to a polygon in metres (local equirectangular scale)."""
     scale = np.cos(np.radians(y))
     scaled = shapely.transform(geom, lambda c: c * np.array([scale, 1.0]))
@@ -437,7 +444,7 @@ def validate_chunk(
                         "and latitude swapped it is inside"
                     )
                     continue
-                metres = _metres_outside(geoms[k], x[k], y[k])
+                metres = metres_outside(geoms[k], x[k], y[k])
                 if metres <= ctx.tolerance_m:
                     continue
                 hits = ctx.tree.query(shapely.Point(x[k], y[k]), predicate="within")

@@ -230,3 +230,38 @@ def test_boundaries_into_postgis(
         )
     finally:
         store.close()
+
+
+def test_changed_villages_list_the_households_they_leave_outside(
+    county_rows: pd.DataFrame, empty_dir: Path, tmp_path: Path
+) -> None:
+    rows = tmp_path / "households.csv"
+    county_rows.to_csv(rows, index=False)
+    import_households(rows, empty_dir)
+    villages = read_table(empty_dir, "regions", geo=True)
+    villages = villages[villages["code"].str.startswith(COUNTY) & (villages["level"] == 5)]
+    counts = county_rows.drop_duplicates("hh_id")["village_code"].astype(str).value_counts()
+    moved, kept = counts.index[0], counts.index[1]
+    corrected = villages[villages["code"].isin([moved, kept])].reset_index(drop=True)
+    shifted = corrected["code"] == moved
+    corrected.loc[shifted, "geometry"] = corrected.loc[shifted].translate(xoff=0.2)  # ~20 km
+    path = tmp_path / "villages.geojson"
+    corrected[["code", "name", "geometry"]].to_file(path)
+
+    report = import_boundaries(path, empty_dir, level="village")
+    assert report.regions == {"inserted": 0, "updated": 1, "unchanged": 1}
+    assert report.households_outside == counts[moved]
+    listed = pd.read_csv(report.households_outside_file, dtype=str, encoding="utf-8-sig")
+    assert set(listed["village_code"]) == {moved}
+    assert set(listed["hh_id"]) == set(
+        county_rows.loc[county_rows["village_code"].astype(str) == moved, "hh_id"].astype(str)
+    )
+    assert (listed["metres_outside"].astype(float) > 500).all()
+
+    # changed again, within a generous tolerance: nothing is listed and the stale list goes
+    corrected.loc[shifted, "geometry"] = corrected.loc[shifted].translate(xoff=0.0001)
+    corrected[["code", "name", "geometry"]].to_file(path)
+    again = import_boundaries(path, empty_dir, level="village", tolerance_m=1e6)
+    assert again.regions["updated"] == 1 and again.households_outside == 0
+    assert again.households_outside_file is None
+    assert not Path(report.households_outside_file).exists()
