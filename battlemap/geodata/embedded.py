@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import (
@@ -38,22 +39,54 @@ def _present(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
     return [c for c in wanted if c in names]
 
 
+def _household_files(data_dir: Path) -> list[tuple[Path, Path]]:
+    """(households, household_years) file pairs holding the same households: the parts, or
+    the two whole tables (an older single-file data dir)."""
+    households, years = (table_files(data_dir, t) for t in PARTITIONED_TABLES)
+    if len(households) == len(years):
+        return list(zip(households, years, strict=True))
+    return [(data_dir / TABLE_FILES["households"], data_dir / TABLE_FILES["household_years"])]
+
+
+def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
+    try:
+        return pq.read_table(path, columns=columns).to_pandas()
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
+
+
+def _no_households(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Empty household tables in the store's types (the sums of the rural population)."""
+    hh_file, hy_file = _household_files(data_dir)[0]
+    return (
+        pq.read_schema(hh_file).empty_table().to_pandas(),
+        pq.read_schema(hy_file).empty_table().to_pandas(),
+    )
+
+
 def build_aggregates(
     data_dir: Path, tree: RegionTree, years: tuple[int, ...], metrics: MetricSet | None = None
 ) -> np.ndarray:
-    """Recompute the [region, year, metric] array from the tables and cache it."""
+    """Recompute the [region, year, metric] array from the tables and cache it (a part of
+    the household tables at a time: memory follows a part, not the store)."""
     metrics = metrics or metric_set()
     try:
         hh_columns = _present(data_dir, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
         hy_columns = _present(data_dir, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise DataDirError(f"{data_dir}: household tables are unreadable: {exc}") from None
-    households = read_table(data_dir, "households", hh_columns)
-    household_years = read_table(data_dir, "household_years", hy_columns)
+    villages = aggregate.village_codes(tree.codes)
     rural = read_table(data_dir, "rural_population")
-    values = aggregate.aggregate_tables(
-        tree.codes, years, households, household_years, rural, metrics
-    )
+    sums = aggregate.village_values(villages, years, *_no_households(data_dir), rural, metrics)
+    # a household's rows all lie in one part: the parts' sums add up to the store's
+    for hh_file, hy_file in _household_files(data_dir):
+        households = _read_frame(hh_file, hh_columns)
+        household_years = _read_frame(hy_file, hy_columns)
+        if len(household_years):
+            sums += aggregate.village_values(
+                villages, years, households, household_years, rural.iloc[:0], metrics
+            )
+    values = aggregate.roll_up(tree.codes, villages, sums)
     write_table(
         data_dir, AGGREGATES_FILE, aggregate.to_frame(tree.codes, years, values, metrics.digest)
     )
