@@ -17,7 +17,7 @@ from battlemap.cli.options import DEFAULT_DATA_DIR
 __all__ = ["register"]
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, points: bool = True) -> None:
     parser.add_argument("file", type=Path, help="file to import")
     parser.add_argument(
         "--data-dir",
@@ -29,12 +29,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("BATTLEMAP_DSN"),
         help="also upsert into this PostGIS database, in the same commit (default: $BATTLEMAP_DSN)",
     )
-    parser.add_argument(
-        "--crs",
-        choices=("wgs84", "gcj02", "bd09"),
-        default="wgs84",
-        help="coordinate system of the file's points (default: %(default)s)",
-    )
+    if points:
+        parser.add_argument(
+            "--crs",
+            choices=("wgs84", "gcj02", "bd09"),
+            default="wgs84",
+            help="coordinate system of the file's points (default: %(default)s)",
+        )
     parser.add_argument(
         "--encoding",
         default="auto",
@@ -55,7 +56,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("import", help="import households or boundaries from files")
+    parser = subparsers.add_parser(
+        "import", help="import households, boundaries or rural population from files"
+    )
     commands = parser.add_subparsers(dest="import_command", required=True)
 
     hh = commands.add_parser(
@@ -110,6 +113,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bd.set_defaults(func=run_boundaries)
 
+    pop = commands.add_parser(
+        "population",
+        help="rural population per village and year (CSV, XLSX): the incidence denominator",
+        description="Check every row (village code, year, persons), upsert the good ones by "
+        "village and year, and update rural_population in both stores' aggregates. All or "
+        "nothing.",
+    )
+    _common(pop, points=False)
+    pop.add_argument("--sheet", default=None, help="XLSX sheet (default: the first)")
+    pop.set_defaults(func=run_population)
+
 
 def _summary(lines: list[str]) -> None:
     for line in lines:
@@ -145,6 +159,31 @@ def run_households(args: argparse.Namespace) -> int:
             lines.append(f"rejected {report.rejected:,}: {counts} → {report.rejects_file}")
         if report.ignored_columns:
             lines.append(f"ignored columns: {', '.join(report.ignored_columns)}")
+        _summary(lines)
+    return 0
+
+
+def run_population(args: argparse.Namespace) -> int:
+    from battlemap.geodata.importer.population import import_population
+    from battlemap.geodata.importer.progress import Progress
+
+    report = import_population(
+        args.file,
+        args.data_dir,
+        dsn=args.dsn,
+        encoding=args.encoding,
+        sheet=args.sheet,
+        rejects=args.rejects,
+        dry_run=args.dry_run,
+        progress=Progress(quiet=args.quiet),
+    )
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    if not args.quiet:
+        verb = "would load" if report.dry_run else "loaded"
+        lines = [f"{verb} {report.loaded:,} of {report.rows:,} rows; {report.population}"]
+        if report.rejected:
+            counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
+            lines.append(f"rejected {report.rejected:,}: {counts} → {report.rejects_file}")
         _summary(lines)
     return 0
 

@@ -196,7 +196,6 @@ def village_values(
     metrics: MetricSet | None = None,
 ) -> np.ndarray:
     """[village, year, metric] sums (rural population first) of ``villages`` (sorted codes)."""
-    v_index = pd.Index(villages)
     hh_village = _index_in(households["village_code"], pd.Series(villages, dtype=object))
     if (hh_village < 0).any():
         bad = households["village_code"].to_numpy()[hh_village < 0][0]
@@ -212,16 +211,24 @@ def village_values(
     values = village_sums(
         hh_village[row_hh], year_index, rows, (len(villages), len(years)), metrics
     )
-    population = np.zeros((len(villages), len(years), 1), dtype=np.int64)
-    rp_village = v_index.get_indexer(rural_population["code"])
+    population = village_population(villages, years, rural_population)
+    return np.concatenate([population[:, :, None], values], axis=2)
+
+
+def village_population(
+    villages: Sequence[str], years: Sequence[int], rural_population: pd.DataFrame
+) -> np.ndarray:
+    """[village, year] rural population (rows of other regions or years are not counted)."""
+    population = np.zeros((len(villages), len(years)), dtype=np.int64)
+    rp_village = pd.Index(villages).get_indexer(rural_population["code"])
     rp_year = pd.Index(years).get_indexer(rural_population["year"])
     ok = (rp_village >= 0) & (rp_year >= 0)
     np.add.at(
-        population[:, :, 0],
+        population,
         (rp_village[ok], rp_year[ok]),
         rural_population["persons"].to_numpy(np.int64)[ok],
     )
-    return np.concatenate([population, values], axis=2)
+    return population
 
 
 def village_codes(codes: Sequence[str]) -> list[str]:

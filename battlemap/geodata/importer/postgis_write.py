@@ -19,9 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg2
 import psycopg2.extras
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from battlemap.geodata.errors import StoreUnavailableError
@@ -240,6 +242,61 @@ class PostgisUpsert:
         self.cur.execute(_upsert_sql(TABLES["regions"], staging, ("code",), compare))
         inserted, updated = (int(v) for v in self.cur.fetchone())
         return Changes(inserted, updated, total - inserted - updated)
+
+    def check_population_in_sync(self, rows: int, data_dir: Path) -> None:
+        """The database must hold as many population rows as the data dir, before."""
+        have = self._count("rural_population")
+        if have != rows:
+            raise StoreUnavailableError(
+                f"PostgreSQL database {self.where} is not in sync with {data_dir} ({have:,} vs "
+                f"{rows:,} rural population rows): run `battlemap db load --dsn DSN "
+                f"--data-dir {data_dir}` first"
+            )
+
+    def upsert_population(self, rows: Path) -> Changes:
+        """COPY a staged rural_population file and upsert it by (code, year)."""
+        staging = self._stage("rural_population", rows)
+        total = self._count(staging)
+        sql = _upsert_sql(TABLES["rural_population"], staging, ("code", "year"), ("persons",))
+        self.cur.execute(sql)
+        inserted, updated = (int(v) for v in self.cur.fetchone())
+        return Changes(inserted, updated, total - inserted - updated)
+
+    def set_rural_population(
+        self, codes: tuple[str, ...], years: tuple[int, ...], population: np.ndarray
+    ) -> None:
+        """Set ``region_year_stats.rural_population`` to the rolled-up [region, year] values
+        (the embedded store's numbers); aggregates built for other rules are dropped."""
+        drop_other_aggregates(self.cur)
+        table = pa.table(
+            {
+                "code": pa.array(np.repeat(np.asarray(codes, dtype=object), len(years))),
+                "year": pa.array(np.tile(np.asarray(years, dtype=np.int16), len(codes))),
+                "rural_population": pa.array(population.reshape(-1).astype(np.int64)),
+            }
+        )
+        self.cur.execute(
+            "CREATE TEMP TABLE import_population (code text, year smallint, "
+            "rural_population bigint) ON COMMIT DROP"
+        )
+        sink = io.BytesIO()
+        pacsv.write_csv(table, sink, pacsv.WriteOptions(include_header=False))
+        sink.seek(0)
+        self.cur.copy_expert("COPY import_population FROM STDIN WITH (FORMAT csv)", sink)
+        self.cur.execute(
+            f"UPDATE {AGGREGATE_TABLE} t SET rural_population = p.rural_population "
+            "FROM import_population p WHERE t.code = p.code AND t.year = p.year "
+            "AND t.rural_population IS DISTINCT FROM p.rural_population"
+        )
+        self.cur.execute(
+            f"SELECT count(*) FROM {AGGREGATE_TABLE} t JOIN import_population p "
+            "ON t.code = p.code AND t.year = p.year"
+        )
+        if int(self.cur.fetchone()[0]) != table.num_rows:
+            raise StoreUnavailableError(
+                f"{AGGREGATE_TABLE} on {self.where} lacks region-years of the data dir: reload "
+                "PostGIS with `battlemap db load`"
+            )
 
     def _aggregate_takes(self, delta: AggregateDelta) -> bool:
         """True when ``region_year_stats`` was built under the delta's metric definitions and

@@ -62,8 +62,10 @@ class RejectsWriter:
         return sum(self.counts.values())
 
     def summary(self) -> dict[str, int]:
-        """Counts per reason, in check order."""
-        return {code: self.counts[code] for code in REASONS if self.counts[code]}
+        """Counts per reason, in the household checks' order (other reasons after them, as
+        they came: boundary and population imports have their own)."""
+        known = {code: self.counts[code] for code in REASONS if self.counts[code]}
+        return known | {code: n for code, n in self.counts.items() if code not in known}
 
     def finish(self) -> Path | None:
         """Close and move the file into place (sorted by row); None when nothing was rejected."""

@@ -115,3 +115,23 @@ def test_boundaries_command(capsys, small_data_dir: Path, tmp_path: Path) -> Non
     )
     assert code == 0 and report["created_data_dir"] and report["regions"]["inserted"] == 1
     assert "loaded 1 of 1 province features" in err
+
+
+def test_population_command(capsys, empty_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "population.csv"
+    rows = pd.DataFrame(
+        {"code": ["522631100201", "522631"], "year": [2020, 2020], "rural_population": [812, 9]}
+    )
+    rows.to_csv(path, index=False)
+    code, report, err = _run(
+        capsys, "import", "population", str(path), "--data-dir", str(empty_dir)
+    )
+    assert code == 0 and report["loaded"] == 1 and report["reasons"] == {"not_a_village": 1}
+    assert report["aggregates"] == {"embedded": "updated"}
+    assert "loaded 1 of 2 rows" in err and "not_a_village 1" in err
+
+    (tmp_path / "bad.csv").write_text("code,year\n522631100201,2020\n")
+    code, report, err = _run(
+        capsys, "import", "population", str(tmp_path / "bad.csv"), "--data-dir", str(empty_dir)
+    )
+    assert code == 2 and report is None and "no persons column" in err

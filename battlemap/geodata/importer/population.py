@@ -1,0 +1,306 @@
+"""``import_population``: rural population per village and year (the incidence denominator).
+
+Poverty incidence divides poor persons by the rural population (DESIGN.md), which a province
+takes from its statistics bureau, not from the registration system. The file (CSV or XLSX)
+has one row per village and year: 行政区划代码, 年度, 农村人口 (or English code, year,
+rural_population). Every row is checked (a village code of the store, a year of the data
+set, a whole number of persons, no repeated village-year); bad rows go to the rejects file.
+Good rows are upserted by (code, year). Population is counted per village and summed up the
+code prefixes, so the rolled-up column replaces ``rural_population`` in both stores'
+aggregates (``aggregates.parquet``, PostGIS ``region_year_stats``): the same numbers in
+each, and the same as a full rebuild. All or nothing, as the other imports.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from battlemap.geodata import aggregate
+from battlemap.geodata.codes import InvalidCodeError, code_level, normalize_code
+from battlemap.geodata.datadir import AGGREGATES_FILE, read_manifest, read_table, write_table
+from battlemap.geodata.embedded import cache_is_fresh
+from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.importer.embedded_write import Changes, rebuild_aggregates
+from battlemap.geodata.importer.errors import ImportFileError
+from battlemap.geodata.importer.headers import normalize_header
+from battlemap.geodata.importer.progress import Progress
+from battlemap.geodata.importer.readers import SourceReader, open_reader
+from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.schema import TABLE_FILES
+
+__all__ = ["POPULATION_REASONS", "PopulationReport", "import_population"]
+
+POPULATION_REASONS: dict[str, str] = {
+    "malformed_row": "row does not fit the header",
+    "missing_code": "no region code",
+    "bad_code": "not a valid region code",
+    "not_a_village": "population is counted per village",
+    "unknown_village": "village not in the store's regions",
+    "bad_year": "year missing or outside the data set's years",
+    "bad_persons": "persons missing, not a whole number or negative",
+    "duplicate_in_file": "village and year repeated in the file",
+}
+_COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("行政区划代码", "区划代码", "村代码", "统计用区划代码", "code", "village_code"),
+    "year": ("年度", "年份", "统计年度", "year"),
+    "persons": (
+        "农村人口",
+        "农村户籍人口",
+        "乡村人口",
+        "户籍人口",
+        "农业人口",
+        "rural_population",
+        "persons",
+    ),
+}
+MAX_PERSONS = 1_000_000  # more than any village has
+
+
+@dataclass
+class PopulationReport:
+    """What one population import read, rejected and changed (printed as JSON by the CLI)."""
+
+    file: str
+    rows: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+    population: dict[str, int] = field(default_factory=dict)
+    stores: list[str] = field(default_factory=list)
+    # per store: how rural_population in the aggregates was brought up to date
+    aggregates: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    rejects_file: str | None = None
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Context:
+    villages: set[str]
+    years: tuple[int, ...]
+
+
+def _column_index(headers: list[str]) -> dict[str, int]:
+    """Which source column holds code, year and persons; ImportFileError naming what lacks."""
+    found: dict[str, int] = {}
+    for name, aliases in _COLUMNS.items():
+        wanted = {normalize_header(a) for a in aliases}
+        hits = [i for i, h in enumerate(headers) if normalize_header(h) in wanted]
+        if not hits:
+            raise ImportFileError(
+                f"no {name} column (one of {', '.join(aliases)}); the file has {', '.join(headers)}"
+            )
+        found[name] = hits[0]
+    return found
+
+
+def _check(
+    code: str | None, year: str | None, persons: str | None, ctx: _Context
+) -> tuple[str | None, Any]:
+    """(reason, detail) of a bad row, or (None, (code, year, persons)) of a good one."""
+    if code is None or not code.strip():
+        return "missing_code", "the code cell is empty"
+    try:
+        full = normalize_code(code.strip())
+    except InvalidCodeError as exc:
+        return "bad_code", str(exc)
+    if code_level(full) != 5:
+        return "not_a_village", f"{full} is not a village code: give each village's population"
+    if full not in ctx.villages:
+        return "unknown_village", f"village {full} is not in the store: import its boundary first"
+    try:
+        year_value = int(float(year)) if year is not None else None
+    except ValueError:
+        year_value = None
+    if year_value is None or year_value not in ctx.years:
+        return "bad_year", f"year {year!r} is not one of {ctx.years[0]}–{ctx.years[-1]}"
+    try:
+        value = float(persons) if persons is not None else float("nan")
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or value != int(value) or not 0 <= value <= MAX_PERSONS:
+        return "bad_persons", f"persons {persons!r} is not a whole number from 0 to {MAX_PERSONS:,}"
+    return None, (full, year_value, int(value))
+
+
+def import_population(
+    path: str | Path,
+    data_dir: str | Path,
+    *,
+    dsn: str | None = None,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    rejects: Path | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> PopulationReport:
+    """Validate and upsert rural population rows; see the module docstring."""
+    started = time.perf_counter()
+    progress = progress or Progress(quiet=True)
+    path, data_dir = Path(path), Path(data_dir)
+    reader = open_reader(path, encoding=encoding, sheet=sheet, layer=sheet)
+    columns = _column_index(reader.headers)
+    writer = RejectsWriter(
+        rejects or path.with_name(path.name + ".rejects.csv"), reader.original_headers()
+    )
+    report = PopulationReport(
+        file=str(path), dry_run=dry_run, stores=["embedded"] + (["postgis"] if dsn else [])
+    )
+    try:
+        with DataDirTransaction(data_dir) as txn:
+            regions = read_table(data_dir, "regions", ["code", "level"])
+            ctx = _Context(
+                villages=set(regions.loc[regions["level"] == 5, "code"].astype(str)),
+                years=tuple(int(y) for y in read_manifest(data_dir)["years"]),
+            )
+            good = _validate(reader, columns, ctx, writer, report)
+            report.loaded = len(good)
+            report.rejected = writer.total
+            report.reasons = writer.summary()
+            stored = read_table(data_dir, "rural_population")
+            merged, changes = _upsert(stored, good)
+            report.population = changes.as_dict()
+            if not dry_run and changes.changed:
+                _write(txn, merged, dsn, report, progress)
+        report.rejects_file = str(writer.finish()) if writer.total else None
+    except BaseException:
+        writer.discard()
+        raise
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _validate(
+    reader: SourceReader,
+    columns: dict[str, int],
+    ctx: _Context,
+    writer: RejectsWriter,
+    report: PopulationReport,
+) -> pd.DataFrame:
+    """Good rows as a frame (code, year, persons); bad ones to ``writer``."""
+    good: dict[tuple[str, int], tuple[int, int]] = {}  # (code, year) -> (persons, row)
+    for chunk in reader.chunks():
+        report.rows += len(chunk) + len(chunk.bad)
+        for record in chunk.bad:
+            writer.add(record.row, "malformed_row", record.detail, record.values)
+        cells = {name: chunk.columns[i].to_pylist() for name, i in columns.items()}
+        for pos, (code, year, persons) in enumerate(
+            zip(cells["code"], cells["year"], cells["persons"], strict=True)
+        ):
+            row = int(chunk.rows[pos])
+            reason, result = _check(code, year, persons, ctx)
+            if reason is None and result[:2] in good:
+                first = good[result[:2]][1]
+                reason, result = "duplicate_in_file", f"same village and year as row {first}"
+            if reason is not None:
+                writer.add(row, reason, result, chunk.original(np.asarray([pos]))[0])
+                continue
+            good[result[:2]] = (result[2], row)
+    return pd.DataFrame(
+        {
+            "code": pd.Series([k[0] for k in good], dtype=object),
+            "year": np.asarray([k[1] for k in good], dtype=np.int16),
+            "persons": np.asarray([v[0] for v in good.values()], dtype=np.int64),
+        }
+    )
+
+
+def _upsert(stored: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, Changes]:
+    """``stored`` with ``new`` upserted by (code, year), sorted; the change counts."""
+    key = ["code", "year"]
+    stored = stored.astype({"code": object, "year": np.int16, "persons": np.int64})
+    both = new.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
+    inserted = int((both["_merge"] == "left_only").sum())
+    same = (both["_merge"] == "both") & (both["persons"] == both["persons_stored"])
+    changes = Changes(inserted, len(both) - inserted - int(same.sum()), int(same.sum()))
+    kept = stored.merge(new[key], on=key, how="left", indicator=True)
+    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
+    merged = pd.concat([kept, new], ignore_index=True).sort_values(key, ignore_index=True)
+    return merged, changes
+
+
+def rolled_up_population(
+    regions_dir: Path, years: tuple[int, ...], rural: pd.DataFrame
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """(codes, [region, year] rural population) summed up the code prefixes."""
+    codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
+    villages = aggregate.village_codes(codes)
+    population = aggregate.village_population(villages, years, rural)
+    return codes, aggregate.roll_up(codes, villages, population[:, :, None])[:, :, 0]
+
+
+def _replace_in_cache(
+    data_dir: Path,
+    staging: Path,
+    codes: tuple[str, ...],
+    years: tuple[int, ...],
+    population: np.ndarray,
+) -> bool:
+    """Write the cache with the new population column into ``staging``; False when the cache
+    cannot take it (missing, stale or not fitting the regions) and must be rebuilt."""
+    if not cache_is_fresh(data_dir):
+        return False
+    try:
+        frame = read_table(data_dir, AGGREGATES_FILE)
+    except Exception:  # an unreadable cache is rebuilt
+        return False
+    digest = frame.attrs.get(aggregate.DIGEST_ATTR)
+    values = aggregate.from_frame(frame, codes, years, digest)
+    if values is None:
+        return False
+    values = values.copy()
+    values[:, :, 0] = population
+    write_table(staging, AGGREGATES_FILE, aggregate.to_frame(codes, years, values, digest))
+    return True
+
+
+def _write(
+    txn: DataDirTransaction,
+    merged: pd.DataFrame,
+    dsn: str | None,
+    report: PopulationReport,
+    progress: Progress,
+) -> None:
+    """Stage the table and the cache, update PostGIS in the same commit."""
+    merged.to_parquet(txn.path(TABLE_FILES["rural_population"]), index=False, compression="zstd")
+    years = tuple(int(y) for y in read_manifest(txn.data_dir)["years"])
+    codes, population = rolled_up_population(txn.data_dir, years, merged)
+    if _replace_in_cache(txn.data_dir, txn.staging, codes, years, population):
+        txn.path(AGGREGATES_FILE)
+        report.aggregates["embedded"] = "updated"
+    else:
+        progress.step("rebuilding aggregates.parquet")
+        rebuild_aggregates(txn)
+        report.aggregates["embedded"] = "rebuilt"
+    if not dsn:
+        txn.commit()
+        return
+    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
+
+    if not is_loaded(dsn):
+        from battlemap.geodata.postgis.load import load_data_dir
+
+        progress.step("PostGIS database not loaded yet: loading the whole data dir")
+        load_data_dir(dsn, txn.complete_dir())
+        report.aggregates["postgis"] = "rebuilt"
+        txn.commit()
+        return
+    pg = PostgisUpsert(dsn)
+    try:
+        stored = len(read_table(txn.data_dir, "rural_population", ["code"]))
+        pg.check_population_in_sync(stored, txn.data_dir)
+        pg.upsert_population(txn.staging / TABLE_FILES["rural_population"])
+        pg.set_rural_population(codes, years, population)
+        report.aggregates["postgis"] = "updated"
+        txn.commit(before=pg.commit)
+    finally:
+        pg.close()
