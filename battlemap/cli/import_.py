@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from battlemap.cli.options import DEFAULT_DATA_DIR
 
@@ -125,6 +126,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pop.set_defaults(func=run_population)
 
 
+def _rejected(report: Any) -> str:
+    """The summary line of an import's rejects: count per reason and the rejects file."""
+    counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
+    return f"rejected {report.rejected:,}: {counts} → {report.rejects_file}"
+
+
 def _summary(lines: list[str]) -> None:
     for line in lines:
         print(line, file=sys.stderr)
@@ -155,8 +162,7 @@ def run_households(args: argparse.Namespace) -> int:
             f"({report.rows_per_s:,.0f} rows/s); households {report.households}",
         ]
         if report.rejected:
-            counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
-            lines.append(f"rejected {report.rejected:,}: {counts} → {report.rejects_file}")
+            lines.append(_rejected(report))
         if report.ignored_columns:
             lines.append(f"ignored columns: {', '.join(report.ignored_columns)}")
         _summary(lines)
@@ -182,8 +188,7 @@ def run_population(args: argparse.Namespace) -> int:
         verb = "would load" if report.dry_run else "loaded"
         lines = [f"{verb} {report.loaded:,} of {report.rows:,} rows; {report.population}"]
         if report.rejected:
-            counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
-            lines.append(f"rejected {report.rejected:,}: {counts} → {report.rejects_file}")
+            lines.append(_rejected(report))
         _summary(lines)
     return 0
 
@@ -218,8 +223,7 @@ def run_boundaries(args: argparse.Namespace) -> int:
         if report.repaired:
             lines.append(f"repaired {len(report.repaired)} invalid geometries")
         if report.rejected:
-            counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
-            lines.append(f"rejected {report.rejected:,}: {counts} → {report.rejects_file}")
+            lines.append(_rejected(report))
         if report.households_outside:
             lines.append(
                 f"{report.households_outside:,} stored households now lie outside their "

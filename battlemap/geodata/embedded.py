@@ -55,15 +55,6 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
         raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
 
 
-def _no_households(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Empty household tables in the store's types (the sums of the rural population)."""
-    hh_file, hy_file = _household_files(data_dir)[0]
-    return (
-        pq.read_schema(hh_file).empty_table().to_pandas(),
-        pq.read_schema(hy_file).empty_table().to_pandas(),
-    )
-
-
 def build_aggregates(
     data_dir: Path, tree: RegionTree, years: tuple[int, ...], metrics: MetricSet | None = None
 ) -> np.ndarray:
@@ -77,7 +68,8 @@ def build_aggregates(
         raise DataDirError(f"{data_dir}: household tables are unreadable: {exc}") from None
     villages = aggregate.village_codes(tree.codes)
     rural = read_table(data_dir, "rural_population")
-    sums = aggregate.village_values(villages, years, *_no_households(data_dir), rural, metrics)
+    sums = np.zeros((len(villages), len(years), len(METRIC_NAMES)), dtype=np.int64)
+    sums[:, :, 0] = aggregate.village_population(villages, years, rural)
     # a household's rows all lie in one part: the parts' sums add up to the store's
     for hh_file, hy_file in _household_files(data_dir):
         households = _read_frame(hh_file, hh_columns)

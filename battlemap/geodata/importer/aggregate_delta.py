@@ -16,6 +16,7 @@ equals a full rebuild in both stores.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,7 +33,7 @@ from battlemap.geodata.embedded import cache_is_fresh
 from battlemap.geodata.importer.keys import hh_ids
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
 
-__all__ = ["AggregateDelta", "DeltaCounter", "add_to_cache"]
+__all__ = ["AggregateDelta", "DeltaCounter", "add_to_cache", "change_cache", "region_codes"]
 
 BATCH_HOUSEHOLDS = 100_000
 _NO_RURAL = pd.DataFrame({"code": pd.Series([], dtype=object), "year": [], "persons": []})
@@ -107,8 +108,7 @@ class DeltaCounter:
     ) -> None:
         self.metrics = metrics or metric_set()
         self.years = years
-        # RegionTree's order (by code), without building the tree
-        self.codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
+        self.codes = region_codes(regions_dir)
         self.villages = aggregate.village_codes(self.codes)
         self.values = np.zeros((len(self.villages), len(years), len(METRIC_NAMES)), np.int64)
 
@@ -124,34 +124,50 @@ class DeltaCounter:
                 counts = _contributions(
                     self.villages, self.years, *(_of(t, ids) for t in tables), self.metrics
                 )
-                if sign > 0:
-                    self.values += counts
-                else:
-                    self.values -= counts
+                self.values += sign * counts
 
     def result(self) -> AggregateDelta:
         values = aggregate.roll_up(self.codes, self.villages, self.values)
         return AggregateDelta(self.codes, self.years, values, self.metrics.digest)
 
 
-def add_to_cache(data_dir: Path, staging: Path, delta: AggregateDelta) -> bool:
-    """Write ``data_dir``'s cached aggregates plus ``delta`` into ``staging``; False (nothing
-    written) when the cache cannot take it and must be rebuilt in full."""
+def region_codes(regions_dir: Path) -> tuple[str, ...]:
+    """Every region code in RegionTree's order (by code), without building the tree."""
+    return tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
+
+
+def change_cache(
+    data_dir: Path,
+    staging: Path,
+    codes: tuple[str, ...],
+    years: tuple[int, ...],
+    change: Callable[[np.ndarray], np.ndarray | None],
+    digest: str | None = None,
+) -> bool:
+    """Write ``data_dir``'s cached aggregates, changed by ``change`` (values in, new values
+    out, or None when they cannot take the change), into ``staging``. False (nothing
+    written) when the cache must be rebuilt in full: missing, stale, unreadable, built for
+    other regions or years, or under other rules than ``digest`` (None: the cache's own)."""
     if not cache_is_fresh(data_dir):
         return False
     try:
         frame = read_table(data_dir, AGGREGATES_FILE)
     except Exception:  # an unreadable cache is rebuilt
         return False
-    values = aggregate.from_frame(frame, delta.codes, delta.years, delta.digest)
-    if values is None:
+    digest = digest or frame.attrs.get(aggregate.DIGEST_ATTR)
+    values = aggregate.from_frame(frame, codes, years, digest)
+    changed = None if values is None else change(values)
+    if changed is None:
         return False
-    values = values + delta.values
-    if (values < 0).any():  # the cache did not hold what the tables hold: rebuild
-        return False
-    write_table(
-        staging,
-        AGGREGATES_FILE,
-        aggregate.to_frame(delta.codes, delta.years, values, delta.digest),
-    )
+    write_table(staging, AGGREGATES_FILE, aggregate.to_frame(codes, years, changed, digest))
     return True
+
+
+def add_to_cache(data_dir: Path, staging: Path, delta: AggregateDelta) -> bool:
+    """:func:`change_cache` adding ``delta`` (to a cache built under the delta's rules)."""
+
+    def add(values: np.ndarray) -> np.ndarray | None:
+        total = values + delta.values
+        return None if (total < 0).any() else total  # the cache did not hold the tables
+
+    return change_cache(data_dir, staging, delta.codes, delta.years, add, delta.digest)

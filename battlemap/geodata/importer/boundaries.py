@@ -448,13 +448,10 @@ def _write(
     if not dsn:
         txn.commit()
         return
-    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
+    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded, load_whole
 
     if not is_loaded(dsn):
-        from battlemap.geodata.postgis.load import load_data_dir
-
-        progress.step("PostGIS database not loaded yet: loading the whole data dir")
-        load_data_dir(dsn, txn.complete_dir())
+        load_whole(dsn, txn, progress)
         txn.commit()
         return
     progress.step("PostGIS: upserting regions and rebuilding region_year_stats")

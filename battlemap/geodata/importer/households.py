@@ -425,10 +425,9 @@ def _commit(
     if not merged.changed:
         return
     if dsn and not loaded:
-        from battlemap.geodata.postgis.load import load_data_dir
+        from battlemap.geodata.importer.postgis_write import load_whole
 
-        progress.step("PostGIS database not loaded yet: loading the whole data dir")
-        load_data_dir(dsn, txn.complete_dir())
+        load_whole(dsn, txn, progress)
         report.aggregates["postgis"] = "rebuilt"
         txn.commit()
     else:

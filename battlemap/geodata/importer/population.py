@@ -23,8 +23,8 @@ import pandas as pd
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.codes import InvalidCodeError, code_level, normalize_code
-from battlemap.geodata.datadir import AGGREGATES_FILE, read_manifest, read_table, write_table
-from battlemap.geodata.embedded import cache_is_fresh
+from battlemap.geodata.datadir import AGGREGATES_FILE, read_manifest, read_table
+from battlemap.geodata.importer.aggregate_delta import change_cache, region_codes
 from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.embedded_write import Changes, rebuild_aggregates
 from battlemap.geodata.importer.errors import ImportFileError
@@ -170,7 +170,7 @@ def import_population(
             merged, changes = _upsert(stored, good)
             report.population = changes.as_dict()
             if not dry_run and changes.changed:
-                _write(txn, merged, dsn, report, progress)
+                _write(txn, ctx.years, (stored, merged), dsn, report, progress)
         report.rejects_file = str(writer.finish()) if writer.total else None
     except BaseException:
         writer.discard()
@@ -232,49 +232,32 @@ def rolled_up_population(
     regions_dir: Path, years: tuple[int, ...], rural: pd.DataFrame
 ) -> tuple[tuple[str, ...], np.ndarray]:
     """(codes, [region, year] rural population) summed up the code prefixes."""
-    codes = tuple(sorted(read_table(regions_dir, "regions", ["code"])["code"]))
+    codes = region_codes(regions_dir)
     villages = aggregate.village_codes(codes)
     population = aggregate.village_population(villages, years, rural)
     return codes, aggregate.roll_up(codes, villages, population[:, :, None])[:, :, 0]
 
 
-def _replace_in_cache(
-    data_dir: Path,
-    staging: Path,
-    codes: tuple[str, ...],
-    years: tuple[int, ...],
-    population: np.ndarray,
-) -> bool:
-    """Write the cache with the new population column into ``staging``; False when the cache
-    cannot take it (missing, stale or not fitting the regions) and must be rebuilt."""
-    if not cache_is_fresh(data_dir):
-        return False
-    try:
-        frame = read_table(data_dir, AGGREGATES_FILE)
-    except Exception:  # an unreadable cache is rebuilt
-        return False
-    digest = frame.attrs.get(aggregate.DIGEST_ATTR)
-    values = aggregate.from_frame(frame, codes, years, digest)
-    if values is None:
-        return False
-    values = values.copy()
-    values[:, :, 0] = population
-    write_table(staging, AGGREGATES_FILE, aggregate.to_frame(codes, years, values, digest))
-    return True
-
-
 def _write(
     txn: DataDirTransaction,
-    merged: pd.DataFrame,
+    years: tuple[int, ...],
+    tables: tuple[pd.DataFrame, pd.DataFrame],
     dsn: str | None,
     report: PopulationReport,
     progress: Progress,
 ) -> None:
-    """Stage the table and the cache, update PostGIS in the same commit."""
+    """Stage the table and the cache, update PostGIS in the same commit; ``tables`` are the
+    stored rows and the merged ones."""
+    stored, merged = tables
     merged.to_parquet(txn.path(TABLE_FILES["rural_population"]), index=False, compression="zstd")
-    years = tuple(int(y) for y in read_manifest(txn.data_dir)["years"])
     codes, population = rolled_up_population(txn.data_dir, years, merged)
-    if _replace_in_cache(txn.data_dir, txn.staging, codes, years, population):
+
+    def with_population(values: np.ndarray) -> np.ndarray:
+        values = values.copy()
+        values[:, :, 0] = population
+        return values
+
+    if change_cache(txn.data_dir, txn.staging, codes, years, with_population):
         txn.path(AGGREGATES_FILE)
         report.aggregates["embedded"] = "updated"
     else:
@@ -284,20 +267,16 @@ def _write(
     if not dsn:
         txn.commit()
         return
-    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded
+    from battlemap.geodata.importer.postgis_write import PostgisUpsert, is_loaded, load_whole
 
     if not is_loaded(dsn):
-        from battlemap.geodata.postgis.load import load_data_dir
-
-        progress.step("PostGIS database not loaded yet: loading the whole data dir")
-        load_data_dir(dsn, txn.complete_dir())
+        load_whole(dsn, txn, progress)
         report.aggregates["postgis"] = "rebuilt"
         txn.commit()
         return
     pg = PostgisUpsert(dsn)
     try:
-        stored = len(read_table(txn.data_dir, "rural_population", ["code"]))
-        pg.check_population_in_sync(stored, txn.data_dir)
+        pg.check_population_in_sync(len(stored), txn.data_dir)
         pg.upsert_population(txn.staging / TABLE_FILES["rural_population"])
         pg.set_rural_population(codes, years, population)
         report.aggregates["postgis"] = "updated"

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.importer.aggregate_delta import AggregateDelta
 from battlemap.geodata.importer.embedded_write import HOUSEHOLD_COMPARE, YEAR_COMPARE, Changes
+from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate, use_build_settings
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
@@ -42,7 +43,7 @@ from battlemap.geodata.postgis.ddl import (
 )
 from battlemap.geodata.postgis.load import LOCK_KEY
 
-__all__ = ["PostgisUpsert", "copy_rows", "is_loaded", "refresh_aggregate"]
+__all__ = ["PostgisUpsert", "copy_rows", "is_loaded", "load_whole", "refresh_aggregate"]
 
 # Above this share of the aggregate table's rows, a delta rewrites the table instead of
 # updating rows in place.
@@ -59,6 +60,15 @@ def is_loaded(dsn: str) -> bool:
             return all(cur.fetchone())
     finally:
         conn.close()
+
+
+def load_whole(dsn: str, txn: Any, progress: Progress) -> None:
+    """Load the staged data dir (``txn``, a DataDirTransaction) whole into a database that
+    holds no store yet: the imports' way into an empty PostGIS. The caller commits ``txn``."""
+    from battlemap.geodata.postgis.load import load_data_dir
+
+    progress.step("PostGIS database not loaded yet: loading the whole data dir")
+    load_data_dir(dsn, txn.complete_dir())
 
 
 def drop_other_aggregates(cur) -> None:
