@@ -1,18 +1,22 @@
 """gzip for JSON, GeoJSON, JS and CSS responses, without an extra dependency.
 
-Large static bundles (plotly.js ≈ 4.8 MB) are compressed once and kept in memory; callback
-responses and boundaries are compressed per response (a few kB, well under a millisecond).
+Large responses (the plotly.js bundle, big boundary sets) are compressed once and kept in
+a bounded LRU cache keyed by the path and the response's own bytes (length + CRC), never by
+the query string: ``?x=1``, ``?x=2`` … of one asset share one entry, and the cache holds at
+most :data:`CACHE_MAX_ENTRIES` entries and :data:`CACHE_MAX_BYTES` compressed bytes.
+Callback responses and boundaries are compressed per response (a few kB, well under a ms).
 """
 
 from __future__ import annotations
 
 import gzip
-import threading
 import zlib
 
 from flask import Flask, Response, request
 
-__all__ = ["enable_compression"]
+from battlemap.lru import BoundedCache
+
+__all__ = ["CACHE_MAX_BYTES", "CACHE_MAX_ENTRIES", "enable_compression"]
 
 _TYPES = (
     "application/json",
@@ -25,12 +29,17 @@ _TYPES = (
 )
 _MIN_BYTES = 1024
 _CACHE_MIN_BYTES = 64 * 1024
+CACHE_MAX_ENTRIES = 64
+CACHE_MAX_BYTES = 16 * 1024 * 1024
 
 
-def enable_compression(server: Flask) -> None:
-    """Compress eligible responses when the client accepts gzip."""
-    cache: dict[tuple[str, int], bytes] = {}
-    lock = threading.Lock()
+def enable_compression(
+    server: Flask, *, max_entries: int = CACHE_MAX_ENTRIES, max_bytes: int = CACHE_MAX_BYTES
+) -> BoundedCache[bytes]:
+    """Compress eligible responses when the client accepts gzip; returns the bounded cache
+    of compressed large responses (also ``server.extensions["battlemap_gzip_cache"]``)."""
+    cache: BoundedCache[bytes] = BoundedCache(max_entries, max_bytes, len)
+    server.extensions["battlemap_gzip_cache"] = cache
 
     @server.after_request
     def _gzip(response: Response) -> Response:
@@ -54,13 +63,11 @@ def enable_compression(server: Flask) -> None:
         if len(data) < _MIN_BYTES:
             return response
         if len(data) >= _CACHE_MIN_BYTES and request.method == "GET":
-            key = (request.full_path, zlib.crc32(data))
-            with lock:
-                packed = cache.get(key)
+            key = (request.path, len(data), zlib.crc32(data))  # content, not query string
+            packed = cache.get(key)
             if packed is None:
                 packed = gzip.compress(data, compresslevel=6, mtime=0)
-                with lock:
-                    cache[key] = packed
+                cache.put(key, packed)
         else:
             packed = gzip.compress(data, compresslevel=5, mtime=0)
         response.set_data(packed)
@@ -68,3 +75,5 @@ def enable_compression(server: Flask) -> None:
         response.headers["Content-Length"] = str(len(packed))
         response.vary.add("Accept-Encoding")
         return response
+
+    return cache

@@ -33,6 +33,7 @@ from battlemap.geodata.features import (
     origin_prefix_length,
 )
 from battlemap.geodata.regions import RegionInfo, RegionTree
+from battlemap.lru import BoundedCache
 
 if TYPE_CHECKING:
     from battlemap.geodata.metrics import MetricSet
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
 __all__ = ["Counts", "CountyAssessment", "Store", "open_store"]
 
 Counts = dict[str, int]
+SHAPES_CACHE_ENTRIES = 2048  # every prefecture and county, the townships in view
+SHAPES_CACHE_BYTES = 128 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,14 @@ class Store(ABC):
     def unit_shapes(self, code: str | int) -> RegionShapes:
         """Display boundaries of a region's map units: its children, or itself for a village.
 
-        Simplified once per region (coverage simplification) and cached for the store's life.
+        Simplified once per region (coverage simplification) and kept in a bounded LRU
+        cache (:data:`SHAPES_CACHE_ENTRIES` regions, :data:`SHAPES_CACHE_BYTES` of GeoJSON).
         """
         info = self.region(code)
-        cache: dict[str, RegionShapes] = self.__dict__.setdefault("_shapes_cache", {})
+        cache: BoundedCache[RegionShapes] = self.__dict__.setdefault(
+            "_shapes_cache",
+            BoundedCache(SHAPES_CACHE_ENTRIES, SHAPES_CACHE_BYTES, lambda s: len(s.geojson)),
+        )
         shapes = cache.get(info.code)
         if shapes is None:
             lock: threading.Lock = self.__dict__.setdefault("_shapes_lock", threading.Lock())
@@ -133,7 +140,7 @@ class Store(ABC):
                 if shapes is None:
                     units = [c.code for c in self.regions.children(info.code)] or [info.code]
                     shapes = build_shapes(info.code, self._unit_rows(units))
-                    cache[info.code] = shapes
+                    cache.put(info.code, shapes)
         return shapes
 
     def households(self, code: str | int, year: int) -> pd.DataFrame:
