@@ -30,6 +30,8 @@ from battlemap.layout import error_page, page
 from battlemap.routes import register_routes
 from battlemap.settings import Settings
 from battlemap.viewstate import default_state, parse_query
+from battlemap.web.errors import public_message
+from battlemap.web.security import secure
 
 __all__ = ["ASSETS_DIR", "create_app", "settings_from_env"]
 
@@ -81,14 +83,14 @@ def _layout(context: AppContext, urls: Callable[[], MapUrls]) -> html.Div:
         first = initial_figure(access, state, urls=urls(), households=context.households)
         return page(access, state, indicators=indicators, problems=problems, map_figure=first)
     except BattlemapError as exc:
-        return error_page(str(exc), lang)
+        return error_page(public_message(exc, lang), lang)  # what failed, not where
 
 
 def _on_error(context: AppContext, error: Exception) -> Any:
     """Show a callback's error in the page banner, in words; log unexpected ones."""
     lang = _request_lang(context.settings.language)
     if isinstance(error, BattlemapError):
-        message = f"{t('error', lang)}: {error}"
+        message = f"{t('error', lang)}: {public_message(error, lang)}"
     else:
         log.error("callback failed", exc_info=error)
         message = t("internal_error", lang)
@@ -133,6 +135,7 @@ def create_app(
     register_routes(app.server, context, app.config.routes_pathname_prefix or "/")
     register_all(app, context, urls)
     enable_compression(app.server)
+    secure(app.server, settings)  # Host check, body cap, security headers (web/security.py)
     app.server.config["BATTLEMAP_CONTEXT"] = context
     if warm:
         context.warm_in_background()

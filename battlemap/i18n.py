@@ -28,7 +28,14 @@ TEXT: dict[str, tuple[str, str]] = {
         "服务器内部错误，已记录。请稍后重试。",
         "Internal server error (logged). Please try again.",
     ),
-    "store_down": ("数据库无法连接", "The database cannot be reached"),
+    "store_down": (
+        "数据库暂时无法访问，显示的数据可能不是最新的，请稍后重试",
+        "The database is not answering; figures shown may be out of date. Please try again",
+    ),
+    "data_unavailable": (
+        "数据文件缺失或损坏，请联系管理员",
+        "The data files are missing or damaged; please contact the administrator",
+    ),
     "no_data": ("暂无数据", "No data"),
     "empty_region": ("该地区在本年度没有数据", "This region has no data for this year"),
     "not_in_scope": ("无权查看该地区", "This region is outside your access scope"),

@@ -14,6 +14,7 @@ from flask import Flask, Response, request
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import OutOfScopeError
 from battlemap.geodata.errors import BattlemapError, StoreUnavailableError, UnknownRegionError
+from battlemap.web.errors import public_message
 
 __all__ = ["register_routes"]
 
@@ -34,13 +35,13 @@ def register_routes(server: Flask, context: AppContext, prefix: str = "/") -> No
         try:
             shapes = context.access().unit_shapes(code)
         except OutOfScopeError as exc:
-            return _error(str(exc), 403)
+            return _error(public_message(exc), 403)
         except UnknownRegionError as exc:
-            return _error(str(exc), 404)
+            return _error(public_message(exc), 404)
         except StoreUnavailableError as exc:
-            return _error(str(exc), 503)
+            return _error(public_message(exc, context.settings.language), 503)
         except BattlemapError as exc:
-            return _error(str(exc), 500)
+            return _error(public_message(exc, context.settings.language), 500)
         etag = f'"{context.version}-{shapes.code}"'
         if request.if_none_match and etag.strip('"') in request.if_none_match:
             return Response(status=304, headers={"ETag": etag})

@@ -24,6 +24,12 @@ class Settings:
     language: str = "zh"
     debug: bool = False
     rules_path: Path | None = None  # exit rules TOML; default $BATTLEMAP_RULES, else shipped
+    # web hardening (issue 18): Host names accepted (empty: the bound host and localhost),
+    # request body cap, database connect/statement timeout, data version check interval
+    allowed_hosts: tuple[str, ...] = ()
+    max_body_bytes: int = 1024 * 1024
+    db_timeout_s: float = 5.0
+    reload_check_s: float = 1.0
 
     def __post_init__(self) -> None:
         if self.store not in ("embedded", "postgis"):
@@ -33,6 +39,11 @@ class Settings:
         if self.language not in ("zh", "en"):
             raise BattlemapError(f"unknown language {self.language!r}: use zh or en")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
+        object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        if self.max_body_bytes < 1024:
+            raise BattlemapError(f"request body cap {self.max_body_bytes} is below 1024 bytes")
+        if not 0 < self.db_timeout_s <= 3600:
+            raise BattlemapError(f"database timeout {self.db_timeout_s} s is outside 0–3600 s")
         # bad exit rules are refused here, at start, with the file and key in the message
         object.__setattr__(self, "_rules", load_rules(self.rules_path))
 

@@ -1,0 +1,106 @@
+"""HTTP hardening of the Flask server under Dash (issue 18): who may ask and what we send.
+
+* Only configured Host names are served (default: the bound address, localhost, 127.0.0.1,
+  ::1); anything else gets 400, which stops DNS-rebinding pages from reading the app.
+* Request bodies are capped (``MAX_CONTENT_LENGTH``): a larger body gets 413 before Dash
+  reads it.
+* Every response carries Content-Security-Policy, X-Frame-Options, X-Content-Type-Options
+  and Referrer-Policy. The CSP allows what the Dash page really needs: its inline renderer
+  script and ``eval`` (Dash's clientside callbacks and plotly's number formatting),
+  inline styles, and MapLibre's blob: workers; everything else only from this origin.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, request
+
+from battlemap.settings import Settings
+
+__all__ = [
+    "CONTENT_SECURITY_POLICY",
+    "SECURITY_HEADERS",
+    "allowed_hosts",
+    "host_name",
+    "secure",
+]
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "connect-src 'self' data: blob:",
+        "worker-src 'self' blob:",
+        "child-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # the page's query reaches _dash-layout, never others
+}
+_LOCAL = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(settings: Settings) -> frozenset[str]:
+    """Host names the app answers to: the configured ones, else the bound address and
+    localhost. ``*`` accepts any (only behind a proxy that checks Host itself)."""
+    names = settings.allowed_hosts or (settings.host, *_LOCAL)
+    return frozenset(host_name(n) for n in names if n.strip())
+
+
+def host_name(host: str) -> str:
+    """The name part of a Host header value: lower case, no port, no brackets or final dot."""
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:8050
+        host = host[1 : host.find("]")] if "]" in host else host[1:]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def secure(server: Flask, settings: Settings) -> None:
+    """Install the Host check, the body cap and the security headers on ``server``."""
+    hosts = allowed_hosts(settings)
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+
+    @server.before_request
+    def _check_host() -> Response | None:
+        if "*" in hosts:
+            return None
+        name = host_name(request.headers.get("Host", "") or request.host)
+        if name in hosts:
+            return None
+        log.warning("refused request for host %r (not in allowed hosts)", name[:100])
+        return Response("400 Bad Request: unknown host name\n", status=400, mimetype="text/plain")
+
+    @server.errorhandler(413)
+    def _too_large(_error: Exception) -> Response:
+        log.warning(
+            "refused %s %s: body over %d bytes",
+            request.method,
+            request.path,
+            settings.max_body_bytes,
+        )
+        return Response(
+            f"413 Request Entity Too Large: the limit is {settings.max_body_bytes} bytes\n",
+            status=413,
+            mimetype="text/plain",
+        )
+
+    @server.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
