@@ -1,7 +1,10 @@
 """Region name labels at each unit's label point (drawn by MapLibre with the local CJK font).
 
-Two text traces, dark and light: a name over a dark fill is drawn in white. Both are always
-present (maybe empty) so a value Patch can move names between them.
+Two text traces, dark and light: a name over a dark fill is drawn in white. Both traces
+always hold every unit (same points, same order); a name is written in one of them and is
+an empty string in the other. A value Patch then only swaps ``text``: no trace ever goes
+from empty to non-empty, which MapLibre did not redraw (issue 17: names vanished after a
+year or indicator change until the page was reloaded).
 """
 
 from __future__ import annotations
@@ -9,18 +12,31 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["LIGHT_FROM", "label_traces"]
+__all__ = ["LIGHT_FROM", "label_traces", "light_flags"]
 
 # Names over fills darker than this share of the colour range are drawn in white.
 LIGHT_FROM = 0.6
 _COLOURS = ("#1f2d3d", "#ffffff")
 
 
+def light_flags(
+    values: Sequence[float | int | None] | None, zmax: float | None, count: int
+) -> list[bool]:
+    """True for each unit whose name goes white (its fill is in the dark part of the scale).
+
+    >>> light_flags([1.0, None, 9.0], 10.0, 3)
+    [False, False, True]
+    """
+    if values is None or not zmax:
+        return [False] * count
+    return [v is not None and v >= LIGHT_FROM * zmax for v in values]
+
+
 def _trace(
-    codes: list[str],
+    codes: Sequence[str],
     names: list[str],
-    lon: list[float],
-    lat: list[float],
+    lon: Sequence[float],
+    lat: Sequence[float],
     *,
     size: int,
     light: bool,
@@ -28,8 +44,8 @@ def _trace(
     return {
         "type": "scattermap",
         "mode": "text",
-        "lon": lon,
-        "lat": lat,
+        "lon": list(lon),
+        "lat": list(lat),
         "text": names,
         "customdata": [[c] for c in codes],
         "textfont": {"size": size, "color": _COLOURS[light]},
@@ -50,22 +66,17 @@ def label_traces(
     zmax: float | None = None,
     size: int = 12,
 ) -> list[dict[str, Any]]:
-    """[dark, light] text traces; ``customdata`` carries the code so clicks drill."""
-    light = [
-        bool(values is not None and zmax and v is not None and v >= LIGHT_FROM * zmax)
-        for v in (values if values is not None else [None] * len(codes))
-    ]
-    parts: list[dict[str, Any]] = []
-    for want in (False, True):
-        keep = [i for i, flag in enumerate(light) if flag == want]
-        parts.append(
-            _trace(
-                [codes[i] for i in keep],
-                [names[i] for i in keep],
-                [lon[i] for i in keep],
-                [lat[i] for i in keep],
-                size=size,
-                light=want,
-            )
+    """[dark, light] text traces over all units; ``customdata`` carries the code so a click
+    on a name drills (both traces carry it, so either one drills to the same unit)."""
+    light = light_flags(values, zmax, len(codes))
+    return [
+        _trace(
+            codes,
+            [n if flag == want else "" for n, flag in zip(names, light, strict=True)],
+            lon,
+            lat,
+            size=size,
+            light=want,
         )
-    return parts
+        for want in (False, True)
+    ]

@@ -85,11 +85,13 @@ def test_labels_dark_and_light() -> None:
     dark, light = label_traces(
         CODES, NAMES, [1, 2, 3], [4, 5, 6], values=[1.0, None, 9.0], zmax=10.0
     )
-    assert dark["text"] == ["贵阳市", "六盘水市"] and light["text"] == ["遵义市"]
+    # both traces hold every unit: a Patch moves a name by its text, never empties a trace
+    assert dark["text"] == ["贵阳市", "六盘水市", ""] and light["text"] == ["", "", "遵义市"]
+    assert dark["lon"] == light["lon"] == [1, 2, 3]
     assert light["textfont"]["color"] == "#ffffff"
-    assert dark["customdata"] == [[CODES[0]], [CODES[1]]]
+    assert dark["customdata"] == light["customdata"] == [[c] for c in CODES]
     only_dark, empty = label_traces(CODES, NAMES, [1, 2, 3], [4, 5, 6])
-    assert len(only_dark["text"]) == 3 and empty["text"] == []
+    assert only_dark["text"] == NAMES and empty["text"] == ["", "", ""]
     for trace in (dark, light, empty):
         assert_valid_trace(trace)
 
