@@ -14,18 +14,15 @@ from battlemap import ids
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.boundaries import ATTRIBUTION
 from battlemap.i18n import t
-from battlemap.layers.base import FONT_FAMILY
+from battlemap.layers.base import FONT_FAMILY, graph_config
 from battlemap.layers.catalog import INDICATORS
 from battlemap.viewstate import LAYER_KEYS, ViewState
 
 __all__ = ["chart", "error_page", "indicator_options", "layer_options", "page", "table_style"]
 
-GRAPH_CONFIG: dict[str, Any] = {
-    "displaylogo": False,
-    "scrollZoom": True,
-    "responsive": True,
-    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
-}
+GRAPH_CONFIG: dict[str, Any] = graph_config(
+    remove=("select2d", "lasso2d"), scrollZoom=True, responsive=True
+)
 
 
 def indicator_options(keys: list[str], lang: str) -> list[dict[str, str]]:
@@ -68,7 +65,7 @@ def chart(graph_id: str, figure: dict[str, Any]) -> dcc.Graph:
     return dcc.Graph(
         id=graph_id,
         figure=figure,
-        config={"displaylogo": False, "displayModeBar": False, "responsive": True},
+        config=graph_config(displayModeBar=False, responsive=True),
         style={"height": f"{height}px"},
         className="bm-chart",
     )

@@ -84,8 +84,20 @@ def resolve(
     return current, []
 
 
+_TITLE = """
+function(title) {
+    if (title) { document.title = title; }
+    return window.dash_clientside.no_update;
+}
+"""
+
+
 def register(app: Dash, context: AppContext) -> None:
     """Wire the state callback (the only writer of the URL and the state store)."""
+    # the tab title in the page's language (Dash serves one static <title> for all)
+    app.clientside_callback(
+        _TITLE, Output(ids.PAGE_TITLE, "clear_data"), Input(ids.PAGE_TITLE, "data")
+    )
 
     @app.callback(
         Output(ids.STATE, "data"),

@@ -12,6 +12,7 @@ from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.mapview import HouseholdLoader, unit_values
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import t
+from battlemap.indicators.exit_checks import COUNTY_STANDARD, VILLAGE_STANDARD
 from battlemap.layers.catalog import INDICATORS
 from battlemap.layers.exitchecks import exit_check_columns, exit_check_rows
 from battlemap.layers.households import household_rows
@@ -28,6 +29,8 @@ _HOUSEHOLD_HEADERS = {
     "status": "hh_status",
     "primary_cause": "hh_cause",
 }
+
+_STANDARDS = {VILLAGE_STANDARD: "standard_village", COUNTY_STANDARD: "standard_county"}
 
 
 def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
@@ -50,7 +53,8 @@ def exit_check_view(summary: Mapping[str, Any], lang: str) -> tuple[list, list, 
     checks = summary.get("exit_checks")
     if not checks:
         return [], exit_check_columns(lang=lang), t("no_checks", lang)
-    standard = summary.get("exit_standard") or ""
+    standard = _STANDARDS.get(summary.get("exit_standard") or "", "")
+    standard = t(standard, lang) if standard else summary.get("exit_standard") or ""
     status = summary.get("exit_status")
     verdict = {"pass": t("pass", lang), "fail": t("fail", lang)}.get(status or "", "")
     note = " · ".join(x for x in (standard, verdict) if x)

@@ -19,6 +19,7 @@ __all__ = [
     "Figure",
     "chart_layout",
     "colorscale",
+    "graph_config",
     "map_style",
     "map_view",
     "message_figure",
@@ -47,6 +48,32 @@ CAUSE_COLOURS: tuple[str, ...] = (
     "#8da0cb",
     "#b3b3b3",
 )
+# Mode bar buttons that send a chart off the machine (plotly.js 4 shows "Share chart…",
+# an upload to Plotly Cloud, by default) or link to an outside editor.
+_OUTSIDE_BUTTONS = ("sendChartToCloud", "sendDataToCloud", "editInChartStudio")
+
+
+def graph_config(*, remove: tuple[str, ...] = (), **extra: Any) -> dict[str, Any]:
+    """A ``dcc.Graph`` config that offers nothing sending data elsewhere: no cloud upload,
+    no Chart Studio link, no plotly logo link; ``remove`` drops more mode bar buttons.
+
+    >>> config = graph_config(remove=("lasso2d",))
+    >>> config["showSendToCloud"], config["modeBarButtonsToRemove"][:2]
+    (False, ['lasso2d', 'sendChartToCloud'])
+    """
+    config: dict[str, Any] = {
+        "displaylogo": False,
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "showLink": False,
+        "sendData": False,
+        "plotlyServerURL": "",
+        "modeBarButtonsToRemove": [*remove, *_OUTSIDE_BUTTONS],
+    }
+    config.update(extra)
+    return config
+
+
 # MapLibre tiles are 512 px: at zoom z the world is 512 * 2**z px wide.
 _TILE = 512.0
 

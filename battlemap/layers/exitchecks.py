@@ -5,15 +5,43 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from battlemap.i18n import t
+from battlemap.i18n import TEXT, t
+from battlemap.indicators.exit_checks import format_pct
 
-__all__ = ["exit_check_columns", "exit_check_rows"]
+__all__ = ["check_label", "check_reason", "exit_check_columns", "exit_check_rows"]
 
 
 def _percent(value: Any) -> str:
     if value is None:
         return "—"
     return f"{float(value):,.2f}%"
+
+
+_NO_DATA_WHY = {"incidence": "why_incidence", "wrong_exit": "why_wrong_exit"}
+
+
+def check_label(check: Mapping[str, Any], lang: str = "zh") -> str:
+    """The check's name (贫困发生率 …) in ``lang``."""
+    key = f"check_{check.get('check', '')}"
+    return t(key, lang) if key in TEXT else str(check.get("label") or key)
+
+
+def check_reason(check: Mapping[str, Any], lang: str = "zh") -> str:
+    """不达标原因 in ``lang``: the indicator module's own text in Chinese, the same facts
+    (value, limit, which side, or why there is no data) worded in English."""
+    reason = check.get("reason") or ""
+    if lang != "en" or not reason:
+        return reason
+    label, threshold = check_label(check, lang), check.get("threshold")
+    if check.get("passed") is None:
+        why = t(_NO_DATA_WHY.get(str(check.get("check")), "why_assessment"), lang)
+        return t("reason_no_data", lang).format(label=label, why=why)
+    value, limit = float(check["value"]), format_pct(float(threshold))
+    if check.get("comparison") == ">=":
+        key = "reason_below"
+    else:  # the exact comparison was made by the indicator; "等于" marks value == limit
+        key = "reason_equal" if "等于" in reason else "reason_above"
+    return t(key, lang).format(label=label, value=format_pct(value, threshold), limit=limit)
 
 
 def exit_check_rows(
@@ -34,13 +62,13 @@ def exit_check_rows(
         threshold = check.get("threshold")
         rows.append(
             {
-                "check": str(check.get("label") or check.get("check", "")),
+                "check": check_label(check, lang),
                 "value": _percent(check.get("value")),
                 "threshold": f"{comparison} {_percent(threshold)}".strip()
                 if threshold is not None
                 else "—",
                 "passed": verdict,
-                "reason": check.get("reason") or "",
+                "reason": check_reason(check, lang),
                 "status": "pass" if passed else "no_data" if passed is None else "fail",
             }
         )

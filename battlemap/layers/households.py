@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from battlemap.geodata.schema import CAUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
-from battlemap.i18n import t
+from battlemap.i18n import hh_type_label, t
 from battlemap.layers.base import CAUSE_COLOURS, STATUS_COLOURS
 from battlemap.layers.causes import cause_label
 
@@ -95,7 +95,8 @@ def household_traces(
             continue
         text = [
             f"<b>{cols['head_name'][i] or ''}</b> · {cols['size'][i]} {persons}<br>"
-            f"{cols['hh_type'][i]} · {cols['primary_cause'][i]}<br>"
+            f"{hh_type_label(cols['hh_type'][i], lang)} · "
+            f"{cause_label(cols['primary_cause'][i], lang)}<br>"
             f"{_status_label(cols['status'][i], lang)}"
             for i in idx.tolist()
         ]
@@ -169,9 +170,9 @@ def household_rows(frame: pd.DataFrame, *, lang: str = "zh") -> list[dict[str, A
             "hh_id": hh,
             "head_name": name or "",
             "size": int(size),
-            "hh_type": hh_type,
+            "hh_type": hh_type_label(hh_type, lang),
             "status": _status_label(status, lang),
-            "primary_cause": cause,
+            "primary_cause": cause_label(cause, lang),
         }
         for hh, name, size, hh_type, status, cause in zip(
             frame["hh_id"],

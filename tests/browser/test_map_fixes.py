@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -72,3 +73,56 @@ def test_names_stay_drawn_after_value_updates(dash_duo, battlemap_app, embedded_
     screenshot(driver, "labels-bijie-exit-progress-after-patch")
     assert labels["missing"] == [] and labels["outside"] == []
     assert len(labels["drawn"]) == 8
+
+
+# Every link, source, form target and mode bar button of the page: only this origin.
+_OUTSIDE_JS = """
+const here = location.origin, bad = [];
+document.querySelectorAll('[href], [src], [action], [formaction]').forEach(e => {
+  for (const attr of ['href', 'src', 'action', 'formaction']) {
+    const v = e.getAttribute(attr);
+    if (v === null || v === '') continue;
+    let u;
+    try { u = new URL(v, location.href); } catch (err) { bad.push(e.tagName + ' ' + v); continue; }
+    if (['data:', 'blob:', 'javascript:'].includes(u.protocol)) continue;
+    if (u.origin !== here) bad.push(e.tagName + ' ' + attr + '=' + v);
+  }
+});
+document.querySelectorAll('.modebar-btn, button, [role=button]').forEach(b => {
+  const t = ((b.getAttribute('data-title') || '') + ' ' + b.textContent).toLowerCase();
+  if (/share|cloud|studio|plotly|upload/.test(t)) bad.push('button: ' + t.trim());
+});
+return {bad: bad, buttons: document.querySelectorAll('#map .modebar-btn').length};
+"""
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "layers=choropleth,labels,households,heat,hexbins,flows",
+        "layers=choropleth,labels,households&level=village",
+    ],
+)
+def test_nothing_offers_to_send_data_off_the_machine(
+    dash_duo, battlemap_app, embedded_store, query
+):
+    """No "Share chart…" (Plotly Cloud upload), no plotly logo link, no outside link."""
+    store = embedded_store
+    region = store.regions.roots()[0].code
+    if query.endswith("level=village"):
+        query = query.removesuffix("&level=village")
+        region = max(
+            store.regions.level_codes(5),
+            key=lambda c: store.counts(c, 2016)["registered_households"],
+        )
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    driver.get(dash_duo.server_url + f"/?region={region}&year=2016&{query}")
+    wait_for_map(driver, region)
+    dash_duo.wait_for_element("#trend-chart .main-svg")  # side charts drawn too
+    canvas = driver.find_element(By.CSS_SELECTOR, "#map canvas.maplibregl-canvas")
+    ActionChains(driver).move_to_element(canvas).perform()  # show the mode bar
+    found = driver.execute_script(_OUTSIDE_JS)
+    assert found["buttons"] >= 3  # the mode bar is there (zoom, pan, reset, image)
+    assert found["bad"] == []
