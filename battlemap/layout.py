@@ -12,13 +12,20 @@ from dash import dash_table, dcc, html
 
 from battlemap import ids
 from battlemap.geodata.access import ScopedStore
-from battlemap.geodata.boundaries import ATTRIBUTION
 from battlemap.i18n import t
 from battlemap.layers.base import FONT_FAMILY, graph_config
 from battlemap.layers.catalog import INDICATORS
 from battlemap.viewstate import LAYER_KEYS, ViewState
 
-__all__ = ["chart", "error_page", "indicator_options", "layer_options", "page", "table_style"]
+__all__ = [
+    "chart",
+    "error_page",
+    "indicator_options",
+    "layer_options",
+    "page",
+    "search_box",
+    "table_style",
+]
 
 GRAPH_CONFIG: dict[str, Any] = graph_config(
     remove=("select2d", "lasso2d"), scrollZoom=True, responsive=True
@@ -51,6 +58,26 @@ def table_style() -> dict[str, Any]:
         "style_header": {"fontWeight": "600", "backgroundColor": "#f3f5f7"},
         "css": [{"selector": ".dash-spreadsheet td div", "rule": "line-height: 1.3;"}],
     }
+
+
+def search_box(lang: str) -> html.Div:
+    """The region search: a text box and the list of matches under it."""
+    return html.Div(
+        className="bm-search",
+        role="search",
+        title=t("search", lang),
+        children=[
+            dcc.Input(
+                id=ids.SEARCH,
+                type="search",
+                value="",
+                debounce=False,
+                autoComplete="off",
+                placeholder=t("search_placeholder", lang),
+            ),
+            html.Ul(id=ids.SEARCH_RESULTS, className="bm-search-results"),
+        ],
+    )
 
 
 def _panel(title: str, *children: Any, panel_id: str | None = None) -> html.Section:
@@ -103,17 +130,20 @@ def page(
             dcc.Store(id=ids.MAP_DRAWN),
             dcc.Store(id=ids.CHART_KEY),
             dcc.Store(id=ids.VIEWPORT),
+            dcc.Store(id=ids.PAGE_TITLE, data=t("title", lang)),
             dcc.Interval(id=ids.TICKER, interval=1400, disabled=True),
             html.Header(
                 className="bm-header",
                 children=[
                     html.H1(t("title", lang)),
                     badge if synthetic else None,
+                    search_box(lang),
                     html.Nav(
                         className="bm-lang",
                         children=[
                             html.A(
                                 "中文",
+                                lang="zh",  # the language's own name, in every language
                                 id=ids.LANG_ZH,
                                 href=state.query(lang="zh"),
                                 className="active" if lang == "zh" else "",
@@ -267,7 +297,7 @@ def page(
                     html.Span(
                         t("synthetic_badge", lang) if synthetic else "", className="bm-synthetic"
                     ),
-                    html.Span(ATTRIBUTION, className="bm-attribution"),
+                    html.Span(t("attribution", lang), className="bm-attribution"),
                 ],
             ),
         ],
@@ -283,6 +313,9 @@ def error_page(message: str, lang: str = "zh") -> html.Div:
             html.Div(
                 [html.Strong(t("error", lang) + ": "), message], className="bm-error", role="alert"
             ),
-            html.Footer(html.Span(ATTRIBUTION, className="bm-attribution"), className="bm-footer"),
+            html.Footer(
+                html.Span(t("attribution", lang), className="bm-attribution"),
+                className="bm-footer",
+            ),
         ],
     )

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from dash import Dash
 
-from battlemap.callbacks import charts, clientside, mapview, panels, state, tables
+from battlemap.callbacks import charts, clientside, mapview, panels, search, state, tables
 from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.mapview import MapUrls
 
@@ -20,4 +20,5 @@ def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) ->
     panels.register(app, context)
     charts.register(app, context)
     tables.register(app, context)
+    search.register(app, context)
     clientside.register(app)

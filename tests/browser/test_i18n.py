@@ -13,7 +13,9 @@ from tests.browser.helpers import screenshot, wait_for_map
 
 pytestmark = pytest.mark.browser
 
-CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+CJK = re.compile(
+    r"[\u2e80-\u2fdf\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]+"
+)
 
 # Every text a user can read: the tab title, text nodes (HTML and the figures' SVG: axes,
 # legends, colour bars), tooltip-like attributes, the figures' hover texts and templates.

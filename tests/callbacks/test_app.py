@@ -55,7 +55,7 @@ def test_deep_link_renders_its_view_and_language(client, chain) -> None:
     assert _find(layout, "year-slider")["value"] == 2015
     assert _find(layout, "indicator")["value"] == "poor_persons"
     text = json.dumps(layout, ensure_ascii=False)
-    assert "Poverty Alleviation Battle Map" in text and "合成演示数据 / synthetic demo data" in text
+    assert "Poverty Alleviation Battle Map" in text and "Synthetic demo data" in text
     assert "Tianditu" in text  # the boundary attribution
 
 
