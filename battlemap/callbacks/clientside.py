@@ -41,8 +41,10 @@ function(clicks, ticks, year, min, max, disabled) {
 
 # After plotly has drawn a map figure or Patch, tell the server-side chart callback (hooked
 # on page load, as soon as the graph div exists; the empty first figure does not count).
+# The same hook resolves clicks on overlay layers to the region under the cursor.
 _MAP_DRAWN = """
 function(pathname) {
+    var REGION_METAS = ['outline', 'values', 'labels', 'labels-light', 'bubbles', 'households'];
     function hook() {
         var gd = document.querySelector('#__MAP__ .js-plotly-plot');
         if (!gd || !gd.on) { return false; }
@@ -53,6 +55,26 @@ function(pathname) {
                 if (!gd.data || !gd.data.length) { return; }
                 n += 1;
                 window.dash_clientside.set_props('__DRAWN__', {data: n});
+            });
+            // before dcc.Graph reads the click: a click on an overlay (hexbin, flow, heat,
+            // site) becomes a click on the region under the cursor, so layers never swallow
+            // a drill (their hover still shows their own detail)
+            gd._ev.prependListener('plotly_click', function (ev) {
+                var pts = (ev && ev.points) || [];
+                var meta = pts.length && pts[0].data ? pts[0].data.meta : '';
+                if (!pts.length || REGION_METAS.indexOf(meta) >= 0 || !ev.event) { return; }
+                var sub = gd._fullLayout.map && gd._fullLayout.map._subplot;
+                if (!sub || !sub.map) { return; }
+                var m = sub.map;
+                var box = m.getCanvas().getBoundingClientRect();
+                var layers = gd._fullData.filter(function (t) {
+                    return t.meta === 'values' || t.meta === 'outline';
+                }).map(function (t) { return 'plotly-trace-layer-' + t.uid + '-fill'; })
+                  .filter(function (id) { return m.getLayer(id); });
+                var hit = m.queryRenderedFeatures(
+                    [ev.event.clientX - box.left, ev.event.clientY - box.top], {layers: layers});
+                if (!hit.length || hit[0].id === undefined) { return; }
+                pts.splice(0, pts.length, {location: String(hit[0].id), via: String(meta)});
             });
         }
         return true;

@@ -10,7 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.browser.drawn import drawn_labels
-from tests.browser.helpers import screenshot, wait_for_map, wait_for_url
+from tests.browser.helpers import (
+    click_map,
+    project,
+    screenshot,
+    visible,
+    wait_for_map,
+    wait_for_url,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +133,55 @@ def test_nothing_offers_to_send_data_off_the_machine(
     found = driver.execute_script(_OUTSIDE_JS)
     assert found["buttons"] >= 3  # the mode bar is there (zoom, pan, reset, image)
     assert found["bad"] == []
+
+
+# Remember what plotly itself reported for each map click (which trace was hit).
+_RECORD_CLICKS_JS = """
+const gd = document.querySelector('#map .js-plotly-plot');
+window.__bmClicks = [];
+gd._ev.prependListener('plotly_click', e => {
+  window.__bmClicks.push(e.points.map(p => (p.data && p.data.meta) || ''));
+});
+"""
+
+# Label points of children that start a flow arc (flows begin at the origin's label point).
+_FLOW_STARTS_JS = """
+const gd = document.querySelector('#map .js-plotly-plot');
+const starts = new Set();
+gd.data.filter(t => t.meta === 'flows' && t.mode === 'lines').forEach(t => {
+  t.lon.forEach((x, i) => {
+    if (x !== null && (i === 0 || t.lon[i - 1] === null)) starts.add(x + ',' + t.lat[i]);
+  });
+});
+return Array.from(starts);
+"""
+
+
+@pytest.mark.parametrize("overlay", ["hexbins", "flows"])
+def test_clicks_drill_through_layers(dash_duo, battlemap_app, embedded_store, overlay):
+    """With H3 hexbins or flows on, a click on a region (its label point, where a flow
+    starts) hits the overlay first, and still drills into that region."""
+    store = embedded_store
+    root = store.regions.roots()[0].code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    driver.get(
+        dash_duo.server_url + f"/?region={root}&year=2016&layers=choropleth,labels,{overlay}"
+    )
+    wait_for_map(driver, root)
+    shapes = store.unit_shapes(root)
+    starts = set(driver.execute_script(_FLOW_STARTS_JS)) if overlay == "flows" else None
+    candidates = []
+    for child, lon, lat in zip(shapes.codes, shapes.label_lon, shapes.label_lat, strict=True):
+        x, y, width, height = project(driver, lon, lat)
+        if visible(x, y, width, height) and (starts is None or f"{lon},{lat}" in starts):
+            candidates.append((abs(x - width / 2) + abs(y - height / 2), child))
+    assert candidates, "no child label to click"
+    child = min(candidates)[1]
+    driver.execute_script(_RECORD_CLICKS_JS)
+    click_map(driver, *shapes.labels[child])
+    wait_for_url(driver, f"region={child}")
+    wait_for_map(driver, child)
+    hit = driver.execute_script("return window.__bmClicks")
+    assert hit and hit[0][0] == overlay  # plotly hit the overlay, and the drill happened
