@@ -19,10 +19,15 @@ import flask
 from dash import Dash, html, set_props
 
 from battlemap import ids
+from battlemap.auth.bar import access_bar
+from battlemap.auth.config import AuthConfig
+from battlemap.auth.production import check_production
+from battlemap.auth.store import AuthStore
+from battlemap.auth.web import WebAuth
 from battlemap.callbacks import AppContext, MapUrls, register_all
 from battlemap.callbacks.mapview import initial_figure
 from battlemap.compression import enable_compression
-from battlemap.geodata.access import Scope
+from battlemap.geodata.access import AccessRefusedError, Scope, ScopedStore
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.store import Store
 from battlemap.i18n import t
@@ -81,15 +86,37 @@ def _layout(context: AppContext, urls: Callable[[], MapUrls]) -> html.Div:
         else:
             state, problems = default_state(access, lang=lang), []
         first = initial_figure(access, state, urls=urls(), households=context.households)
-        return page(access, state, indicators=indicators, problems=problems, map_figure=first)
+        root = page(access, state, indicators=indicators, problems=problems, map_figure=first)
+        if isinstance(context.policy, WebAuth):
+            root.children.insert(0, _bar(context.policy, access, lang))
+        return root
+    except AccessRefusedError as exc:  # a deep link outside the scope: refused, not widened
+        return error_page(f"{t('no_access', lang)}: {exc}", lang)
     except BattlemapError as exc:
         return error_page(public_message(exc, lang), lang)  # what failed, not where
+
+
+def _bar(auth: WebAuth, access: ScopedStore, lang: str) -> html.Div:
+    """Who is signed in (or the open-demo banner) above the page."""
+    return access_bar(
+        auth.principal(),
+        lang=lang,
+        scope_name=access.home().name if access.scope.roots else t("all_regions", lang),
+        prefix=auth.prefix,
+    )
+
+
+def _open_auth_store(settings: Settings) -> AuthStore:
+    """Users, tokens and the audit log in the active store (SQLite file or PostGIS)."""
+    return AuthStore.open(settings.store, data_dir=settings.data_dir, dsn=settings.dsn)
 
 
 def _on_error(context: AppContext, error: Exception) -> Any:
     """Show a callback's error in the page banner, in words; log unexpected ones."""
     lang = _request_lang(context.settings.language)
-    if isinstance(error, BattlemapError):
+    if isinstance(error, AccessRefusedError):  # audited by the access policy
+        message = f"{t('no_access', lang)}: {error}"
+    elif isinstance(error, BattlemapError):
         message = f"{t('error', lang)}: {public_message(error, lang)}"
     else:
         log.error("callback failed", exc_info=error)
@@ -104,9 +131,17 @@ def create_app(
     store: Store | None = None,
     scope: Scope | None = None,
     warm: bool = True,
+    auth: AuthConfig | None = None,
 ) -> Dash:
-    """Build the battle map app (the store opens on first use, or ``store`` is used as is)."""
+    """Build the battle map app (the store opens on first use, or ``store`` is used as is).
+
+    ``auth``: production mode and the session secret (default: from the environment,
+    ``BATTLEMAP_PRODUCTION``, ``BATTLEMAP_SECRET_KEY``); without production the app is the
+    open demo with ``scope`` for anonymous visitors.
+    """
     settings = settings or settings_from_env()
+    auth = auth or AuthConfig.from_env()
+    auth.require_secret()
     context = AppContext(settings, store=store, scope=scope)
     app = Dash(
         __name__,
@@ -136,6 +171,8 @@ def create_app(
     register_all(app, context, urls)
     enable_compression(app.server)
     secure(app.server, settings)  # Host check, body cap, security headers (web/security.py)
+    # sign-in, tokens, the production gate and the audit (after the Host check)
+    context.policy = WebAuth(app.server, auth, partial(_open_auth_store, settings), prefix)
     app.server.config["BATTLEMAP_CONTEXT"] = context
     if warm:
         context.warm_in_background()
@@ -150,6 +187,9 @@ def __getattr__(name: str) -> Any:
     global _server
     if name == "server":
         if _server is None:
-            _server = create_app().server
+            settings, auth = settings_from_env(), AuthConfig.from_env()
+            where = {"kind": settings.store, "data_dir": settings.data_dir, "dsn": settings.dsn}
+            check_production(auth, **where)  # no secret or no admin: refuse to serve
+            _server = create_app(settings, auth=auth).server
         return _server
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

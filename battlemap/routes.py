@@ -12,7 +12,7 @@ import json
 from flask import Flask, Response, request
 
 from battlemap.callbacks.context import AppContext
-from battlemap.geodata.access import OutOfScopeError
+from battlemap.geodata.access import AccessRefusedError
 from battlemap.geodata.errors import BattlemapError, StoreUnavailableError, UnknownRegionError
 from battlemap.web.errors import public_message
 
@@ -34,7 +34,7 @@ def register_routes(server: Flask, context: AppContext, prefix: str = "/") -> No
     def geo(code: str) -> Response:
         try:
             shapes = context.access().unit_shapes(code)
-        except OutOfScopeError as exc:
+        except AccessRefusedError as exc:  # out of scope or missing right (audited)
             return _error(public_message(exc), 403)
         except UnknownRegionError as exc:
             return _error(public_message(exc), 404)

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
-from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.access import AccessRefusedError, ScopedStore
 from battlemap.geodata.errors import BattlemapError
 from battlemap.i18n import LANGUAGES
 from battlemap.layers.catalog import DEFAULT_INDICATOR
@@ -145,3 +145,5 @@ def parse_query(
         layers = tuple(k for k in LAYER_KEYS if k in asked)
     state = ViewState(region=region, year=year, indicator=indicator, layers=layers, lang=lang)
     return state, problems
+        except AccessRefusedError:
+            raise  # another region's link is refused (无权访问), not replaced by the home view

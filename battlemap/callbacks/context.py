@@ -1,7 +1,8 @@
 """What every callback needs: the scoped store for this request, settings, small caches.
 
-:meth:`AppContext.access` is the one place a request gets data: it is where a user's role
-and region scope would be looked up (today: one scope for everyone, names masked).
+:meth:`AppContext.access` is the one place a request gets data: the scope and rights of the
+request's user or token (from ``policy``, the sign-in layer), else the app's default scope
+(the open demo: every region, names masked).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 
 class AppContext:
     """The store (opened lazily, retried after a failure), the scope and per-app caches."""
+class AccessPolicy(Protocol):
+    """Where a request's scope comes from (battlemap.auth.web.WebAuth)."""
+
+    def scope(self, default: Scope) -> Scope:
+        """The current request's scope (``default`` for an anonymous open demo)."""
+
+    def observe(self, code: str, allowed: bool, why: str = "") -> None:
+        """Told about every scope check (the audit log)."""
+
+
 
     def __init__(
         self, settings: Settings, *, store: Store | None = None, scope: Scope | None = None
@@ -38,8 +49,9 @@ class AppContext:
         self.scope = scope or Scope()
         self._store = store
         self._lock = threading.Lock()
+        self.policy: AccessPolicy | None = None  # set by create_app (sign-in, audit)
         self._summaries: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
-        self._households: OrderedDict[tuple[str, int], pd.DataFrame] = OrderedDict()
+        self._households: OrderedDict[tuple[str, int, bool], pd.DataFrame] = OrderedDict()
 
     @property
     def store(self) -> Store:
@@ -64,7 +76,9 @@ class AppContext:
 
     def access(self) -> ScopedStore:
         """The data access of the current request (scope check + masking inside)."""
-        return ScopedStore(self.store, self.scope)
+        if self.policy is None:
+            return ScopedStore(self.store, self.scope)
+        return ScopedStore(self.store, self.policy.scope(self.scope), observer=self.policy.observe)
 
     @property
     def indicators(self) -> list[str]:
@@ -92,13 +106,13 @@ class AppContext:
         """Masked household points of a region-year, memoised: the map and the table of one
         click share one fetch (the frame must not be modified)."""
         access = self.access()
-        key = (access.region(code).code, int(year))
+        key = (access.require_households(code).code, int(year), access.scope.pii)
         with self._lock:
             hit = self._households.get(key)
             if hit is not None:
                 self._households.move_to_end(key)
                 return hit
-        value = access.households(*key)
+        value = access.households(key[0], key[1])
         with self._lock:
             self._households[key] = value
             while len(self._households) > 32:

@@ -142,7 +142,8 @@ def _point_layers(
     notice = ""
     layers = set(state.layers)
     households = None
-    if ("households" in layers or "heat" in layers) and level >= 4:
+    # without household rights the points stay on the server: bubbles and suppressed hexbins
+    if ("households" in layers or "heat" in layers) and level >= 4 and access.scope.households:
         registered = access.counts(state.region, state.year)["registered_households"]
         if registered <= MAX_POINTS:
             households = households_of(state.region, state.year)

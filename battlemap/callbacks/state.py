@@ -65,6 +65,7 @@ def resolve(
         )
         return state, problems
     if trigger in (ids.MAP, ids.RANKING):
+    access.region(current.region)  # a crafted current view of another region is refused
         code = clicked_region(click) if trigger == ids.MAP else row_id
         if not code or code == current.region:
             return current, []

@@ -68,6 +68,9 @@ def household_view(
     columns = [
         {"name": t(_HOUSEHOLD_HEADERS[c], state.lang), "id": c} for c in HOUSEHOLD_COLUMNS_SHOWN
     ]
+    if not access.scope.households:
+        access.region(state.region)  # the scope check still applies
+        return [], columns, t("households_no_right", state.lang)
     if access.region(state.region).level < 5:
         return [], columns, t("table_village_only", state.lang)
     frame = (households or access.households)(state.region, state.year)

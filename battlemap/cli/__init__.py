@@ -20,6 +20,9 @@ COMMAND_MODULES = (
     "battlemap.cli.db",
     "battlemap.cli.import_",
     "battlemap.cli.run",
+    "battlemap.cli.user",
+    "battlemap.cli.token",
+    "battlemap.cli.audit",
 )
 
 

@@ -1,15 +1,19 @@
 """The app's only door to a store: region scope checked on every call, names masked.
 
 Modelled on row-level security: a :class:`Scope` names the regions a user may see and
-whether they may see personal data. Every method is region-rooted, so one check at the top
-of each call enforces the scope; a crafted request for another region raises
-:class:`OutOfScopeError` and returns nothing.
+what they may see of them (names, household rows, exports). Every method is region-rooted,
+so one check at the top of each call enforces the scope; a crafted request for another
+region raises :class:`OutOfScopeError`, a request beyond the rights :class:`MissingRightError`
+(both :class:`AccessRefusedError`), and nothing comes back. For a scope without household
+rights no household row or exact point leaves: H3 cells with fewer than
+:data:`SMALL_COUNT` households are suppressed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
@@ -19,11 +23,30 @@ from battlemap.geodata.features import RegionShapes
 from battlemap.geodata.regions import RegionInfo
 from battlemap.geodata.store import Counts, Store
 
-__all__ = ["OutOfScopeError", "Scope", "ScopedStore", "mask_name"]
+__all__ = [
+    "SMALL_COUNT",
+    "AccessRefusedError",
+    "MissingRightError",
+    "OutOfScopeError",
+    "Scope",
+    "ScopedStore",
+    "mask_name",
+]
+
+Observer = Callable[[str, bool, str], None]  # (region code, allowed, why refused)
+SMALL_COUNT = 3  # aggregates of fewer households than this are suppressed ("<3")
 
 
-class OutOfScopeError(BattlemapError):
+class AccessRefusedError(BattlemapError):
+    """The caller may not see this (HTTP 403, in-page 无权访问)."""
+
+
+class OutOfScopeError(AccessRefusedError):
     """The region is outside the user's scope."""
+
+
+class MissingRightError(AccessRefusedError):
+    """The user's role lacks the right (household rows, names, exports)."""
 
 
 def mask_name(name: str | None) -> str:
@@ -39,10 +62,16 @@ def mask_name(name: str | None) -> str:
 
 @dataclass(frozen=True)
 class Scope:
-    """Regions a user may see (``roots``; empty = all) and whether names are shown."""
+    """Regions a user may see (``roots``; empty = all) and what of them.
+
+    ``pii``: names unmasked; ``households``: household rows and exact points may leave the
+    server; ``exports``: file exports allowed. The default is the open demo's scope.
+    """
 
     roots: tuple[str, ...] = field(default_factory=tuple)
     pii: bool = False
+    households: bool = True
+    exports: bool = True
 
     def allows(self, code: str) -> bool:
         """True when ``code`` is one of the roots or below one."""
@@ -59,16 +88,38 @@ def _prefix(code: str) -> str:
 class ScopedStore:
     """Region-rooted read access to a :class:`Store` under a :class:`Scope`."""
 
-    def __init__(self, store: Store, scope: Scope | None = None) -> None:
+    def __init__(
+        self, store: Store, scope: Scope | None = None, *, observer: Observer | None = None
+    ) -> None:
         self.store = store
         self.scope = scope or Scope()
+        self.observer = observer
 
     # -- the one check -------------------------------------------------------------------
     def region(self, code: str | int) -> RegionInfo:
         """The region, or OutOfScopeError when the scope does not include it."""
         info = self.store.region(code)
         if not self.scope.allows(info.code):
-            raise OutOfScopeError(f"region {info.code} is outside your access scope")
+            self._refuse(
+                info.code, OutOfScopeError(f"region {info.code} is outside your access scope")
+            )
+        if self.observer is not None:
+            self.observer(info.code, True, "")
+        return info
+
+    def _refuse(self, code: str, error: AccessRefusedError) -> NoReturn:
+        """Tell the observer (the audit) about a refusal, then raise it."""
+        if self.observer is not None:
+            self.observer(code, False, str(error))
+        raise error
+
+    def require_households(self, code: str) -> RegionInfo:
+        """The region, if the scope may see its household rows; MissingRightError if not."""
+        info = self.region(code)
+        if not self.scope.households:
+            self._refuse(
+                info.code, MissingRightError("your role may not see household rows or points")
+            )
         return info
 
     # -- tree ----------------------------------------------------------------------------
@@ -122,15 +173,33 @@ class ScopedStore:
         return self.store.unit_shapes(self.region(code).code)
 
     def households(self, code: str, year: int) -> pd.DataFrame:
-        """Household points with names masked unless the scope grants personal data."""
-        frame = self.store.households(self.region(code).code, year)
+        """Household points with names masked unless the scope grants personal data.
+
+        MissingRightError for a scope without household rights (not even masked rows).
+        """
+        frame = self.store.households(self.require_households(code).code, year)
         if not self.scope.pii:
             masked = [mask_name(n) for n in frame["head_name"].tolist()]
             frame = frame.assign(head_name=pd.Series(masked, index=frame.index, dtype=object))
         return frame
 
     def hexbins(self, code: str, year: int, resolution: int | None = None) -> pd.DataFrame:
-        return self.store.hexbins(self.region(code).code, year, resolution)
+        """Poor households per H3 cell; without household rights, cells of fewer than
+        :data:`SMALL_COUNT` poor households are left out (a cell can be one family)."""
+        cells = self.store.hexbins(self.region(code).code, year, resolution)
+        if not self.scope.households:
+            cells = cells[cells["poor_households"] >= SMALL_COUNT].reset_index(drop=True)
+        return cells
+
+    def check_export(self, code: str, *, households: bool = False) -> RegionInfo:
+        """The region of an export, or AccessRefusedError: outside the scope, no export
+        right, or (``households``) a household-level export without household rights."""
+        info = self.region(code)
+        if not self.scope.exports:
+            self._refuse(info.code, MissingRightError("your role may not export"))
+        if households and not self.scope.households:
+            self._refuse(info.code, MissingRightError("your role may export aggregates only"))
+        return info
 
     def relocation_flows(self, code: str, year: int) -> pd.DataFrame:
         return self.store.relocation_flows(self.region(code).code, year)
