@@ -131,6 +131,7 @@ def page(
             dcc.Store(id=ids.CHART_KEY),
             dcc.Store(id=ids.VIEWPORT),
             dcc.Store(id=ids.PAGE_TITLE, data=t("title", lang)),
+            dcc.Store(id=ids.MAP_VIEW, data=state.view),
             dcc.Interval(id=ids.TICKER, interval=1400, disabled=True),
             html.Header(
                 className="bm-header",

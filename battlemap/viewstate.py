@@ -1,6 +1,7 @@
 """The view a URL describes: region, year, indicator, layers, language (no Dash here).
 
-``?region=520000000000&year=2019&indicator=incidence&layers=choropleth,labels&lang=zh`` ↔
+``?region=520000000000&year=2019&indicator=incidence&layers=choropleth,labels&lang=zh``
+(+ ``&map=zoom/lat/lon`` once the map was moved by hand) ↔
 :class:`ViewState`. Parsing never fails: bad parameters fall back to defaults and are
 reported as problems the page shows in words.
 """
@@ -23,6 +24,9 @@ __all__ = [
     "default_state",
     "default_year",
     "parse_query",
+    "parse_view",
+    "view_from_relayout",
+    "view_layout",
 ]
 
 # "by_cause" modifies the household layer: points coloured by primary cause, not status.
@@ -47,24 +51,32 @@ class ViewState:
     indicator: str = DEFAULT_INDICATOR
     layers: tuple[str, ...] = DEFAULT_LAYERS
     lang: str = "zh"
+    view: str | None = None  # the map's "zoom/lat/lon" when moved by hand; None: fit region
 
     def query(self, **changes: Any) -> str:
-        """The URL query string (with ``?``) of this view, or of it with ``changes``."""
+        """The URL query string (with ``?``) of this view, or of it with ``changes``.
+
+        A change of region drops the map view (the new region is fitted) unless one is given.
+        """
+        if "region" in changes and "view" not in changes and changes["region"] != self.region:
+            changes["view"] = None
         state = replace(self, **changes) if changes else self
-        return "?" + urlencode(
-            {
-                "region": state.region,
-                "year": state.year,
-                "indicator": state.indicator,
-                "layers": ",".join(state.layers),
-                "lang": state.lang,
-            },
-            safe=",",
-        )
+        params = {
+            "region": state.region,
+            "year": state.year,
+            "indicator": state.indicator,
+            "layers": ",".join(state.layers),
+            "lang": state.lang,
+        }
+        if state.view:
+            params["map"] = state.view
+        return "?" + urlencode(params, safe=",/")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["layers"] = list(self.layers)
+        if data["view"] is None:
+            del data["view"]  # the region's own fit: not worth a key
         return data
 
     @classmethod
@@ -75,13 +87,52 @@ class ViewState:
             indicator=str(data["indicator"]),
             layers=tuple(data["layers"]),
             lang=str(data["lang"]),
+            view=data.get("view") or None,
         )
 
     def but(self, **changes: Any) -> ViewState:
-        """A copy with some fields changed (layers normalised to catalogue order)."""
+        """A copy with some fields changed (layers normalised to catalogue order); another
+        region drops the map view unless one is given."""
+        if "region" in changes and "view" not in changes and changes["region"] != self.region:
+            changes["view"] = None
         if "layers" in changes:
             changes["layers"] = tuple(k for k in LAYER_KEYS if k in set(changes["layers"] or ()))
         return replace(self, **changes)
+
+
+def parse_view(text: str | None) -> str | None:
+    """``zoom/lat/lon`` normalised (zoom 2 decimals, degrees 5), or None when malformed.
+
+    >>> parse_view("7.254/26.81534/106.874321"), parse_view("7/95/10"), parse_view("x")
+    ('7.25/26.81534/106.87432', None, None)
+    """
+    try:
+        zoom, lat, lon = (float(x) for x in (text or "").split("/"))
+    except ValueError:
+        return None
+    if not (0 <= zoom <= 22 and -85 <= lat <= 85 and -180 <= lon <= 180):
+        return None
+    return f"{round(zoom, 2)}/{round(lat, 5)}/{round(lon, 5)}"
+
+
+def view_from_relayout(relayout: dict[str, Any] | None) -> str | None:
+    """The map view after the user moved the map (plotly ``relayoutData``), else None."""
+    data = relayout or {}
+    centre, zoom = data.get("map.center"), data.get("map.zoom")
+    if not isinstance(centre, dict) or zoom is None:
+        return None
+    try:
+        return parse_view(f"{float(zoom)}/{float(centre['lat'])}/{float(centre['lon'])}")
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def view_layout(view: str | None) -> dict[str, Any] | None:
+    """``{"center": …, "zoom": …}`` for a map layout, or None without a view."""
+    if not view:
+        return None
+    zoom, lat, lon = (float(x) for x in view.split("/"))
+    return {"center": {"lon": lon, "lat": lat}, "zoom": zoom}
 
 
 def default_year(access: ScopedStore, region: str) -> int:

@@ -32,7 +32,7 @@ from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trac
 from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
 from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
-from battlemap.viewstate import ViewState
+from battlemap.viewstate import ViewState, view_layout
 
 __all__ = [
     "MapUrls",
@@ -243,12 +243,14 @@ def build_map(
     port = viewport or DEFAULT_VIEWPORT
     figure = map_figure(
         traces,
-        view=map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
+        view=view_layout(state.view)  # a linked view (map=zoom/lat/lon), else the fit
+        or map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
         uirevision=info.code,
         glyphs_url=urls.glyphs if "labels" in layers else None,
         coloraxis=choropleth_coloraxis(indicator, zmax, lang=state.lang),
         coloraxis2=coloraxis2,
         credit=t("map_credit", state.lang),
+        meta={"region": info.code, "year": state.year, "indicator": state.indicator},
     )
     return figure, notice
 

@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, no_update, set_props
+from dash.exceptions import PreventUpdate
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import UnknownRegionError
 from battlemap.i18n import t
-from battlemap.viewstate import ViewState, parse_query
+from battlemap.viewstate import ViewState, parse_query, view_from_relayout
 
 __all__ = ["clicked_region", "register", "resolve"]
 
@@ -108,17 +109,27 @@ def register(app: Dash, context: AppContext) -> None:
         Output(ids.LAYERS, "value"),
         Output(ids.MAP, "clickData"),
         Output(ids.RANKING, "active_cell"),
+        Output(ids.MAP_VIEW, "data"),
         Input(ids.URL, "search"),
         Input(ids.MAP, "clickData"),
         Input(ids.YEAR, "value"),
         Input(ids.INDICATOR, "value"),
         Input(ids.LAYERS, "value"),
         Input(ids.RANKING, "active_cell"),
+        Input(ids.MAP, "relayoutData"),
         State(ids.STATE, "data"),
+        State(ids.MAP_VIEW, "data"),
     )
-    def update_state(search, click, year, indicator, layers, active_cell, data):
-        current = ViewState.from_dict(data)
+    def update_state(search, click, year, indicator, layers, active_cell, relayout, data, map_view):
+        stored = ViewState.from_dict(data)
+        current = stored.but(view=map_view or None)  # the map as the user left it
         trigger = ctx.triggered_id
+        if "map.relayoutData" in ctx.triggered_prop_ids:
+            # the user moved the map: only the link changes (nothing to recompute)
+            moved = view_from_relayout(relayout)
+            if moved is None or moved == current.view:
+                raise PreventUpdate
+            return (no_update, current.but(view=moved).query(), *[no_update] * 5, moved)
         row_id = (active_cell or {}).get("row_id")
         new, problems = resolve(
             trigger,
@@ -140,12 +151,14 @@ def register(app: Dash, context: AppContext) -> None:
         elif trigger is not None and new != current:
             set_props(ids.ERROR, {"hidden": True})
         from_url = trigger in (None, ids.URL)
+        changed = new.but(view=None) != stored.but(view=None) or (from_url and new != stored)
         return (
-            new.to_dict() if new != current else no_update,
+            new.to_dict() if changed else no_update,
             new.query() if (new != current and not from_url) or problems else no_update,
             new.year if new.year != year else no_update,
             new.indicator if new.indicator != indicator else no_update,
             list(new.layers) if list(new.layers) != list(layers or []) else no_update,
             None if trigger == ids.MAP else no_update,
             None if trigger == ids.RANKING else no_update,
+            new.view if new.view != current.view else no_update,
         )
