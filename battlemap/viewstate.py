@@ -168,6 +168,8 @@ def parse_query(
     if "region" in params:
         try:
             region = access.region(params["region"]).code
+        except AccessRefusedError:
+            raise  # another region's link is refused (无权访问), not replaced by the home view
         except BattlemapError as exc:
             problems.append(str(exc))
     year: int | None = None
@@ -194,7 +196,12 @@ def parse_query(
         if unknown:
             problems.append(f"unknown layer(s) {', '.join(unknown)}")
         layers = tuple(k for k in LAYER_KEYS if k in asked)
-    state = ViewState(region=region, year=year, indicator=indicator, layers=layers, lang=lang)
+    view = None
+    if params.get("map"):
+        view = parse_view(params["map"])
+        if view is None:
+            problems.append(f"map={params['map']!r}: use zoom/lat/lon")
+    state = ViewState(
+        region=region, year=year, indicator=indicator, layers=layers, lang=lang, view=view
+    )
     return state, problems
-        except AccessRefusedError:
-            raise  # another region's link is refused (无权访问), not replaced by the home view
