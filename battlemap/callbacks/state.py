@@ -65,8 +65,8 @@ def resolve(
             search, access, indicators=indicators, default_lang=current.lang
         )
         return state, problems
-    if trigger in (ids.MAP, ids.RANKING):
     access.region(current.region)  # a crafted current view of another region is refused
+    if trigger in (ids.MAP, ids.RANKING):
         code = clicked_region(click) if trigger == ids.MAP else row_id
         if not code or code == current.region:
             return current, []
