@@ -6,7 +6,10 @@ from dash import Dash, Input, Output, State
 
 from battlemap import ids
 
-__all__ = ["register"]
+__all__ = ["PLAY_DWELL_MS", "PLAY_TICK_MS", "register"]
+
+PLAY_TICK_MS = 200  # how often play checks whether the frame is drawn
+PLAY_DWELL_MS = 1000  # how long a drawn year stays before the next one
 
 _VIEWPORT = """
 function(pathname) {
@@ -18,7 +21,11 @@ function(pathname) {
 }
 """.replace("__MAP__", ids.MAP)
 
-_PLAY = """
+# Play: the year advances only once the last frame is drawn everywhere (map, title and
+# KPIs, trend marker) and has been shown for DWELL ms, so a slow redraw never shows two
+# years at once. Play stops at the last year; pressing play there starts from the first.
+_PLAY = (
+    """
 function(clicks, ticks, year, min, max, disabled) {
     var ctx = window.dash_clientside.callback_context;
     var trigger = ctx.triggered.length ? ctx.triggered[0].prop_id.split('.')[0] : '';
@@ -26,18 +33,40 @@ function(clicks, ticks, year, min, max, disabled) {
     var play = button ? button.dataset.play : 'Play';
     var pause = button ? button.dataset.pause : 'Pause';
     var noop = window.dash_clientside.no_update;
-    if (trigger === '__PLAY__') {
-        if (disabled) {
-            return [false, pause, year >= max ? min : noop];
-        }
-        return [true, play, noop];
+    var st = window.__bmPlay || (window.__bmPlay = {since: null});
+    function drawn(y) {
+        var title = document.getElementById('__TITLE__');
+        if (!title || title.textContent.indexOf(String(y)) < 0) { return false; }
+        var gd = document.querySelector('#__MAP__ .js-plotly-plot');
+        if (!gd || gd.__bmDrawnYear !== y) { return false; }
+        var trend = document.querySelector('#__TREND__ .js-plotly-plot');
+        if (!trend || !trend._fullLayout) { return false; }
+        var shapes = (trend.layout && trend.layout.shapes) || [];
+        return !shapes.length || shapes[0].x0 === y;
     }
-    if (disabled) { return [noop, noop, noop]; }
-    var next = year + 1;
-    if (next >= max) { return [true, play, max]; }
-    return [noop, noop, next];
+    if (trigger === '__PLAY__') {
+        st.since = null;
+        if (disabled) {
+            return [false, pause, year >= max ? min : noop, __TICK__];
+        }
+        return [true, play, noop, noop];
+    }
+    if (disabled) { return [noop, noop, noop, noop]; }
+    if (!drawn(year)) { st.since = null; return [noop, noop, noop, noop]; }
+    var now = Date.now();
+    if (st.since === null) { st.since = now; }
+    if (now - st.since < __DWELL__) { return [noop, noop, noop, noop]; }
+    st.since = null;
+    if (year >= max) { return [true, play, noop, noop]; }
+    return [noop, noop, year + 1, noop];
 }
 """.replace("__PLAY__", ids.PLAY)
+    .replace("__TITLE__", ids.REGION_TITLE)
+    .replace("__MAP__", ids.MAP)
+    .replace("__TREND__", ids.TREND)
+    .replace("__TICK__", str(PLAY_TICK_MS))
+    .replace("__DWELL__", str(PLAY_DWELL_MS))
+)
 
 # After plotly has drawn a map figure or Patch, tell the server-side chart callback (hooked
 # on page load, as soon as the graph div exists; the empty first figure does not count).
@@ -54,6 +83,7 @@ function(pathname) {
             gd.on('plotly_afterplot', function () {
                 if (!gd.data || !gd.data.length) { return; }
                 n += 1;
+                gd.__bmDrawnYear = gd.layout.meta ? gd.layout.meta.year : null;
                 window.dash_clientside.set_props('__DRAWN__', {data: n});
             });
             // before dcc.Graph reads the click: a click on an overlay (hexbin, flow, heat,
@@ -105,6 +135,7 @@ def register(app: Dash) -> None:
         Output(ids.TICKER, "disabled"),
         Output(ids.PLAY, "children"),
         Output(ids.YEAR, "value", allow_duplicate=True),
+        Output(ids.TICKER, "interval"),
         Input(ids.PLAY, "n_clicks"),
         Input(ids.TICKER, "n_intervals"),
         State(ids.YEAR, "value"),

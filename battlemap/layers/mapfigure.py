@@ -19,10 +19,12 @@ def map_figure(
     coloraxis: dict[str, Any] | None = None,
     coloraxis2: dict[str, Any] | None = None,
     credit: str | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> Figure:
     """Assemble the map: ``uirevision`` (the region code) keeps pan/zoom across updates.
 
-    ``credit`` is the boundary attribution drawn in the map's corner (kept in exports).
+    ``credit`` is the boundary attribution drawn in the map's corner (kept in exports);
+    ``meta`` (region, year, indicator) tells the browser which view a drawn figure shows.
     """
     layout: dict[str, Any] = {
         "map": {"style": map_style(glyphs_url), **view},
@@ -58,6 +60,8 @@ def map_figure(
                 "bgcolor": "rgba(255,255,255,0.75)",
             }
         ]
+    if meta:
+        layout["meta"] = meta
     if coloraxis:
         layout["coloraxis"] = coloraxis
     if coloraxis2:

@@ -185,3 +185,61 @@ def test_clicks_drill_through_layers(dash_duo, battlemap_app, embedded_store, ov
     wait_for_map(driver, child)
     hit = driver.execute_script("return window.__bmClicks")
     assert hit and hit[0][0] == overlay  # plotly hit the overlay, and the drill happened
+
+
+# Every 100 ms: the year the slider, the title, the map figure and the trend marker show,
+# and the poor-persons KPI text (mapped to its year in Python).
+_SAMPLE_JS = """
+window.__bmSamples = [];
+window.__bmSampler = setInterval(() => {
+  const thumb = document.querySelector('#year-slider [role=slider]');
+  const title = (document.getElementById('region-title') || {}).textContent || '';
+  const gd = document.querySelector('#map .js-plotly-plot');
+  const trend = document.querySelector('#trend-chart .js-plotly-plot');
+  const shapes = trend && trend.layout && trend.layout.shapes;
+  const kpi = document.querySelector('#kpi-kpi_poor .bm-tile-value');
+  window.__bmSamples.push({
+    slider: thumb ? Number(thumb.getAttribute('aria-valuenow')) : null,
+    title: Number((title.match(/20\\d\\d/) || [null])[0]),
+    map: gd && gd.layout.meta ? gd.layout.meta.year : null,
+    trend: shapes && shapes.length ? shapes[0].x0 : null,
+    kpi: kpi ? kpi.textContent : null,
+  });
+}, 100);
+"""
+
+
+def test_play_shows_one_year_at_a_time(dash_duo, battlemap_app, embedded_store):
+    """On a slow client (CPU throttled 6×, redraws longer than a tick) the slider, title,
+    KPIs, map and trend marker never drift apart: the next year waits for the last to be
+    drawn, every year is shown whole, and play stops at 2020."""
+    store = embedded_store
+    root = store.regions.roots()[0].code
+    kpi_year = {f"{store.counts(root, y)['poor_persons']:,}": y for y in store.years}
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2014")
+    wait_for_map(driver, root)
+    dash_duo.wait_for_element("#trend-chart .main-svg")
+    driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 6})
+    try:
+        driver.execute_script(_SAMPLE_JS)
+        driver.find_element(By.ID, "play-button").click()
+        dash_duo.wait_for_text_to_equal("#play-button", "暂停")
+        dash_duo.wait_for_text_to_equal("#play-button", "播放", timeout=90)
+        samples = driver.execute_script(
+            "clearInterval(window.__bmSampler); return window.__bmSamples"
+        )
+    finally:
+        driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": 1})
+    whole = set()
+    for s in samples:
+        years = [s["slider"], s["title"], s["map"], s["trend"], kpi_year.get(s["kpi"])]
+        assert None not in years, s
+        assert max(years) - min(years) <= 1, s  # at most the year being drawn and the last
+        assert s["slider"] == max(years), s  # nothing runs ahead of the slider
+        if len(set(years)) == 1:
+            whole.add(years[0])
+    assert whole == set(store.years)  # every year shown whole, 2014 … 2020
+    assert samples[-1]["slider"] == 2020 and wait_for_url(driver, "year=2020")
