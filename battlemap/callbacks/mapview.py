@@ -32,7 +32,7 @@ from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trac
 from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
 from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
-from battlemap.viewstate import ViewState, view_layout
+from battlemap.viewstate import ViewState
 
 __all__ = [
     "MapUrls",
@@ -120,7 +120,11 @@ def value_patch(figure: Figure) -> dict[str, Any]:
         fields = PATCH_FIELDS.get(trace.get("meta", ""), ())
         if fields:
             traces[index] = {k: trace[k] for k in fields if k in trace}
-    return {"traces": traces, "coloraxis": figure["layout"].get("coloraxis")}
+    return {
+        "traces": traces,
+        "coloraxis": figure["layout"].get("coloraxis"),
+        "meta": figure["layout"].get("meta"),
+    }
 
 
 def _unit_counts(access: ScopedStore, region: str, year: int, codes: tuple[str, ...]) -> dict:
@@ -142,8 +146,7 @@ def _point_layers(
     notice = ""
     layers = set(state.layers)
     households = None
-    # without household rights the points stay on the server: bubbles and suppressed hexbins
-    if ("households" in layers or "heat" in layers) and level >= 4 and access.scope.households:
+    if ("households" in layers or "heat" in layers) and level >= 4:
         registered = access.counts(state.region, state.year)["registered_households"]
         if registered <= MAX_POINTS:
             households = households_of(state.region, state.year)
@@ -243,8 +246,7 @@ def build_map(
     port = viewport or DEFAULT_VIEWPORT
     figure = map_figure(
         traces,
-        view=view_layout(state.view)  # a linked view (map=zoom/lat/lon), else the fit
-        or map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
+        view=map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
         uirevision=info.code,
         glyphs_url=urls.glyphs if "labels" in layers else None,
         coloraxis=choropleth_coloraxis(indicator, zmax, lang=state.lang),
@@ -276,6 +278,7 @@ def _patch(values: dict[str, Any]) -> Patch:
         for key, value in fields.items():
             patch["data"][index][key] = value
     patch["layout"]["coloraxis"] = values["coloraxis"]
+    patch["layout"]["meta"] = values["meta"]
     return patch
 
 
