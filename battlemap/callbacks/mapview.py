@@ -32,7 +32,7 @@ from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trac
 from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
 from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
-from battlemap.viewstate import ViewState
+from battlemap.viewstate import ViewState, view_layout
 
 __all__ = [
     "MapUrls",
@@ -146,7 +146,8 @@ def _point_layers(
     notice = ""
     layers = set(state.layers)
     households = None
-    if ("households" in layers or "heat" in layers) and level >= 4:
+    # without household rights the points stay on the server: bubbles and suppressed hexbins
+    if ("households" in layers or "heat" in layers) and level >= 4 and access.scope.households:
         registered = access.counts(state.region, state.year)["registered_households"]
         if registered <= MAX_POINTS:
             households = households_of(state.region, state.year)
@@ -246,7 +247,8 @@ def build_map(
     port = viewport or DEFAULT_VIEWPORT
     figure = map_figure(
         traces,
-        view=map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
+        view=view_layout(state.view)  # a linked view (map=zoom/lat/lon), else the fit
+        or map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
         uirevision=info.code,
         glyphs_url=urls.glyphs if "labels" in layers else None,
         coloraxis=choropleth_coloraxis(indicator, zmax, lang=state.lang),
