@@ -315,7 +315,10 @@ def _action() -> str:
     """What the request was: ``page``, ``geo``, ``view <outputs>`` for a Dash callback."""
     endpoint = request.endpoint or request.path
     if endpoint.endswith("_dash-update-component"):
-        body = request.get_json(silent=True) or {}
+        try:  # Dash has read the body already (an oversize one raises 413 again here)
+            body = request.get_json(silent=True) or {}
+        except Exception:
+            body = {}
         output = body.get("output") if isinstance(body, dict) else None
         return f"view {str(output)[:90]}"
     if endpoint.endswith("_dash-layout"):
