@@ -132,7 +132,7 @@ class PostgresBackend(Backend):
 
         self.dsn = dsn
         conn = connect(dsn, autocommit=False)  # StoreUnavailableError names the problem
-        self._pool: list[Any] = [conn]
+        self._pool: list[Any] = []
         self._lock = threading.Lock()
         self._give_back(
             conn, self._run(conn, [(s.format(serial="bigserial"), ()) for s in _SCHEMA])
