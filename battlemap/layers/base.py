@@ -19,6 +19,8 @@ __all__ = [
     "Figure",
     "chart_layout",
     "colorscale",
+    "count_axis",
+    "count_label",
     "graph_config",
     "map_style",
     "map_view",
@@ -150,6 +152,60 @@ def map_view(
     return {
         "center": {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)},
         "zoom": round(zoom, 2),
+    }
+
+
+def _nice_step(top: float, ticks: int) -> int:
+    """The smallest whole 1/2/5 × 10^k step giving at most ``ticks`` steps up to ``top``."""
+    raw = max(top / ticks, 1.0)
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * power >= raw:
+            return int(factor * power)
+    return int(10 * power)  # pragma: no cover - the loop always returns
+
+
+def count_label(value: int, lang: str = "zh", *, step: int = 10000) -> str:
+    """A count as an axis label: ``15万`` / ``2.5万`` in Chinese from 10,000, ``12,000`` in
+    English; never an SI suffix (``500m`` persons) or a fraction. ``step`` (the axis's tick
+    step) sets how many decimals of 万 tell the ticks apart.
+
+    >>> count_label(150000), count_label(25000, step=5000), count_label(800)
+    ('15万', '2.5万', '800')
+    >>> count_label(150000, "en")
+    '150,000'
+    """
+    if lang != "en" and value >= 10000:
+        return _wan(value, step)
+    return f"{value:,d}"
+
+
+def _wan(value: int, step: int) -> str:
+    if not value:
+        return "0"
+    digits = 0 if step % 10000 == 0 else 1 if step % 1000 == 0 else 2
+    return f"{value / 10000:.{digits}f}万"
+
+
+def count_axis(top: float | int | None, lang: str = "zh", *, ticks: int = 4) -> dict[str, Any]:
+    """Axis settings for counts (persons, households): 0 … a whole top, whole-number ticks
+    labelled by :func:`count_label`, never below zero (an all-zero series included).
+
+    >>> count_axis(0)["tickvals"], count_axis(7)["tickvals"], count_axis(151798)["ticktext"][-1]
+    ([0, 1], [0, 2, 4, 6, 8], '20万')
+    """
+    top = max(float(top or 0), 1.0)
+    step = _nice_step(top, ticks)
+    last = step * math.ceil(top / step)
+    values = list(range(0, last + 1, step))
+    return {
+        "range": [0, last * 1.04],
+        "autorange": False,
+        "tickmode": "array",
+        "tickvals": values,
+        "ticktext": [
+            _wan(v, step) if lang != "en" and last >= 10000 else f"{v:,d}" for v in values
+        ],
     }
 
 

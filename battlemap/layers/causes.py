@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from battlemap.i18n import t
-from battlemap.layers.base import Figure, chart_layout, message_figure
+from battlemap.layers.base import Figure, chart_layout, count_axis, message_figure
 
 __all__ = ["CAUSE_NAMES_EN", "cause_bars", "cause_label"]
 
@@ -44,6 +44,7 @@ def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
                 "orientation": "h",
                 "y": [cause_label(c, lang) for c, _ in items],
                 "x": [v for _, v in items],
+                "customdata": [c for c, _ in items],  # the stored cause a click filters to
                 "text": [f"{v / total:.0%}" for _, v in items],
                 "textposition": "auto",
                 "cliponaxis": False,
@@ -58,8 +59,7 @@ def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
                 "title": {"text": t("persons", lang)},
                 "gridcolor": "#e5e5e5",
                 "automargin": True,
-                "rangemode": "tozero",
-                **({"tickformat": "~s"} if items[-1][1] >= 10 else {"dtick": 1}),
+                **count_axis(items[-1][1], lang),
             },
             yaxis={"automargin": True},
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from battlemap.i18n import t
-from battlemap.layers.base import Figure, chart_layout
+from battlemap.layers.base import Figure, chart_layout, count_axis
 
 __all__ = ["trend_figure"]
 
@@ -93,6 +93,10 @@ def trend_figure(
                 }
             )
     axis = {"dtick": 1, "gridcolor": "#eeeeee", "fixedrange": True}
+    shares = [v for v in incidence.values() if v is not None]
+    shares += [v for v in (parent_incidence or {}).values() if v is not None]
+    share_top = max([*shares, 0.0]) * 1.1 or 1.0
+    parent_top = max((v or 0 for v in (parent_persons or {}).values()), default=0)
     return {
         "data": data,
         "layout": chart_layout(
@@ -104,7 +108,8 @@ def trend_figure(
             yaxis={
                 "domain": [0.56, 1],
                 "title": {"text": t("incidence_pct", lang)},
-                "rangemode": "tozero",
+                "range": [0, share_top],  # never below zero, also for an all-zero series
+                "autorange": False,
                 "automargin": True,
                 "gridcolor": "#eeeeee",
                 "fixedrange": True,
@@ -113,8 +118,7 @@ def trend_figure(
             yaxis2={
                 "domain": [0, 0.46],
                 "title": {"text": t("poor_persons", lang)},
-                "rangemode": "tozero",
-                "tickformat": ".3~s",
+                **count_axis(max(persons.values(), default=0), lang),
                 "automargin": True,
                 "gridcolor": "#eeeeee",
                 "fixedrange": True,
@@ -122,8 +126,7 @@ def trend_figure(
             yaxis3={
                 "overlaying": "y2",
                 "side": "right",
-                "rangemode": "tozero",
-                "tickformat": ".3~s",
+                **count_axis(parent_top, lang),
                 "showgrid": False,
                 "automargin": True,
                 "tickfont": {"color": PARENT_COLOUR},

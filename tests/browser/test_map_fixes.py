@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -22,6 +23,7 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 BIJIE = "520500000000"  # 毕节市: 8 counties
+SI_OR_MINUS = re.compile(r"\d[munpfkMGT]$|[−-]")  # 500m, 18.9f, 20k, -1
 
 
 def _wait_js(driver, script: str, *, timeout: float = 10.0):
@@ -243,3 +245,53 @@ def test_play_shows_one_year_at_a_time(dash_duo, battlemap_app, embedded_store):
             whole.add(years[0])
     assert whole == set(store.years)  # every year shown whole, 2014 … 2020
     assert samples[-1]["slider"] == 2020 and wait_for_url(driver, "year=2020")
+
+
+# Per KPI value: how many line boxes its text takes and whether it overflows its tile.
+_KPI_LINES_JS = """
+return Array.from(document.querySelectorAll('.bm-tile-value')).map(e => {
+  const r = document.createRange();
+  r.selectNodeContents(e);
+  const tops = new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top)));
+  const tile = e.closest('.bm-tile').getBoundingClientRect(), box = r.getBoundingClientRect();
+  return {text: e.textContent, lines: tops.size,
+          inside: box.left >= tile.left - 0.5 && box.right <= tile.right + 0.5};
+});
+"""
+
+_TICKS_JS = """
+return Array.from(document.querySelectorAll(
+  '#trend-chart .ytick text, #trend-chart .y2tick text, #trend-chart .y3tick text, ' +
+  '#cause-chart .xtick text'
+)).map(e => e.textContent);
+"""
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1920, 1080), (390, 844)])
+def test_kpis_one_line_and_count_ticks(dash_duo, battlemap_app, embedded_store, size):
+    """KPI values never break inside a number (also a 9-character one); the trend and cause
+    charts' count ticks are whole numbers, 万 where large, no SI suffix, never negative."""
+    store = embedded_store
+    root = store.regions.roots()[0].code
+    village = max(
+        store.regions.level_codes(5), key=lambda c: store.counts(c, 2016)["registered_households"]
+    )
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(*size)
+    for region, year in ((root, 2016), (village, 2020)):
+        driver.get(dash_duo.server_url + f"/?region={region}&year={year}")
+        wait_for_map(driver, region)
+        dash_duo.wait_for_element("#trend-chart .y2tick")
+        values = driver.execute_script(_KPI_LINES_JS)
+        assert len(values) == 5 and all(v["lines"] == 1 and v["inside"] for v in values), values
+        ticks = driver.execute_script(_TICKS_JS)
+        assert ticks and not any(SI_OR_MINUS.search(t) for t in ticks), ticks
+        if region == root:
+            assert any(t.endswith("万") for t in ticks), ticks
+    driver.execute_script(
+        "document.querySelectorAll('.bm-tile-value').forEach(e => e.textContent = '1,517,985')"
+    )
+    values = driver.execute_script(_KPI_LINES_JS)
+    assert all(v["lines"] == 1 and v["inside"] for v in values), values
+    screenshot(driver, f"kpis-{size[0]}x{size[1]}", park=False)
