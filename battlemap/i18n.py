@@ -29,6 +29,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "indicator": ("指标", "Indicator"),
     "layers": ("图层", "Layers"),
     "loading": ("加载中…", "Loading…"),
+    "map_two_fingers": ("用两根手指移动地图，一根手指滚动页面", "Use two fingers to move the map"),
     "error": ("出错了", "Something went wrong"),
     "internal_error": (
         "服务器内部错误，已记录。请稍后重试。",
@@ -177,6 +178,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "filter_unavailable": (
         "该指标不能按此筛选，已显示筛选后的贫困人口",
         "This indicator cannot be filtered this way; showing filtered poor persons",
+    ),
+    "filter_rows_only": (
+        "按户类型筛选的地图数值仅在乡镇、村级计算；此处只筛选名单和点位",
+        "The map follows a household-type filter at township and village level; here the "
+        "filter narrows the household list and points only",
+    ),
+    "filter_not_rows": (
+        "名单不含保障指标，未按此筛选",
+        "The household list has no guarantee columns: it is not filtered by this",
     ),
     "filter_click_hint": (
         "点击原因条、雷达轴或户类型可筛选地图",

@@ -19,7 +19,9 @@ from battlemap.viewstate import LAYER_KEYS, ViewState
 
 __all__ = [
     "chart",
+    "compare_options",
     "error_page",
+    "filter_chip",
     "indicator_options",
     "layer_options",
     "page",
@@ -80,6 +82,35 @@ def search_box(lang: str) -> html.Div:
     )
 
 
+def filter_chip(state: ViewState, lang: str) -> html.Div:
+    """The cross-filter in force, with a button that removes it (hidden without one)."""
+    return html.Div(
+        className="bm-chips",
+        id=ids.FILTER_CHIP,
+        hidden=not state.filter,
+        children=html.Span(
+            className="bm-chip",
+            children=[
+                html.Span(id=ids.FILTER_LABEL),
+                html.Button(
+                    "×",
+                    id=ids.FILTER_REMOVE,
+                    n_clicks=0,
+                    title=t("filter_remove", lang),
+                    **{"aria-label": t("filter_remove", lang)},
+                ),
+            ],
+        ),
+    )
+
+
+def compare_options(years: tuple[int, ...] | list[int], lang: str) -> list[dict[str, Any]]:
+    """``No comparison`` and each year: the map shows the change since the chosen year."""
+    return [{"label": t("compare_none", lang), "value": ""}] + [
+        {"label": str(y), "value": str(y)} for y in years
+    ]
+
+
 def _panel(title: str, *children: Any, panel_id: str | None = None) -> html.Section:
     return html.Section(
         [html.H2(title), *children], className="bm-panel", **({"id": panel_id} if panel_id else {})
@@ -132,6 +163,7 @@ def page(
             dcc.Store(id=ids.VIEWPORT),
             dcc.Store(id=ids.PAGE_TITLE, data=t("title", lang)),
             dcc.Store(id=ids.MAP_VIEW, data=state.view),
+            dcc.Store(id=ids.FILTER_PICK),
             dcc.Interval(id=ids.TICKER, interval=1400, disabled=True),
             html.Header(
                 className="bm-header",
@@ -216,6 +248,19 @@ def page(
                                 ],
                                 className="bm-indicator",
                             ),
+                            html.Label(
+                                [
+                                    html.Span(t("compare", lang)),
+                                    dcc.Dropdown(
+                                        id=ids.COMPARE,
+                                        options=compare_options(years, lang),
+                                        value="" if state.compare is None else str(state.compare),
+                                        clearable=False,
+                                        searchable=False,
+                                    ),
+                                ],
+                                className="bm-compare",
+                            ),
                             html.Fieldset(
                                 [
                                     html.Legend(t("layers", lang)),
@@ -239,6 +284,7 @@ def page(
                         className="bm-map-panel",
                         children=[
                             html.H2(id=ids.REGION_TITLE, className="bm-region-title"),
+                            filter_chip(state, lang),
                             # own fixed-size box: dcc.Graph watches its parent's size,
                             # and the notice below appearing must not redraw the map
                             html.Div(

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlencode
 from battlemap.geodata.access import AccessRefusedError, ScopedStore
 from battlemap.geodata.errors import BattlemapError
 from battlemap.i18n import LANGUAGES
+from battlemap.indicators.filters import parse_filter
 from battlemap.layers.catalog import DEFAULT_INDICATOR
 
 __all__ = [
@@ -52,6 +53,8 @@ class ViewState:
     layers: tuple[str, ...] = DEFAULT_LAYERS
     lang: str = "zh"
     view: str | None = None  # the map's "zoom/lat/lon" when moved by hand; None: fit region
+    compare: int | None = None  # show the change since this year
+    filter: str | None = None  # a cross-filter token (indicators.filters): "cause:01" …
 
     def query(self, **changes: Any) -> str:
         """The URL query string (with ``?``) of this view, or of it with ``changes``.
@@ -68,6 +71,10 @@ class ViewState:
             "layers": ",".join(state.layers),
             "lang": state.lang,
         }
+        if state.compare is not None:
+            params["compare"] = state.compare
+        if state.filter:
+            params["filter"] = state.filter
         if state.view:
             params["map"] = state.view
         return "?" + urlencode(params, safe=",/")
@@ -75,8 +82,9 @@ class ViewState:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["layers"] = list(self.layers)
-        if data["view"] is None:
-            del data["view"]  # the region's own fit: not worth a key
+        for key in ("view", "compare", "filter"):
+            if data[key] is None:
+                del data[key]  # absent unless set: links and stored states stay short
         return data
 
     @classmethod
@@ -88,6 +96,8 @@ class ViewState:
             layers=tuple(data["layers"]),
             lang=str(data["lang"]),
             view=data.get("view") or None,
+            compare=int(data["compare"]) if data.get("compare") is not None else None,
+            filter=data.get("filter") or None,
         )
 
     def but(self, **changes: Any) -> ViewState:
@@ -196,12 +206,35 @@ def parse_query(
         if unknown:
             problems.append(f"unknown layer(s) {', '.join(unknown)}")
         layers = tuple(k for k in LAYER_KEYS if k in asked)
+    compare = None
+    if params.get("compare"):
+        try:
+            compare = int(params["compare"])
+            if compare not in access.years:
+                raise ValueError
+        except ValueError:
+            problems.append(f"compare={params['compare']!r} is not a year of the data")
+            compare = None
+    flt = None
+    if params.get("filter"):
+        parsed = parse_filter(params["filter"])
+        if parsed is None:
+            problems.append(f"filter={params['filter']!r} is not a known filter")
+        else:
+            flt = parsed.token
     view = None
     if params.get("map"):
         view = parse_view(params["map"])
         if view is None:
             problems.append(f"map={params['map']!r}: use zoom/lat/lon")
     state = ViewState(
-        region=region, year=year, indicator=indicator, layers=layers, lang=lang, view=view
+        region=region,
+        year=year,
+        indicator=indicator,
+        layers=layers,
+        lang=lang,
+        view=view,
+        compare=compare,
+        filter=flt,
     )
     return state, problems

@@ -6,7 +6,16 @@ from collections.abc import Callable
 
 from dash import Dash
 
-from battlemap.callbacks import charts, clientside, mapview, panels, search, state, tables
+from battlemap.callbacks import (
+    charts,
+    clientside,
+    filters,
+    mapview,
+    panels,
+    search,
+    state,
+    tables,
+)
 from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.mapview import MapUrls
 
@@ -21,4 +30,5 @@ def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) ->
     charts.register(app, context)
     tables.register(app, context)
     search.register(app, context)
+    filters.register(app)
     clientside.register(app)

@@ -21,9 +21,8 @@ from battlemap.geodata.features import HEX_RESOLUTION, RegionShapes
 from battlemap.geodata.schema import POOR_STATUSES
 from battlemap.i18n import t
 from battlemap.layers.base import Figure, map_view
-from battlemap.layers.catalog import INDICATORS, Indicator
+from battlemap.layers.catalog import Indicator
 from battlemap.layers.choropleth import (
-    choropleth_coloraxis,
     choropleth_traces,
 )
 from battlemap.layers.flows import flow_traces
@@ -32,6 +31,8 @@ from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trac
 from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
 from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
+from battlemap.views.filtered import filtered_loader
+from battlemap.views.values import shown_values
 from battlemap.viewstate import ViewState, view_layout
 
 __all__ = [
@@ -204,10 +205,11 @@ def build_map(
 
     ``households`` loads (masked) household points; default: straight from ``access``.
     """
-    indicator = INDICATORS[state.indicator]
     info = access.region(state.region)
     shapes = access.unit_shapes(info.code)
-    values = unit_values(access, info.code, state.year, indicator)
+    loader = filtered_loader(households or access.households, state)  # the cross-filter
+    shown = shown_values(access, state, households=loader)  # indicator, filter, change
+    indicator, values = shown.indicator, shown.values
     layers = set(state.layers)
     traces = choropleth_traces(
         urls.geo(info.code),
@@ -218,9 +220,8 @@ def build_map(
         lang=state.lang,
         show_values="choropleth" in layers,
     )
-    point_traces, coloraxis2, notice = _point_layers(
-        access, state, info.level, shapes, households or access.households
-    )
+    point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes, loader)
+    notice = " ".join(x for x in (notice, shown.notice) if x)
     traces += point_traces
     if "flows" in layers:
         names = dict(zip(shapes.codes, shapes.names, strict=True))
@@ -231,7 +232,7 @@ def build_map(
             names,
             lang=state.lang,
         )
-    zmax = colour_max(access, info.code, indicator)
+    zmax = shown.zmax
     if "labels" in layers:
         traces += label_traces(
             shapes.codes,
@@ -251,7 +252,7 @@ def build_map(
         or map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
         uirevision=info.code,
         glyphs_url=urls.glyphs if "labels" in layers else None,
-        coloraxis=choropleth_coloraxis(indicator, zmax, lang=state.lang),
+        coloraxis=shown.coloraxis(state.lang),
         coloraxis2=coloraxis2,
         credit=t("map_credit", state.lang),
         meta={"region": info.code, "year": state.year, "indicator": state.indicator},

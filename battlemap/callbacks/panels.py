@@ -9,10 +9,12 @@ from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.navigation import navigation
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import level_name, t
+from battlemap.indicators.filters import parse_filter
 from battlemap.layers.kpi import Tile, kpi_tiles
+from battlemap.views.values import filter_label
 from battlemap.viewstate import ViewState
 
-__all__ = ["region_title", "register", "tiles_for"]
+__all__ = ["chip", "region_title", "register", "tiles_for"]
 
 
 def tiles_for(access: ScopedStore, state: ViewState) -> list[Tile]:
@@ -29,6 +31,12 @@ def region_title(access: ScopedStore, state: ViewState) -> str:
     """``贵州省 · 省 · 2019`` — the map's heading."""
     info = access.region(state.region)
     return f"{info.name} · {level_name(info.level, state.lang)} · {state.year}"
+
+
+def chip(state: ViewState) -> tuple[str, bool]:
+    """The filter chip's text and whether the chip is hidden (no filter)."""
+    flt = parse_filter(state.filter)
+    return (filter_label(flt, state.lang), False) if flt else ("", True)
 
 
 def _tile(tile: Tile) -> html.Div:
@@ -55,6 +63,8 @@ def register(app: Dash, context: AppContext) -> None:
         Output(ids.BACK, "className"),
         Output(ids.LANG_ZH, "href"),
         Output(ids.LANG_EN, "href"),
+        Output(ids.FILTER_LABEL, "children"),
+        Output(ids.FILTER_CHIP, "hidden"),
         Input(ids.STATE, "data"),
     )
     def update_panels(data):
@@ -64,4 +74,4 @@ def register(app: Dash, context: AppContext) -> None:
         title = region_title(access, state)
         if access.counts(state.region, state.year)["rural_population"] == 0:
             title = f"{title} — {t('empty_region', state.lang)}"
-        return ([_tile(tile) for tile in tiles], title, *navigation(access, state))
+        return ([_tile(tile) for tile in tiles], title, *navigation(access, state), *chip(state))

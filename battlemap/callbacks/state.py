@@ -58,6 +58,7 @@ def resolve(
     indicator: str | None = None,
     layers: list[str] | None = None,
     row_id: str | None = None,
+    compare: str | int | None = None,
 ) -> tuple[ViewState, list[str]]:
     """The next view after ``trigger`` (a component ID) and the problems to report."""
     if trigger in (None, ids.URL):
@@ -83,6 +84,10 @@ def resolve(
         return current.but(indicator=indicator), []
     if trigger == ids.LAYERS and layers is not None:
         return current.but(layers=tuple(layers)), []
+    if trigger == ids.COMPARE:
+        since = int(compare) if str(compare or "").isdigit() else None
+        if since is None or since in access.years:
+            return current.but(compare=since), []
     return current, []
 
 
@@ -92,6 +97,11 @@ function(title) {
     return window.dash_clientside.no_update;
 }
 """
+
+
+def _compare_value(state: ViewState) -> str:
+    """The compare dropdown's value for a state ("" = no comparison)."""
+    return "" if state.compare is None else str(state.compare)
 
 
 def register(app: Dash, context: AppContext) -> None:
@@ -110,6 +120,7 @@ def register(app: Dash, context: AppContext) -> None:
         Output(ids.MAP, "clickData"),
         Output(ids.RANKING, "active_cell"),
         Output(ids.MAP_VIEW, "data"),
+        Output(ids.COMPARE, "value"),
         Input(ids.URL, "search"),
         Input(ids.MAP, "clickData"),
         Input(ids.YEAR, "value"),
@@ -117,10 +128,13 @@ def register(app: Dash, context: AppContext) -> None:
         Input(ids.LAYERS, "value"),
         Input(ids.RANKING, "active_cell"),
         Input(ids.MAP, "relayoutData"),
+        Input(ids.COMPARE, "value"),
         State(ids.STATE, "data"),
         State(ids.MAP_VIEW, "data"),
     )
-    def update_state(search, click, year, indicator, layers, active_cell, relayout, data, map_view):
+    def update_state(
+        search, click, year, indicator, layers, active_cell, relayout, compare, data, map_view
+    ):
         stored = ViewState.from_dict(data)
         current = stored.but(view=map_view or None)  # the map as the user left it
         trigger = ctx.triggered_id
@@ -129,7 +143,7 @@ def register(app: Dash, context: AppContext) -> None:
             moved = view_from_relayout(relayout)
             if moved is None or moved == current.view:
                 raise PreventUpdate
-            return (no_update, current.but(view=moved).query(), *[no_update] * 5, moved)
+            return (no_update, current.but(view=moved).query(), *[no_update] * 5, moved, no_update)
         row_id = (active_cell or {}).get("row_id")
         new, problems = resolve(
             trigger,
@@ -142,6 +156,7 @@ def register(app: Dash, context: AppContext) -> None:
             indicator=indicator,
             layers=layers,
             row_id=row_id,
+            compare=compare,
         )
         if problems:
             set_props(
@@ -161,4 +176,5 @@ def register(app: Dash, context: AppContext) -> None:
             None if trigger == ids.MAP else no_update,
             None if trigger == ids.RANKING else no_update,
             new.view if new.view != current.view else no_update,
+            _compare_value(new) if _compare_value(new) != compare else no_update,
         )

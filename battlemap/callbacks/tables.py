@@ -9,14 +9,17 @@ from dash import Dash, Input, Output
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
-from battlemap.callbacks.mapview import HouseholdLoader, unit_values
+from battlemap.callbacks.mapview import HouseholdLoader
 from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.schema import CAUSES, HH_TYPES
 from battlemap.i18n import t
 from battlemap.indicators.exit_checks import COUNTY_STANDARD, VILLAGE_STANDARD
-from battlemap.layers.catalog import INDICATORS
+from battlemap.indicators.filters import Filter, parse_filter
 from battlemap.layers.exitchecks import exit_check_columns, exit_check_rows
 from battlemap.layers.households import household_rows
 from battlemap.layers.ranking import ranking_columns, ranking_rows
+from battlemap.views.filtered import filtered_loader
+from battlemap.views.values import shown_values, unit_values_for
 from battlemap.viewstate import ViewState
 
 __all__ = ["exit_check_view", "household_view", "ranking_view", "register"]
@@ -33,19 +36,25 @@ _HOUSEHOLD_HEADERS = {
 _STANDARDS = {VILLAGE_STANDARD: "standard_village", COUNTY_STANDARD: "standard_county"}
 
 
-def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
-    """(rows, columns) ranking the children by the state's indicator, vs last year."""
-    indicator = INDICATORS[state.indicator]
+def ranking_view(
+    access: ScopedStore, state: ViewState, households: HouseholdLoader | None = None
+) -> tuple[list, list]:
+    """(rows, columns) ranking the children by what the map shows (indicator, cross-filter,
+    change since the comparison year), with the rank change vs last year."""
+    shown = shown_values(
+        access, state, households=filtered_loader(households or access.households, state)
+    )
     children = access.children(state.region)
     if not children:
-        return [], ranking_columns(indicator, lang=state.lang)
-    values = unit_values(access, state.region, state.year, indicator)
+        return [], ranking_columns(shown.indicator, lang=state.lang)
     previous = None
-    if state.year != access.years[0]:
+    if state.compare is None and state.year != access.years[0]:
         last = access.years[access.years.index(state.year) - 1]
-        previous = unit_values(access, state.region, last, indicator)
-    rows = ranking_rows([c.code for c in children], [c.name for c in children], values, previous)
-    return rows, ranking_columns(indicator, lang=state.lang)
+        previous = unit_values_for(access, state, last, households=households)[1]
+    rows = ranking_rows(
+        [c.code for c in children], [c.name for c in children], shown.values, previous
+    )
+    return rows, ranking_columns(shown.indicator, lang=state.lang)
 
 
 def exit_check_view(summary: Mapping[str, Any], lang: str) -> tuple[list, list, str]:
@@ -73,8 +82,15 @@ def household_view(
         return [], columns, t("households_no_right", state.lang)
     if access.region(state.region).level < 5:
         return [], columns, t("table_village_only", state.lang)
-    frame = (households or access.households)(state.region, state.year)
-    return household_rows(frame, lang=state.lang), columns, ""
+    frame = filtered_loader(households or access.households, state)(state.region, state.year)
+    rows = household_rows(frame, lang=state.lang)
+    for row, cause, hh_type in zip(rows, frame["primary_cause"], frame["hh_type"], strict=True):
+        # what a click on the row's cause or type filters to (the cells show translations)
+        row["filter_primary_cause"] = Filter("cause", cause).token if cause in CAUSES else ""
+        row["filter_hh_type"] = Filter("hh_type", hh_type).token if hh_type in HH_TYPES else ""
+    flt = parse_filter(state.filter)
+    note = t("filter_not_rows", state.lang) if flt and flt.kind == "guarantee" else ""
+    return rows, columns, note
 
 
 def register(app: Dash, context: AppContext) -> None:
@@ -95,7 +111,7 @@ def register(app: Dash, context: AppContext) -> None:
         state = ViewState.from_dict(data)
         access = context.access()
         return (
-            *ranking_view(access, state),
+            *ranking_view(access, state, context.households),
             *exit_check_view(context.summary(state.region, state.year), state.lang),
             *household_view(access, state, context.households),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from battlemap.geodata.schema import CAUSES
 from battlemap.i18n import t
 from battlemap.layers.base import Figure, chart_layout, count_axis, message_figure
 
@@ -44,7 +45,8 @@ def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
                 "orientation": "h",
                 "y": [cause_label(c, lang) for c, _ in items],
                 "x": [v for _, v in items],
-                "customdata": [c for c, _ in items],  # the stored cause a click filters to
+                # the cause's number (1 = CAUSES[0]) a click filters to
+                "customdata": [CAUSES.index(c) + 1 if c in CAUSES else None for c, _ in items],
                 "text": [f"{v / total:.0%}" for _, v in items],
                 "textposition": "auto",
                 "cliponaxis": False,

@@ -45,6 +45,7 @@ def radar_figure(
             "type": "scatterpolar",
             "r": [*r, r[0]],
             "theta": theta,
+            "customdata": [*keys, keys[0]],  # the dimension a click filters to
             "name": name,
             "mode": "lines+markers",
             "line": {"color": colour, "dash": dash},

@@ -1,0 +1,230 @@
+"""The number each map unit (and ranking row) shows for a view: indicator, cross-filter and
+the change since a comparison year, with the colour axis that goes with them.
+
+One function for the map and the ranking, so they cannot disagree. Values come from the
+store's additive counts through :mod:`battlemap.indicators.filters`; only a household-type
+filter reads household rows (township and village level, where they are loaded anyway).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pandas as pd
+import plotly.colors
+
+from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.codes import code_prefix
+from battlemap.i18n import hh_type_label, t
+from battlemap.indicators.filters import Filter, filtered_value, parse_filter, poor_persons_by_unit
+from battlemap.indicators.incidence import percent
+from battlemap.layers.catalog import INDICATORS, Indicator
+from battlemap.layers.causes import cause_label
+from battlemap.layers.choropleth import choropleth_coloraxis
+from battlemap.layers.radar import DIMENSION_LABELS
+from battlemap.viewstate import ViewState
+
+__all__ = [
+    "GOOD_WHEN_HIGHER",
+    "ShownValues",
+    "filter_label",
+    "shown_values",
+    "unit_values_for",
+]
+
+Values = dict[str, float | int | None]
+HouseholdLoader = Callable[[str, int], pd.DataFrame]
+# indicators where a rise is good news (a change is coloured blue when it rises)
+GOOD_WHEN_HIGHER = frozenset({"exit_progress", "guarantee"})
+ROW_LEVEL = 4  # household rows are read for a household-type filter from township level
+
+
+def filter_label(flt: Filter, lang: str) -> str:
+    """``主要致贫原因：因病`` / ``Main cause: Illness`` … for the chip and the legend."""
+    if flt.kind == "cause":
+        return t("filter_cause", lang).format(name=cause_label(flt.value, lang))
+    if flt.kind == "guarantee":
+        pair = DIMENSION_LABELS.get(flt.value, (flt.value, flt.value))
+        return t("filter_guarantee", lang).format(name=pair[1 if lang == "en" else 0])
+    return t("filter_hh_type", lang).format(name=hh_type_label(flt.value, lang))
+
+
+@dataclass(frozen=True)
+class ShownValues:
+    """What the map and the ranking show: the indicator (labels adjusted), unit values, the
+    colour range, whether values are changes (diverging colours) and a notice."""
+
+    indicator: Indicator
+    values: Values
+    zmax: float | None
+    change: bool
+    notice: str
+
+    def coloraxis(self, lang: str) -> dict[str, Any]:
+        """The choropleth colour axis: sequential 0…max, or diverging ±max for a change."""
+        axis = choropleth_coloraxis(self.indicator, self.zmax, lang=lang)
+        if self.change:
+            top = axis["cmax"]
+            name = "RdBu" if self.indicator.key in GOOD_WHEN_HIGHER else "RdBu_r"
+            axis["colorscale"] = [list(s) for s in plotly.colors.get_colorscale(name)]
+            axis["cmin"] = -top
+        return axis
+
+
+def _counts_values(access: ScopedStore, region: str, year: int, indicator: Indicator) -> Values:
+    shapes = access.unit_shapes(region)
+    if indicator.source == "relocations":
+        flows = access.relocation_flows(region, year)
+        persons = flows.groupby("origin_code")["persons"].sum()
+        return {c: int(persons.get(c, 0)) for c in shapes.codes}
+    if shapes.codes == (region,):
+        counts = {region: access.counts(region, year)}
+    else:
+        counts = access.children_counts(region, year)
+    return {c: indicator.value(counts[c]) if c in counts else None for c in shapes.codes}
+
+
+def _row_values(
+    access: ScopedStore,
+    region: str,
+    year: int,
+    flt: Filter,
+    incidence: bool,
+    households: HouseholdLoader,
+) -> Values:
+    """Poor persons (or incidence) of one household type per unit, from the rows."""
+    shapes = access.unit_shapes(region)
+    info = access.region(region)
+    unit_length = (
+        len(code_prefix(region))
+        if shapes.codes == (region,)
+        else {1: 4, 2: 6, 3: 9, 4: 12}[info.level]
+    )
+    persons = poor_persons_by_unit(households(region, year), flt, unit_length)
+    if not incidence:
+        return {c: persons.get(c, 0) for c in shapes.codes}
+    if shapes.codes == (region,):
+        population = {region: access.counts(region, year)["rural_population"]}
+    else:
+        population = {
+            c: v["rural_population"] for c, v in access.children_counts(region, year).items()
+        }
+    return {c: percent(persons.get(c, 0), population.get(c, 0)) for c in shapes.codes}
+
+
+def _indicator(state: ViewState, flt: Filter | None) -> tuple[Indicator, str, bool]:
+    """The indicator shown, a notice, and whether values come from household rows."""
+    base = INDICATORS[state.indicator]
+    if flt is None:
+        return base, "", False
+    shown = filtered_value(state.indicator, flt)
+    if shown is None:  # household type: rows give poor persons (and incidence)
+        key = "incidence" if state.indicator == "incidence" else "poor_persons"
+        notice = "" if key == state.indicator else t("filter_unavailable", state.lang)
+        indicator = INDICATORS[key]
+        return _relabel(indicator, flt), notice, True
+    key, value = shown
+    if key == "guarantee":
+        pair = DIMENSION_LABELS.get(flt.value, (flt.value, flt.value))
+        indicator = Indicator(
+            "guarantee",
+            (f"{pair[0]}达标率", f"{pair[1]}: households meeting it"),
+            ("%", "%"),
+            "Greens",
+            2,
+            value,
+        )
+        return indicator, "", False
+    notice = "" if key == state.indicator else t("filter_unavailable", state.lang)
+    return replace(_relabel(INDICATORS[key], flt), value=value), notice, False
+
+
+def _relabel(indicator: Indicator, flt: Filter) -> Indicator:
+    label = tuple(
+        t("filtered_by", lang).format(label=indicator.label[i], filter=filter_label(flt, lang))
+        for i, lang in enumerate(("zh", "en"))
+    )
+    return replace(indicator, label=label)
+
+
+def _changed(indicator: Indicator, since: int) -> Indicator:
+    label = tuple(
+        t("change_since", lang).format(label=indicator.label[i], year=since)
+        for i, lang in enumerate(("zh", "en"))
+    )
+    unit = ("个百分点", "pp") if indicator.unit[0] == "%" else indicator.unit
+    return replace(indicator, label=label, unit=unit)
+
+
+def unit_values_for(
+    access: ScopedStore,
+    state: ViewState,
+    year: int,
+    *,
+    households: HouseholdLoader | None = None,
+) -> tuple[Indicator, Values, str]:
+    """The shown indicator, each unit's value in ``year`` (no comparison) and a notice."""
+    flt = parse_filter(state.filter)
+    indicator, notice, from_rows = _indicator(state, flt)
+    info = access.region(state.region)
+    if from_rows and flt is not None:
+        if info.level < ROW_LEVEL:
+            base = INDICATORS[state.indicator]
+            return (
+                base,
+                _counts_values(access, info.code, year, base),
+                t("filter_rows_only", state.lang),
+            )
+        values = _row_values(
+            access,
+            info.code,
+            year,
+            flt,
+            indicator.key == "incidence",
+            households or access.households,
+        )
+        return indicator, values, notice
+    return indicator, _counts_values(access, info.code, year, indicator), notice
+
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+def shown_values(
+    access: ScopedStore, state: ViewState, *, households: HouseholdLoader | None = None
+) -> ShownValues:
+    """Unit values of the view (changes since ``state.compare`` when set), with the colour
+    range: the largest value (or change) over all years, so colours hold while years play."""
+    indicator, values, notice = unit_values_for(access, state, state.year, households=households)
+    flt = parse_filter(state.filter)
+    rows = flt is not None and flt.kind == "hh_type"
+    years = [state.year] if rows else list(access.years)
+    if indicator.source == "relocations" and not rows:
+        years = [access.years[-1]]
+    by_year = {state.year: values}
+    for year in years:
+        if year not in by_year:
+            by_year[year] = unit_values_for(access, state, year, households=households)[1]
+    if state.compare is None:
+        top = max(
+            (float(v) for vs in by_year.values() for v in vs.values() if v is not None),
+            default=None,
+        )
+        return ShownValues(indicator, values, top, False, notice)
+    base = unit_values_for(access, state, state.compare, households=households)[1]
+
+    def minus(now: Values) -> Values:
+        return {
+            c: None if v is None or base.get(c) is None else _round(v - base[c])
+            for c, v in now.items()
+        }
+
+    change = minus(values)
+    top = max(
+        (abs(float(v)) for vs in by_year.values() for v in minus(vs).values() if v is not None),
+        default=None,
+    )
+    return ShownValues(_changed(indicator, state.compare), change, top, True, notice)
