@@ -285,6 +285,8 @@ class WebAuth:
         refused = [c for c in checks if not c.allowed]
         first = refused[0] if refused else checks[0]
         principal = self.principal()
+        if principal is None and not refused:
+            return response  # an open-demo visitor: synthetic data, nothing to account for
         who = principal.name if principal else "anonymous"
         action = _action()
         if not refused:
