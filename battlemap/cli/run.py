@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from battlemap.auth.config import AuthConfig, load_secret
+from battlemap.auth.production import check_production
 from battlemap.cli.options import add_store_options
 from battlemap.geodata.datadir import MANIFEST_FILE
 from battlemap.geodata.synthetic.config import GeneratorConfig
@@ -26,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="households to generate when the data dir is empty",
     )
     parser.add_argument("--debug", action="store_true")
+    parser.add_argument(
+        "--production",
+        action="store_true",
+        help="require sign-in (needs BATTLEMAP_SECRET_KEY or --secret-file and an admin user)",
+    )
+    parser.add_argument("--secret-file", default=None, help="file holding the session secret")
     parser.set_defaults(func=run)
 
 
@@ -40,6 +48,9 @@ def run(args: argparse.Namespace) -> int:
         debug=args.debug,
         rules_path=args.rules,
     )
+    auth = AuthConfig(production=args.production, secret_key=load_secret(args.secret_file))
+    # before generating anything: no secret or no admin is one line and exit 2
+    check_production(auth, kind=settings.store, data_dir=settings.data_dir, dsn=settings.dsn)
     if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
         from battlemap.geodata.synthetic.generate import generate
 
@@ -49,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
         generate(settings.data_dir, GeneratorConfig(households=args.demo_households))
     from battlemap.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, auth=auth)
     app.run(host=settings.host, port=settings.port, debug=settings.debug)
     return 0
