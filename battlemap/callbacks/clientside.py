@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from dash import Dash, Input, Output, State
 
 from battlemap import ids
+from battlemap.i18n import t
 
 __all__ = ["PLAY_DWELL_MS", "PLAY_TICK_MS", "register"]
 
@@ -71,9 +74,24 @@ function(clicks, ticks, year, min, max, disabled) {
 # After plotly has drawn a map figure or Patch, tell the server-side chart callback (hooked
 # on page load, as soon as the graph div exists; the empty first figure does not count).
 # The same hook resolves clicks on overlay layers to the region under the cursor.
-_MAP_DRAWN = """
+_MAP_DRAWN = (
+    """
 function(pathname) {
     var REGION_METAS = ['outline', 'values', 'labels', 'labels-light', 'bubbles', 'households'];
+    // On touch screens one finger scrolls the page and two fingers move the map
+    // (MapLibre's cooperative gestures), so the map never traps a swipe.
+    function cooperative(gd) {
+        var sub = gd._fullLayout.map && gd._fullLayout.map._subplot;
+        var m = sub && sub.map;
+        var touch = navigator.maxTouchPoints > 0 || window.matchMedia('(pointer: coarse)').matches;
+        if (!m || m.__bmCooperative || !touch || !m.cooperativeGestures) { return; }
+        m.__bmCooperative = true;
+        var en = document.documentElement.lang === 'en';
+        m._locale = Object.assign({}, m._locale, {
+            'CooperativeGesturesHandler.MobileHelpText': en ? __TWO_EN__ : __TWO_ZH__
+        });
+        m.cooperativeGestures.enable();
+    }
     function hook() {
         var gd = document.querySelector('#__MAP__ .js-plotly-plot');
         if (!gd || !gd.on) { return false; }
@@ -84,6 +102,7 @@ function(pathname) {
                 if (!gd.data || !gd.data.length) { return; }
                 n += 1;
                 gd.__bmDrawnYear = gd.layout.meta ? gd.layout.meta.year : null;
+                cooperative(gd);
                 window.dash_clientside.set_props('__DRAWN__', {data: n});
             });
             // before dcc.Graph reads the click: a click on an overlay (hexbin, flow, heat,
@@ -115,7 +134,11 @@ function(pathname) {
     }
     return window.dash_clientside.no_update;
 }
-""".replace("__MAP__", ids.MAP).replace("__DRAWN__", ids.MAP_DRAWN)
+""".replace("__MAP__", ids.MAP)
+    .replace("__DRAWN__", ids.MAP_DRAWN)
+    .replace("__TWO_ZH__", json.dumps(t("map_two_fingers", "zh"), ensure_ascii=False))
+    .replace("__TWO_EN__", json.dumps(t("map_two_fingers", "en")))
+)
 
 _LANGUAGE = """
 function(search, data) {

@@ -295,3 +295,87 @@ def test_kpis_one_line_and_count_ticks(dash_duo, battlemap_app, embedded_store, 
     values = driver.execute_script(_KPI_LINES_JS)
     assert all(v["lines"] == 1 and v["inside"] for v in values), values
     screenshot(driver, f"kpis-{size[0]}x{size[1]}", park=False)
+
+
+# Everything a finger hits, visible, smaller than 40 × 40 px (the filter chips and search
+# box belong to the search/cross-filter work and are checked there).
+_SMALL_TARGETS_JS = """
+const sel = 'a[href], button, [role=slider], .bm-layers label, .dash-dropdown, ' +
+  '#ranking-table td, .modebar-btn';
+return Array.from(document.querySelectorAll(sel)).filter(e => {
+  if (e.closest('.bm-chips, .bm-search')) return false;
+  const r = e.getBoundingClientRect();
+  const shown = r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
+  return shown && (r.width < 39.5 || r.height < 39.5);
+}).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 10) + ' ' +
+  Math.round(e.getBoundingClientRect().width) + 'x' + Math.round(e.getBoundingClientRect().height));
+"""
+
+_MAP_CENTRE_JS = """
+const gd = document.querySelector('#map .js-plotly-plot');
+const c = gd._fullLayout.map._subplot.map.getCenter();
+return [c.lng, c.lat, window.scrollY];
+"""
+
+
+def _touch_drag(driver, fingers: list[tuple[float, float]], dy: float) -> None:
+    """A real touch drag (CDP touch events) of 1 or 2 fingers by ``dy`` CSS px."""
+
+    def points(step: float) -> list[dict]:
+        return [{"x": x, "y": y + step, "id": i} for i, (x, y) in enumerate(fingers)]
+
+    driver.execute_cdp_cmd(
+        "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points(0)}
+    )
+    for k in range(1, 11):
+        driver.execute_cdp_cmd(
+            "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": points(dy * k / 10)}
+        )
+        time.sleep(0.03)
+    driver.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    time.sleep(0.8)
+
+
+def test_phone_swipe_scrolls_page_two_fingers_move_map(dash_duo, battlemap_app, embedded_store):
+    """A phone (390×844, touch): the map is at most half the screen, one finger scrolls the
+    page (the map stays), two fingers move the map, and every control is ≥ 40 px."""
+    store = embedded_store
+    root = store.regions.roots()[0].code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5}
+    )
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2019")
+    wait_for_map(driver, root)
+    dash_duo.wait_for_element("#ranking-table td")
+    assert driver.execute_script("return window.innerWidth") == 390
+    box = driver.find_element(By.ID, "map").rect
+    assert box["height"] <= 0.5 * 844, box
+    assert driver.execute_script(_SMALL_TARGETS_JS) == []
+
+    # bring the map's middle into view, then swipe up over it with one finger
+    driver.execute_script(
+        "const r = document.getElementById('map').getBoundingClientRect();"
+        "window.scrollBy(0, r.top + r.height / 2 - window.innerHeight / 2);"
+    )
+    time.sleep(0.3)
+    lon, lat, scroll = driver.execute_script(_MAP_CENTRE_JS)
+    middle = (195.0, 844 / 2)
+    _touch_drag(driver, [middle], -200)
+    lon1, lat1, scroll1 = driver.execute_script(_MAP_CENTRE_JS)
+    assert scroll1 - scroll >= 100, (scroll, scroll1)  # the page scrolled
+    assert (lon1, lat1) == pytest.approx((lon, lat), abs=1e-6)  # the map did not move
+    screenshot(driver, "phone-after-one-finger-swipe", park=False)
+
+    # two fingers on the map move the map, not the page
+    top = driver.find_element(By.ID, "map").rect["y"] - scroll1
+    fingers = [(150.0, top + 150), (240.0, top + 150)]
+    _touch_drag(driver, fingers, 120)
+    _, lat2, scroll2 = driver.execute_script(_MAP_CENTRE_JS)
+    assert abs(lat2 - lat1) > 0.05, (lat1, lat2)
+    assert abs(scroll2 - scroll1) < 5
