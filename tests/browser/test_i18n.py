@@ -111,8 +111,15 @@ def test_english_page_has_no_chinese_but_names(dash_duo, battlemap_app, embedded
     driver = dash_duo.driver
     driver.set_window_size(1440, 900)
     leftovers = {}
+    # with a comparison year, a cause filter and a household-type filter on the way
+    extras = {
+        chain[0]: "&compare=2014",
+        chain[1]: "&filter=cause:01",
+        chain[3]: "&filter=hh_type:2",
+    }
     for code in (chain[0], chain[1], chain[3]):
-        driver.get(dash_duo.server_url + f"/?region={code}&year=2016&layers={ALL_LAYERS}&lang=en")
+        query = f"/?region={code}&year=2016&layers={ALL_LAYERS}&lang=en{extras[code]}"
+        driver.get(dash_duo.server_url + query)
         wait_for_map(driver, code)
         _wait_panels(driver)
         assert driver.title == "Poverty Alleviation Battle Map"
