@@ -91,7 +91,7 @@ def _layout(context: AppContext, urls: Callable[[], MapUrls]) -> html.Div:
             root.children.insert(0, _bar(context.policy, access, lang))
         return root
     except AccessRefusedError as exc:  # a deep link outside the scope: refused, not widened
-        return error_page(f"{t('no_access', lang)}: {exc}", lang)
+        return _refused_page(context, str(exc), lang)
     except BattlemapError as exc:
         return error_page(public_message(exc, lang), lang)  # what failed, not where
 
@@ -104,6 +104,17 @@ def _bar(auth: WebAuth, access: ScopedStore, lang: str) -> html.Div:
         scope_name=access.home().name if access.scope.roots else t("all_regions", lang),
         prefix=auth.prefix,
     )
+
+
+def _refused_page(context: AppContext, why: str, lang: str) -> html.Div:
+    """无权访问 with the reason, who is signed in and a link back to the user's own region."""
+    root = error_page(f"{t('no_access', lang)}: {why}", lang)
+    if isinstance(context.policy, WebAuth) and context.policy.principal() is not None:
+        access = context.access()
+        root.children.insert(0, _bar(context.policy, access, lang))
+        home = f"{context.policy.prefix}?region={access.home().code}&lang={lang}"
+        root.children.insert(-1, html.A(t("back_home", lang), href=home, className="bm-home"))
+    return root
 
 
 def _open_auth_store(settings: Settings) -> AuthStore:

@@ -72,6 +72,7 @@ TEXT: dict[str, tuple[str, str]] = {
     # access (sign-in, roles, scope)
     "no_access": ("无权访问", "Access denied"),
     "all_regions": ("全部地区", "all regions"),
+    "back_home": ("返回我的地区", "Back to my region"),
     "open_demo": (
         "开放演示：合成数据，无需登录（生产部署请使用 battlemap run --production）",
         "Open demo on synthetic data, no sign-in (deploy with battlemap run --production)",
