@@ -40,18 +40,13 @@ def _queries(store, count: int, seed: int = 17) -> list[list[str]]:
 
 
 def _callback_body(query: str, state: dict) -> dict:
+    """The request the renderer sends for one keystroke (search box value → results)."""
     return {
-        "output": "..search-results.children...region-search.value..",
-        "outputs": [
-            {"id": "search-results", "property": "children"},
-            {"id": "region-search", "property": "value"},
-        ],
-        "inputs": [
-            {"id": "region-search", "property": "value", "value": query},
-            {"id": "view-state", "property": "data", "value": state},
-        ],
+        "output": "search-results.children",
+        "outputs": {"id": "search-results", "property": "children"},
+        "inputs": [{"id": "region-search", "property": "value", "value": query}],
         "changedPropIds": ["region-search.value"],
-        "state": [],
+        "state": [{"id": "view-state", "property": "data", "value": state}],
     }
 
 
@@ -94,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             started = time.perf_counter()
             response = client.post("/_dash-update-component", json=body)
             callback_s.append(time.perf_counter() - started)
-            if response.status_code != 200:
+            if response.status_code != 200 or b"search-results" not in response.data:
                 raise SystemExit(f"search callback answered {response.status_code}")
     print(
         json.dumps(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 import weakref
 
-from dash import Dash, Input, Output, ctx, dcc, html, no_update
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
@@ -55,26 +56,60 @@ def result_items(hits: list[SearchHit], total: int, state: ViewState) -> list[ht
     return items
 
 
+# A pick (a click on a result link, bubbling to the list) empties the box and the list in
+# the browser; the link itself changes the URL. Year play or other view changes leave a
+# half-typed search alone.
+_CLEAR_ON_PICK = """
+function(clicks) {
+    if (!clicks) { return [window.dash_clientside.no_update, window.dash_clientside.no_update]; }
+    return ['', []];
+}
+"""
+
+
 def register(app: Dash, context: AppContext) -> None:
-    """Results per keystroke; the box empties when the view changes (a result was picked)."""
+    """Results per keystroke; Enter goes to the first match; a pick empties the box."""
+
+    def hits_for(query: str | None) -> tuple[list[SearchHit], int]:
+        if not query or not long_enough(query):
+            return [], 0
+        access = context.access()
+        return region_index(access.store).search(query, limit=SHOWN, allows=access.scope.allows)
 
     @app.callback(
         Output(ids.SEARCH_RESULTS, "children"),
-        Output(ids.SEARCH, "value"),
         Input(ids.SEARCH, "value"),
-        Input(ids.STATE, "data"),
+        State(ids.STATE, "data"),
         prevent_initial_call=True,
     )
     def update_results(query, data):
-        if ctx.triggered_id == ids.STATE:
-            return [], "" if query else no_update
         state = ViewState.from_dict(data)
         if not query or not long_enough(query):
-            return [], no_update
-        access = context.access()
-        hits, total = region_index(access.store).search(
-            query, limit=SHOWN, allows=access.scope.allows
-        )
+            return []
+        hits, total = hits_for(query)
         if not hits:
-            return [html.Li(t("search_none", state.lang), className="none")], no_update
-        return result_items(hits, total, state), no_update
+            return [html.Li(t("search_none", state.lang), className="none")]
+        return result_items(hits, total, state)
+
+    @app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.SEARCH, "value", allow_duplicate=True),
+        Output(ids.SEARCH_RESULTS, "children", allow_duplicate=True),
+        Input(ids.SEARCH, "n_submit"),
+        State(ids.SEARCH, "value"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+    def go_to_first(_submits, query, data):
+        hits, _ = hits_for(query)
+        if not hits:
+            raise PreventUpdate
+        return ViewState.from_dict(data).query(region=hits[0].code), "", []
+
+    app.clientside_callback(
+        _CLEAR_ON_PICK,
+        Output(ids.SEARCH, "value", allow_duplicate=True),
+        Output(ids.SEARCH_RESULTS, "children", allow_duplicate=True),
+        Input(ids.SEARCH_RESULTS, "n_clicks"),
+        prevent_initial_call=True,
+    )

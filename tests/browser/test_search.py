@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from tests.browser.helpers import screenshot, wait_for_map, wait_for_url
 
@@ -47,14 +48,19 @@ def test_type_pick_and_the_map_is_there(dash_duo, battlemap_app, embedded_store)
     dash_duo.wait_for_text_to_equal("#region-search", "")  # the box empties after a pick
     assert driver.find_elements(By.CSS_SELECTOR, ".bm-search-results li") == []
 
-    # by code: the county's six digits list the county first; back returns to the village
+    # by code: the county's six digits list the county first; a year change leaves the
+    # half-done search alone; Enter goes to the first match; back returns to the village
     county = village[:6]
     box.send_keys(county)
     dash_duo.wait_for_element(".bm-search-results a")
     first = driver.find_elements(By.CSS_SELECTOR, ".bm-search-results a")[0]
     assert store.region(county).name in first.text
-    first.click()
+    driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").send_keys(Keys.ARROW_RIGHT)
+    wait_for_url(driver, "year=2017")
+    assert box.get_attribute("value") == county
+    box.send_keys(Keys.ENTER)
     wait_for_map(driver, store.region(county).code)
+    dash_duo.wait_for_text_to_equal("#region-search", "")
     driver.back()
     wait_for_map(driver, village)
 
