@@ -19,9 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "exit-report",
         help="exit checks (贫困县摘帽 / 贫困村出列) of every county or village under a region",
-        description="Lists every county (under a province or city) or village (under a county "
-        "or township) with each exit check's value, threshold and verdict and the failing "
-        "reasons (不达标原因).",
+        description="Lists every poverty county (贫困县, under a province or city) or poverty "
+        "village (贫困村, under a county or township) with each exit check's value, threshold "
+        "and verdict and the failing reasons (不达标原因); --all adds the unflagged ones.",
     )
     parser.add_argument("--region", required=True, help="2/4/6/9/12-digit region code")
     parser.add_argument("--year", type=int, required=True)
@@ -31,6 +31,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=("county", "village"),
         default=None,
         help="list counties or villages (default: by the region's level)",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_regions",
+        help="also list counties and villages not flagged 贫困县/贫困村 (default: flagged only)",
     )
     parser.add_argument(
         "--output",
@@ -57,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     level = {"county": 3, "village": 5, None: None}[args.level]
     store = store_from_args(args)
     try:
-        report = exit_report(store, args.region, args.year, level)
+        report = exit_report(
+            store, args.region, args.year, level, flagged_only=not args.all_regions
+        )
     finally:
         store.close()
     report_level = report[0].level if report else (level or 5)

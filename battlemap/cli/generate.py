@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="2-digit province code, e.g. 52 贵州, 45 广西, 53 云南, 62 甘肃",
     )
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the generator's targets beside what was generated (also in manifest.json)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -30,4 +35,8 @@ def run(args: argparse.Namespace) -> int:
     config = GeneratorConfig(households=args.households, seed=args.seed, province=args.province)
     manifest = generate(args.data_dir, config, quiet=args.quiet)
     print(json.dumps(manifest["counts"], ensure_ascii=False))
+    if args.report:
+        from battlemap.geodata.synthetic.report import format_report
+
+        print(format_report(manifest))
     return 0

@@ -11,7 +11,7 @@ from battlemap.geodata.errors import UnknownRegionError
 
 __all__ = ["REGION_COLUMNS", "RegionInfo", "RegionTree"]
 
-REGION_COLUMNS = ("code", "level", "name", "parent_code", "zone", "is_poverty_county")
+REGION_COLUMNS = ("code", "level", "name", "parent_code", "zone", "poverty_flag")
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class RegionInfo:
     name: str
     parent_code: str | None
     zone: str
-    is_poverty_county: bool
+    poverty_flag: bool
 
 
 class RegionTree:
@@ -41,7 +41,7 @@ class RegionTree:
                 name=row.name,
                 parent_code=parent or None,
                 zone=row.zone,
-                is_poverty_county=bool(row.is_poverty_county),
+                poverty_flag=bool(row.poverty_flag),
             )
             if parent:
                 self._children.setdefault(parent, []).append(row.code)

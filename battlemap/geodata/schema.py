@@ -50,7 +50,7 @@ REGION_TABLE_COLUMNS: tuple[str, ...] = (
     "name",
     "parent_code",
     "zone",
-    "is_poverty_county",
+    "poverty_flag",
     "area_km2",
     "label_lon",
     "label_lat",

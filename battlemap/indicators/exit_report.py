@@ -49,7 +49,7 @@ class ExitAssessment:
     zone: str
     year: int
     standard: str
-    is_poverty_county: bool
+    poverty_flag: bool
     checks: tuple[ExitCheck, ...]
 
     @property
@@ -75,7 +75,7 @@ class ExitAssessment:
             "zone": self.zone,
             "year": self.year,
             "standard": self.standard,
-            "is_poverty_county": self.is_poverty_county,
+            "poverty_flag": self.poverty_flag,
             "status": self.status,
             "passed": self.passed,
             "reasons": self.reasons,
@@ -101,15 +101,16 @@ def _assess(
         info.zone,
         int(year),
         ASSESSED_LEVELS[info.level],
-        info.is_poverty_county,
+        info.poverty_flag,
         checks,
     )
 
 
 def assess_region(store: Store, code: str | int, year: int) -> ExitAssessment | None:
-    """The exit checks of a county or village; None for other levels (no exit standard)."""
+    """The exit checks of a flagged county (贫困县) or village (贫困村); None for other levels
+    and for regions without ``poverty_flag`` (摘帽 and 出列 apply to flagged regions only)."""
     info = store.region(code)
-    if info.level not in ASSESSED_LEVELS:
+    if info.level not in ASSESSED_LEVELS or not info.poverty_flag:
         return None
     counts = store.counts(info.code, year)
     assessment = store.assessment(info.code, year) if info.level == COUNTY else None
@@ -121,9 +122,15 @@ def _default_level(level: int) -> int:
 
 
 def exit_report(
-    store: Store, code: str | int, year: int, level: int | None = None
+    store: Store,
+    code: str | int,
+    year: int,
+    level: int | None = None,
+    *,
+    flagged_only: bool = True,
 ) -> list[ExitAssessment]:
-    """Every county (``level`` 3) or village (5) under a region, in code order.
+    """Every flagged county (``level`` 3, 贫困县) or village (5, 贫困村) under a region, in
+    code order; ``flagged_only=False`` also lists the regions without ``poverty_flag``.
 
     Default level: counties under a province or city, villages under a county, township
     or village (a county or village region at its own level lists itself).
@@ -139,7 +146,11 @@ def exit_report(
         )
     year = store.check_year(year)
     prefix = code_prefix(info.code)
-    codes = [c for c in store.regions.level_codes(level) if c.startswith(prefix)]
+    codes = [
+        c
+        for c in store.regions.level_codes(level)
+        if c.startswith(prefix) and (store.region(c).poverty_flag or not flagged_only)
+    ]
     codes.sort()
     counts = store.counts_many(codes, year)
     assessments = store.assessments(codes, year) if level == COUNTY else {}
@@ -159,7 +170,7 @@ def report_columns(level: int) -> list[str]:
         "zone",
         "year",
         "standard",
-        "is_poverty_county",
+        "poverty_flag",
         "status",
         "passed",
         *per_check,
@@ -179,7 +190,7 @@ def report_rows(assessments: list[ExitAssessment]) -> list[dict[str, Any]]:
             "zone": a.zone,
             "year": a.year,
             "standard": a.standard,
-            "is_poverty_county": a.is_poverty_county,
+            "poverty_flag": a.poverty_flag,
             "status": a.status,
             "passed": a.passed,
         }

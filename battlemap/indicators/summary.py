@@ -36,6 +36,7 @@ def region_summary(store: Store, code: str | int, year: int) -> dict[str, Any]:
         "code": info.code,
         "name": info.name,
         "level": LEVEL_NAMES[info.level],
+        "poverty_flag": info.poverty_flag,
         "year": int(year),
         "rural_population": counts["rural_population"],
         "poor_persons": counts["poor_persons"],

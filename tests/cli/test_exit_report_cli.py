@@ -19,23 +19,30 @@ def test_csv_lists_every_county_with_reasons(small_data_dir: Path, embedded_stor
                      "--data-dir", str(small_data_dir))  # fmt: skip
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert len(rows) == 88
+    assert len(rows) == 66  # the poverty counties (贫困县)
+    assert {r["poverty_flag"] for r in rows} == {"True"}
     assert rows[0]["standard"] == "贫困县摘帽"
     assert rows[0]["satisfaction_status"] == "no_data"
     assert "群众认可度无数据：缺少 2015 年第三方评估数据" in rows[0]["reasons"]
     expected = exit_report(embedded_store, "52", 2015)
     assert [r["code"] for r in rows] == [a.code for a in expected]
     assert [r["status"] for r in rows] == [a.status for a in expected]
+    every = run_cli("exit-report", "--region", "52", "--year", "2015", "--all",
+                    "--data-dir", str(small_data_dir))  # fmt: skip
+    assert len(list(csv.DictReader(io.StringIO(every.stdout)))) == 88
 
 
 def test_json_lists_villages_of_a_county(small_data_dir: Path, embedded_store) -> None:
-    county = embedded_store.regions.level_codes(3)[4]
+    county = next(
+        c for c in embedded_store.regions.level_codes(3) if embedded_store.region(c).poverty_flag
+    )
     result = run_cli("exit-report", "--region", county, "--year", "2019", "--format", "json",
                      "--data-dir", str(small_data_dir))  # fmt: skip
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
     assert payload == [a.as_dict() for a in exit_report(embedded_store, county, 2019)]
     assert {item["standard"] for item in payload} == {"贫困村出列"}
+    assert {item["poverty_flag"] for item in payload} == {True}
 
 
 def main(capsys, *args: str) -> tuple[int, str, str]:

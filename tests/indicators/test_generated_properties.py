@@ -111,12 +111,14 @@ def test_invariants_for_every_county_and_year(embedded_store) -> None:
 
 
 def test_generated_data_is_plausible(embedded_store) -> None:
-    """A few % wrong exits, no poor household passing, warnings in every category."""
+    """A few % wrong exits, a few poor households already passing the exit test (ready to
+    exit: incomes climb continuously, issue 16), warnings in every category."""
     series = embedded_store.series("52")
     for year, c in series.items():
         if c["exited_households"]:
             assert c["wrong_exit_households"] / c["exited_households"] < 0.05, year
-        assert c["passing_poor_households"] == 0
+        assert c["passing_poor_households"] <= 0.1 * c["poor_households"], year
+    assert sum(c["passing_poor_households"] for c in series.values()) > 0
     late = series[2019]
     assert all(late[warning_metric(k)] > 0 for k in WARNING_CATEGORIES)
     assert (
@@ -127,7 +129,8 @@ def test_generated_data_is_plausible(embedded_store) -> None:
 
 def test_exit_reports_on_generated_data(embedded_store) -> None:
     early = exit_report(embedded_store, "52", 2015)
-    assert len(early) == 88
+    assert len(early) == 66  # the 贫困县 (摘帽 applies to them); 88 counties in all
+    assert len(exit_report(embedded_store, "52", 2015, flagged_only=False)) == 88
     assert all(a.checks[3].status == "no_data" for a in early)  # no assessments before 2016
     assert all(not a.passed for a in early)
     late = exit_report(embedded_store, "52", 2020)
@@ -136,7 +139,8 @@ def test_exit_reports_on_generated_data(embedded_store) -> None:
         assert bool(a.reasons) == (a.status != "pass")
         assert a.passed == all(c.passed for c in a.checks)
     assert sum(a.passed for a in late) > sum(a.passed for a in early)
-    villages = exit_report(embedded_store, sample(embedded_store, 3)[0], 2018)
+    county = next(c for c in sample(embedded_store, 3, 88) if embedded_store.region(c).poverty_flag)
+    villages = exit_report(embedded_store, county, 2018)
     assert villages and all(a.level == 5 and len(a.checks) == 1 for a in villages)
 
 

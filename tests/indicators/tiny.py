@@ -112,7 +112,7 @@ def write_tiny_data_dir(path: Path) -> Path:
             "name": [r[1] for r in _REGIONS.values()],
             "parent_code": [r[2] for r in _REGIONS.values()],
             "zone": [r[3] for r in _REGIONS.values()],
-            "is_poverty_county": [r[0] == 3 for r in _REGIONS.values()],
+            "poverty_flag": [r[0] >= 3 and c != TOWN_B for c, r in _REGIONS.items()],
             "area_km2": [100.0 * (r[5] - r[4]) for r in _REGIONS.values()],
             "label_lon": [100.5 + r[4] for r in _REGIONS.values()],
             "label_lat": [26.5] * len(_REGIONS),

@@ -255,7 +255,7 @@ def import_boundaries(
                     "code": code,
                     "name": str(values[name_col]).strip(),
                     "geometry": geom,
-                    "is_poverty_county": poverty,
+                    "poverty_flag": poverty,
                     "feature": feature,
                     "original": _original(values, fields, geoms[i]),
                 }
@@ -375,13 +375,13 @@ def _merge(
     old_by_code = existing.set_index(existing["code"].astype(str)) if len(existing) else None
     poverty = []
     for r in rows:
-        if r["is_poverty_county"] is not None:
-            poverty.append(bool(r["is_poverty_county"]))
+        if r["poverty_flag"] is not None:
+            poverty.append(bool(r["poverty_flag"]))
         elif old_by_code is not None and r["code"] in old_by_code.index:
-            poverty.append(bool(old_by_code.at[r["code"], "is_poverty_county"]))
+            poverty.append(bool(old_by_code.at[r["code"], "poverty_flag"]))
         else:
             poverty.append(False)
-    new["is_poverty_county"] = poverty
+    new["poverty_flag"] = poverty
     new["area_km2"] = new.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
     label = shapely.point_on_surface(new.geometry.to_numpy())
     new["label_lon"], new["label_lat"] = shapely.get_x(label), shapely.get_y(label)
@@ -395,7 +395,7 @@ def _merge(
         old = old_by_code.loc[r.code]
         same = (
             old["name"] == r.name
-            and bool(old["is_poverty_county"]) == r.is_poverty_county
+            and bool(old["poverty_flag"]) == r.poverty_flag
             and shapely.equals_exact(old.geometry, r.geometry, tolerance=1e-9)
         )
         if same:
@@ -407,7 +407,7 @@ def _merge(
     merged = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=4326)
     merged = merged.sort_values("code", ignore_index=True)
     merged["level"] = merged["level"].astype("int64")
-    merged["is_poverty_county"] = merged["is_poverty_county"].astype(bool)
+    merged["poverty_flag"] = merged["poverty_flag"].astype(bool)
     changes = {"inserted": inserted, "updated": len(updated), "unchanged": unchanged}
     return merged, changes, updated
 

@@ -92,7 +92,7 @@ TABLES: dict[str, Table] = {
                 Column("name", "text NOT NULL"),
                 Column("parent_code", _CODE),
                 Column("zone", "text NOT NULL"),
-                Column("is_poverty_county", "boolean NOT NULL"),
+                Column("poverty_flag", "boolean NOT NULL"),
                 Column("area_km2", "double precision", optional=True),
                 Column("label_lon", "double precision"),
                 Column("label_lat", "double precision"),

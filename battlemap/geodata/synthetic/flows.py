@@ -8,7 +8,7 @@ import shapely
 
 from battlemap.geodata.schema import YEARS
 
-__all__ = ["DESTINATIONS", "labour_flows", "resettlement_sites"]
+__all__ = ["DESTINATIONS", "labour_flows", "relocation_targets", "resettlement_sites"]
 
 # Real destination cities of migrant labour from the southwest: name, lon, lat, base weight.
 DESTINATIONS: tuple[tuple[str, float, float, float], ...] = (
@@ -28,9 +28,10 @@ DESTINATIONS: tuple[tuple[str, float, float, float], ...] = (
 
 
 def resettlement_sites(villages: pd.DataFrame, counties: pd.DataFrame) -> pd.DataFrame:
-    """Up to two resettlement sites per county: seat-township villages nearest the seat.
+    """Resettlement sites: up to two county-town sites per county (seat-township villages
+    nearest the seat) and one central-town site in every other 镇 (its first village).
 
-    Returns county, site_code, lon, lat (a point inside the site village).
+    Returns county, town (township code), kind (county_town / town), site_code, lon, lat.
     """
     rows = []
     seat = counties.set_index("code")
@@ -41,8 +42,62 @@ def resettlement_sites(villages: pd.DataFrame, counties: pd.DataFrame) -> pd.Dat
         dist = shapely.distance(pool.geometry.to_numpy(), point)
         for idx in np.argsort(dist)[:2]:
             site = shapely.point_on_surface(pool.geometry.iloc[idx])
-            rows.append((county, pool.code.iloc[idx], site.x, site.y))
-    return pd.DataFrame(rows, columns=["county", "site_code", "lon", "lat"])
+            code = pool.code.iloc[idx]
+            rows.append((county, code[:9].ljust(12, "0"), "county_town", code, site.x, site.y))
+        towns = group[(group.code.str[6:9] != "100") & (group.code.str[6] == "1")]
+        for _, first in towns.groupby(towns.code.str[:9]).head(1).iterrows():
+            site = shapely.point_on_surface(first.geometry)
+            town = first.code[:9].ljust(12, "0")
+            rows.append((county, town, "town", first.code, site.x, site.y))
+    return pd.DataFrame(rows, columns=["county", "town", "kind", "site_code", "lon", "lat"])
+
+
+def relocation_targets(
+    from_village: np.ndarray,
+    sites: pd.DataFrame,
+    shares: dict[str, float],
+    rng: np.random.Generator,
+) -> pd.DataFrame:
+    """A site for every relocated household: a city site (the first county-town site of the
+    prefecture's first county, 市州府所在地), a county-town site of its own county or a
+    central-town site in another township of its county, drawn with ``shares``.
+
+    Returns site_code, lon, lat (one row per entry of ``from_village``).
+    """
+    n = len(from_village)
+    county = pd.Series(from_village).str[:6].str.ljust(12, "0").to_numpy()
+    town = pd.Series(from_village).str[:9].str.ljust(12, "0").to_numpy()
+    kinds = list(shares)
+    kind = np.asarray(kinds)[rng.choice(len(kinds), n, p=[shares[k] for k in kinds])]
+    seat_sites = sites[sites.kind == "county_town"]
+    first_seat = seat_sites.drop_duplicates("county").set_index("county")
+    second_seat = seat_sites.drop_duplicates("county", keep="last").set_index("county")
+    cols = ["site_code", "lon", "lat"]
+    use_second = rng.random(n) < 0.4
+    out = np.where(
+        use_second[:, None],
+        second_seat.loc[county, cols].to_numpy(),
+        first_seat.loc[county, cols].to_numpy(),
+    )
+    # city sites: the prefecture's first county (its seat district)
+    prefecture_seat = (
+        first_seat.assign(prefecture=first_seat.index.str[:4]).drop_duplicates("prefecture")
+    ).set_index("prefecture")
+    city = kind == "city"
+    out[city] = prefecture_seat.loc[pd.Series(county[city]).str[:4], cols].to_numpy()
+    # central towns: a random other 镇 of the county with a site (else the county town)
+    town_sites = sites[sites.kind == "town"].reset_index(drop=True)
+    starts = town_sites.groupby("county").indices
+    pick = np.nonzero(kind == "town")[0]
+    u = rng.random(len(pick))
+    for i, r in zip(pick, u, strict=True):
+        options = starts.get(county[i])
+        if options is None:
+            continue
+        options = options[town_sites.town.to_numpy()[options] != town[i]]
+        if len(options):
+            out[i] = town_sites.loc[options[int(r * len(options))], cols].to_numpy()
+    return pd.DataFrame(out, columns=cols)
 
 
 def labour_flows(
@@ -51,8 +106,12 @@ def labour_flows(
     """Persons per (origin county, year, destination), growing with the labour programme.
 
     ``county_persons`` = registered persons per county code; ``capital`` adds the
-    provincial capital as an in-province destination.
+    provincial capital as an in-province destination. Growth is uneven: a province-wide
+    factor per year (a dip in 2020), each county's own yearly swings and a destination mix
+    that drifts from year to year.
     """
+    province_factor = np.exp(np.cumsum(rng.normal(0.07, 0.05, len(YEARS))))
+    province_factor[-1] = province_factor[-2] * rng.uniform(0.85, 0.95)  # 2020: the epidemic
     names, lons, lats, base = zip(
         *DESTINATIONS, (capital[0], capital[1], capital[2], 0.10), strict=True
     )
@@ -60,9 +119,11 @@ def labour_flows(
     rows = []
     for county, persons in county_persons.items():
         mix = rng.dirichlet(base * 60)
-        for year in YEARS:
-            share = 0.18 + 0.02 * (year - YEARS[0])
-            counts = np.round(persons * share * mix).astype(np.int64)
+        swing = np.exp(np.cumsum(rng.normal(0, 0.06, len(YEARS))))
+        for k, year in enumerate(YEARS):
+            share = 0.17 * province_factor[k] * swing[k]
+            year_mix = rng.dirichlet(mix * 400)
+            counts = np.round(persons * share * year_mix).astype(np.int64)
             for j in np.nonzero(counts)[0]:
                 rows.append((county, year, names[j], lons[j], lats[j], int(counts[j])))
     return pd.DataFrame(

@@ -19,11 +19,17 @@ from battlemap.geodata.cells import h3_cells
 from battlemap.geodata.datadir import AGGREGATES_FILE, write_manifest, write_table
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
-from battlemap.geodata.synthetic import flows, households, population
-from battlemap.geodata.synthetic.config import GENERATOR_VERSION, GeneratorConfig
+from battlemap.geodata.synthetic import flows, households, population, records, report
+from battlemap.geodata.synthetic.config import (
+    GENERATOR_VERSION,
+    RELOCATION_DESTINATIONS,
+    GeneratorConfig,
+)
+from battlemap.geodata.synthetic.flags import poverty_flags
 from battlemap.geodata.synthetic.names import person_names
 from battlemap.geodata.synthetic.points import points_in_polygons
 from battlemap.geodata.synthetic.subdivide import allocate, subdivide
+from battlemap.indicators.rules import default_rules
 
 __all__ = ["generate"]
 
@@ -59,7 +65,8 @@ def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
     counties = upper[upper.level == 3].reset_index(drop=True)
     seats = _seat_points(counties)
     county_area = shapely.area(counties.geometry.to_numpy())
-    n_town = allocate(round(len(counties) * config.townships_per_county), county_area**0.5, 4)
+    total_towns, total_villages = config.region_totals(len(counties))
+    n_town = allocate(total_towns, county_area**0.5, min(4, total_towns // len(counties)))
     n_town = np.minimum(n_town, 300)
     towns = subdivide(
         counties,
@@ -71,7 +78,7 @@ def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
     )
     log(f"regions: {len(towns):,} townships in {len(counties)} counties")
     town_area = shapely.area(towns.geometry.to_numpy())
-    n_village = allocate(round(len(towns) * config.villages_per_township), town_area**0.5, 3)
+    n_village = allocate(total_villages, town_area**0.5, min(3, total_villages // len(towns)))
     villages = subdivide(
         towns, np.minimum(n_village, 200), rng, first_codes=((200, 1.0),), suffixes=("村",)
     )
@@ -80,18 +87,26 @@ def _regions(config: GeneratorConfig, rng: np.random.Generator, log: _Progress):
     return upper, counties, towns, villages
 
 
-def _county_assessments(counties: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def _county_assessments(
+    counties: pd.DataFrame, exit_year: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     """Third-party assessments per county, 2016–2020 (none before: those years say 无数据).
 
-    Satisfaction (群众认可度) is lower in poorer counties and rises as the exit deadline
-    nears; missed registration (漏评率) is usually well under 2 %, occasionally above.
+    Satisfaction (群众认可度) is lower in poorer counties and rises as the county's exit
+    year nears, reaching 90 % by then; missed registration (漏评率) is usually well under
+    2 %, occasionally above before the exit year, below from then on.
     """
     years = [y for y in YEARS if y >= ASSESSMENT_FROM]
     n = len(counties) * len(years)
     incidence = np.repeat(counties.incidence.to_numpy(float), len(years))
-    to_go = np.tile((YEARS[-1] - np.asarray(years)) / (YEARS[-1] - ASSESSMENT_FROM), len(counties))
-    satisfaction = np.clip(rng.normal(97.0 - 30 * incidence * to_go, 2.0, n), 70, 99.9)
+    exit_at = np.repeat(exit_year, len(years))
+    year = np.tile(np.asarray(years), len(counties))
+    to_go = np.clip((exit_at - year) / (YEARS[-1] - ASSESSMENT_FROM), 0, 1)
+    satisfaction = rng.normal(97.0 - 40 * incidence * to_go, 2.0, n)
+    satisfaction = np.where(to_go > 0, satisfaction, np.maximum(satisfaction, 90.5))
+    satisfaction = np.clip(satisfaction, 70, 99.9)
     missed = np.clip(rng.gamma(2.0, 0.35, n), 0, 10)
+    missed = np.where(to_go > 0, missed, np.minimum(missed, 1.9))
     return pd.DataFrame(
         {
             "code": np.repeat(counties.code.to_numpy(str), len(years)).astype(object),
@@ -135,8 +150,13 @@ def generate(
         profile_rng,
     ).assign(seat_x=counties.seat_x, seat_y=counties.seat_y)
     village_prof = population.village_profiles(villages, county_prof, profile_rng)
+    flag = poverty_flags(county_prof, village_prof, config.province)
+    village_prof["flag"] = village_prof.code.map(flag).to_numpy(bool)
+    village_prof["county_flag"] = village_prof.county.map(flag).to_numpy(bool)
+    rules = default_rules()  # the shipped exit rules the paces are built around
+    threshold = rules.county.max_incidence_pct[zone_of(counties.code.iloc[0])] / 100
 
-    draw, pop_2014 = households.draw_households(village_prof, config, hh_rng)
+    draw, pop_2014 = households.draw_households(village_prof, config, threshold, hh_rng)
     n = len(draw.size)
     log(f"households: {n:,} drawn, {int(draw.size.sum()):,} persons")
     owner, lon, lat = points_in_polygons(
@@ -172,7 +192,7 @@ def generate(
         crs=4326,
     )
 
-    rows = households.household_years(draw, year_rng)
+    rows = records.household_years(draw, config, year_rng)
     log(f"household_years: {len(rows['hh']):,} rows")
     hy_frame = pd.DataFrame(
         {
@@ -194,18 +214,8 @@ def generate(
 
     sites = flows.resettlement_sites(villages, county_prof)
     moved = np.nonzero(draw.relocation_year < households.NO_YEAR)[0]
-    hh_county = pd.Series(village_codes[draw.village[moved]]).str[:6].str.ljust(12, "0")
-    site_pick = sites.groupby("county").cumcount()
-    first_site = sites[site_pick == 0].set_index("county")
-    second_site = sites.drop_duplicates("county", keep="last").set_index("county")
-    use_second = flow_rng.random(len(moved)) < 0.4
-    chosen = pd.DataFrame(
-        np.where(
-            use_second[:, None],
-            second_site.loc[hh_county].to_numpy(),
-            first_site.loc[hh_county].to_numpy(),
-        ),
-        columns=["site_code", "lon", "lat"],
+    chosen = flows.relocation_targets(
+        village_codes[draw.village[moved]], sites, RELOCATION_DESTINATIONS, flow_rng
     )
     relocations = pd.DataFrame(
         {
@@ -228,7 +238,6 @@ def generate(
     )
     log(f"flows: {len(relocations):,} relocated households, {len(labour):,} labour flow rows")
 
-    poverty_county = dict(zip(county_prof.code, county_prof.incidence >= 0.10, strict=True))
     regions = gpd.GeoDataFrame(
         pd.concat(
             [
@@ -244,14 +253,17 @@ def generate(
         shapely.multipolygons(shapely.get_parts(g)) for g in regions.geometry.to_numpy()
     ]
     regions["zone"] = regions.code.map(zone_of)
-    regions["is_poverty_county"] = regions.code.map(poverty_county).fillna(False).astype(bool)
+    regions["poverty_flag"] = regions.code.map(flag).fillna(False).astype(bool)
     regions["area_km2"] = regions.to_crs(EQUAL_AREA_CRS).area.to_numpy() / 1e6
     label = shapely.point_on_surface(regions.geometry.to_numpy())
     regions["label_lon"], regions["label_lat"] = shapely.get_x(label), shapely.get_y(label)
     regions = regions[list(REGION_TABLE_COLUMNS)]
 
+    county_exit = pd.Series(draw.county_exit_year, index=draw.county_codes)
     assessments = _county_assessments(
-        county_prof, np.random.default_rng(np.random.SeedSequence(config.seed).spawn(6)[5])
+        county_prof,
+        county_exit.reindex(county_prof.code).fillna(YEARS[0]).to_numpy(),
+        np.random.default_rng(np.random.SeedSequence(config.seed).spawn(6)[5]),
     )  # a 6th stream: others unchanged
 
     codes = regions.code.tolist()
@@ -283,6 +295,8 @@ def generate(
             "labour_flows": len(labour),
         },
         "note": "Synthetic demo households (合成演示数据) inside real county boundaries.",
+        "targets": config.targets(),
+        "generated": report.measures(draw, rows, regions, rural, relocations, labour, rules),
     }
     write_manifest(data_dir, manifest)
     log(f"written to {data_dir}")

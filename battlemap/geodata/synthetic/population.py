@@ -12,7 +12,7 @@ import shapely
 
 __all__ = ["county_profiles", "village_profiles"]
 
-_INCIDENCE_RANGE = (0.05, 0.35)
+_INCIDENCE_RANGE = (0.02, 0.40)
 
 
 def _normalized(values: np.ndarray) -> np.ndarray:
@@ -23,7 +23,7 @@ def _normalized(values: np.ndarray) -> np.ndarray:
 def county_profiles(
     counties: pd.DataFrame, capital_xy: np.ndarray, target: float, rng: np.random.Generator
 ) -> pd.DataFrame:
-    """Per county: relative population weight, 2014 incidence (5–35 %) and exit pace.
+    """Per county: relative population weight, 2014 incidence (2–40 %) and exit pace.
 
     ``pace`` is zero-mean over poor persons; positive means slower exits.
     """
@@ -32,7 +32,7 @@ def county_profiles(
     distance = np.hypot(counties.label_lon - capital_xy[0], counties.label_lat - capital_xy[1])
     remote = np.clip(0.65 * _normalized(distance.to_numpy()) + 0.35 * rng.random(len(area)), 0, 1)
     pop = area**0.6 * rng.lognormal(0, 0.25, len(area)) * np.where(urban, 0.6, 1.0)
-    incidence = (0.05 + 0.30 * remote) * np.where(urban, 0.5, 1.0)
+    incidence = (0.03 + 0.36 * remote**1.3) * np.where(urban, 0.4, 1.0)
     for _ in range(50):  # scale to the province target while staying within range
         incidence = np.clip(incidence * target / (pop @ incidence / pop.sum()), *_INCIDENCE_RANGE)
     poor = pop * incidence

@@ -51,7 +51,7 @@ def write_levels(regions: gpd.GeoDataFrame, folder: Path) -> list[tuple[Path, st
         {
             "区划代码": counties["code"].str[:6],
             "名称": counties["name"],
-            "贫困县": np.where(counties["is_poverty_county"], "是", "否"),
+            "贫困县": np.where(counties["poverty_flag"], "是", "否"),
         },
         geometry=counties.geometry,
         crs=4326,
@@ -65,18 +65,34 @@ def write_levels(regions: gpd.GeoDataFrame, folder: Path) -> list[tuple[Path, st
     shp.with_suffix(".cpg").unlink(missing_ok=True)
     towns = _level(regions, 4, COUNTY)
     gpd.GeoDataFrame(
-        {"Name": towns["name"], "XZQDM": towns["code"].str[:9]}, geometry=towns.geometry, crs=4326
+        {
+            "Name": towns["name"],
+            "XZQDM": towns["code"].str[:9],
+            "PKXZ": np.where(towns["poverty_flag"], "是", "否"),
+        },
+        geometry=towns.geometry,
+        crs=4326,
     ).to_file(folder / "towns.kml", driver="KML")
     villages = _level(regions, 5, COUNTY)
     gpd.GeoDataFrame(
-        {"村代码": villages["code"], "村名": villages["name"]}, geometry=villages.geometry, crs=4326
+        {
+            "村代码": villages["code"],
+            "村名": villages["name"],
+            "贫困村": np.where(villages["poverty_flag"], "是", "否"),
+        },
+        geometry=villages.geometry,
+        crs=4326,
     ).to_crs(3857).to_file(folder / "villages.gpkg")
     return [
         (folder / "province.geojson", "province", {}),
         (folder / "cities.gpkg", "city", {}),
         (shp, "county", {"poverty_field": "贫困县"}),
-        (folder / "towns.kml", "township", {"code_field": "XZQDM"}),
-        (folder / "villages.gpkg", "village", {"code_field": "村代码", "name_field": "村名"}),
+        (folder / "towns.kml", "township", {"code_field": "XZQDM", "poverty_field": "PKXZ"}),
+        (
+            folder / "villages.gpkg",
+            "village",
+            {"code_field": "村代码", "name_field": "村名", "poverty_field": "贫困村"},
+        ),
     ]
 
 
@@ -96,7 +112,7 @@ def test_level_by_level_into_a_new_data_dir(
     assert len(got) == 1 + 9 + 88 + len(_level(regions, 4, COUNTY)) + len(
         _level(regions, 5, COUNTY)
     )
-    for column in ("level", "name", "parent_code", "zone", "is_poverty_county"):
+    for column in ("level", "name", "parent_code", "zone", "poverty_flag"):
         assert got[column].to_dict() == want.loc[got.index, column].to_dict(), column
     # same shapes up to ring orientation (Shapefiles store outer rings clockwise)
     assert shapely.equals_exact(

@@ -13,7 +13,7 @@ import shapely
 from battlemap.geodata.codes import code_level, parent_code
 from battlemap.geodata.datadir import read_manifest
 from battlemap.geodata.schema import CAUSES, TABLE_FILES, YEARS
-from battlemap.geodata.synthetic.config import DEFAULT_TRAJECTORY
+from battlemap.geodata.synthetic.config import DEFAULT_TRAJECTORY, GeneratorConfig
 from battlemap.geodata.synthetic.generate import generate
 from tests.conftest import SMALL_HOUSEHOLDS
 
@@ -56,10 +56,13 @@ def test_township_and_village_code_ranges(regions: gpd.GeoDataFrame) -> None:
 
 
 def test_guizhou_scale(regions: gpd.GeoDataFrame) -> None:
+    """Guizhou's townships; villages fewer than its 17,000 at 50,000 households (eight
+    households per village on average, so no village is empty)."""
     counts = regions.level.value_counts()
     assert (counts[1], counts[2], counts[3]) == (1, 9, 88)
     assert 1400 <= counts[4] <= 1600
-    assert 16000 <= counts[5] <= 18000
+    assert counts[5] == SMALL_HOUSEHOLDS // 8
+    assert GeneratorConfig().region_totals(88) == (1500, 17000)  # the 2.3 M default
 
 
 @pytest.mark.parametrize("level", [4, 5])
@@ -134,7 +137,10 @@ def test_status_consistency(household_years: pd.DataFrame, households) -> None:
     years = household_years.merge(households[["hh_id", "registered_year"]], on="hh_id")
     assert (years.year >= years.registered_year).all()
     assert set(household_years.status.astype(str)) <= {"未脱贫", "已脱贫", "返贫"}
-    assert (household_years[household_years.year == 2020].status == "已脱贫").all()
+    # 2020: nobody is still waiting to exit; a few households fell back that year
+    last = household_years[household_years.year == 2020].status
+    assert last.isin(["已脱贫", "返贫"]).all()
+    assert 0 < (last == "返贫").mean() < 0.005
     ever_returned = household_years[household_years.status == "返贫"].hh_id.nunique()
     assert 0.01 < ever_returned / households.hh_id.nunique() < 0.06
     # exited households pass the four vetoes except a few wrong exits
@@ -145,9 +151,12 @@ def test_status_consistency(household_years: pd.DataFrame, households) -> None:
 
 def test_relocations_and_flows(small_data_dir: Path, regions) -> None:
     relocations = pd.read_parquet(small_data_dir / "relocations.parquet")
-    assert 0.07 <= len(relocations) / SMALL_HOUSEHOLDS <= 0.13
-    assert (relocations.to_site_code.str[:6] == relocations.from_village_code.str[:6]).all()
-    assert relocations.to_site_code.isin(regions.code).all()
+    assert 0.15 <= len(relocations) / SMALL_HOUSEHOLDS <= 0.25  # Guizhou's scale
+    # county-town and city sites: some in other counties (市州府所在地), most elsewhere
+    # in their own county
+    same_county = relocations.to_site_code.str[:6] == relocations.from_village_code.str[:6]
+    assert 0.6 < same_county.mean() < 0.95
+    assert relocations.to_site_code.isin(regions[regions.level == 5].code).all()
     flows = pd.read_parquet(small_data_dir / "labour_flows.parquet")
     assert flows.persons.gt(0).all()
     assert {"广州市", "深圳市"} <= set(flows.destination_name)
