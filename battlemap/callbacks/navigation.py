@@ -17,13 +17,16 @@ __all__ = ["crumbs", "navigation"]
 
 
 def crumbs(access: ScopedStore, state: ViewState) -> list[tuple[str, str, str | None]]:
-    """(level name, region name, href or None for the current region) from the top down."""
+    """(level name, region name, href) from the top down: href None for the current region,
+    "" for a parent above the user's scope (shown as a name, not a link)."""
     chain = access.ancestors(state.region)
     return [
         (
             level_name(info.level, state.lang),
             info.name,
-            None if info.code == state.region else state.query(region=info.code),
+            None
+            if info.code == state.region
+            else (state.query(region=info.code) if access.allows(info.code) else ""),
         )
         for info in chain
     ]
@@ -36,6 +39,8 @@ def navigation(access: ScopedStore, state: ViewState) -> tuple[list, str, str, s
         label = [html.Small(level), " ", name]
         if href is None:
             items.append(html.Li(html.Span(label, **{"aria-current": "page"}), className="current"))
+        elif not href:  # above the user's scope: its name only
+            items.append(html.Li(html.Span(label), className="above-scope"))
         else:
             items.append(html.Li(dcc.Link(label, href=href)))
     parent = access.parent(state.region)

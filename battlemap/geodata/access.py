@@ -138,9 +138,13 @@ class ScopedStore:
         return self.store.regions.roots()[0]
 
     def ancestors(self, code: str) -> list[RegionInfo]:
-        """Breadcrumb chain from the highest region in scope down to ``code``."""
-        chain = self.store.regions.ancestors(self.region(code).code)
-        return [info for info in chain if self.scope.allows(info.code)]
+        """Breadcrumb chain from the province down to ``code``: the parents above the
+        scope come as names only (nothing else of them is readable; see ``allows``)."""
+        return self.store.regions.ancestors(self.region(code).code)
+
+    def allows(self, code: str) -> bool:
+        """True when the region may be viewed (a breadcrumb links only to those)."""
+        return self.scope.allows(code)
 
     def parent(self, code: str) -> RegionInfo | None:
         """The parent if it is in scope, else None (the top of the user's map)."""

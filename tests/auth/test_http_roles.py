@@ -239,3 +239,19 @@ def test_allowed_views_are_audited(signed_in, accounts, regions) -> None:
     rows = accounts.store.audit_entries(user="plan")
     assert [e.action for e in rows[:1]] == ["signin"] and rows[0].allowed
     assert any(e.action == "geo" and e.region == regions.county_a and e.allowed for e in rows)
+
+
+def test_breadcrumb_names_parents_but_links_only_the_scope(
+    signed_in, embedded_store, regions
+) -> None:
+    client = signed_in("planner")
+    dep = _dep(client, "breadcrumb.children")
+    response = call(client, dep, {"view-state.data": view_state(regions.township_a)})
+    items = json.loads(response.data)["response"]["breadcrumb"]["children"]
+    kinds = [(item["props"].get("className"), item["props"]["children"]["type"]) for item in items]
+    assert kinds == [
+        ("above-scope", "Span"), ("above-scope", "Span"), (None, "Link"), ("current", "Span"),
+    ]  # fmt: skip
+    province = embedded_store.region(regions.province).name
+    assert province in json.dumps(items[0], ensure_ascii=False)
+    assert regions.province not in json.dumps(items[:2])  # a name, no link to it
