@@ -29,6 +29,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "indicator": ("指标", "Indicator"),
     "layers": ("图层", "Layers"),
     "loading": ("加载中…", "Loading…"),
+    "other_causes": ("其余原因", "Other causes"),
     "map_two_fingers": ("用两根手指移动地图，一根手指滚动页面", "Use two fingers to move the map"),
     "error": ("出错了", "Something went wrong"),
     "internal_error": (
@@ -181,9 +182,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "This indicator cannot be filtered this way; showing filtered poor persons",
     ),
     "filter_rows_only": (
-        "按户类型筛选的地图数值仅在乡镇、村级计算；此处只筛选名单和点位",
-        "The map follows a household-type filter at township and village level; here the "
-        "filter narrows the household list and points only",
+        "按户类型筛选的地图数值在县级（户数不超过两万时）及以下计算；此处只筛选名单和点位",
+        "The map follows a household-type filter from county level down (up to 20,000 "
+        "households); here the filter narrows the household list and points only",
     ),
     "filter_not_rows": (
         "名单不含保障指标，未按此筛选",

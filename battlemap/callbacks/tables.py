@@ -42,7 +42,10 @@ def ranking_view(
     """(rows, columns) ranking the children by what the map shows (indicator, cross-filter,
     change since the comparison year), with the rank change vs last year."""
     shown = shown_values(
-        access, state, households=filtered_loader(households or access.households, state)
+        access,
+        state,
+        households=filtered_loader(households or access.households, state),
+        colour_range=False,
     )
     children = access.children(state.region)
     if not children:

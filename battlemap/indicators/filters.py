@@ -10,8 +10,8 @@ definitions exactly, from the same additive counts:
 * guarantee G — the share of registered households meeting G, in percent (the radar's
   own definition, :func:`battlemap.indicators.radar.radar_shares`), whatever the indicator.
 * household type T — no per-type counts exist: numbers come from the household rows
-  (:func:`poor_persons_by_unit`) where those are loaded (township and village), else the
-  filter narrows only the household table and points.
+  (:func:`poor_persons_by_unit`) where they are few enough to read (township and village,
+  a county of up to 20,000 households), else the filter narrows only the table and points.
 
 Household rows are narrowed by :func:`household_mask` (cause and type; guarantees are not in
 the rows, so a guarantee filter leaves them as they are).

@@ -3,7 +3,7 @@ the change since a comparison year, with the colour axis that goes with them.
 
 One function for the map and the ranking, so they cannot disagree. Values come from the
 store's additive counts through :mod:`battlemap.indicators.filters`; only a household-type
-filter reads household rows (township and village level, where they are loaded anyway).
+filter reads household rows (township and village, a county with few households).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from battlemap.indicators.incidence import percent
 from battlemap.layers.catalog import INDICATORS, Indicator
 from battlemap.layers.causes import cause_label
 from battlemap.layers.choropleth import choropleth_coloraxis
+from battlemap.layers.households import MAX_POINTS
 from battlemap.layers.radar import DIMENSION_LABELS
 from battlemap.viewstate import ViewState
 
@@ -170,7 +171,7 @@ def unit_values_for(
     indicator, notice, from_rows = _indicator(state, flt)
     info = access.region(state.region)
     if from_rows and flt is not None:
-        if info.level < ROW_LEVEL:
+        if not _rows_small(access, info.code, info.level, year):
             base = INDICATORS[state.indicator]
             return (
                 base,
@@ -189,20 +190,35 @@ def unit_values_for(
     return indicator, _counts_values(access, info.code, year, indicator), notice
 
 
+def _rows_small(access: ScopedStore, code: str, level: int, year: int) -> bool:
+    """True where household rows are read for the map: township and village, or a county
+    with no more households than the points layer draws."""
+    if level >= ROW_LEVEL:
+        return True
+    return level == ROW_LEVEL - 1 and (
+        access.counts(code, year)["registered_households"] <= MAX_POINTS
+    )
+
+
 def _round(value: float) -> float:
     return round(value, 6)
 
 
 def shown_values(
-    access: ScopedStore, state: ViewState, *, households: HouseholdLoader | None = None
+    access: ScopedStore,
+    state: ViewState,
+    *,
+    households: HouseholdLoader | None = None,
+    colour_range: bool = True,
 ) -> ShownValues:
     """Unit values of the view (changes since ``state.compare`` when set), with the colour
-    range: the largest value (or change) over all years, so colours hold while years play."""
+    range: the largest value (or change) over all years, so colours hold while years play
+    (``colour_range`` False: this year's only, for the ranking, which needs no colours)."""
     indicator, values, notice = unit_values_for(access, state, state.year, households=households)
     flt = parse_filter(state.filter)
     rows = flt is not None and flt.kind == "hh_type"
-    years = [state.year] if rows else list(access.years)
-    if indicator.source == "relocations" and not rows:
+    years = [state.year] if rows or not colour_range else list(access.years)
+    if indicator.source == "relocations" and not rows and colour_range:
         years = [access.years[-1]]
     by_year = {state.year: values}
     for year in years:

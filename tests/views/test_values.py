@@ -89,18 +89,32 @@ def test_household_type_filter_from_rows(access, small_data_dir) -> None:
     )
     rows = years[years.year == YEAR].merge(households, on="hh_id")
     rows = rows[rows.status.astype(str).isin(["未脱贫", "返贫"])]
-    rows = rows[rows.village_code.str.startswith(township[:9])]
+    in_township = rows[rows.village_code.str.startswith(township[:9])]
     for hh_type in HH_TYPES:
         flt = Filter("hh_type", hh_type)
         state = ViewState(region=township, year=YEAR, indicator="poor_persons", filter=flt.token)
         shown = shown_values(access, state)
-        expected = rows[rows.hh_type == hh_type].groupby("village_code")["size"].sum()
+        expected = in_township[in_township.hh_type == hh_type].groupby("village_code")["size"].sum()
         assert {c: v for c, v in shown.values.items() if v} == {
             c: int(v) for c, v in expected.items() if v
         }
-    # above township the map cannot follow a household-type filter: it says so
-    above = shown_values(access, ViewState(region=county, year=YEAR, filter="hh_type:2"))
-    assert above.notice and above.values == shown_values(access, ViewState(county, YEAR)).values
+    # a county (few households here) sums its townships' rows; a prefecture cannot: it says so
+    flt = Filter("hh_type", HH_TYPES[1])
+    shown = shown_values(access, ViewState(region=county, year=YEAR, filter=flt.token))
+    assert shown.notice == ""
+    county_rows = rows[rows.village_code.str.startswith(county[:6])]
+    county_rows = county_rows[county_rows.hh_type == HH_TYPES[1]]
+    by_township = county_rows.groupby(county_rows.village_code.str[:9])["size"].sum()
+    populations = {
+        c: v["rural_population"] for c, v in access.children_counts(county, YEAR).items()
+    }
+    for township_code, persons in by_township.items():
+        code = township_code.ljust(12, "0")
+        assert shown.values[code] == percent(int(persons), populations[code])
+    prefecture = county[:4].ljust(12, "0")
+    above = shown_values(access, ViewState(region=prefecture, year=YEAR, filter=flt.token))
+    plain = shown_values(access, ViewState(region=prefecture, year=YEAR))
+    assert above.notice and above.values == plain.values
 
 
 def test_change_since_a_year(access, reference) -> None:
