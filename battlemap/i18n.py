@@ -167,14 +167,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "hh_type_特困供养户": ("特困供养户", "Extreme-poverty support"),
     # search
     "search": ("搜索地区", "Search regions"),
-    "search_placeholder": ("输入名称或代码（至少 3 个字符）", "Name or code (3+ characters)"),
+    "search_placeholder": (
+        "搜索地名（2 字起）或代码（3 位起）",
+        "Place name or code (3+ characters)",
+    ),
     "search_none": ("没有匹配的地区", "No matching region"),
     "search_more": ("仅显示前 {n} 条", "First {n} matches shown"),
     # cross-filters
     "filter": ("筛选", "Filter"),
     "filter_remove": ("移除筛选", "Remove filter"),
     "filter_cause": ("主要致贫原因：{name}", "Main cause: {name}"),
-    "filter_guarantee": ("未达标：{name}", "Not met: {name}"),
+    "filter_guarantee": ("保障指标：{name}", "Guarantee: {name}"),
     "filter_hh_type": ("户类型：{name}", "Household type: {name}"),
     "filtered_by": ("{label}（{filter}）", "{label} ({filter})"),
     "filter_unavailable": (
