@@ -31,6 +31,7 @@ from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trac
 from battlemap.layers.households import MAX_POINTS, household_bubbles, household_traces
 from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
+from battlemap.layers.suppress import suppress_small_bubbles
 from battlemap.views.filtered import filtered_loader
 from battlemap.views.values import shown_values
 from battlemap.viewstate import ViewState, view_layout
@@ -179,16 +180,14 @@ def _point_layers(
             traces += household_traces(households, colour_by=colour_by, lang=state.lang)
         else:
             counts = _unit_counts(access, state.region, state.year, shapes.codes)
-            traces.append(
-                household_bubbles(
-                    shapes.codes,
-                    shapes.names,
-                    shapes.label_lon,
-                    shapes.label_lat,
-                    [counts[c]["poor_households"] if c in counts else 0 for c in shapes.codes],
-                    lang=state.lang,
-                )
-            )
+            poor = [counts[c]["poor_households"] if c in counts else 0 for c in shapes.codes]
+            bubbles = household_bubbles(
+                shapes.codes, shapes.names, shapes.label_lon, shapes.label_lat, poor,
+                lang=state.lang,
+            )  # fmt: skip
+            if not access.scope.households:  # no household rights: 1–2 households read "<3"
+                bubbles = suppress_small_bubbles(bubbles, poor, lang=state.lang)
+            traces.append(bubbles)
             notice = t("households_aggregated", state.lang)
     return traces, coloraxis2, notice
 

@@ -255,3 +255,27 @@ def test_breadcrumb_names_parents_but_links_only_the_scope(
     province = embedded_store.region(regions.province).name
     assert province in json.dumps(items[0], ensure_ascii=False)
     assert regions.province not in json.dumps(items[:2])  # a name, no link to it
+
+
+def test_analyst_bubbles_suppress_small_villages(signed_in, embedded_store, regions) -> None:
+    """Per-village bubbles: a village with 1–2 poor households reads "<3" for an analyst."""
+    found = None
+    for year in (2019, 2020, 2018):
+        for township in embedded_store.regions.children(regions.county_a):
+            kids = embedded_store.children_counts(township.code, year)
+            small = [c for c, v in kids.items() if 0 < v["poor_households"] < 3]
+            if small:
+                found = (township.code, year, small)
+                break
+        if found:
+            break
+    assert found, "the data set has no village with 1–2 poor households"
+    township, year, small = found
+    dep = _dep(signed_in("analyst"), "map.figure")
+    client = signed_in("analyst")
+    values = {"view-state.data": view_state(township, layers=["households"], year=year)}
+    traces = json.loads(call(client, dep, values).data)["response"]["map"]["figure"]["data"]
+    bubbles = next(t for t in traces if t.get("meta") == "bubbles")
+    text = {row[0]: row[2] for row in bubbles["customdata"]}
+    assert all(text[code] == "<3 户" for code in small)
+    assert not any(v in ("1 户", "2 户") for v in text.values())
