@@ -14,7 +14,11 @@ from typing import Any
 import plotly.colors
 
 __all__ = [
+    "BUBBLE_COLOUR",
+    "CAUSE_COLOURS",
     "FONT_FAMILY",
+    "OTHER_CAUSES_COLOUR",
+    "POINTS_FILL_OPACITY",
     "STATUS_COLOURS",
     "Figure",
     "chart_layout",
@@ -35,21 +39,24 @@ FONT_FAMILY = (
     '"Microsoft YaHei", "WenQuanYi Micro Hei", "DejaVu Sans", sans-serif'
 )
 BACKGROUND = "#eef2f5"
-STATUS_COLOURS: dict[str, str] = {"未脱贫": "#d62728", "返贫": "#9467bd", "已脱贫": "#2ca02c"}
+# Household points (Okabe–Ito: told apart with any colour vision). They sit on a choropleth
+# faded to POINTS_FILL_OPACITY, and each stays clear of every indicator's scale there
+# (tests/layers/test_point_colours.py): poor in vermillion, returned to poverty in black,
+# exited in blue (drawn first, under the others).
+STATUS_COLOURS: dict[str, str] = {"未脱贫": "#D55E00", "返贫": "#000000", "已脱贫": "#0072B2"}
+# Causes: the seven most frequent in view get their own colour, the rest share grey.
 CAUSE_COLOURS: tuple[str, ...] = (
-    "#e41a1c",
-    "#377eb8",
-    "#4daf4a",
-    "#984ea3",
-    "#ff7f00",
-    "#a65628",
-    "#f781bf",
-    "#999999",
-    "#66c2a5",
-    "#fc8d62",
-    "#8da0cb",
-    "#b3b3b3",
+    "#E69F00",
+    "#56B4E9",
+    "#009E73",
+    "#F0E442",
+    "#0072B2",
+    "#D55E00",
+    "#CC79A7",
 )
+OTHER_CAUSES_COLOUR = "#8c8c8c"
+BUBBLE_COLOUR = "#000000"  # per-unit bubbles: dark discs, see-through, on any fill
+POINTS_FILL_OPACITY = 0.45  # choropleth opacity under household points
 # Mode bar buttons that send a chart off the machine (plotly.js 4 shows "Share chart…",
 # an upload to Plotly Cloud, by default) or link to an outside editor.
 _OUTSIDE_BUTTONS = ("sendChartToCloud", "sendDataToCloud", "editInChartStudio")

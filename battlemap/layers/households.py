@@ -15,7 +15,12 @@ import pandas as pd
 
 from battlemap.geodata.schema import CAUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 from battlemap.i18n import hh_type_label, t
-from battlemap.layers.base import CAUSE_COLOURS, STATUS_COLOURS
+from battlemap.layers.base import (
+    BUBBLE_COLOUR,
+    CAUSE_COLOURS,
+    OTHER_CAUSES_COLOUR,
+    STATUS_COLOURS,
+)
 from battlemap.layers.causes import cause_label
 
 __all__ = [
@@ -45,14 +50,23 @@ def household_traces(
 ) -> list[dict[str, Any]]:
     """One ``scattermap`` trace per status (or cause), poor households drawn last (on top).
 
+    By cause, the seven causes with most households in ``frame`` get a colour each and the
+    rest share one grey group (twelve colours could not be told apart).
+
     ``text`` is the hover (masked name, size, type, cause, status); ``customdata`` is
     ``[hh_id, village_code]``, so a click on a household drills into its village.
     """
     if frame.empty:
         return []
     if colour_by == "cause":
-        groups = [(c, CAUSE_COLOURS[i], cause_label(c, lang)) for i, c in enumerate(CAUSES)]
         column = "primary_cause"
+        counts = frame[column].value_counts()
+        ranked = [c for c in counts.index if c in CAUSES]
+        top = ranked[: len(CAUSE_COLOURS)]
+        groups = [(c, CAUSE_COLOURS[i], cause_label(c, lang)) for i, c in enumerate(top)]
+        rest = ranked[len(CAUSE_COLOURS) :]
+        if rest:
+            groups.insert(0, (tuple(rest), OTHER_CAUSES_COLOUR, t("other_causes", lang)))
     else:
         groups = [
             (s, STATUS_COLOURS[s], _status_label(s, lang))
@@ -90,7 +104,8 @@ def household_traces(
         }
     ]
     for value, colour, label in groups:
-        idx = np.flatnonzero(keys == value)
+        members = list(value) if isinstance(value, tuple) else [value]
+        idx = np.flatnonzero(np.isin(keys, members))
         if not len(idx):
             continue
         text = [
@@ -145,8 +160,8 @@ def household_bubbles(
         "lat": list(lat),
         "marker": {
             "size": [4 + 30 * math.sqrt(int(v) / top) for v in poor_households],
-            "color": STATUS_COLOURS["未脱贫"],
-            "opacity": 0.55,
+            "color": BUBBLE_COLOUR,
+            "opacity": 0.35,
         },
         "customdata": [
             [c, n, f"{int(v):,} {unit}"]

@@ -5,9 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from battlemap.layers.base import FONT_FAMILY, Figure, map_style
+from battlemap.layers.base import FONT_FAMILY, POINTS_FILL_OPACITY, Figure, map_style
 
 __all__ = ["map_figure"]
+
+
+def _fade_under_points(traces: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Household points on the map: the fills fade so every point colour stands out, and
+    all names turn dark (white names were for full-strength dark fills)."""
+    light = next((tr for tr in traces if tr.get("meta") == "labels-light"), None)
+    out = []
+    for tr in traces:
+        meta = tr.get("meta")
+        if meta in ("outline", "values"):
+            tr = {**tr, "marker": {**tr["marker"], "opacity": POINTS_FILL_OPACITY}}
+        elif meta == "labels" and light is not None:
+            tr = {**tr, "text": [d or w for d, w in zip(tr["text"], light["text"], strict=True)]}
+        elif meta == "labels-light":
+            tr = {**tr, "text": [""] * len(tr["text"])}
+        out.append(tr)
+    return out
 
 
 def map_figure(
@@ -26,6 +43,8 @@ def map_figure(
     ``credit`` is the boundary attribution drawn in the map's corner (kept in exports);
     ``meta`` (region, year, indicator) tells the browser which view a drawn figure shows.
     """
+    if any(tr.get("meta") == "households" for tr in traces):
+        traces = _fade_under_points(traces)
     layout: dict[str, Any] = {
         "map": {"style": map_style(glyphs_url), **view},
         "margin": {"l": 0, "r": 0, "t": 0, "b": 0},

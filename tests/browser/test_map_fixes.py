@@ -379,3 +379,25 @@ def test_phone_swipe_scrolls_page_two_fingers_move_map(dash_duo, battlemap_app, 
     _, lat2, scroll2 = driver.execute_script(_MAP_CENTRE_JS)
     assert abs(lat2 - lat1) > 0.05, (lat1, lat2)
     assert abs(scroll2 - scroll1) < 5
+
+
+def test_names_above_household_points(dash_duo, battlemap_app, embedded_store):
+    """At a village and at its township with points coloured by cause, the names are
+    painted over the household points (hiding the names changes the pixels at each)."""
+    store = embedded_store
+    village = max(
+        store.regions.level_codes(5), key=lambda c: store.counts(c, 2016)["registered_households"]
+    )
+    township = store.regions.get(village).parent_code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    for region, layers in (
+        (village, "choropleth,labels,households"),
+        (township, "choropleth,labels,households,by_cause"),
+    ):
+        driver.get(dash_duo.server_url + f"/?region={region}&year=2016&layers={layers}")
+        wait_for_map(driver, region)
+        labels = drawn_labels(driver)
+        screenshot(driver, f"points-{len(region.rstrip('0'))}-{layers.count(',')}")
+        assert labels["drawn"] and not labels["missing"], labels
