@@ -77,7 +77,7 @@ class ViewState:
             params["filter"] = state.filter
         if state.view:
             params["map"] = state.view
-        return "?" + urlencode(params, safe=",/")
+        return "?" + urlencode(params, safe=",/:")
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -67,8 +67,8 @@ def test_cause_bar_and_radar_filter_the_map_and_ranking(dash_duo, battlemap_app,
     bars = driver.find_elements(By.CSS_SELECTOR, "#cause-chart-box .bars .point path")
     top = min(bars, key=lambda b: b.location["y"])
     ActionChains(driver).move_to_element(top).click().perform()
-    url = wait_for_url(driver, "filter=cause%3A")
-    number = int(url.split("filter=cause%3A")[1][:2])
+    url = wait_for_url(driver, "filter=cause:")
+    number = int(url.split("filter=cause:")[1][:2])
     cause = CAUSES[number - 1]
     name = f"cause_persons_{number:02d}"
     expected = {
@@ -99,8 +99,8 @@ def test_cause_bar_and_radar_filter_the_map_and_ranking(dash_duo, battlemap_app,
     time.sleep(0.5)
     point = driver.find_elements(By.CSS_SELECTOR, "#radar-chart-box .scatterlayer .trace .point")[1]
     ActionChains(driver).move_to_element(point).click().perform()
-    url = wait_for_url(driver, "filter=guarantee%3A")
-    key = url.split("filter=guarantee%3A")[1].split("&")[0]
+    url = wait_for_url(driver, "filter=guarantee:")
+    key = url.split("filter=guarantee:")[1].split("&")[0]
     _wait_values(
         driver,
         {c: radar_shares(v)[key] for c, v in children.items() if v["registered_households"]},
@@ -127,8 +127,8 @@ def test_household_type_click_filters_the_table(dash_duo, battlemap_app, embedde
     kind = cell.text
     total = len(store.households(village, YEAR))
     cell.click()
-    url = wait_for_url(driver, "filter=hh_type%3A")
-    hh_type = HH_TYPES[int(url.split("filter=hh_type%3A")[1][:1]) - 1]
+    url = wait_for_url(driver, "filter=hh_type:")
+    hh_type = HH_TYPES[int(url.split("filter=hh_type:")[1][:1]) - 1]
     frame = store.households(village, YEAR)
     want = int((frame["hh_type"] == hh_type).sum())
     assert 0 < want <= total

@@ -99,3 +99,57 @@ def test_controls(access, state) -> None:
     assert layered[0].layers == ("choropleth", "flows")  # catalogue order
     back, _ = resolve(ids.URL, state, access, indicators=ALL, search=state.but(year=2014).query())
     assert back == state.but(year=2014)
+
+
+def test_view_compare_and_filter_round_trip(access, chain) -> None:
+    state = ViewState(
+        region=chain[2],
+        year=2018,
+        compare=2014,
+        filter="cause:03",
+        view="9.5/26.12345/108.5",
+    )
+    assert "compare=2014" in state.query() and "filter=cause:03" in state.query()
+    assert "map=9.5/26.12345/108.5" in state.query()
+    parsed, problems = parse_query(state.query(), access, indicators=ALL)
+    assert (parsed, problems) == (state, [])
+    assert ViewState.from_dict(state.to_dict()) == state
+    # another region drops the hand-moved view (it is fitted), a filter and comparison stay
+    moved = state.but(region=chain[3])
+    assert moved.view is None and moved.filter == "cause:03" and moved.compare == 2014
+    assert "map=" not in state.query(region=chain[3])
+    # unset fields stay out of links and stored states
+    plain = ViewState(region=chain[0], year=2016)
+    assert set(plain.to_dict()) == {"region", "year", "indicator", "layers", "lang"}
+
+
+@pytest.mark.parametrize(
+    ("query", "word"),
+    [("compare=1999", "compare"), ("filter=cause:99", "filter"), ("map=7/95/10", "map")],
+)
+def test_bad_view_compare_filter_are_explained(access, chain, query, word) -> None:
+    state, problems = parse_query(f"?region={chain[1]}&{query}", access, indicators=ALL)
+    assert state.region == chain[1] and len(problems) == 1 and word in problems[0]
+    assert state.compare is None and state.filter is None and state.view is None
+
+
+def test_relayout_gives_the_view() -> None:
+    from battlemap.viewstate import view_from_relayout, view_layout
+
+    relayout = {"map.center": {"lon": 106.712345678, "lat": 26.5}, "map.zoom": 8.123456}
+    assert view_from_relayout(relayout) == "8.12/26.5/106.71235"
+    assert view_layout("8.12/26.5/106.71235") == {
+        "center": {"lon": 106.71235, "lat": 26.5},
+        "zoom": 8.12,
+    }
+    assert view_from_relayout({"autosize": True}) is None
+    assert view_from_relayout({"map.center": {"lon": 1}, "map.zoom": 3}) is None
+
+
+def test_compare_picker(access, state) -> None:
+    new, _ = resolve(ids.COMPARE, state, access, indicators=ALL, compare="2014")
+    assert new == state.but(compare=2014)
+    back, _ = resolve(ids.COMPARE, new, access, indicators=ALL, compare="")
+    assert back == state
+    same, _ = resolve(ids.COMPARE, state, access, indicators=ALL, compare="1990")
+    assert same == state
