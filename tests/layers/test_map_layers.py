@@ -128,10 +128,11 @@ def test_household_bubbles_and_rows(frame_households) -> None:
         "hh_id": "h1",
         "head_name": "张*",
         "size": 3,
-        "hh_type": "一般户",
+        "hh_type": "Ordinary",  # types and causes in the page's language (issue 17)
         "status": "poor",
-        "primary_cause": "因病",
+        "primary_cause": "Illness",
     }
+    assert household_rows(frame_households)[0]["hh_type"] == "一般户"
 
 
 def test_hexbins() -> None:
