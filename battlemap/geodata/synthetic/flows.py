@@ -86,17 +86,21 @@ def relocation_targets(
     city = kind == "city"
     out[city] = prefecture_seat.loc[pd.Series(county[city]).str[:4], cols].to_numpy()
     # central towns: a random other 镇 of the county with a site (else the county town)
-    town_sites = sites[sites.kind == "town"].reset_index(drop=True)
-    starts = town_sites.groupby("county").indices
-    pick = np.nonzero(kind == "town")[0]
-    u = rng.random(len(pick))
-    for i, r in zip(pick, u, strict=True):
-        options = starts.get(county[i])
-        if options is None:
-            continue
-        options = options[town_sites.town.to_numpy()[options] != town[i]]
-        if len(options):
-            out[i] = town_sites.loc[options[int(r * len(options))], cols].to_numpy()
+    town_sites = sites[sites.kind == "town"].sort_values("town", ignore_index=True)
+    site_town = town_sites.town.to_numpy(str)
+    site_county = pd.Series(site_town).str[:6].str.ljust(12, "0").to_numpy(str)
+    pick = np.nonzero(kind == "town")[0] if len(town_sites) else np.zeros(0, np.int64)
+    first = np.searchsorted(site_county, county[pick], side="left")
+    count = np.searchsorted(site_county, county[pick], side="right") - first
+    own = np.searchsorted(site_town, town[pick])
+    own_site = (own < len(site_town)) & (
+        site_town[np.minimum(own, len(site_town) - 1)] == town[pick]
+    )
+    options = count - own_site
+    choice = first + np.floor(rng.random(len(pick)) * np.maximum(options, 1)).astype(np.int64)
+    choice += own_site & (choice >= own)  # skip the household's own township
+    ok = options > 0
+    out[pick[ok]] = town_sites.loc[choice[ok], cols].to_numpy()
     return pd.DataFrame(out, columns=cols)
 
 
