@@ -11,6 +11,7 @@ from dash.exceptions import PreventUpdate
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import ScopedStore
+from battlemap.indicators.filters import parse_filter
 from battlemap.indicators.incidence import incidence_pct
 from battlemap.layers.base import Figure
 from battlemap.layers.causes import cause_bars
@@ -22,9 +23,10 @@ from battlemap.viewstate import ViewState
 __all__ = ["cause_figure", "radar_view", "register", "trend_view"]
 
 
-def cause_figure(summary: Mapping[str, Any], lang: str) -> Figure:
-    """Cause bars from ``region_summary``'s ``causes`` (primary cause → persons)."""
-    return cause_bars(summary["causes"], lang=lang)
+def cause_figure(summary: Mapping[str, Any], lang: str, selected: str | None = None) -> Figure:
+    """Cause bars from ``region_summary``'s ``causes`` (primary cause → persons);
+    ``selected`` is the cause the view is filtered to."""
+    return cause_bars(summary["causes"], lang=lang, selected=selected)
 
 
 def trend_view(access: ScopedStore, state: ViewState) -> Figure:
@@ -82,7 +84,12 @@ def register(app: Dash, context: AppContext) -> None:
         if data == drawn_for:
             raise PreventUpdate  # the map redrew (a resize) but the view is the same
         state = ViewState.from_dict(data)
-        causes = cause_figure(context.summary(state.region, state.year), state.lang)
+        flt = parse_filter(state.filter)
+        causes = cause_figure(
+            context.summary(state.region, state.year),
+            state.lang,
+            flt.value if flt and flt.kind == "cause" else None,
+        )
         return (
             chart(ids.CAUSES, causes),
             chart(ids.TREND, trend_view(context.access(), state)),

@@ -33,7 +33,7 @@ from battlemap.layers.labels import label_traces
 from battlemap.layers.mapfigure import map_figure
 from battlemap.layers.suppress import suppress_small_bubbles
 from battlemap.views.filtered import filtered_loader
-from battlemap.views.values import shown_values
+from battlemap.views.values import bubble_metric, shown_values
 from battlemap.viewstate import ViewState, view_layout
 
 __all__ = [
@@ -167,20 +167,24 @@ def _point_layers(
                     poor["lat"].round(5).tolist(),
                     poor["size"].tolist(),
                     level=level,
+                    lang=state.lang,
                 )
             )
         else:
             finer = min(HEX_RESOLUTION[level] + 1, 9)
             cells = access.hexbins(state.region, state.year, finer)
             lon, lat = cell_centres(cells["cell"].tolist())
-            traces.append(heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level))
+            traces.append(
+                heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level, lang=state.lang)
+            )
     if "households" in layers:
         if households is not None:
             colour_by = "cause" if "by_cause" in layers else "status"
             traces += household_traces(households, colour_by=colour_by, lang=state.lang)
         else:
             counts = _unit_counts(access, state.region, state.year, shapes.codes)
-            poor = [counts[c]["poor_households"] if c in counts else 0 for c in shapes.codes]
+            metric = bubble_metric(state)  # poor households (of the filtered cause)
+            poor = [counts[c][metric] if c in counts else 0 for c in shapes.codes]
             bubbles = household_bubbles(
                 shapes.codes, shapes.names, shapes.label_lon, shapes.label_lat, poor,
                 lang=state.lang,

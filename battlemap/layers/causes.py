@@ -31,8 +31,13 @@ def cause_label(cause: str, lang: str = "zh") -> str:
     return CAUSE_NAMES_EN.get(cause, cause) if lang == "en" else cause
 
 
-def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
-    """Horizontal bars of persons per cause with share labels; a message when all are zero."""
+def cause_bars(
+    causes: Mapping[str, int], *, lang: str = "zh", selected: str | None = None
+) -> Figure:
+    """Horizontal bars of persons per cause with share labels; a message when all are zero.
+
+    ``selected`` (the cause the view is filtered to) stays red, the other bars turn pale.
+    """
     items = sorted(((c, int(v)) for c, v in causes.items() if v), key=lambda cv: cv[1])
     total = sum(v for _, v in items)
     if not total:
@@ -50,7 +55,9 @@ def cause_bars(causes: Mapping[str, int], *, lang: str = "zh") -> Figure:
                 "text": [f"{v / total:.0%}" for _, v in items],
                 "textposition": "auto",
                 "cliponaxis": False,
-                "marker": {"color": "#c0392b"},
+                "marker": {
+                    "color": ["#c0392b" if selected in (None, c) else "#e6b0aa" for c, _ in items]
+                },
                 "hovertemplate": "%{y}: %{x:,} " + persons + "<extra></extra>",
             }
         ],

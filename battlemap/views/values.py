@@ -17,6 +17,8 @@ import plotly.colors
 
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.codes import code_prefix
+from battlemap.geodata.metrics import cause_metric
+from battlemap.geodata.schema import CAUSES
 from battlemap.i18n import hh_type_label, t
 from battlemap.indicators.filters import Filter, filtered_value, parse_filter, poor_persons_by_unit
 from battlemap.indicators.incidence import percent
@@ -30,6 +32,7 @@ from battlemap.viewstate import ViewState
 __all__ = [
     "GOOD_WHEN_HIGHER",
     "ShownValues",
+    "bubble_metric",
     "filter_label",
     "shown_values",
     "unit_values_for",
@@ -40,6 +43,15 @@ HouseholdLoader = Callable[[str, int], pd.DataFrame]
 # indicators where a rise is good news (a change is coloured blue when it rises)
 GOOD_WHEN_HIGHER = frozenset({"exit_progress", "guarantee"})
 ROW_LEVEL = 4  # household rows are read for a household-type filter from township level
+
+
+def bubble_metric(state: ViewState) -> str:
+    """The count behind the household bubbles: poor households, of the cause under a cause
+    filter (``cause_households_NN``)."""
+    flt = parse_filter(state.filter)
+    if flt is not None and flt.kind == "cause":
+        return cause_metric(CAUSES.index(flt.value), unit="households")
+    return "poor_households"
 
 
 def filter_label(flt: Filter, lang: str) -> str:

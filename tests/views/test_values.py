@@ -153,3 +153,13 @@ def test_filter_tokens_round_trip() -> None:
     for flt in [Filter("cause", c) for c in CAUSES] + [Filter("hh_type", h) for h in HH_TYPES]:
         assert parse_filter(flt.token) == flt
     assert parse_filter("cause:13") is None and parse_filter("guarantee:x") is None
+
+
+def test_bubbles_count_the_filtered_causes_households(reference) -> None:
+    from battlemap.views.values import bubble_metric
+
+    assert bubble_metric(ViewState("520000000000", YEAR)) == "poor_households"
+    assert bubble_metric(ViewState("520000000000", YEAR, filter="cause:02")) == (
+        "cause_households_02"
+    )
+    assert bubble_metric(ViewState("520000000000", YEAR, filter="hh_type:1")) == ("poor_households")
