@@ -167,16 +167,13 @@ def _point_layers(
                     poor["lat"].round(5).tolist(),
                     poor["size"].tolist(),
                     level=level,
-                    lang=state.lang,
                 )
             )
         else:
             finer = min(HEX_RESOLUTION[level] + 1, 9)
             cells = access.hexbins(state.region, state.year, finer)
             lon, lat = cell_centres(cells["cell"].tolist())
-            traces.append(
-                heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level, lang=state.lang)
-            )
+            traces.append(heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level))
     if "households" in layers:
         if households is not None:
             colour_by = "cause" if "by_cause" in layers else "status"
