@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -23,14 +24,13 @@ from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.store import Store, open_store
 from battlemap.layers.catalog import available_indicators
 from battlemap.settings import Settings
+from battlemap.web.dataversion import data_stamp, dir_stamp
 
 __all__ = ["AppContext"]
 
 log = logging.getLogger(__name__)
 
 
-class AppContext:
-    """The store (opened lazily, retried after a failure), the scope and per-app caches."""
 class AccessPolicy(Protocol):
     """Where a request's scope comes from (battlemap.auth.web.WebAuth)."""
 
@@ -41,38 +41,94 @@ class AccessPolicy(Protocol):
         """Told about every scope check (the audit log)."""
 
 
+class AppContext:
+    """The store (opened lazily, retried after a failure), the scope and per-app caches."""
 
     def __init__(
         self, settings: Settings, *, store: Store | None = None, scope: Scope | None = None
     ) -> None:
         self.settings = settings
         self.scope = scope or Scope()
+        self.policy: AccessPolicy | None = None  # set by create_app (sign-in, audit)
         self._store = store
         self._lock = threading.Lock()
-        self.policy: AccessPolicy | None = None  # set by create_app (sign-in, audit)
+        # data version (issue 18.14): stores opened here are reopened when it changes
+        self._owned = store is None
+        self._stamp: object = None
+        self._next_check = 0.0
+        self._reload_lock = threading.Lock()
+        self._version: tuple[int, str] | None = None
         self._summaries: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
         self._households: OrderedDict[tuple[str, int, bool], pd.DataFrame] = OrderedDict()
 
     @property
     def store(self) -> Store:
-        """The store, opened on first use; a BattlemapError names why it cannot be."""
+        """The store, opened on first use (a BattlemapError names why it cannot be), and
+        reopened when the data version changes (checked at most once a second)."""
         if self._store is None:
             with self._lock:
                 if self._store is None:
-                    self._store = open_store(
-                        self.settings.store,
-                        data_dir=self.settings.data_dir,
-                        dsn=self.settings.dsn,
-                        rules=self.settings.rules,
-                    )
+                    self._store, self._stamp = self._open()
+                    self._next_check = time.monotonic() + self.settings.reload_check_s
+        elif self._owned and time.monotonic() >= self._next_check:
+            self._check_version()
         return self._store
+
+    def _open(self) -> tuple[Store, object]:
+        """A newly opened store and the data stamp it was opened at."""
+        before = dir_stamp(self.settings.data_dir) if self.settings.store == "embedded" else None
+        store = open_store(
+            self.settings.store,
+            data_dir=self.settings.data_dir,
+            dsn=self.settings.dsn,
+            rules=self.settings.rules,
+            db_timeout_s=self.settings.db_timeout_s,
+        )
+        try:
+            return store, before if before is not None else data_stamp(store)
+        except BattlemapError:
+            return store, None
+
+    def _check_version(self) -> None:
+        """Reopen the store if the data changed (one thread checks; others keep serving)."""
+        if not self._reload_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_check = time.monotonic() + self.settings.reload_check_s
+            try:
+                stamp = data_stamp(self._store)
+            except BattlemapError as exc:
+                log.warning("data version check failed: %s", exc)
+                return
+            if stamp is None or stamp == self._stamp:
+                return
+            try:
+                new, opened_at = self._open()
+            except BattlemapError as exc:
+                log.warning("new data version not served yet: %s", exc)
+                return
+            with self._lock:
+                old, self._store, self._stamp = self._store, new, opened_at
+                self._summaries.clear()
+                self._households.clear()
+                self._version = None
+            log.info("data version changed: store reopened")
+            old.close()
+        finally:
+            self._reload_lock.release()
 
     @property
     def version(self) -> str:
         """Short hash of the data set's manifest, for cache-busting boundary URLs."""
-        manifest = getattr(self.store, "manifest", {}) or {}
+        store = self.store
+        cached = self._version
+        if cached is not None and cached[0] == id(store):
+            return cached[1]
+        manifest = getattr(store, "manifest", {}) or {}
         text = json.dumps(manifest, sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+        value = hashlib.sha256(text.encode()).hexdigest()[:12]
+        self._version = (id(store), value)
+        return value
 
     def access(self) -> ScopedStore:
         """The data access of the current request (scope check + masking inside)."""
@@ -104,7 +160,8 @@ class AccessPolicy(Protocol):
 
     def households(self, code: str, year: int) -> pd.DataFrame:
         """Masked household points of a region-year, memoised: the map and the table of one
-        click share one fetch (the frame must not be modified)."""
+        click share one fetch (the frame must not be modified). The rights are checked before
+        the cache, and masked and unmasked frames are cached apart."""
         access = self.access()
         key = (access.require_households(code).code, int(year), access.scope.pii)
         with self._lock:

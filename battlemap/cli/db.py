@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-from battlemap.cli.options import DEFAULT_DATA_DIR, add_rules_option
+from battlemap.cli.options import DEFAULT_DATA_DIR, add_dsn_options, add_rules_option
 
 __all__ = ["register"]
 
@@ -20,11 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Load every table of a data dir with COPY, build indexes and the "
         "region_year_stats aggregate, all in one transaction: on error nothing changes.",
     )
-    load.add_argument(
-        "--dsn",
-        default=os.environ.get("BATTLEMAP_DSN"),
-        help="PostgreSQL DSN, e.g. postgresql://user@host:5432/db (default: $BATTLEMAP_DSN)",
-    )
+    add_dsn_options(load, help="PostgreSQL DSN, e.g. postgresql://user@host:5432/db")
     load.add_argument(
         "--data-dir", default=DEFAULT_DATA_DIR, help="data dir to load (default: %(default)s)"
     )

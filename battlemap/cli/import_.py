@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from battlemap.cli.options import DEFAULT_DATA_DIR
+from battlemap.cli.options import DEFAULT_DATA_DIR, add_dsn_options
 
 __all__ = ["register"]
 
@@ -25,11 +24,7 @@ def _common(parser: argparse.ArgumentParser, *, points: bool = True) -> None:
         default=DEFAULT_DATA_DIR,
         help="data dir to import into (default: %(default)s)",
     )
-    parser.add_argument(
-        "--dsn",
-        default=os.environ.get("BATTLEMAP_DSN"),
-        help="also upsert into this PostGIS database, in the same commit (default: $BATTLEMAP_DSN)",
-    )
+    add_dsn_options(parser, help="also upsert into this PostGIS database, in the same commit")
     if points:
         parser.add_argument(
             "--crs",

@@ -261,11 +261,13 @@ def open_store(
     data_dir: str | Path | None = None,
     dsn: str | None = None,
     rules: ExitRules | None = None,
+    db_timeout_s: float | None = None,
 ) -> Store:
     """Open the embedded store on ``data_dir`` or the PostGIS store on ``dsn``.
 
     ``rules`` are the exit rules for the rule-dependent counts (default: ``load_rules()``,
-    i.e. ``$BATTLEMAP_RULES`` or the shipped rules).
+    i.e. ``$BATTLEMAP_RULES`` or the shipped rules); ``db_timeout_s`` bounds PostGIS
+    connects and statements (default 5 s).
     """
     if kind == "embedded":
         from battlemap.geodata.embedded import EmbeddedStore
@@ -274,5 +276,5 @@ def open_store(
     if kind == "postgis":
         from battlemap.geodata.postgis import PostgisStore
 
-        return PostgisStore(dsn, rules=rules)
+        return PostgisStore(dsn, rules=rules, timeout_s=db_timeout_s)
     raise ValueError(f"unknown store {kind!r}: use 'embedded' or 'postgis'")

@@ -3,16 +3,16 @@
 The region tree is read once; counts are one indexed lookup in ``region_year_stats`` (or, when
 the store's exit rules differ from the load's, in ``region_year_stats_<digest>``, built on
 first use). Map features are range scans on the code-ordered indexes, fetched with
-``COPY ... TO STDOUT`` into Arrow. One connection, serialised by a lock, reconnected once if
-the server went away.
+``COPY ... TO STDOUT`` into Arrow. Queries run on a small connection pool; every statement
+has a timeout (``statement_timeout`` on the server, a watchdog that cuts the socket of a
+server that stopped answering), so a slow or hung database costs a request a few seconds
+and a clear error, never the whole site.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +28,7 @@ from battlemap.geodata.postgis.aggregate import build_aggregate
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
 from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX, AGGREGATE_TABLE, META_TABLE
 from battlemap.geodata.postgis.load import LOCK_KEY
+from battlemap.geodata.postgis.pool import GRACE_S, ConnectionPool, DatabaseHungError
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import STATUS_POOR, STATUS_RETURNED
 from battlemap.geodata.store import Counts, CountyAssessment, Store
@@ -37,6 +38,8 @@ __all__ = ["PostgisStore"]
 
 _POOR_SQL = f"y.status IN ('{STATUS_POOR}', '{STATUS_RETURNED}')"
 SESSION_WORK_MEM = "64MB"
+DEFAULT_TIMEOUT_S = 5.0  # connect and statement timeout of the store's queries
+POOL_SIZE = 8  # connections (a gunicorn worker serves 8 threads)
 _REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_TABLE)
 
 _HOUSEHOLDS_SQL = """
@@ -102,13 +105,22 @@ def _optional_pct(value: float | None) -> float | None:
 class PostgisStore(Store):
     """Counts and features from a PostGIS database loaded by ``battlemap db load``."""
 
-    def __init__(self, dsn: str | None, *, rules: ExitRules | None = None) -> None:
+    def __init__(
+        self,
+        dsn: str | None,
+        *,
+        rules: ExitRules | None = None,
+        timeout_s: float | None = None,
+        pool_size: int = POOL_SIZE,
+    ) -> None:
         self._dsn = dsn
         self._where = describe_dsn(dsn)
-        self._lock = threading.Lock()
+        self.timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
         self.metrics = metric_set(rules)
-        self._conn = self._connect()
+        self._pool = ConnectionPool(self._connect, size=pool_size, wait_s=self.timeout_s)
         try:
+            with self._pool.connection():  # fails fast and clearly when unreachable
+                pass
             self._check_loaded()
             manifest, years, digest = self._fetch(
                 f"SELECT manifest, years, metrics_digest FROM {META_TABLE} LIMIT 1"
@@ -145,10 +157,8 @@ class PostgisStore(Store):
         )
 
     def _connect(self):
-        conn = connect(self._dsn)
-        with conn.cursor() as cur:
-            cur.execute(f"SET work_mem = '{SESSION_WORK_MEM}'")  # region-wide feature joins
-        return conn
+        # work_mem for region-wide feature joins; all settings travel in the start-up packet
+        return connect(self._dsn, timeout_s=self.timeout_s, session={"work_mem": SESSION_WORK_MEM})
 
     def _check_loaded(self) -> None:
         found = self._fetch("SELECT " + ", ".join(f"to_regclass('{n}')" for n in _REQUIRED))[0]
@@ -157,24 +167,30 @@ class PostgisStore(Store):
             raise StoreUnavailableError(self._not_loaded(f"no table {', '.join(missing)}"))
 
     def _run(self, work: Callable[[Any], Any]) -> Any:
-        """Run ``work(cursor)`` under the lock; reconnect once if the connection dropped."""
-        with self._lock:
-            for attempt in (0, 1):
-                try:
-                    if self._conn is None or self._conn.closed:
-                        self._conn = self._connect()
-                    with self._conn.cursor() as cur:
-                        return work(cur)
-                except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-                    self._drop_connection()
-                    if attempt:
-                        raise StoreUnavailableError(
-                            f"lost PostgreSQL at {self._where}: {first_line(exc)}"
-                        ) from None
-                except psycopg2.Error as exc:
+        """Run ``work(cursor)`` on a pooled connection (its statements are under the
+        timeouts); retry once on a fresh connection if a pooled one had gone stale."""
+        for attempt in (0, 1):
+            try:
+                with self._pool.connection() as conn, conn.cursor() as cur:
+                    return work(cur)
+            except DatabaseHungError:
+                raise StoreUnavailableError(
+                    f"PostgreSQL at {self._where} did not answer within "
+                    f"{self.timeout_s + GRACE_S:g} s"
+                ) from None
+            except psycopg2.extensions.QueryCanceledError:
+                raise StoreUnavailableError(
+                    f"query on {self._where} exceeded the {self.timeout_s:g} s statement timeout"
+                ) from None
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                if attempt:
                     raise StoreUnavailableError(
-                        f"query on {self._where} failed: {first_line(exc)}"
+                        f"lost PostgreSQL at {self._where}: {first_line(exc)}"
                     ) from None
+            except psycopg2.Error as exc:
+                raise StoreUnavailableError(
+                    f"query on {self._where} failed: {first_line(exc)}"
+                ) from None
         raise AssertionError("unreachable")
 
     def _fetch(self, sql: str, params: Any = None) -> list[tuple]:
@@ -209,15 +225,12 @@ class PostgisStore(Store):
         )
         return _arrow_to_frame(table.select(list(types)))
 
-    def _drop_connection(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(psycopg2.Error):
-                conn.close()
-
     def close(self) -> None:
-        with self._lock:
-            self._drop_connection()
+        self._pool.close()
+
+    def data_stamp(self) -> str:
+        """A cheap stamp of the loaded data: changes with every load or import (manifest)."""
+        return str(self._fetch(f"SELECT md5(manifest::text) FROM {META_TABLE} LIMIT 1")[0][0])
 
     # -- aggregates -----------------------------------------------------------------------
     def _rules_aggregate(self, digest: str) -> str:

@@ -1,0 +1,152 @@
+"""A hung database does not hang the site (issue 18.6): PostgreSQL paused with SIGSTOP.
+
+A throwaway cluster of its own (paused and resumed here, so other tests' cluster is never
+touched), holding a 2,000-household set. Queries on a pooled connection fail with a clear
+StoreUnavailableError shortly after the statement timeout, callers beyond the pool size
+give up after the same wait, the page shows the outage banner, and everything works again
+after SIGCONT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from battlemap.app import create_app
+from battlemap.geodata.errors import StoreUnavailableError
+from battlemap.geodata.postgis import PostgisStore
+from battlemap.geodata.synthetic.generate import generate
+from battlemap.settings import Settings
+from tests.pg import PgCluster
+
+pytestmark = pytest.mark.postgis
+
+TIMEOUT_S = 2.0
+BOUND_S = 20.0  # far above timeout + grace + pool wait; without the fix: forever
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[PgCluster, str]]:
+    data = tmp_path_factory.mktemp("hang-data")
+    generate(data, households=2000, seed=11, quiet=True)
+    with PgCluster() as pg:
+        yield pg, pg.load_database("hang", data)
+
+
+def _server_pids(pg: PgCluster) -> list[int]:
+    """The postmaster and every process it started (backends, checkpointer, …)."""
+    postmaster = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
+    pids = [postmaster]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == postmaster:
+                    pids.append(int(entry.name))
+    return pids
+
+
+@contextlib.contextmanager
+def paused(pg: PgCluster) -> Iterator[None]:
+    pids = _server_pids(pg)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in _server_pids(pg) + pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+
+
+def _in_threads(n: int, call) -> list[BaseException | object]:
+    results: list = [None] * n
+
+    def run(i: int) -> None:
+        try:
+            results[i] = call()
+        except BaseException as exc:  # collected, checked below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(BOUND_S)
+        assert not thread.is_alive(), "a request was still blocked on the paused database"
+    return results
+
+
+def test_paused_database_fails_fast_and_recovers(cluster) -> None:
+    pg, dsn = cluster
+    store = PostgisStore(dsn, timeout_s=TIMEOUT_S, pool_size=2)
+    root = store.regions.roots()[0].code
+    before = store.counts(root, 2016)
+    with paused(pg):
+        results = _in_threads(5, lambda: store.counts(root, 2016))
+        assert all(isinstance(r, StoreUnavailableError) for r in results), results
+        messages = {str(r) for r in results}
+        assert any("did not answer within" in m for m in messages), messages
+        # a new connection does not hang either (connect_timeout)
+        fresh = _in_threads(1, lambda: PostgisStore(dsn, timeout_s=TIMEOUT_S))
+        assert isinstance(fresh[0], StoreUnavailableError)
+    assert store.counts(root, 2016) == before  # the pool reconnects after SIGCONT
+    store.close()
+
+
+def test_statement_timeout_is_a_clear_error(cluster) -> None:
+    _pg, dsn = cluster
+    store = PostgisStore(dsn, timeout_s=1.0, pool_size=1)
+    with pytest.raises(StoreUnavailableError, match="statement timeout"):
+        store._fetch("SELECT pg_sleep(3)")
+    assert store._fetch("SELECT 1") == [(1,)]  # the same pooled connection still works
+    store.close()
+
+
+def _kpi_callback(client, region: str) -> dict:
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    spec = next(d for d in deps if "kpis.children" in d["output"])
+    outputs = [
+        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+        for part in spec["output"][2:-2].split("...")
+    ]
+    state = {"region": region, "year": 2016, "indicator": "incidence", "layers": [], "lang": "en"}
+    response = client.post(
+        "/_dash-update-component",
+        json={
+            "output": spec["output"],
+            "outputs": outputs,
+            "changedPropIds": ["view-state.data"],
+            "inputs": [{"id": "view-state", "property": "data", "value": state}],
+            "state": [],
+        },
+        headers={"Referer": "http://localhost/?lang=en"},
+    )
+    return json.loads(response.data)
+
+
+def _app(dsn: str):
+    app = create_app(Settings(store="postgis", dsn=dsn, db_timeout_s=TIMEOUT_S), warm=False)
+    context = app.server.config["BATTLEMAP_CONTEXT"]
+    return app.server.test_client(), context.store.regions.roots()[0].code
+
+
+def test_the_page_shows_the_outage_banner_and_recovers(cluster) -> None:
+    pg, dsn = cluster
+    client, root = _app(dsn)
+    assert "sideUpdate" not in _kpi_callback(client, root)
+    with paused(pg):
+        answers = _in_threads(3, lambda: _kpi_callback(client, root))
+        for answer in answers:
+            banner = answer["sideUpdate"]["error-banner"]
+            assert banner["hidden"] is False
+            assert "The database is not answering" in banner["children"]
+            assert str(pg.port) not in banner["children"] and "hang" not in banner["children"]
+    assert "sideUpdate" not in _kpi_callback(client, root)
