@@ -57,12 +57,14 @@ def radar_view(context: AppContext, state: ViewState) -> Figure:
     info = access.region(state.region)
     summary = context.summary(info.code, state.year)
     parent = access.parent(info.code)
+    flt = parse_filter(state.filter)
     return radar_figure(
         summary["radar"],
         summary["radar_parent"] if parent else None,
         region_name=info.name,
         parent_name=parent.name if parent else "",
         lang=state.lang,
+        selected=flt.value if flt and flt.kind == "guarantee" else None,
     )
 
 

@@ -32,8 +32,12 @@ def radar_figure(
     region_name: str = "",
     parent_name: str = "",
     lang: str = "zh",
+    selected: str | None = None,
 ) -> Figure:
-    """Share (%) of registered households meeting each dimension; message when no data."""
+    """Share (%) of registered households meeting each dimension; message when no data.
+
+    ``selected`` (the guarantee the view is filtered to) gets a large marker on its axis.
+    """
     if not region or all(v is None for v in region.values()):
         return message_figure(t("no_data", lang))
     keys = list(region)
@@ -49,6 +53,7 @@ def radar_figure(
             "name": name,
             "mode": "lines+markers",
             "line": {"color": colour, "dash": dash},
+            "marker": {"size": [12 if k == selected else 6 for k in [*keys, keys[0]]]},
             "fill": "toself" if dash == "solid" else "none",
             "opacity": 0.8,
             "hovertemplate": "%{theta}: %{r:.1f}%<extra>" + name + "</extra>",
