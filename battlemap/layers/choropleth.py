@@ -15,15 +15,20 @@ from battlemap.layers.base import FONT_FAMILY, colorscale
 from battlemap.layers.catalog import Indicator, format_value
 
 __all__ = [
+    "FLAG_TRACE_META",
     "VALUE_TRACE",
     "choropleth_coloraxis",
     "choropleth_traces",
     "choropleth_values",
+    "flagged_outline_trace",
     "outline_values",
 ]
 
 VALUE_TRACE = 1  # index of the value trace in the map figure (after the outline)
 _HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
+FLAG_TRACE_META = "poverty_flag"  # ``meta`` of the flagged-region outline trace
+_FLAG_COLOUR = "#1a237e"  # indigo: stands out on the red and the grey
+_TRANSPARENT = [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]]
 
 
 def choropleth_values(
@@ -111,6 +116,35 @@ def choropleth_traces(
         "showlegend": False,
     }
     return [outline, coloured]
+
+
+def flagged_outline_trace(
+    geojson: str | dict[str, Any],
+    codes: Sequence[str],
+    flagged: Sequence[bool],
+) -> dict[str, Any]:
+    """A thick indigo border around the units flagged 贫困县 / 贫困乡镇 / 贫困村
+    (``regions.poverty_flag``), drawn over the colours with a transparent fill.
+
+    It takes no hover or click (``hoverinfo`` skip), so the value trace below still
+    answers them; meant to follow the two :func:`choropleth_traces` (after
+    :data:`VALUE_TRACE`, so the value trace keeps its index).
+    """
+    keep = [c for c, f in zip(codes, flagged, strict=True) if f]
+    return {
+        "type": "choroplethmap",
+        "geojson": geojson,
+        "featureidkey": "id",
+        "locations": keep,
+        "z": [1] * len(keep),
+        "colorscale": _TRANSPARENT,
+        "showscale": False,
+        "marker": {"line": {"color": _FLAG_COLOUR, "width": 2.6}, "opacity": 1},
+        "hoverinfo": "skip",
+        "name": FLAG_TRACE_META,
+        "meta": FLAG_TRACE_META,
+        "showlegend": False,
+    }
 
 
 def choropleth_coloraxis(
