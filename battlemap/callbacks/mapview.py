@@ -239,7 +239,7 @@ def build_map(
             shapes.names,
             shapes.label_lon,
             shapes.label_lat,
-            values=[values[c] for c in shapes.codes] if "choropleth" in layers else None,
+            values=shown.label_values(shapes.codes) if "choropleth" in layers else None,
             zmax=zmax,
             size=label_size(len(shapes.codes)),
         )

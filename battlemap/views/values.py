@@ -8,7 +8,7 @@ filter reads household rows (township and village, a county with few households)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -74,6 +74,14 @@ class ShownValues:
     zmax: float | None
     change: bool
     notice: str
+
+    def label_values(self, codes: Sequence[str]) -> list[float | int | None]:
+        """Values that decide a name's colour (white over dark fills): the size of a change,
+        since both ends of a diverging scale are dark."""
+        values = [self.values.get(c) for c in codes]
+        if not self.change:
+            return values
+        return [None if v is None else abs(v) for v in values]
 
     def coloraxis(self, lang: str) -> dict[str, Any]:
         """The choropleth colour axis: sequential 0…max, or diverging ±max for a change."""
@@ -204,7 +212,10 @@ def unit_values_for(
 
 def _rows_small(access: ScopedStore, code: str, level: int, year: int) -> bool:
     """True where household rows are read for the map: township and village, or a county
-    with no more households than the points layer draws."""
+    with no more households than the points layer draws; never for a user without the
+    right to household rows."""
+    if not getattr(access.scope, "households", True):
+        return False
     if level >= ROW_LEVEL:
         return True
     return level == ROW_LEVEL - 1 and (

@@ -163,3 +163,24 @@ def test_bubbles_count_the_filtered_causes_households(reference) -> None:
         "cause_households_02"
     )
     assert bubble_metric(ViewState("520000000000", YEAR, filter="hh_type:1")) == ("poor_households")
+
+
+def test_household_type_filter_needs_the_right_to_rows(embedded_store) -> None:
+    from battlemap.geodata.access import Scope
+
+    closed = ScopedStore(embedded_store, Scope(households=False))
+    county = _county(closed)
+    township = closed.children(county)[0].code
+    shown = shown_values(closed, ViewState(region=township, year=YEAR, filter="hh_type:1"))
+    assert shown.notice  # says the map is not filtered, reads no rows
+    assert shown.values == shown_values(closed, ViewState(region=township, year=YEAR)).values
+
+
+def test_names_over_a_change_take_its_size(access) -> None:
+    county = _county(access)
+    shown = shown_values(access, ViewState(region=county, year=2019, compare=2014))
+    codes = list(shown.values)
+    assert any(v is not None and v < 0 for v in shown.values.values())
+    assert shown.label_values(codes) == [
+        None if shown.values[c] is None else abs(shown.values[c]) for c in codes
+    ]
