@@ -7,6 +7,8 @@ labels on sends a :class:`dash.Patch` with the new values alone.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,7 +55,7 @@ PATCHABLE_LAYERS = frozenset({"choropleth", "labels", "by_cause"})
 # Fields a value Patch resends, by trace name (geometry URLs and styles stay).
 PATCH_FIELDS: dict[str, tuple[str, ...]] = {
     "outline": ("locations", "z", "customdata"),
-    "values": ("locations", "z", "customdata"),
+    "values": ("locations", "z", "customdata", "name"),
     "bubbles": ("marker", "customdata"),
     "labels": ("lon", "lat", "text", "customdata"),
     "labels-light": ("lon", "lat", "text", "customdata"),
@@ -115,6 +117,18 @@ def patchable(state: ViewState, level: int) -> bool:
     return set(state.layers) <= allowed
 
 
+def static_digest(figure: Figure) -> str:
+    """Digest of everything a value Patch does not send (geometry, points, hexbins, flows,
+    styles, view): equal digests mean a Patch of the values draws the whole new figure."""
+    data = [
+        {k: v for k, v in tr.items() if k not in PATCH_FIELDS.get(tr.get("meta", ""), ())}
+        for tr in figure["data"]
+    ]
+    layout = {k: v for k, v in figure["layout"].items() if k not in ("coloraxis", "meta")}
+    text = json.dumps([data, layout], sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
 def value_patch(figure: Figure) -> dict[str, Any]:
     """The parts of a full figure a Patch must send: value fields by trace, colour axis."""
     traces = {}
@@ -167,13 +181,16 @@ def _point_layers(
                     poor["lat"].round(5).tolist(),
                     poor["size"].tolist(),
                     level=level,
+                    lang=state.lang,
                 )
             )
         else:
             finer = min(HEX_RESOLUTION[level] + 1, 9)
             cells = access.hexbins(state.region, state.year, finer)
             lon, lat = cell_centres(cells["cell"].tolist())
-            traces.append(heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level))
+            traces.append(
+                heat_trace(lon, lat, cells["poor_persons"].tolist(), level=level, lang=state.lang)
+            )
     if "households" in layers:
         if households is not None:
             colour_by = "cause" if "by_cause" in layers else "status"
@@ -190,6 +207,8 @@ def _point_layers(
                 bubbles = suppress_small_bubbles(bubbles, poor, lang=state.lang)
             traces.append(bubbles)
             notice = t("households_aggregated", state.lang)
+            if "by_cause" in layers:
+                notice = f"{notice}; {t('by_cause_township', state.lang)}"
     return traces, coloraxis2, notice
 
 
@@ -298,11 +317,12 @@ def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> Non
     )
     def update_map(data, viewport, rendered):
         state = ViewState.from_dict(data)
-        key = map_key(state, viewport)
         access = context.access()
         figure, notice = build_map(
             access, state, urls=urls(), viewport=viewport, households=context.households
         )
-        if rendered == key and patchable(state, access.region(state.region).level):
+        # the points (113 KB at a township), hexbins and flows go only when they changed
+        key = {**map_key(state, viewport), "static": static_digest(figure)}
+        if rendered == key:
             return _patch(value_patch(figure)), no_update, notice
         return figure, key, notice

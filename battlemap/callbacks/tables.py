@@ -48,6 +48,10 @@ def ranking_view(
         colour_range=False,
     )
     children = access.children(state.region)
+    parent = access.parent(state.region)
+    if not children and parent is not None:
+        # a village has no children: rank it among its township's villages instead
+        return ranking_view(access, state.but(region=parent.code), households)
     if not children:
         return [], ranking_columns(shown.indicator, lang=state.lang)
     previous = None

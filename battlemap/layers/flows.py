@@ -15,7 +15,7 @@ import pandas as pd
 
 from battlemap.i18n import t
 
-__all__ = ["WIDTHS", "arc", "flow_traces"]
+__all__ = ["WIDTHS", "arc", "arrowhead", "flow_traces"]
 
 WIDTHS: tuple[float, ...] = (1.0, 2.0, 3.5, 5.5)
 COLOURS = {"relocation": "#1f4e9c", "labour": "#ff7f0e"}
@@ -46,6 +46,31 @@ def arc(
     return points
 
 
+def arrowhead(
+    points: list[tuple[float, float]], *, share: float = 0.12, spread: float = 0.45
+) -> list[tuple[float, float]]:
+    """The two wings of an arrow at the end of a polyline, as ``[left, end, right]``: drawn
+    on with the line, so a flow shows its direction (scattermap has no arrow markers).
+
+    The wings are ``share`` of the line's straight length long (in screen-like units, lon
+    scaled by cos(lat)) and open by ``spread`` radians either side.
+
+    >>> [p[1] > 0 for p in arrowhead([(0.0, 0.0), (1.0, 0.0)])]
+    [True, False, False]
+    """
+    (x0, y0), (x1, y1) = points[-2], points[-1]
+    (sx, sy) = points[0]
+    scale = math.cos(math.radians(y1)) or 1.0
+    length = math.hypot((x1 - sx) * scale, y1 - sy) * share
+    angle = math.atan2(y1 - y0, (x1 - x0) * scale)
+    wings = []
+    for turn in (spread, -spread):
+        a = angle + math.pi - turn
+        dx, dy = length * math.cos(a) / scale, length * math.sin(a)
+        wings.append((round(x1 + dx, 5), round(y1 + dy, 5)))
+    return [wings[0], (x1, y1), wings[1]]
+
+
 def _buckets(persons: np.ndarray) -> np.ndarray:
     """Width class 0..3 of each flow by its share of the largest flow (sqrt scale)."""
     if len(persons) == 0:
@@ -70,10 +95,15 @@ def _kind_traces(
         lat: list[float | None] = []
         text: list[str | None] = []
         for i in np.flatnonzero(classes == b):
-            for x, y in arc(origins[i], ends[i]):
+            line = arc(origins[i], ends[i])
+            for x, y in line:
                 lon.append(x)
                 lat.append(y)
                 text.append(hover[i])
+            for x, y in arrowhead(line):  # the arc's own points carry the hover
+                lon.append(x)
+                lat.append(y)
+                text.append(None)
             lon.append(None)
             lat.append(None)
             text.append(None)

@@ -159,7 +159,8 @@ def household_bubbles(
         "lon": list(lon),
         "lat": list(lat),
         "marker": {
-            "size": [4 + 30 * math.sqrt(int(v) / top) for v in poor_households],
+            # a unit without poor households gets no disc (size 0), not a small one
+            "size": [4 + 30 * math.sqrt(int(v) / top) if v else 0 for v in poor_households],
             "color": BUBBLE_COLOUR,
             "opacity": 0.35,
         },

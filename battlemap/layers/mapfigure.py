@@ -84,5 +84,8 @@ def map_figure(
     if coloraxis:
         layout["coloraxis"] = coloraxis
     if coloraxis2:
+        # hexbins cover the choropleth: theirs is the one colour bar (two overlapped)
         layout["coloraxis2"] = coloraxis2
+        if "coloraxis" in layout:
+            layout["coloraxis"] = {**layout["coloraxis"], "showscale": False}
     return {"data": list(traces), "layout": layout}

@@ -29,7 +29,8 @@ def ranking_rows(
 ) -> list[dict[str, Any]]:
     """Rows ``id, rank, name, value, change`` ordered by rank (unranked last).
 
-    ``change`` is positions moved up since last year (``+2``, ``-1``, ``0``) or empty.
+    ``change`` is the rank's move since last year, not the value's: ``↑2`` (two places up),
+    ``↓1``, ``–`` (same place) or empty (no rank last year).
     """
     now = rank(values)
     before = rank(previous) if previous is not None else {}
@@ -39,7 +40,7 @@ def ranking_rows(
         change = ""
         if r is not None and code in before:
             moved = before[code] - r
-            change = f"{moved:+d}" if moved else "0"
+            change = f"↑{moved}" if moved > 0 else f"↓{-moved}" if moved else "–"
         rows.append(
             {"id": code, "rank": r, "name": name, "value": values.get(code), "change": change}
         )

@@ -401,3 +401,102 @@ def test_names_above_household_points(dash_duo, battlemap_app, embedded_store):
         labels = drawn_labels(driver)
         screenshot(driver, f"points-{len(region.rstrip('0'))}-{layers.count(',')}")
         assert labels["drawn"] and not labels["missing"], labels
+
+
+_COLOURBARS_JS = """
+return Array.from(document.querySelectorAll('#map .colorbar')).map(
+  e => (e.querySelector('.cbtitle') || e).textContent);
+"""
+_LEGEND_JS = (
+    "return Array.from(document.querySelectorAll('#map .legendtext')).map(e => e.textContent);"
+)
+# Elements (other than the page) with a scrollbar of their own.
+_SCROLLERS_JS = """
+return Array.from(document.querySelectorAll('body *')).filter(e => {
+  const s = getComputedStyle(e);
+  return ['auto', 'scroll'].includes(s.overflowY) && e.scrollHeight > e.clientHeight + 1 &&
+    e.clientHeight > 0;
+}).map(e => e.tagName + '.' + e.className);
+"""
+_RECORD_RESPONSES_JS = """
+window.__bmResponses = [];
+const original = window.fetch;
+window.fetch = function (url) {
+  return original.apply(this, arguments).then(r => {
+    if (String(url).includes('_dash-update-component')) {
+      r.clone().text().then(t => window.__bmResponses.push(t));
+    }
+    return r;
+  });
+};
+"""
+
+
+def test_small_map_fixes(dash_duo, battlemap_app, embedded_store):
+    """Hexbins: one colour bar; heat: a legend; flows: a legend per kind; cause colouring
+    above township says why not; the ranking's change is a rank change; a village has a
+    ranking; one scrollbar; an indicator change at a township sends no points again; a
+    slow answer shows a spinner over the map."""
+    store = embedded_store
+    root = store.regions.roots()[0].code
+    village = max(
+        store.regions.level_codes(5), key=lambda c: store.counts(c, 2016)["registered_households"]
+    )
+    township = store.regions.get(village).parent_code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+
+    def show(region: str, layers: str) -> None:
+        driver.get(dash_duo.server_url + f"/?region={region}&year=2016&layers={layers}")
+        wait_for_map(driver, region)
+
+    show(root, "choropleth,labels,hexbins")
+    assert len(driver.execute_script(_COLOURBARS_JS)) == 1  # was two, one over the other
+    show(root, "choropleth,labels,heat")
+    assert any("贫困人口热力" in t for t in driver.execute_script(_COLOURBARS_JS))
+    show(root, "choropleth,labels,flows")
+    assert {"易地扶贫搬迁", "务工转移"} <= set(driver.execute_script(_LEGEND_JS))
+    screenshot(driver, "flows-province")
+    show(root, "choropleth,labels,households,by_cause")
+    dash_duo.wait_for_contains_text("#map-notice", "点位按致贫原因着色只在乡镇、村级显示")
+    dash_duo.wait_for_element("#ranking-table td")
+    header = driver.find_element(By.CSS_SELECTOR, "#ranking-table th[data-dash-column=change]")
+    assert "名次较上年" in header.text
+    changes = [e.text for e in dash_duo.find_elements("#ranking-table td[data-dash-column=change]")]
+    assert changes and all(re.fullmatch(r"[↑↓]\d+|–|", c) for c in changes), changes
+    assert driver.execute_script(_SCROLLERS_JS) == []  # the page's scrollbar only
+
+    show(village, "choropleth,labels,households")
+    dash_duo.wait_for_contains_text("#ranking-table", store.regions.get(village).name)
+
+    show(township, "choropleth,labels,households")
+    driver.execute_script(_RECORD_RESPONSES_JS)
+    _pick_indicator(dash_duo, "贫困人口")
+    wait_for_url(driver, "indicator=poor_persons")
+    deadline = time.monotonic() + 10
+    maps: list[str] = []
+    while not maps and time.monotonic() < deadline:
+        maps = [r for r in driver.execute_script("return window.__bmResponses") if '"map"' in r]
+        time.sleep(0.1)
+    assert maps and "__dash_patch_update" in maps[0] and len(maps[0]) < 20_000, len(maps[0])
+
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 2000, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    try:
+        driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").send_keys(Keys.END)
+        time.sleep(0.9)
+        spinner = driver.execute_script(
+            "const s = getComputedStyle(document.querySelector('.bm-map-box'), '::after');"
+            "return [s.content, s.opacity];"
+        )
+        screenshot(driver, "busy-spinner")
+    finally:
+        driver.execute_cdp_cmd(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+    assert spinner[0] not in ("none", "normal") and float(spinner[1]) > 0.9, spinner

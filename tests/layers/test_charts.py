@@ -95,7 +95,8 @@ def test_ranking() -> None:
         {"a": 9, "b": 5, "c": 1, "d": 2},
     )
     assert [r["id"] for r in rows] == ["b", "a", "c", "d"]
-    assert [r["change"] for r in rows] == ["+1", "-1", "+1", ""]  # c: 4th → 3rd
+    assert [r["change"] for r in rows] == ["↑1", "↓1", "↑1", ""]  # c: 4th → 3rd (a rank)
+    assert ranking_columns(INDICATORS["incidence"])[3]["name"] == "名次较上年"
     assert rows[-1]["rank"] is None
     columns = ranking_columns(INDICATORS["incidence"], lang="en")
     assert [c["id"] for c in columns] == ["rank", "name", "value", "change"]
