@@ -500,3 +500,35 @@ def test_small_map_fixes(dash_duo, battlemap_app, embedded_store):
             {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
         )
     assert spinner[0] not in ("none", "normal") and float(spinner[1]) > 0.9, spinner
+
+
+_SCALE_JS = """
+const gd = document.querySelector('#map .js-plotly-plot');
+const z = gd.data.find(t => t.meta === 'values').z;
+return [gd.layout.coloraxis.cmax, Math.max(...z)];
+"""
+
+
+def test_colour_scale_of_the_year_option(dash_duo, battlemap_app, embedded_store):
+    """2019 at the province is pale on the 2014–2020 scale; ticking 按当年色阶 spreads the
+    colours over 2019's own range (and the link keeps it)."""
+    store = embedded_store
+    root = store.regions.roots()[0].code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2019")
+    wait_for_map(driver, root)
+    cmax, top = driver.execute_script(_SCALE_JS)
+    assert cmax > 1.5 * top
+    option = next(e for e in dash_duo.find_elements(".bm-layers label") if "按当年色阶" in e.text)
+    option.click()
+    wait_for_url(driver, "year_scale")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        cmax, top = driver.execute_script(_SCALE_JS)
+        if cmax == pytest.approx(top):
+            break
+        time.sleep(0.1)
+    assert cmax == pytest.approx(top)
+    screenshot(driver, "province-2019-year-scale")

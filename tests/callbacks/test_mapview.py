@@ -13,6 +13,7 @@ from battlemap.callbacks.mapview import (
     colour_max,
     map_key,
     patchable,
+    static_digest,
     unit_values,
     value_patch,
 )
@@ -111,3 +112,26 @@ def test_village_points_by_cause(access, chain, state) -> None:
     causes = set(access.households(chain[4], 2016)["primary_cause"])
     assert names and set(names) - {"其余原因"} <= causes  # beyond seven causes: one grey group
     assert len(names) == min(len(causes), 7) + (len(causes) > 7)
+
+
+def test_colour_scale_of_the_year_in_view(access, chain, state) -> None:
+    """Default: one scale over 2014–2020 (late years look pale); "year_scale": the year's."""
+    view = state.but(region=chain[0], year=2019)
+    fixed, _ = build_map(access, view, urls=URLS)
+    own, _ = build_map(access, view.but(layers=(*view.layers, "year_scale")), urls=URLS)
+    top_2019 = max(fixed["data"][VALUE_TRACE]["z"])
+    assert own["layout"]["coloraxis"]["cmax"] == pytest.approx(top_2019)
+    assert fixed["layout"]["coloraxis"]["cmax"] > 1.5 * top_2019  # 2014's top, far higher
+    assert own["data"][VALUE_TRACE]["z"] == fixed["data"][VALUE_TRACE]["z"]  # same values
+
+
+def test_value_patch_whenever_points_are_unchanged(access, chain, state) -> None:
+    """At a township with household points, an indicator change keeps every trace but the
+    values: equal static digests, so the callback sends a small Patch (not 100+ KB)."""
+    township = state.but(region=chain[3], layers=("choropleth", "labels", "households"))
+    a, _ = build_map(access, township, urls=URLS)
+    b, _ = build_map(access, township.but(indicator="poor_persons"), urls=URLS)
+    assert static_digest(a) == static_digest(b)
+    assert len(json.dumps(value_patch(b), default=str)) < len(json.dumps(b)) / 4
+    c, _ = build_map(access, township.but(layers=("choropleth", "labels")), urls=URLS)
+    assert static_digest(c) != static_digest(a)
