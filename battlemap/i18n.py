@@ -65,6 +65,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_households": ("贫困户点位", "Households"),
     "layer_by_cause": ("点位按致贫原因着色", "Points by cause"),
     "layer_hexbins": ("六边形网格", "H3 hexbins"),
+    "layer_year_scale": ("按当年色阶", "Colour scale of this year"),
     "layer_flows": ("搬迁与务工流向", "Relocation & labour flows"),
     "households_aggregated": (
         "贫困户点位在乡镇、村级显示；此处按下级地区汇总",

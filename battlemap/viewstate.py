@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 # "by_cause" modifies the household layer: points coloured by primary cause, not status.
+# "year_scale" colours by the year in view only (default: one scale over every year).
 LAYER_KEYS: tuple[str, ...] = (
     "choropleth",
     "labels",
@@ -39,6 +40,7 @@ LAYER_KEYS: tuple[str, ...] = (
     "by_cause",
     "hexbins",
     "flows",
+    "year_scale",
 )
 DEFAULT_LAYERS: tuple[str, ...] = ("choropleth", "labels", "households")
 

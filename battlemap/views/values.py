@@ -240,8 +240,10 @@ def shown_values(
     indicator, values, notice = unit_values_for(access, state, state.year, households=households)
     flt = parse_filter(state.filter)
     rows = flt is not None and flt.kind == "hh_type"
-    years = [state.year] if rows or not colour_range else list(access.years)
-    if indicator.source == "relocations" and not rows and colour_range:
+    # the year's own scale when asked for (layers "year_scale"), else one over every year
+    own = rows or not colour_range or "year_scale" in state.layers
+    years = [state.year] if own else list(access.years)
+    if indicator.source == "relocations" and not own:
         years = [access.years[-1]]
     by_year = {state.year: values}
     for year in years:
