@@ -35,6 +35,7 @@ from battlemap.layout import error_page, page
 from battlemap.routes import register_routes
 from battlemap.settings import Settings
 from battlemap.viewstate import default_state, parse_query
+from battlemap.web.config import web_settings_from_env
 from battlemap.web.errors import public_message
 from battlemap.web.security import secure
 
@@ -51,6 +52,7 @@ def settings_from_env() -> Settings:
         data_dir=Path(os.environ.get("BATTLEMAP_DATA_DIR", "demo-data")),
         dsn=os.environ.get("BATTLEMAP_DSN"),
         language=os.environ.get("BATTLEMAP_LANGUAGE", "zh"),
+        **web_settings_from_env(),  # BATTLEMAP_ALLOWED_HOSTS, _MAX_BODY_BYTES, _DB_TIMEOUT
     )
 
 

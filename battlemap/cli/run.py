@@ -11,6 +11,7 @@ from battlemap.cli.options import add_store_options
 from battlemap.geodata.datadir import MANIFEST_FILE
 from battlemap.geodata.synthetic.config import GeneratorConfig
 from battlemap.settings import Settings
+from battlemap.web.config import add_web_options, web_settings
 
 __all__ = ["register"]
 
@@ -27,7 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=GeneratorConfig.households,
         help="households to generate when the data dir is empty",
     )
-    parser.add_argument("--debug", action="store_true")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="verbose logs; the Werkzeug debugger only with BATTLEMAP_DEV=1, never --production",
+    )
+    add_web_options(parser)
     parser.add_argument(
         "--production",
         action="store_true",
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         language=args.language,
         debug=args.debug,
         rules_path=args.rules,
+        **web_settings(args),  # allowed hosts, body cap, database timeout
     )
     auth = AuthConfig(production=args.production, secret_key=load_secret(args.secret_file))
     # before generating anything: no secret or no admin is one line and exit 2
@@ -59,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         )
         generate(settings.data_dir, GeneratorConfig(households=args.demo_households))
     from battlemap.app import create_app
+    from battlemap.web.server import development_mode, serve
 
-    app = create_app(settings, auth=auth)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug)
-    return 0
+    development = development_mode(settings.debug, getattr(args, "production", False))
+    return serve(lambda: create_app(settings, auth=auth), settings, development=development)

@@ -6,8 +6,9 @@
   reads it.
 * Every response carries Content-Security-Policy, X-Frame-Options, X-Content-Type-Options
   and Referrer-Policy. The CSP allows what the Dash page really needs: its inline renderer
-  script and ``eval`` (Dash's clientside callbacks and plotly's number formatting),
-  inline styles, and MapLibre's blob: workers; everything else only from this origin.
+  and clientside-callback scripts, inline styles, and MapLibre's blob: workers; everything
+  else only from this origin. No ``eval``: the page, drilling, playing the years and every
+  layer run without it in headless Chromium (tests/web/test_csp_browser.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "script-src 'self' 'unsafe-inline'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
