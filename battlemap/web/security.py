@@ -3,7 +3,8 @@
 * Only configured Host names are served (default: the bound address, localhost, 127.0.0.1,
   ::1); anything else gets 400, which stops DNS-rebinding pages from reading the app.
 * Request bodies are capped (``MAX_CONTENT_LENGTH``): a larger body gets 413 before Dash
-  reads it.
+  reads it. A chunked body (no Content-Length, which Werkzeug would silently cut at the cap)
+  is read up to the cap in front of Flask and refused with 413 beyond it.
 * Every response carries Content-Security-Policy, X-Frame-Options, X-Content-Type-Options
   and Referrer-Policy. The CSP allows what the Dash page really needs: its inline renderer
   and clientside-callback scripts, inline styles, and MapLibre's blob: workers; everything
@@ -13,7 +14,10 @@
 
 from __future__ import annotations
 
+import io
 import logging
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask, Response, request
 
@@ -74,7 +78,9 @@ def host_name(host: str) -> str:
 def secure(server: Flask, settings: Settings) -> None:
     """Install the Host check, the body cap and the security headers on ``server``."""
     hosts = allowed_hosts(settings)
-    server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    limit = settings.max_body_bytes
+    server.config["MAX_CONTENT_LENGTH"] = limit
+    server.wsgi_app = _ChunkedBodyCap(server.wsgi_app, limit)  # type: ignore[method-assign]
 
     @server.before_request
     def _check_host() -> Response | None:
@@ -88,20 +94,59 @@ def secure(server: Flask, settings: Settings) -> None:
 
     @server.errorhandler(413)
     def _too_large(_error: Exception) -> Response:
-        log.warning(
-            "refused %s %s: body over %d bytes",
-            request.method,
-            request.path,
-            settings.max_body_bytes,
-        )
-        return Response(
-            f"413 Request Entity Too Large: the limit is {settings.max_body_bytes} bytes\n",
-            status=413,
-            mimetype="text/plain",
-        )
+        log.warning("refused %s %s: body over %d bytes", request.method, request.path, limit)
+        return _too_large_response(limit)
 
     @server.after_request
     def _headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
+
+
+def _too_large_response(limit: int) -> Response:
+    response = Response(
+        f"413 Request Entity Too Large: the limit is {limit} bytes\n",
+        status=413,
+        mimetype="text/plain",
+    )
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+class _ChunkedBodyCap:
+    """WSGI middleware: a body without Content-Length is buffered up to ``limit`` bytes and
+    handed on with its length; one byte more and the request gets 413."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            body = _read_up_to(environ["wsgi.input"], self.limit + 1)
+            if len(body) > self.limit:
+                log.warning(
+                    "refused %s %s: chunked body over %d bytes",
+                    environ.get("REQUEST_METHOD"),
+                    environ.get("PATH_INFO"),
+                    self.limit,
+                )
+                return _too_large_response(self.limit)(environ, start_response)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ["wsgi.input_terminated"] = False
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+        return self.app(environ, start_response)
+
+
+def _read_up_to(stream: Any, size: int) -> bytes:
+    parts, total = [], 0
+    while total < size:
+        chunk = stream.read(min(65536, size - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)

@@ -111,6 +111,22 @@ def test_large_bodies_are_refused(server) -> None:
     body = b'{"inputs": "' + b"*" * (2 * 1024 * 1024) + b'"}'
     response, data = _request(port, "/_dash-update-component", method="POST", body=body)
     assert response.status == 413 and b"*****" not in data
+    # the same without a Content-Length (chunked): cut off at the cap, not read to the end
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    chunks = (b"*" * 65536 for _ in range(64))  # 4 MiB
+    try:
+        conn.request(
+            "POST",
+            "/_dash-update-component",
+            body=chunks,
+            headers={"Host": f"127.0.0.1:{port}", "Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered and closed before the upload ended: read its answer
+    chunked = conn.getresponse()
+    assert chunked.status == 413 and b"*****" not in chunked.read()
+    conn.close()
 
 
 def test_debug_flag_does_not_start_the_debugger(small_data_dir: Path, tmp_path: Path) -> None:

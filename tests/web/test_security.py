@@ -91,3 +91,27 @@ def test_default_cap_refuses_a_large_body(client) -> None:
         "/_dash-update-component", data=_callback_body(3_000_000), content_type="application/json"
     )
     assert response.status_code == 413
+
+
+def test_chunked_bodies_are_capped_not_cut(embedded_store, small_data_dir) -> None:
+    """Without a Content-Length Werkzeug would cut the body at the cap and hand Dash the
+    truncated rest; here it is refused whole (413), and a small one arrives intact."""
+    import io
+
+    client = _client(embedded_store, small_data_dir, max_body_bytes=64 * 1024)
+    chunked = {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
+    terminated = {"wsgi.input_terminated": True, "CONTENT_LENGTH": ""}  # as a server gives it
+    big = client.post(
+        "/_dash-update-component",
+        input_stream=io.BytesIO(_callback_body(200_000)),
+        headers=chunked,
+        environ_overrides=terminated,
+    )
+    assert big.status_code == 413 and big.headers["X-Frame-Options"] == "DENY"
+    small = client.post(
+        "/_dash-update-component",
+        input_stream=io.BytesIO(_callback_body(10)),
+        headers=chunked,
+        environ_overrides=terminated,
+    )
+    assert small.status_code not in (400, 413)  # valid JSON: it reached Dash whole
