@@ -92,4 +92,8 @@ def test_moved_map_is_in_the_link(dash_duo, battlemap_app, embedded_store):
     wait_for_url(driver, f"region={child}")
     assert "map=" not in driver.current_url
     wait_for_map(driver, child)
+    # back: the province with the linked view again
+    driver.back()
+    wait_for_map(driver, root)
+    _wait_view(driver, (9.0, 26.5, 106.7))
     assert dash_duo.get_logs() == []
