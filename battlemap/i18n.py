@@ -201,8 +201,9 @@ TEXT: dict[str, tuple[str, str]] = {
         "The household list has no guarantee columns: it is not filtered by this",
     ),
     "filter_click_hint": (
-        "点击原因条、雷达轴或户类型可筛选地图",
-        "Click a cause bar, a radar axis or a household type to filter the map",
+        "点击原因条、雷达图上的点或名单中的户类型，可筛选地图、排名和名单",
+        "Click a bar, a radar point or a household type in the list to filter the map, "
+        "ranking and list",
     ),
     # change between two years
     "compare": ("对比年份", "Compare with"),

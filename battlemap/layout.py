@@ -306,7 +306,11 @@ def page(
                             html.Div(
                                 id=ids.KPIS, className="bm-kpis", **{"aria-label": t("kpis", lang)}
                             ),
-                            _panel(t("causes", lang), _chart_box(ids.CAUSES_BOX, 160)),
+                            _panel(
+                                t("causes", lang),
+                                html.P(t("filter_click_hint", lang), className="bm-note"),
+                                _chart_box(ids.CAUSES_BOX, 160),
+                            ),
                             _panel(t("trend", lang), _chart_box(ids.TREND_BOX, 330)),
                             _panel(t("radar", lang), _chart_box(ids.RADAR_BOX, 300)),
                             _panel(
