@@ -57,14 +57,40 @@ def write_manifest(data_dir: Path, manifest: dict[str, Any]) -> None:
 def read_table(
     data_dir: Path, table: str, columns: list[str] | None = None, *, geo: bool = False
 ) -> pd.DataFrame:
-    """One table as a (Geo)DataFrame; a corrupt file raises DataDirError naming it."""
+    """One table as a (Geo)DataFrame; a corrupt file raises DataDirError naming it.
+
+    Columns renamed since a data dir was written (:data:`RENAMED_COLUMNS`) are read under
+    their old name and returned under the new one.
+    """
     path = data_dir / _file_name(table)
     try:
+        columns, renames = _renamed(path, table, columns)
         if geo:
-            return gpd.read_parquet(path, columns=columns)
-        return pq.read_table(path, columns=columns).to_pandas()
+            frame = gpd.read_parquet(path, columns=columns)
+        else:
+            frame = pq.read_table(path, columns=columns).to_pandas()
+        return frame.rename(columns=renames) if renames else frame
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
+
+
+# Per table, columns renamed since older data dirs were written: new name -> old name.
+RENAMED_COLUMNS: dict[str, dict[str, str]] = {"regions": {"poverty_flag": "is_poverty_county"}}
+
+
+def _renamed(
+    path: Path, table: str, columns: list[str] | None
+) -> tuple[list[str] | None, dict[str, str]]:
+    """The columns to read from an older file and the renames (old -> new) to apply."""
+    old_names = RENAMED_COLUMNS.get(table)
+    if not old_names or not path.is_file():
+        return columns, {}
+    present = set(pq.read_schema(path).names)
+    renames = {old: new for new, old in old_names.items() if new not in present and old in present}
+    if not renames or columns is None:
+        return columns, renames
+    back = {new: old for old, new in renames.items()}
+    return [back.get(c, c) for c in columns], renames
 
 
 def _file_name(table: str) -> str:
