@@ -77,3 +77,18 @@ def test_checks_are_throttled(versions, tmp_path: Path) -> None:
     shutil.rmtree(live)
     shutil.copytree(b, live)
     assert _layout(client) == before  # next check in an hour: no stat per request
+
+
+@pytest.mark.postgis
+def test_a_reloaded_database_is_served(versions, postgis_cluster) -> None:
+    from battlemap.geodata.postgis import load_data_dir
+
+    a, b = versions
+    dsn = postgis_cluster.load_database("reload_live", a)
+    settings = {"store": "postgis", "dsn": dsn}
+    client = create_app(Settings(**settings, reload_check_s=0), warm=False).server.test_client()
+    before = _layout(client)
+    load_data_dir(dsn, b)  # `battlemap db load` of other data into the same database
+    after = _layout(client)
+    fresh = create_app(Settings(**settings), warm=False).server.test_client()
+    assert after != before and after == _layout(fresh)
