@@ -114,11 +114,19 @@ class GeneratorConfig:
         villages = round(towns * self.villages_per_township)
         return towns, min(villages, max(towns, self.households // 8))
 
-    def targets(self) -> dict:
-        """What the generator aims at (recorded in the manifest, printed by --report)."""
+    def targets(self, towns: int | None = None, villages: int | None = None) -> dict:
+        """What the generator aims at (recorded in the manifest, printed by --report);
+        with the drawn numbers of townships and villages, the flagged counts too."""
+        flags = {}
+        if towns is not None and villages is not None:
+            flags = {
+                "poverty_townships": round(towns * POVERTY_TOWNSHIPS / FULL_TOWNSHIPS),
+                "poverty_villages": round(villages * POVERTY_VILLAGES / FULL_VILLAGES),
+            }
         return {
             "incidence_pct": {str(y): v for y, v in self.trajectory.items()},
             "poverty_counties": POVERTY_COUNTIES.get(self.province),
+            **flags,
             "poverty_township_share": round(POVERTY_TOWNSHIPS / FULL_TOWNSHIPS, 4),
             "poverty_village_share": round(POVERTY_VILLAGES / FULL_VILLAGES, 4),
             "county_exit_batches": {str(y): n for y, n in COUNTY_EXIT_BATCHES.items()},

@@ -295,7 +295,7 @@ def generate(
             "labour_flows": len(labour),
         },
         "note": "Synthetic demo households (合成演示数据) inside real county boundaries.",
-        "targets": config.targets(),
+        "targets": config.targets(*(int((regions.level == lv).sum()) for lv in (4, 5))),
         "generated": report.measures(draw, rows, regions, rural, relocations, labour, rules),
     }
     write_manifest(data_dir, manifest)

@@ -185,15 +185,19 @@ def _text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+# a target whose generated counterpart has another name
+_GENERATED_AS = {"warned_return_ratio_min": "warned_return_ratio"}
+
+
 def format_report(manifest: dict[str, Any]) -> str:
     """Targets beside what was generated, one line per measure (aligned text)."""
     targets = manifest.get("targets", {})
     generated = manifest.get("generated", {})
-    names = list(targets) + [k for k in generated if k not in targets]
+    paired = {_GENERATED_AS.get(k, k) for k in targets}
+    names = list(targets) + [k for k in generated if k not in paired]
     width = max(len(n) for n in names) if names else 0
     lines = [f"{'measure':<{width}}  target  |  generated"]
     for name in names:
-        lines.append(
-            f"{name:<{width}}  {_text(targets.get(name))}  |  {_text(generated.get(name))}"
-        )
+        made = generated.get(_GENERATED_AS.get(name, name))
+        lines.append(f"{name:<{width}}  {_text(targets.get(name))}  |  {_text(made)}")
     return "\n".join(lines)

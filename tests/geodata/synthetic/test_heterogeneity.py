@@ -265,6 +265,8 @@ def test_manifest_records_targets_and_generated(data_dir: Path) -> None:
     manifest = read_manifest(data_dir)
     targets, generated = manifest["targets"], manifest["generated"]
     assert targets["poverty_counties"] == generated["poverty_counties"] == 66
+    assert targets["poverty_townships"] == generated["poverty_townships"]
+    assert targets["poverty_villages"] == generated["poverty_villages"]
     for year, pct in targets["incidence_pct"].items():
         assert generated["incidence_pct"][year] == pytest.approx(pct, abs=0.2)
     assert generated["warned_return_ratio"] >= targets["warned_return_ratio_min"]
