@@ -29,6 +29,7 @@ from battlemap.web.dataversion import data_stamp, dir_stamp
 __all__ = ["AppContext"]
 
 log = logging.getLogger(__name__)
+HOUSEHOLD_CACHE_ROWS = 3_000_000  # household rows kept across cached frames
 
 
 class AccessPolicy(Protocol):
@@ -172,7 +173,11 @@ class AppContext:
         value = access.households(key[0], key[1])
         with self._lock:
             self._households[key] = value
-            while len(self._households) > 32:
+            # at most 32 frames and HOUSEHOLD_CACHE_ROWS rows (a province's frame is millions)
+            while len(self._households) > 32 or (
+                len(self._households) > 1
+                and sum(map(len, self._households.values())) > HOUSEHOLD_CACHE_ROWS
+            ):
                 self._households.popitem(last=False)
         return value
 

@@ -84,3 +84,18 @@ def test_store_shape_cache_is_bounded(embedded_store, monkeypatch) -> None:
     for code in counties[:10]:
         assert store.unit_shapes(code).code == code
     assert len(store.__dict__["_shapes_cache"]) == 3
+
+
+def test_household_frame_cache_is_bounded_by_rows(embedded_store, small_data_dir, monkeypatch):
+    import battlemap.callbacks.context as context_module
+    from battlemap.callbacks.context import AppContext
+
+    monkeypatch.setattr(context_module, "HOUSEHOLD_CACHE_ROWS", 300)
+    context = AppContext(Settings(data_dir=small_data_dir), store=embedded_store)
+    tree = embedded_store.regions
+    root = tree.roots()[0].code
+    counties = [c.code for p in tree.children(root) for c in tree.children(p.code)][:12]
+    sizes = [len(context.households(code, 2016)) for code in counties]
+    assert sum(sizes) > 300  # the limit was really reached
+    kept = sum(map(len, context._households.values()))
+    assert kept <= max(300, max(sizes)) and len(context._households) < len(counties)
