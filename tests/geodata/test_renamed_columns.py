@@ -41,3 +41,24 @@ def test_whole_table_and_geo_reads_are_renamed(old_dir: Path) -> None:
     frame = read_table(old_dir, "regions", geo=True)
     assert "poverty_flag" in frame and "is_poverty_county" not in frame
     assert isinstance(frame, gpd.GeoDataFrame)
+
+
+def test_a_database_loaded_before_the_rename_opens(postgis_cluster, tmp_path: Path) -> None:
+    import psycopg2
+
+    from battlemap.geodata.postgis.store import PostgisStore
+    from tests.indicators.tiny import COUNTY_A, PROVINCE, write_tiny_data_dir
+
+    dsn = postgis_cluster.load_database("battlemap_renamed", write_tiny_data_dir(tmp_path))
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("ALTER TABLE regions RENAME COLUMN poverty_flag TO is_poverty_county")
+    finally:
+        conn.close()
+    store = PostgisStore(dsn)
+    try:
+        assert store.region(COUNTY_A).poverty_flag is True
+        assert store.region(PROVINCE).poverty_flag is False
+    finally:
+        store.close()

@@ -21,6 +21,7 @@ import psycopg2
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from battlemap.geodata.datadir import RENAMED_COLUMNS
 from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.features import UnitRows
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
@@ -129,7 +130,9 @@ class PostgisStore(Store):
             self.years = tuple(sorted(int(y) for y in years))
             self.metrics.rules.check_years(self.years)
             frame = pd.DataFrame(
-                self._fetch(f"SELECT {', '.join(REGION_COLUMNS)} FROM regions ORDER BY code"),
+                self._fetch(
+                    f"SELECT {', '.join(self._region_columns())} FROM regions ORDER BY code"
+                ),
                 columns=list(REGION_COLUMNS),
             )
             self.regions = RegionTree(frame)
@@ -159,6 +162,22 @@ class PostgisStore(Store):
     def _connect(self):
         # work_mem for region-wide feature joins; all settings travel in the start-up packet
         return connect(self._dsn, timeout_s=self.timeout_s, session={"work_mem": SESSION_WORK_MEM})
+
+    def _region_columns(self) -> list[str]:
+        """REGION_COLUMNS as SELECT items; a database loaded before a column was renamed
+        (``is_poverty_county``, now ``poverty_flag``) gives it under its new name."""
+        found = {
+            row[0]
+            for row in self._fetch(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'regions' AND table_schema = current_schema()"
+            )
+        }
+        renamed = RENAMED_COLUMNS["regions"]
+        return [
+            f"{renamed[c]} AS {c}" if c not in found and renamed.get(c) in found else c
+            for c in REGION_COLUMNS
+        ]
 
     def _check_loaded(self) -> None:
         found = self._fetch("SELECT " + ", ".join(f"to_regclass('{n}')" for n in _REQUIRED))[0]
