@@ -279,3 +279,20 @@ def test_analyst_bubbles_suppress_small_villages(signed_in, embedded_store, regi
     text = {row[0]: row[2] for row in bubbles["customdata"]}
     assert all(text[code] == "<3 户" for code in small)
     assert not any(v in ("1 户", "2 户") for v in text.values())
+
+
+def test_expired_token_is_refused_and_audited(app, accounts, regions) -> None:
+    import time
+
+    token, secret = accounts.store.add_token("brief", regions.county_a, days=1e-7)  # ~9 ms
+    time.sleep(0.05)
+    client = app.server.test_client()
+    assert client.get(f"/wall?token={secret}").status_code == 401
+    assert client.get(f"/geo/{regions.county_a}.json").status_code == 401
+    refused = accounts.store.audit_entries(refused=True)
+    assert [(e.who, e.action) for e in refused] == [(f"token:{token.id}", "token")]
+
+
+def test_wall_url_with_a_valid_token_serves_the_page(app, accounts) -> None:
+    response = app.server.test_client().get(f"/wall?token={accounts.display_token}")
+    assert response.status_code == 200 and "<html" in response.get_data(as_text=True).lower()
