@@ -97,5 +97,11 @@ def serve(
         f"battlemap: serving on http://{_bind_address(settings.host, settings.port)}/",
         file=sys.stderr,
     )
+    if settings.host in ("0.0.0.0", "::") and not settings.allowed_hosts:
+        print(
+            "battlemap: listening on every interface but answering only to localhost names: "
+            "pass --allowed-host NAME (or BATTLEMAP_ALLOWED_HOSTS) for the names clients use",
+            file=sys.stderr,
+        )
     _Server().run()
     return 0
