@@ -95,3 +95,21 @@ def test_secret_from_environment(monkeypatch, tmp_path) -> None:
     secret_file.write_text("f" * 40 + "\n")
     monkeypatch.setenv("BATTLEMAP_SECRET_FILE", str(secret_file))
     assert AuthConfig.from_env() == AuthConfig(True, "f" * 40)
+
+
+def test_gunicorn_server_refuses_production_without_secret_or_admin(
+    monkeypatch, auth_dir, regions
+) -> None:
+    import battlemap.app as module
+
+    monkeypatch.setattr(module, "_server", None)
+    monkeypatch.setenv("BATTLEMAP_DATA_DIR", str(auth_dir))
+    monkeypatch.setenv("BATTLEMAP_PRODUCTION", "1")
+    monkeypatch.delenv("BATTLEMAP_SECRET_KEY", raising=False)
+    monkeypatch.delenv("BATTLEMAP_SECRET_FILE", raising=False)
+    with pytest.raises(BattlemapError, match="needs a session secret"):
+        module.server  # noqa: B018 - the attribute builds the app
+    monkeypatch.setenv("BATTLEMAP_SECRET_KEY", SECRET)
+    with pytest.raises(BattlemapError, match="at least one active admin"):
+        module.server  # noqa: B018
+    assert module._server is None
