@@ -186,6 +186,39 @@ def _exit_years(
     return np.maximum(exit_year, registered + 1).astype(np.int16)
 
 
+def _calibrated_remaining(
+    stay: np.ndarray,
+    path: np.ndarray,
+    target: np.ndarray,
+    floor: np.ndarray,
+    county: np.ndarray,
+    registered: np.ndarray,
+    size: np.ndarray,
+    return_draws: _ReturnDraws,
+) -> np.ndarray:
+    """Per county and year, the share of its households still waiting to exit, adjusted
+    until poor persons (late registrations and returns included) meet ``target``."""
+    remaining = np.clip(path / np.maximum(path[:, :1], 1e-9), 0, 1)
+    n_c = len(path)
+    for _ in range(8):  # calibrate each county's remaining share against entries and returns
+        exit_year = _exit_years(stay, remaining, county, registered)
+        returns = return_draws.years(exit_year)
+        own = np.zeros((n_c, len(YEARS)))  # 未脱贫: not yet exited
+        actual = np.zeros((n_c, len(YEARS)))  # also 返贫
+        for k, year in enumerate(YEARS):
+            poor = poor_mask(year, registered, exit_year, returns)
+            actual[:, k] = np.bincount(county[poor], weights=size[poor], minlength=n_c)
+            waiting = (registered <= year) & (year < exit_year)
+            own[:, k] = np.bincount(county[waiting], weights=size[waiting], minlength=n_c)
+        goal = _shift_surplus(target, actual, remaining, floor)
+        # the returns stay; the households not yet exited make up the rest of the goal
+        want = np.maximum(goal - (actual - own), 0)
+        ratio = np.where(own > 0, want / np.maximum(own, 1e-9), 1.0)
+        remaining[:, 1:-1] = np.clip(remaining[:, 1:-1] * ratio[:, 1:-1], 0, 1)
+        remaining = np.minimum.accumulate(remaining, axis=1)
+    return remaining
+
+
 def draw_households(
     villages: pd.DataFrame,
     config: GeneratorConfig,
@@ -233,8 +266,9 @@ def draw_households(
     county_pop = np.stack(
         [np.bincount(county_of_village, weights=by_year[y]) for y in YEARS], axis=1
     )
-    county_poor_2014 = np.bincount(county, weights=size * (registered == YEARS[0]))
-    county_poor_2014 = np.pad(county_poor_2014, (0, len(county_codes) - len(county_poor_2014)))
+    county_poor_2014 = np.bincount(
+        county, weights=size * (registered == YEARS[0]), minlength=len(county_codes)
+    )
     incidence = county_poor_2014 / np.maximum(county_pop[:, 0], 1)
     county_flag = (
         pd.Series(villages.county_flag.to_numpy()).groupby(county_of_village).first().to_numpy()
@@ -256,25 +290,9 @@ def draw_households(
     lag = village_lag[village] + rng.normal(0, 0.8, n)
     stay = _within_county_rank(county, lag)
     return_draws = _ReturnDraws.draw(n, config, rng)
-    remaining = np.where(county_pop[:, :1] > 0, path / np.maximum(path[:, :1], 1e-9), 0.0)
-    remaining = np.clip(remaining, 0, 1)
-    n_c = len(county_codes)
-    for _ in range(8):  # calibrate each county's remaining share against entries and returns
-        exit_year = _exit_years(stay, remaining, county, registered)
-        returns = return_draws.years(exit_year)
-        own = np.zeros((n_c, len(YEARS)))  # 未脱贫: not yet exited
-        actual = np.zeros((n_c, len(YEARS)))  # also 返贫
-        for k, year in enumerate(YEARS):
-            poor = poor_mask(year, registered, exit_year, returns)
-            actual[:, k] = np.bincount(county[poor], weights=size[poor], minlength=n_c)
-            waiting = (registered <= year) & (year < exit_year)
-            own[:, k] = np.bincount(county[waiting], weights=size[waiting], minlength=n_c)
-        goal = _shift_surplus(target, actual, remaining, floor)
-        # the returns stay; the households not yet exited make up the rest of the goal
-        want = np.maximum(goal - (actual - own), 0)
-        ratio = np.where(own > 0, want / np.maximum(own, 1e-9), 1.0)
-        remaining[:, 1:-1] = np.clip(remaining[:, 1:-1] * ratio[:, 1:-1], 0, 1)
-        remaining = np.minimum.accumulate(remaining, axis=1)
+    remaining = _calibrated_remaining(
+        stay, path, target, floor, county, registered, size, return_draws
+    )
     exit_year = _exit_years(stay, remaining, county, registered)
     r1, x1, r2, x2 = return_draws.years(exit_year)
     warned = rng.random(n) < config.warned_return_share
