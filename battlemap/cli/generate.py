@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from pathlib import Path
 
+from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.synthetic.config import GeneratorConfig
 
 __all__ = ["register"]
+
+
+def _province(value: str) -> str:
+    """A 2-digit province code (argparse type: anything else is refused before running)."""
+    if not re.fullmatch(r"[1-9]\d", value):
+        raise argparse.ArgumentTypeError(f"not a 2-digit province code: {value!r}")
+    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,8 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=GeneratorConfig.seed)
     parser.add_argument(
         "--province",
+        type=_province,
         default=GeneratorConfig.province,
         help="2-digit province code, e.g. 52 贵州, 45 广西, 53 云南, 62 甘肃",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite a data dir that is not empty (its data is replaced)",
     )
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument(
@@ -33,7 +49,15 @@ def run(args: argparse.Namespace) -> int:
     from battlemap.geodata.synthetic.generate import generate
 
     config = GeneratorConfig(households=args.households, seed=args.seed, province=args.province)
-    manifest = generate(args.data_dir, config, quiet=args.quiet)
+    path = Path(args.data_dir)
+    if path.exists() and not path.is_dir():
+        raise DataDirError(f"{path} is a file, not a data dir")
+    if path.is_dir() and any(path.iterdir()) and not args.force:
+        raise DataDirError(
+            f"{path} is not empty: generating would overwrite what is there; pass --force "
+            "to replace it, or choose a new or empty dir"
+        )
+    manifest = generate(path, config, quiet=args.quiet, force=args.force)
     print(json.dumps(manifest["counts"], ensure_ascii=False))
     if args.report:
         from battlemap.geodata.synthetic.report import format_report

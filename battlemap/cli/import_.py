@@ -120,6 +120,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     pop.add_argument("--sheet", default=None, help="XLSX sheet (default: the first)")
     pop.set_defaults(func=run_population)
 
+    rec = commands.add_parser(
+        "recover",
+        help="finish or roll back an import interrupted while committing",
+        description="After a crash between PostGIS's commit and the data dir's swap, ask the "
+        "database which import it committed and bring the data dir to the same state.",
+    )
+    rec.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    add_dsn_options(rec, help="the PostGIS database the import also wrote")
+    rec.set_defaults(func=run_recover)
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    from battlemap.geodata.importer.atomic import recover_data_dir
+
+    completed = recover_data_dir(args.data_dir, args.dsn)
+    print(
+        f"{args.data_dir}: "
+        + ("the interrupted import was completed" if completed else "nothing to finish"),
+        file=sys.stderr,
+    )
+    return 0
+
 
 def _rejected(report: Any) -> str:
     """The summary line of an import's rejects: count per reason and the rejects file."""

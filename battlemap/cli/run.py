@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from battlemap.auth.config import AuthConfig, load_secret
 from battlemap.auth.production import check_production
 from battlemap.cli.options import add_store_options
-from battlemap.geodata.datadir import MANIFEST_FILE
+from battlemap.geodata.datadir import MANIFEST_FILE, holds_data
+from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.synthetic.config import GeneratorConfig
 from battlemap.settings import Settings
-from battlemap.web.config import add_web_options, web_settings
 
 __all__ = ["register"]
 
@@ -28,12 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=GeneratorConfig.households,
         help="households to generate when the data dir is empty",
     )
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        help="verbose logs; the Werkzeug debugger only with BATTLEMAP_DEV=1, never --production",
-    )
-    add_web_options(parser)
+    parser.add_argument("--debug", action="store_true")
     parser.add_argument(
         "--production",
         action="store_true",
@@ -53,20 +49,33 @@ def run(args: argparse.Namespace) -> int:
         language=args.language,
         debug=args.debug,
         rules_path=args.rules,
-        **web_settings(args),  # allowed hosts, body cap, database timeout
     )
     auth = AuthConfig(production=args.production, secret_key=load_secret(args.secret_file))
     # before generating anything: no secret or no admin is one line and exit 2
     check_production(auth, kind=settings.store, data_dir=settings.data_dir, dsn=settings.dsn)
     if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
-        from battlemap.geodata.synthetic.generate import generate
-
-        print(
-            f"First run: generating synthetic demo data in {settings.data_dir} …", file=sys.stderr
-        )
-        generate(settings.data_dir, GeneratorConfig(households=args.demo_households))
+        _first_run(settings.data_dir, args.demo_households)
     from battlemap.app import create_app
-    from battlemap.web.server import development_mode, serve
 
-    development = development_mode(settings.debug, getattr(args, "production", False))
-    return serve(lambda: create_app(settings, auth=auth), settings, development=development)
+    app = create_app(settings, auth=auth)
+    app.run(host=settings.host, port=settings.port, debug=settings.debug)
+    return 0
+
+
+def _first_run(data_dir: Path, households: int) -> None:
+    """Generate the demo data into a new or empty data dir; a dir that holds data but no
+    manifest.json is an error (its data is never overwritten)."""
+    from battlemap.geodata.synthetic.generate import generate
+
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirError(f"data dir {data_dir} is a file, not a directory")
+    present = holds_data(data_dir)
+    if present:
+        raise DataDirError(
+            f"data dir {data_dir} holds data ({', '.join(present[:3])}"
+            f"{', …' if len(present) > 3 else ''}) but no {MANIFEST_FILE}: it is incomplete "
+            "or damaged, so no demo data is generated over it; restore manifest.json, "
+            "re-import, or pass an empty --data-dir"
+        )
+    print(f"First run: generating synthetic demo data in {data_dir} …", file=sys.stderr)
+    generate(data_dir, GeneratorConfig(households=households))

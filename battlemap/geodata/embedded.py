@@ -1,12 +1,17 @@
 """The embedded store: parquet files in a data dir, pre-aggregated per code prefix and year.
 
+Opening first finishes or rolls back an interrupted import commit (:mod:`.journal`), then
+checks every data file against the manifest's list (size and sha256: a missing, stray or
+changed table file is refused by name, :func:`~battlemap.geodata.datadir.check_files`).
 Cold start reads the regions (without geometry) and the cached ``aggregates.parquet``; the
-cache is rebuilt from the household tables when missing, stale, unreadable or built under
-other exit rules (its metadata keeps the digest of the metric definitions).
+cache is rebuilt from the household tables when missing, stale, changed, unreadable or built
+under other exit rules (its metadata keeps the digest of the metric definitions), and its new
+size and digest are recorded in the manifest.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +21,20 @@ import pyarrow.parquet as pq
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import (
     AGGREGATES_FILE,
+    check_files,
+    file_entry,
+    list_files,
+    one_line,
     read_manifest,
     read_table,
     require_data_dir,
+    seal_manifest,
+    write_manifest,
     write_table,
 )
 from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.journal import data_dir_lock, recover_on_open
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
 from battlemap.geodata.partitions import PARTITIONED_TABLES, table_files, table_schema
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
@@ -31,6 +43,8 @@ from battlemap.geodata.store import Counts, CountyAssessment, Store
 from battlemap.indicators.rules import ExitRules
 
 __all__ = ["EmbeddedStore", "build_aggregates", "cache_is_fresh"]
+
+log = logging.getLogger(__name__)
 
 
 def _present(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
@@ -52,20 +66,28 @@ def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
     try:
         return pq.read_table(path, columns=columns).to_pandas()
     except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
+        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
 
 
 def build_aggregates(
-    data_dir: Path, tree: RegionTree, years: tuple[int, ...], metrics: MetricSet | None = None
+    data_dir: Path,
+    tree: RegionTree,
+    years: tuple[int, ...],
+    metrics: MetricSet | None = None,
+    *,
+    write: bool = True,
 ) -> np.ndarray:
-    """Recompute the [region, year, metric] array from the tables and cache it (a part of
-    the household tables at a time: memory follows a part, not the store)."""
+    """Recompute the [region, year, metric] array from the tables and cache it (unless not
+    ``write``), a part of the household tables at a time: memory follows a part, not the
+    store."""
     metrics = metrics or metric_set()
     try:
         hh_columns = _present(data_dir, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
         hy_columns = _present(data_dir, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
     except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{data_dir}: household tables are unreadable: {exc}") from None
+        raise DataDirError(
+            f"{data_dir}: household tables are unreadable: {one_line(exc)}"
+        ) from None
     villages = aggregate.village_codes(tree.codes)
     rural = read_table(data_dir, "rural_population")
     sums = np.zeros((len(villages), len(years), len(METRIC_NAMES)), dtype=np.int64)
@@ -79,10 +101,18 @@ def build_aggregates(
                 villages, years, households, household_years, rural.iloc[:0], metrics
             )
     values = aggregate.roll_up(tree.codes, villages, sums)
+    if write:
+        write_cache(data_dir, tree, years, values, metrics)
+    return values
+
+
+def write_cache(
+    data_dir: Path, tree: RegionTree, years: tuple[int, ...], values: np.ndarray, metrics: MetricSet
+) -> None:
+    """Write ``aggregates.parquet`` from the [region, year, metric] array."""
     write_table(
         data_dir, AGGREGATES_FILE, aggregate.to_frame(tree.codes, years, values, metrics.digest)
     )
-    return values
 
 
 def cache_is_fresh(data_dir: Path) -> bool:
@@ -104,17 +134,17 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         if data_dir is None:
             raise DataDirError("the embedded store needs --data-dir")
         self.data_dir = require_data_dir(data_dir)
+        recover_on_open(self.data_dir)
         manifest = read_manifest(self.data_dir)
+        files = check_files(self.data_dir, manifest)
+        files.raise_problems(self.data_dir)
         self.manifest = manifest
         self.regions = RegionTree(read_table(self.data_dir, "regions", list(REGION_COLUMNS)))
-        try:
-            self.years = tuple(int(y) for y in manifest["years"])
-        except (KeyError, TypeError, ValueError):
-            raise DataDirError(f"{self.data_dir}/manifest.json has no valid 'years' list") from None
+        self.years = tuple(int(y) for y in manifest["years"])
         self.metrics = metric_set(rules)
         self.metrics.rules.check_years(self.years)
         values = None
-        if cache_is_fresh(self.data_dir):
+        if files.cache_ok and cache_is_fresh(self.data_dir):
             try:
                 frame = read_table(self.data_dir, AGGREGATES_FILE)
                 values = aggregate.from_frame(
@@ -122,11 +152,50 @@ class EmbeddedStore(EmbeddedFeatures, Store):
                 )
             except DataDirError:
                 values = None
+        rebuilt = values is None
         if values is None:
-            values = build_aggregates(self.data_dir, self.regions, self.years, self.metrics)
+            values = build_aggregates(
+                self.data_dir, self.regions, self.years, self.metrics, write=False
+            )
+        if rebuilt or not files.listed:
+            self._save(values if rebuilt else None)
         self._values = values
         self._year_index = {y: i for i, y in enumerate(self.years)}
         self._assessment_rows: dict[tuple[str, int], CountyAssessment] | None = None
+
+    def _save(self, values: np.ndarray | None) -> None:
+        """Write a rebuilt cache and record it (or, in an older data dir, every data file)
+        in the manifest; skipped while an import holds the data dir or when it changed."""
+        try:
+            with data_dir_lock(self.data_dir) as held:
+                manifest = read_manifest(self.data_dir)
+                if not held or manifest.get("version") != self.manifest.get("version"):
+                    return  # an import is running or committed meanwhile: it owns the cache
+                if values is not None:
+                    write_cache(self.data_dir, self.regions, self.years, values, self.metrics)
+                entries = manifest.get("files")
+                if isinstance(entries, dict):
+                    entries = dict(entries)
+                    entries[AGGREGATES_FILE] = file_entry(self.data_dir / AGGREGATES_FILE)
+                else:
+                    entries = list_files(self.data_dir)
+                    log.warning(
+                        "%s: manifest.json had no file list (an older data dir): recorded the "
+                        "sizes and digests of its %d data files",
+                        self.data_dir,
+                        len(entries),
+                    )
+                self.manifest = seal_manifest(manifest, entries)
+                write_manifest(self.data_dir, self.manifest)
+        except OSError as exc:  # a read-only data dir: serve from memory
+            log.warning("%s: cannot record the aggregates cache: %s", self.data_dir, exc)
+
+    def verify(self, *, digests: bool = False) -> None:
+        """DataDirError when a data file no longer matches the manifest (sizes only unless
+        ``digests``): a cheap check for a long-running server."""
+        check_files(self.data_dir, read_manifest(self.data_dir), digests=digests).raise_problems(
+            self.data_dir
+        )
 
     def _assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
         if self._assessment_rows is None:

@@ -139,7 +139,8 @@ def read_part(data_dir: Path, table: str, part: int, columns: list[str] | None =
     try:
         return pq.read_table(path, columns=columns)
     except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {exc}") from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise DataDirError(f"{path} is not a readable parquet table: {first}") from None
 
 
 def _bounds(ids: pa.Array | pa.ChunkedArray, partitions: int) -> tuple[np.ndarray, np.ndarray]:

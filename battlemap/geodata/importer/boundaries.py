@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,15 @@ import shapely
 from battlemap.geodata.boundaries import zone_of
 from battlemap.geodata.codes import LEVEL_NAMES, InvalidCodeError, code_level, normalize_code
 from battlemap.geodata.codes import parent_code as parent_of
-from battlemap.geodata.datadir import MANIFEST_FILE, read_table
-from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.datadir import (
+    MANIFEST_FILE,
+    check_files,
+    holds_data,
+    read_manifest,
+    read_table,
+)
+from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
 from battlemap.geodata.importer.crs import CRS_NAMES, to_wgs84
 from battlemap.geodata.importer.embedded_write import rebuild_aggregates
 from battlemap.geodata.importer.errors import ImportFileError
@@ -36,7 +44,7 @@ from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.readers.gis import dbf_encoding, to_lonlat_transformer
 from battlemap.geodata.importer.recheck import households_outside
-from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.rejects import RejectsWriter, write_private_csv
 from battlemap.geodata.importer.store_init import EMPTY_SCHEMAS, stage_empty_tables
 from battlemap.geodata.importer.vocab import FLAG_VALUES, normalize_value
 from battlemap.geodata.schema import EQUAL_AREA_CRS, REGION_TABLE_COLUMNS, TABLE_FILES, YEARS
@@ -52,7 +60,16 @@ BOUNDARY_REASONS: dict[str, str] = {
     "bad_geometry": "missing or non-polygonal geometry",
     "duplicate_code": "code repeated in the file",
     "missing_parent": "parent region not in the store",
+    "bad_coordinates": "vertex not a valid longitude/latitude",
+    "outside_parent": "polygon not inside its parent region",
+    "name_too_long": "name too long",
 }
+MAX_NAME_LENGTH = 50
+# A region must lie inside its parent, give or take what two surveys of one border differ
+# by: its bounding box within the parent's grown by PARENT_MARGIN_DEG (≈ 5 km), and at most
+# PARENT_OUTSIDE_SHARE of its area outside the parent.
+PARENT_MARGIN_DEG = 0.05
+PARENT_OUTSIDE_SHARE = 0.05
 CODE_FIELDS = (
     "code",
     "adcode",
@@ -154,7 +171,9 @@ def _read(path: Path, encoding: str, layer: str | None, crs: str) -> gpd.GeoData
     if enc is None:
         enc = dbf_encoding(path)
     try:
-        frame = pyogrio.read_dataframe(path, layer=layer, encoding=enc)
+        with warnings.catch_warnings():  # NaN vertices: rejected by name below, not warned
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=layer, encoding=enc)
     except Exception as exc:  # GDAL errors come in several types
         raise ImportFileError(f"{path} cannot be read: {exc}") from None
     if frame.crs is None:
@@ -212,8 +231,17 @@ def import_boundaries(
         f"name field {name_col}"
     )
 
-    with DataDirTransaction(data_dir, create=True) as txn:
+    with DataDirTransaction(
+        data_dir, create=True, committed_in_database=database_check(dsn)
+    ) as txn:
         exists = (data_dir / MANIFEST_FILE).exists()
+        if exists:
+            check_files(data_dir, read_manifest(data_dir)).raise_problems(data_dir)
+        elif holds_data(data_dir):
+            raise DataDirError(
+                f"data dir {data_dir} holds data ({', '.join(holds_data(data_dir)[:3])}) but no "
+                f"{MANIFEST_FILE}: restore it, or import into a new or empty dir"
+            )
         existing = (
             read_table(data_dir, "regions", geo=True)
             if exists
@@ -260,7 +288,8 @@ def import_boundaries(
                     "original": _original(values, fields, geoms[i]),
                 }
             )
-        batch_codes = {r["code"] for r in rows}
+        batch_codes = {r["code"]: r["geometry"] for r in rows}
+        stored_geoms = dict(zip(existing["code"].astype(str), existing.geometry, strict=True))
         good = []
         for row in rows:
             parent = parent_of(row["code"])
@@ -270,6 +299,18 @@ def import_boundaries(
                     "missing_parent",
                     f"parent {parent} of {row['code']} is not in the store: import the "
                     f"{LEVEL_NAMES[want - 1]} level first",
+                    row["original"],
+                )
+                continue
+            parent_geom = batch_codes.get(parent) if parent else None
+            if parent_geom is None and parent is not None:
+                parent_geom = stored_geoms.get(parent)
+            outside = _outside_parent(row["geometry"], parent_geom) if parent_geom else None
+            if outside:
+                writer.add(
+                    row["feature"],
+                    "outside_parent",
+                    f"{row['code']} is not inside its parent {parent}: {outside}",
                     row["original"],
                 )
                 continue
@@ -313,7 +354,7 @@ def _recheck(
     if outside.empty:
         target.unlink(missing_ok=True)  # a list from an earlier import of this file is stale
         return
-    outside.to_csv(target, index=False, encoding="utf-8-sig")
+    write_private_csv(outside, target)
     report.households_outside_file = str(target)
     progress.step(
         f"{len(outside):,} stored households lie more than {tolerance_m:g} m outside their "
@@ -342,12 +383,60 @@ def _check_feature(
     name = values.get(name_col)
     if name is None or not str(name).strip():
         return "missing_name", f"no value in {name_col}", code
+    if len(str(name).strip()) > MAX_NAME_LENGTH:
+        return (
+            "name_too_long",
+            f"{name_col} has {len(str(name).strip()):,} characters (at most {MAX_NAME_LENGTH})",
+            code,
+        )
+    bad_vertex = _bad_vertex(geom)
+    if bad_vertex:
+        return "bad_coordinates", bad_vertex, code
     if (
         _polygonal(geom if geom is None or shapely.is_valid(geom) else shapely.make_valid(geom))
         is None
     ):
         return "bad_geometry", "missing, empty or not a polygon", code
     return None, "", code
+
+
+def _bad_vertex(geom: shapely.Geometry | None) -> str | None:
+    """Why a geometry's vertices are not WGS84 longitude/latitude; None when they are."""
+    if geom is None:
+        return None
+    xy = shapely.get_coordinates(geom)
+    if not len(xy):
+        return None
+    finite = np.isfinite(xy).all(axis=1)
+    if not finite.all():
+        x, y = xy[~finite][0]
+        return f"vertex ({x:g}, {y:g}) is not a number"
+    bad = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if bad.any():
+        x, y = xy[bad][0]
+        return (
+            f"vertex ({x:g}, {y:g}) is outside longitude −180…180 / latitude −90…90"
+            f" ({int(bad.sum()):,} such vertices)"
+        )
+    return None
+
+
+def _outside_parent(child: shapely.Geometry, parent: shapely.Geometry) -> str | None:
+    """Why ``child`` is not inside ``parent`` (beyond the margins); None when it is."""
+    cx0, cy0, cx1, cy1 = child.bounds
+    px0, py0, px1, py1 = parent.bounds
+    m = PARENT_MARGIN_DEG
+    if cx0 < px0 - m or cy0 < py0 - m or cx1 > px1 + m or cy1 > py1 + m:
+        return (
+            f"its extent ({cx0:.3f}, {cy0:.3f})–({cx1:.3f}, {cy1:.3f}) reaches beyond its "
+            f"parent's ({px0:.3f}, {py0:.3f})–({px1:.3f}, {py1:.3f}) by more than {m}°"
+        )
+    if shapely.contains(parent, child) or child.area == 0:
+        return None
+    outside = shapely.difference(child, parent).area / child.area
+    if outside > PARENT_OUTSIDE_SHARE:
+        return f"{outside:.0%} of its area lies outside its parent"
+    return None
 
 
 def _original(values: dict[str, Any], fields: list[str], geom: Any) -> list[str]:
@@ -459,6 +548,6 @@ def _write(
     try:
         pg.upsert_regions(txn.staging / TABLE_FILES["regions"])
         pg.finish(list(manifest["years"]), manifest)
-        txn.commit(before=pg.commit)
+        txn.commit(before=lambda: pg.commit(txn.import_id))
     finally:
         pg.close()

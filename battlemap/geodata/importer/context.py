@@ -14,8 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from battlemap.geodata.datadir import read_manifest, read_table, require_data_dir
-from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.datadir import check_files, read_manifest, read_table, require_data_dir
 
 __all__ = ["StoreContext"]
 
@@ -38,10 +37,8 @@ class StoreContext:
     ) -> StoreContext:
         path = require_data_dir(data_dir)
         manifest = read_manifest(path)
-        try:
-            years = tuple(sorted(int(y) for y in manifest["years"]))
-        except (KeyError, TypeError, ValueError):
-            raise DataDirError(f"{path}/manifest.json has no valid 'years' list") from None
+        check_files(path, manifest).raise_problems(path)  # never import into a damaged store
+        years = tuple(sorted(int(y) for y in manifest["years"]))
         regions = read_table(path, "regions", ["code", "level", "name", "geometry"], geo=True)
         villages = regions[regions["level"] == 5].sort_values("code")
         geoms = villages.geometry.to_numpy()

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 from battlemap.geodata import partitions
 from battlemap.geodata.datadir import AGGREGATES_FILE, MANIFEST_FILE
 from battlemap.geodata.importer.aggregate_delta import DeltaCounter, add_to_cache
-from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
 from battlemap.geodata.importer.checks import CrossRowRejects, cross_row_checks, store_clashes
 from battlemap.geodata.importer.context import StoreContext
 from battlemap.geodata.importer.crs import CRS_NAMES
@@ -313,7 +313,13 @@ def import_households(
         layer=options.sheet,
         chunk_rows=options.chunk_rows,
     )
-    header = map_headers(reader.headers, dbf=reader.dbf, has_geometry=reader.has_geometry)
+    try:
+        header = map_headers(reader.headers, dbf=reader.dbf, has_geometry=reader.has_geometry)
+    except ImportFileError as exc:
+        hint = getattr(reader, "sheet_hint", lambda _: "")(
+            lambda headers: map_headers(headers, dbf=reader.dbf, has_geometry=reader.has_geometry)
+        )
+        raise ImportFileError(f"{exc}{hint}") from None
     report = ImportReport(
         file=str(path),
         source=reader.description,
@@ -326,7 +332,7 @@ def import_households(
     rejects_path = options.rejects or path.with_name(path.name + ".rejects.csv")
     rejects = RejectsWriter(rejects_path, reader.original_headers())
     try:
-        with DataDirTransaction(data_dir) as txn:
+        with DataDirTransaction(data_dir, committed_in_database=database_check(dsn)) as txn:
             ctx = StoreContext.load(
                 data_dir, tolerance_m=options.tolerance_m, insert_only=options.insert_only
             )
@@ -431,4 +437,4 @@ def _commit(
         report.aggregates["postgis"] = "rebuilt"
         txn.commit()
     else:
-        txn.commit(before=side.commit if side is not None else None)
+        txn.commit(before=(lambda: side.commit(txn.import_id)) if side is not None else None)

@@ -23,9 +23,15 @@ import pandas as pd
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.codes import InvalidCodeError, code_level, normalize_code
-from battlemap.geodata.datadir import AGGREGATES_FILE, read_manifest, read_table
+from battlemap.geodata.datadir import (
+    AGGREGATES_FILE,
+    check_files,
+    read_manifest,
+    read_table,
+    require_data_dir,
+)
 from battlemap.geodata.importer.aggregate_delta import change_cache, region_codes
-from battlemap.geodata.importer.atomic import DataDirTransaction
+from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
 from battlemap.geodata.importer.embedded_write import Changes, rebuild_aggregates
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.headers import normalize_header
@@ -148,7 +154,11 @@ def import_population(
     progress = progress or Progress(quiet=True)
     path, data_dir = Path(path), Path(data_dir)
     reader = open_reader(path, encoding=encoding, sheet=sheet, layer=sheet)
-    columns = _column_index(reader.headers)
+    try:
+        columns = _column_index(reader.headers)
+    except ImportFileError as exc:
+        hint = getattr(reader, "sheet_hint", lambda _: "")(_column_index)
+        raise ImportFileError(f"{exc}{hint}") from None
     writer = RejectsWriter(
         rejects or path.with_name(path.name + ".rejects.csv"), reader.original_headers()
     )
@@ -156,11 +166,13 @@ def import_population(
         file=str(path), dry_run=dry_run, stores=["embedded"] + (["postgis"] if dsn else [])
     )
     try:
-        with DataDirTransaction(data_dir) as txn:
+        with DataDirTransaction(data_dir, committed_in_database=database_check(dsn)) as txn:
+            manifest = read_manifest(require_data_dir(data_dir))
+            check_files(data_dir, manifest).raise_problems(data_dir)
             regions = read_table(data_dir, "regions", ["code", "level"])
             ctx = _Context(
                 villages=set(regions.loc[regions["level"] == 5, "code"].astype(str)),
-                years=tuple(int(y) for y in read_manifest(data_dir)["years"]),
+                years=tuple(int(y) for y in manifest["years"]),
             )
             good = _validate(reader, columns, ctx, writer, report)
             report.loaded = len(good)
@@ -280,6 +292,6 @@ def _write(
         pg.upsert_population(txn.staging / TABLE_FILES["rural_population"])
         pg.set_rural_population(codes, years, population)
         report.aggregates["postgis"] = "updated"
-        txn.commit(before=pg.commit)
+        txn.commit(before=lambda: pg.commit(txn.import_id))
     finally:
         pg.close()

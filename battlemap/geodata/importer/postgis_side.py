@@ -66,8 +66,8 @@ class PostgisSide:
         self._final.set_result((changes, manifest, delta))
         return self._job.result()
 
-    def commit(self) -> None:
-        self.pg.commit()
+    def commit(self, import_id: str | None = None) -> None:
+        self.pg.commit(import_id)
 
     def cancel(self) -> None:
         """Stop the database work (after an error or Ctrl-C on the data dir side)."""

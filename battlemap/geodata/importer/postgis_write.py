@@ -41,7 +41,7 @@ from battlemap.geodata.postgis.ddl import (
     TABLES,
     Table,
 )
-from battlemap.geodata.postgis.load import LOCK_KEY
+from battlemap.geodata.postgis.load import LOCK_KEY, record_import
 
 __all__ = ["PostgisUpsert", "copy_rows", "is_loaded", "load_whole", "refresh_aggregate"]
 
@@ -68,7 +68,8 @@ def load_whole(dsn: str, txn: Any, progress: Progress) -> None:
     from battlemap.geodata.postgis.load import load_data_dir
 
     progress.step("PostGIS database not loaded yet: loading the whole data dir")
-    load_data_dir(dsn, txn.complete_dir())
+    txn.prepare()  # a kill after the load's commit: recovery asks the database
+    load_data_dir(dsn, txn.complete_dir(), import_id=txn.import_id, verify=False)
 
 
 def drop_other_aggregates(cur) -> None:
@@ -390,8 +391,11 @@ class PostgisUpsert:
         )
         return how
 
-    def commit(self) -> None:
+    def commit(self, import_id: str | None = None) -> None:
+        """Commit; with ``import_id``, recorded in the same transaction (crash recovery)."""
         try:
+            if import_id is not None:
+                record_import(self.cur, import_id)
             self.conn.commit()
         except psycopg2.Error as exc:
             raise StoreUnavailableError(

@@ -3,6 +3,10 @@
 CSV in UTF-8 with a BOM (Excel opens it with Chinese intact): ``row, reason, detail`` and
 then the source's own columns. Rows are streamed to a temporary file during the import and
 sorted by row number when the file is finished.
+
+The file holds personal data, so it is created owner-only (0600), and it is opened in
+spreadsheets, so a cell starting with ``= + - @``, a tab or a carriage return gets a leading
+``'`` (OWASP's CSV-injection advice): ``=HYPERLINK(…)`` stays text, never a live formula.
 """
 
 from __future__ import annotations
@@ -11,15 +15,44 @@ import csv
 import os
 from collections import Counter
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
 
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.reasons import REASONS
 
-__all__ = ["RejectsWriter"]
+__all__ = ["RejectsWriter", "neutralise", "open_private", "write_private_csv"]
 
 _OWN = ("row", "reason", "detail")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+_MAX_CELL = 1000  # characters of a cell copied into the rejects file
+
+
+def neutralise(cell: object) -> str:
+    """The cell as text a spreadsheet will not run as a formula (and a huge cell cut)."""
+    text = "" if cell is None else str(cell)
+    if len(text) > _MAX_CELL:
+        text = f"{text[:_MAX_CELL]}…[{len(text):,} characters]"
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def open_private(path: Path) -> TextIO:
+    """Open ``path`` for writing a CSV, created owner-only (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+    return open(fd, "w", encoding="utf-8-sig", newline="")
+
+
+def write_private_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a frame as an owner-only CSV, every cell neutralised."""
+    with open_private(path) as handle:
+        writer = csv.writer(handle)
+        writer.writerow([neutralise(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow([neutralise(c) for c in row])
 
 
 class RejectsWriter:
@@ -43,19 +76,19 @@ class RejectsWriter:
         if self._writer is None:
             try:
                 self._tmp.parent.mkdir(parents=True, exist_ok=True)
-                self._fh = open(self._tmp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+                self._fh = open_private(self._tmp)
             except OSError as exc:
                 raise ImportFileError(
                     f"cannot write the rejects file {self.path}: {exc.strerror}; "
                     "pass --rejects PATH"
                 ) from None
             self._writer = csv.writer(self._fh)
-            self._writer.writerow([*_OWN, *self.headers])
+            self._writer.writerow([*_OWN, *(neutralise(h) for h in self.headers)])
         if row < self._last_row:
             self._sorted = False
         self._last_row = row
         cells = list(values) + [""] * (len(self.headers) - len(values))
-        self._writer.writerow([row, reason, detail, *cells])
+        self._writer.writerow([row, reason, neutralise(detail), *(neutralise(c) for c in cells)])
 
     @property
     def total(self) -> int:
@@ -75,7 +108,8 @@ class RejectsWriter:
         if not self._sorted:
             frame = pd.read_csv(self._tmp, dtype=str, keep_default_na=False, encoding="utf-8-sig")
             frame = frame.sort_values("row", key=lambda s: s.astype(int), kind="stable")
-            frame.to_csv(self._tmp, index=False, encoding="utf-8-sig")
+            with open_private(self._tmp) as handle:  # cells were neutralised when written
+                frame.to_csv(handle, index=False)
         os.replace(self._tmp, self.path)
         return self.path
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from battlemap.geodata.datadir import MANIFEST_FILE
+from battlemap.geodata.datadir import MANIFEST_FILE, holds_data
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.tables import HOUSEHOLD_YEARS_SCHEMA, HOUSEHOLDS_SCHEMA
@@ -75,6 +75,11 @@ def empty_store(
     path = Path(data_dir)
     if (path / MANIFEST_FILE).exists():
         raise DataDirError(f"{path} already holds a data set (manifest.json exists)")
+    if holds_data(path):
+        raise DataDirError(
+            f"{path} holds data ({', '.join(holds_data(path)[:3])}) but no manifest.json: "
+            "restore it, or create the store in a new or empty dir"
+        )
     with DataDirTransaction(path, create=True) as txn:
         regions.to_parquet(txn.path(TABLE_FILES["regions"]), index=False, compression="zstd")
         empty = [t for t in EMPTY_SCHEMAS if t != "rural_population" or rural_population is None]

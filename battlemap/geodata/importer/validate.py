@@ -49,6 +49,8 @@ from battlemap.geodata.schema import HH_TYPES, STATUS_EXITED, STATUS_POOR, STATU
 
 __all__ = [
     "ID_PATTERN",
+    "MAX_CELL_LENGTH",
+    "MAX_NAME_LENGTH",
     "MAX_SIZE",
     "NORMALIZED_SCHEMA",
     "ChunkResult",
@@ -58,6 +60,11 @@ __all__ = [
 
 ID_PATTERN = r"^[0-9A-Za-z][0-9A-Za-z_\-]{3,39}$"
 MAX_SIZE = 20
+# Longest accepted cell, in characters: a name, and any other mapped column (codes, years,
+# vocabularies and flags are far shorter; a longer cell is junk, never a value).
+MAX_NAME_LENGTH = 50
+MAX_CELL_LENGTH = 100
+MAX_LENGTHS: dict[str, int] = {"head_name": MAX_NAME_LENGTH}
 COORD_DECIMALS = 6
 _M_PER_DEGREE = 111_320.0
 _SECONDARY_SPLIT = re.compile(r"[;；,，、|/\s]+")
@@ -256,6 +263,18 @@ def validate_chunk(
 
     c.add(~id_ok, "malformed_id", id_detail)
 
+    # -- lengths: a 20 MB name must not reach the store or every response of its village --
+    for name, array in c.columns.items():
+        limit = MAX_LENGTHS.get(name, MAX_CELL_LENGTH)
+        lengths = pc.fill_null(pc.utf8_length(array), 0).to_numpy(zero_copy_only=False)
+        c.add(
+            lengths > limit,
+            "too_long",
+            lambda pos, name=name, limit=limit, lengths=lengths: [
+                f"{_label(name)} has {int(lengths[i]):,} characters (at most {limit})" for i in pos
+            ],
+        )
+
     # -- required values -------------------------------------------------------------------
     empty: dict[str, np.ndarray] = {}
     ints: dict[str, np.ndarray] = {}
@@ -417,6 +436,23 @@ def validate_chunk(
             )
 
     # -- points ----------------------------------------------------------------------------
+    with np.errstate(invalid="ignore"):  # (a pair valid once swapped: checked below)
+        out_of_range = ~c.problems.bad & (
+            np.isinf(lon)
+            | np.isinf(lat)
+            | (np.abs(lon) > 180)
+            | (np.abs(lat) > 180)
+            | ((np.abs(lat) > 90) & (np.abs(lon) > 90))
+        )
+    c.add(
+        out_of_range,
+        "coordinates_out_of_range",
+        lambda pos: [
+            f"point ({lon[i]:g}, {lat[i]:g}) is not a longitude in −180…180 and a latitude "
+            "in −90…90"
+            for i in pos
+        ],
+    )
     lon_w = np.full(n, np.nan)
     lat_w = np.full(n, np.nan)
     rows = np.flatnonzero(

@@ -18,8 +18,9 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 
-from battlemap.geodata.datadir import read_manifest, require_data_dir
+from battlemap.geodata.datadir import check_files, read_manifest, require_data_dir
 from battlemap.geodata.errors import BattlemapError, DataDirError, StoreUnavailableError
+from battlemap.geodata.journal import recover_on_open
 from battlemap.geodata.metrics import MetricSet, metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate, use_build_settings
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
@@ -35,9 +36,20 @@ from battlemap.geodata.postgis.ddl import (
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 from battlemap.indicators.rules import ExitRules
 
-__all__ = ["ALL_TABLES", "LOCK_KEY", "STAGING_SCHEMA", "LoadReport", "load_data_dir"]
+__all__ = [
+    "ALL_TABLES",
+    "IMPORTS_TABLE",
+    "LOCK_KEY",
+    "STAGING_SCHEMA",
+    "LoadReport",
+    "import_committed",
+    "load_data_dir",
+    "record_import",
+]
 
 STAGING_SCHEMA = "battlemap_load"
+# import ids committed here, each in the transaction of its import (see geodata/journal.py)
+IMPORTS_TABLE = "battlemap_imports"
 ALL_TABLES: tuple[str, ...] = (*LOAD_ORDER, AGGREGATE_TABLE, META_TABLE)
 LOCK_KEY = 0x424D4C44  # "BMLD": one load (or aggregate build) at a time per database
 
@@ -251,21 +263,62 @@ def _rollback(conn) -> None:
         conn.rollback()
 
 
+def record_import(cur, import_id: str) -> None:
+    """Record that this transaction commits import ``import_id`` (with the data dir's swap):
+    after a crash between the two commits, :func:`import_committed` tells which won."""
+    cur.execute(
+        f"CREATE TABLE IF NOT EXISTS {IMPORTS_TABLE} (import_id text PRIMARY KEY, "
+        "committed_at timestamptz NOT NULL DEFAULT now())"
+    )
+    cur.execute(f"INSERT INTO {IMPORTS_TABLE} (import_id) VALUES (%s)", (import_id,))
+
+
+def import_committed(dsn: str) -> Callable[[str], bool]:
+    """A check: did the database at ``dsn`` commit import ``import_id``? (It connects only
+    when asked; an unreachable database raises StoreUnavailableError.)"""
+
+    def check(import_id: str) -> bool:
+        conn = connect(dsn)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT to_regclass(%s)", (IMPORTS_TABLE,))
+                if cur.fetchone()[0] is None:
+                    return False
+                cur.execute(
+                    f"SELECT EXISTS (SELECT 1 FROM {IMPORTS_TABLE} WHERE import_id = %s)",
+                    (import_id,),
+                )
+                return bool(cur.fetchone()[0])
+        finally:
+            conn.close()
+
+    return check
+
+
 def load_data_dir(
     dsn: str,
     data_dir: str | Path,
     *,
     rules: ExitRules | None = None,
     progress: Progress | None = None,
+    import_id: str | None = None,
+    verify: bool = True,
 ) -> LoadReport:
     """Load every table of ``data_dir`` into the database at ``dsn``, replacing what is there.
 
     The aggregates are built under ``rules`` (default: ``load_rules()``). All or nothing: on
     any error the transaction is rolled back and the previous tables stay. Raises
     DataDirError for bad input files, StoreUnavailableError for database problems.
+    ``verify``: first recover an interrupted import and check the files against the
+    manifest (off for an import's own staged dir); ``import_id``: the import this load
+    commits (recorded in ``battlemap_imports``).
     """
     path = require_data_dir(data_dir)
+    if verify:
+        recover_on_open(path, import_committed(dsn))
     manifest = read_manifest(path)
+    if verify:
+        check_files(path, manifest).raise_problems(path)
     metrics = metric_set(rules)
     report = LoadReport()
     steps = _Steps(report, progress)
@@ -273,6 +326,8 @@ def load_data_dir(
     try:
         with conn.cursor() as cur:
             _load(cur, path, manifest, metrics, steps)
+            if import_id is not None:
+                record_import(cur, import_id)
         steps.run("commit", conn.commit)
     except BattlemapError:
         _rollback(conn)

@@ -16,7 +16,16 @@ import shapely
 from battlemap.geodata import aggregate
 from battlemap.geodata.boundaries import load_province_boundaries, zone_of
 from battlemap.geodata.cells import h3_cells
-from battlemap.geodata.datadir import AGGREGATES_FILE, write_manifest, write_table
+from battlemap.geodata.datadir import (
+    AGGREGATES_FILE,
+    holds_data,
+    list_files,
+    owner_only,
+    seal_manifest,
+    write_manifest,
+    write_table,
+)
+from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
 from battlemap.geodata.synthetic import flows, households, population, records, report
@@ -131,13 +140,30 @@ def generate(
     config: GeneratorConfig | None = None,
     *,
     quiet: bool = False,
+    force: bool = False,
     **overrides,
 ) -> dict:
-    """Write a synthetic province into ``data_dir``; returns the manifest."""
+    """Write a synthetic province into ``data_dir`` (owner-only files); returns the manifest.
+
+    A data dir that already holds data is refused unless ``force`` (then overwritten).
+    """
     config = config or GeneratorConfig(**overrides)
     data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log = _Progress(quiet)
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DataDirError(f"{data_dir} is a file, not a data dir")
+    present = holds_data(data_dir)
+    if present and not force:
+        raise DataDirError(
+            f"{data_dir} already holds data ({', '.join(present[:3])}"
+            f"{', …' if len(present) > 3 else ''}): generating would overwrite it; "
+            "pass --force to replace it, or choose a new or empty dir"
+        )
+    with owner_only():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return _generate(data_dir, config, _Progress(quiet))
+
+
+def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
     seeds = np.random.SeedSequence(config.seed).spawn(5)
     region_rng, profile_rng, hh_rng, year_rng, flow_rng = (np.random.default_rng(s) for s in seeds)
 
@@ -298,6 +324,6 @@ def generate(
         "targets": config.targets(*(int((regions.level == lv).sum()) for lv in (4, 5))),
         "generated": report.measures(draw, rows, regions, rural, relocations, labour, rules),
     }
-    write_manifest(data_dir, manifest)
+    write_manifest(data_dir, seal_manifest(manifest, list_files(data_dir)))
     log(f"written to {data_dir}")
     return manifest

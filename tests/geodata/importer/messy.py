@@ -106,6 +106,8 @@ def build_messy(
     )
     one({"registered_year": 2021}, "year_out_of_range", "2021 is outside")
     one({"registered_year": 2017}, "year_out_of_range", "before the registration year 2017")
+    one({"head_name": "王" * 51}, "too_long", "has 51 characters (at most 50)")
+    one({"lat": "1e308"}, "coordinates_out_of_range", "is not a longitude in −180…180")
     h = next(it)
     record = dict(next(r for r in by_hh[h] if r["year"] == 2016))
     record["hh_id"] = other_county_id

@@ -214,7 +214,7 @@ def test_a_failing_database_commit_changes_neither_store(
     dsn = postgis_cluster.load_database("import_commit_fails", empty_dir)
     before = digests(empty_dir)
 
-    def failing_commit(self) -> None:
+    def failing_commit(self, import_id=None) -> None:
         raise Boom("commit")
 
     monkeypatch.setattr(postgis_write.PostgisUpsert, "commit", failing_commit)

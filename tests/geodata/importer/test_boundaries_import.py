@@ -149,8 +149,8 @@ def test_bad_features_are_rejected_with_reasons_and_invalid_polygons_repaired(
     towns = _level(regions, 4, COUNTY)
     good = towns.iloc[0]
     bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
-    box = shapely.affinity.translate(
-        shapely.affinity.scale(bowtie, 0.01, 0.01), good.label_lon, good.label_lat
+    box = shapely.affinity.translate(  # a bow-tie 0.01° wide centred on the label point
+        shapely.affinity.scale(bowtie, 0.01, 0.01), good.label_lon - 0.5, good.label_lat - 0.5
     )
     features = [
         (good["code"][:9], "修好的镇", box),  # 1 invalid bow-tie: repaired
@@ -260,7 +260,13 @@ def test_changed_villages_list_the_households_they_leave_outside(
     moved, kept = counts.index[0], counts.index[1]
     corrected = villages[villages["code"].isin([moved, kept])].reset_index(drop=True)
     shifted = corrected["code"] == moved
-    corrected.loc[shifted, "geometry"] = corrected.loc[shifted].translate(xoff=0.2)  # ~20 km
+    # the corrected polygon lies elsewhere in its township (inside its parent, as it must):
+    # a small square around the sibling village's point farthest from the old polygon
+    old = villages.loc[villages["code"] == moved, "geometry"].iloc[0]
+    siblings = villages[villages["code"].str[:9] == moved[:9]]
+    points = shapely.point_on_surface(siblings.geometry.to_numpy())
+    far = points[np.argmax(shapely.distance(points, old))]
+    corrected.loc[shifted, "geometry"] = shapely.MultiPolygon([far.buffer(0.002, cap_style=3)])
     path = tmp_path / "villages.geojson"
     corrected[["code", "name", "geometry"]].to_file(path)
 

@@ -63,6 +63,7 @@ class CsvReader:
         self.chunk_rows = max(int(chunk_rows), 1)
         self.delimiter, self.headers, self._header_row = self._read_header()
         self.description = f"CSV, {self.encoding}"
+        self._last_row = 0  # the exact reader's last record (for a parse error's message)
 
     # -- header ---------------------------------------------------------------------------
     def _text_head(self) -> str:
@@ -269,6 +270,11 @@ class CsvReader:
             yield from self._exact_records(skip)
         except UnicodeDecodeError:
             raise self._undecodable() from None
+        except csv.Error as exc:  # e.g. an unterminated quote swallowing the rest of the file
+            raise ImportFileError(
+                f"{self.path} cannot be parsed as CSV after row {self._last_row}: {exc} "
+                "(a quote opened there is probably never closed)"
+            ) from None
 
     def _exact_records(self, skip: int) -> Iterator[RawChunk]:
         n = len(self.headers)
@@ -284,19 +290,14 @@ class CsvReader:
                 bad: list[BadRecord] = []
                 for record in records:
                     row += 1
+                    self._last_row = row
                     if not record:
                         record = [""] * n
                     if len(record) != n:
                         if len(record) > n and not any(c.strip() for c in record[n:]):
                             record = record[:n]
                         else:
-                            bad.append(
-                                BadRecord(
-                                    row,
-                                    record,
-                                    f"row has {len(record)} fields, the header has {n}",
-                                )
-                            )
+                            bad.append(BadRecord(row, record, _width_problem(record, n)))
                             continue
                     values.append(record)
                     rows.append(row)
@@ -308,3 +309,14 @@ class CsvReader:
                 if not values:
                     columns = [pa.array([], pa.string()) for _ in range(n)]
                 yield RawChunk(rows=np.asarray(rows, dtype=np.int64), columns=columns, bad=bad)
+
+
+def _width_problem(record: list[str], n: int) -> str:
+    """Why a record has the wrong number of fields (an unclosed quote runs over lines)."""
+    lines = max(c.count("\n") for c in record) if record else 0
+    if lines:
+        return (
+            f"row has {len(record)} fields, the header has {n}: a quote opened in it is not "
+            f"closed, so it runs over {lines + 1} lines"
+        )
+    return f"row has {len(record)} fields, the header has {n}"

@@ -125,7 +125,15 @@ class GisReader:
         except Exception as exc:
             raise ImportFileError(f"{path} cannot be read: {exc}") from None
         self.headers = [str(f) for f in info["fields"]]
-        self.has_geometry = info.get("geometry_type") not in (None, "Unknown", "None") or False
+        geometry_type = info.get("geometry_type")
+        if geometry_type == "Unknown":  # mixed types in one layer (GeoJSON allows it)
+            self._require_points(path)
+        elif geometry_type not in (None, "None") and "Point" not in str(geometry_type):
+            raise ImportFileError(
+                f"{path} holds {geometry_type} geometries: a household file needs one Point "
+                "per household (or 经度/纬度 columns and no geometry)"
+            )
+        self.has_geometry = geometry_type not in (None, "None")
         self.crs = layer_crs(info.get("crs"))
         bounds = info.get("total_bounds")
         self._transformer = (
@@ -135,6 +143,23 @@ class GisReader:
         )
         self.description = f"{info.get('driver', 'GIS')} layer {self.layer}" + (
             f", {self.encoding}" if self.encoding else ""
+        )
+
+    def _require_points(self, path: Path) -> None:
+        """ImportFileError naming the geometry types unless every feature is a point."""
+        try:
+            frame = pyogrio.read_dataframe(
+                path, layer=self.layer, columns=[], encoding=self.encoding
+            )
+        except Exception as exc:  # GDAL errors come in several types
+            raise ImportFileError(f"{path} cannot be read: {exc}") from None
+        types = frame.geometry.geom_type.fillna("no geometry").value_counts()
+        if set(types.index) <= {"Point", "MultiPoint"}:
+            return
+        counts = ", ".join(f"{name} {n:,}" for name, n in types.items())
+        raise ImportFileError(
+            f"{path} mixes geometry types ({counts}): a household file needs one Point per "
+            "household; keep only the point features (or give 经度/纬度 columns)"
         )
 
     def original_headers(self) -> list[str]:

@@ -9,7 +9,7 @@ so an ID stored that way is rejected as malformed instead of silently changed.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,8 @@ class XlsxReader:
         book = self._open()
         names = book.sheetnames
         book.close()
+        self.sheet_names = list(names)
+        self.sheet_given = sheet is not None
         if sheet is None:
             self.sheet = names[0]
         elif sheet in names:
@@ -74,7 +76,28 @@ class XlsxReader:
         else:
             raise ImportFileError(f"{path} has no sheet {sheet!r}; sheets: {', '.join(names)}")
         self.description = f"XLSX, sheet {self.sheet}"
-        self.headers, self._header_row = self._read_header()
+        try:
+            self.headers, self._header_row = self._read_header()
+        except ImportFileError as exc:
+            raise ImportFileError(f"{exc}{self.sheet_hint(bool)}") from None
+
+    def sheet_hint(self, accepts: Callable[[list[str]], object]) -> str:
+        """'; sheet X has them: pass --sheet X' for the first other sheet whose header row
+        ``accepts`` takes (without raising, and truthy); '' when --sheet was given or none."""
+        if self.sheet_given:
+            return ""
+        for name in self.sheet_names:
+            if name == self.sheet:
+                continue
+            other = XlsxReader.__new__(XlsxReader)
+            other.path, other.sheet, other._openpyxl = self.path, name, self._openpyxl
+            try:
+                headers, _ = other._read_header()
+                if accepts(headers):
+                    return f"; sheet {name!r} has them: pass --sheet {name}"
+            except ImportFileError:
+                continue
+        return ""
 
     def _open(self) -> Any:
         try:
