@@ -140,7 +140,7 @@ class _ReturnDraws:
         in_2020 = late & (self.in_2020 < c.return_2020_share / max(late.mean(), 1e-9))
         r1 = np.where(in_2020, LAST, r1)
         x1 = np.where(r1 < LAST, np.minimum(r1 + self.duration, LAST), NO_YEAR)
-        second = x1 + self.gap
+        second = x1 + np.where(x1 + self.gap <= LAST - 1, self.gap, 1)  # room permitting
         can = returner & (second <= LAST - 1)
         share2 = c.repeat_return_share * returner.sum() / max(can.sum(), 1)
         r2 = np.where(can & (self.repeat < share2), second, NO_YEAR)
