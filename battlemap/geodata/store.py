@@ -44,6 +44,7 @@ __all__ = ["Counts", "CountyAssessment", "Store", "open_store"]
 Counts = dict[str, int]
 SHAPES_CACHE_ENTRIES = 2048  # every prefecture and county, the townships in view
 SHAPES_CACHE_BYTES = 128 * 1024 * 1024
+SHAPES_WAIT_S = 2.0  # longest wait for another thread's build of the same shapes
 
 
 @dataclass(frozen=True)
@@ -135,12 +136,18 @@ class Store(ABC):
         shapes = cache.get(info.code)
         if shapes is None:
             lock: threading.Lock = self.__dict__.setdefault("_shapes_lock", threading.Lock())
-            with lock:
+            # one thread builds while others wait for it, but never long: a build stuck on
+            # a hung database must not queue every map request behind it
+            locked = lock.acquire(timeout=SHAPES_WAIT_S)
+            try:
                 shapes = cache.get(info.code)
                 if shapes is None:
                     units = [c.code for c in self.regions.children(info.code)] or [info.code]
                     shapes = build_shapes(info.code, self._unit_rows(units))
                     cache.put(info.code, shapes)
+            finally:
+                if locked:
+                    lock.release()
         return shapes
 
     def households(self, code: str | int, year: int) -> pd.DataFrame:

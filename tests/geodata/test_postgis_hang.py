@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +67,8 @@ def paused(pg: PgCluster) -> Iterator[None]:
                 os.kill(pid, signal.SIGCONT)
 
 
-def _in_threads(n: int, call) -> list[BaseException | object]:
+def _in_threads(n: int, call, bound_s: float = BOUND_S) -> list[BaseException | object]:
+    """Run ``call`` in ``n`` threads at once; all must be done within ``bound_s`` in all."""
     results: list = [None] * n
 
     def run(i: int) -> None:
@@ -78,8 +80,9 @@ def _in_threads(n: int, call) -> list[BaseException | object]:
     threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(n)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + bound_s
     for thread in threads:
-        thread.join(BOUND_S)
+        thread.join(max(0.0, deadline - time.monotonic()))
         assert not thread.is_alive(), "a request was still blocked on the paused database"
     return results
 
@@ -98,6 +101,20 @@ def test_paused_database_fails_fast_and_recovers(cluster) -> None:
         fresh = _in_threads(1, lambda: PostgisStore(dsn, timeout_s=TIMEOUT_S))
         assert isinstance(fresh[0], StoreUnavailableError)
     assert store.counts(root, 2016) == before  # the pool reconnects after SIGCONT
+    store.close()
+
+
+def test_map_shapes_do_not_queue_behind_a_hung_build(cluster) -> None:
+    """Eight map requests for boundaries on a paused database: each fails within seconds
+    (one builds, the others wait for it only briefly), not one after another."""
+    pg, dsn = cluster
+    store = PostgisStore(dsn, timeout_s=TIMEOUT_S, pool_size=8)
+    root = store.regions.roots()[0].code
+    codes = [c.code for c in store.regions.children(root)]
+    with paused(pg):
+        results = _in_threads(8, lambda: store.unit_shapes(codes[0]), bound_s=12.0)
+    assert all(isinstance(r, StoreUnavailableError) for r in results), results
+    assert store.unit_shapes(codes[0]).code == codes[0]
     store.close()
 
 
