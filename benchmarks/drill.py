@@ -13,6 +13,10 @@ Usage: python -m benchmarks.drill [--data-dir DIR] [--dsn DSN] [--clicks N] [--n
 * Chromium: first page load (cold browser cache) to a drawn map — ``first_draw`` is the
   first MapLibre frame after plotly finished the region's figure, ``idle`` when MapLibre has
   nothing left to draw — and one real drill click in the browser with its transferred bytes.
+* Click → drawn (``drill_path_click_to_drawn``): the drill path province → village, each
+  click 5 times on a freshly loaded page, median time from the mouse click to the first
+  callback request, to the child's map drawn and to MapLibre idle, beside the server time
+  of the same click (its requests replayed 5 times, median).
 
 Goals (issue 5): p95 ≤ 100 ms embedded, ≤ 300 ms PostGIS; ≤ 1.5 MB per click; load ≤ 3 s.
 Prints JSON.
@@ -268,6 +272,19 @@ def _year_change(replay: Replay, store, year: int) -> dict[str, Any]:
 
 _PROBE = """
 window.__bm = {};
+window.__bmFetch = [];
+document.addEventListener('mousedown', function () {
+  window.__bmDown = performance.now();
+}, true);
+(function () {
+  var original = window.fetch;
+  window.fetch = function (url) {
+    if (String(url).indexOf('_dash-update-component') >= 0) {
+      window.__bmFetch.push(performance.now());
+    }
+    return original.apply(this, arguments);
+  };
+})();
 new MutationObserver(function () {
   var gd = document.querySelector('#map .js-plotly-plot');
   if (!gd || !gd.on || gd.__bmProbe) return;
@@ -301,6 +318,91 @@ def _wait(driver, region: str, key: str, timeout: float = 60.0) -> dict[str, flo
             return rec
         time.sleep(0.02)
     raise RuntimeError(f"map of {region} never reached {key}")
+
+
+def _drill_path(store, year: int) -> list[tuple[str, str]]:
+    """(region, child) clicks province → city → county → township → village: at each level
+    the child with the most poor persons (the same clicks for the server and the browser)."""
+    code = store.regions.roots()[0].code
+    path = []
+    while store.regions.children(code):
+        child = max(
+            store.regions.children(code),
+            key=lambda c: (store.counts(c.code, year)["poor_persons"], c.code),
+        ).code
+        path.append((code, child))
+        code = child
+    return path
+
+
+def _server_click_ms(replay: Replay, region: str, child: str, year: int, geo: str) -> float:
+    """Server time of one drill click (its callbacks, the charts, the child's boundaries)."""
+    _start_state(replay, region, year)
+    replay.props[("map", "clickData")] = {"points": [{"location": child}]}
+    log = replay.fire({("map", "clickData")})
+    log.append(replay.geo(geo))
+    return sum(e["seconds"] for e in log) * 1000
+
+
+def _browser_click(driver, base: str, store, region: str, child: str, year: int) -> dict:
+    """One drill click on a freshly loaded page: click → first request, → drawn, → idle."""
+    from tests.browser.helpers import click_map, wait_for_map
+
+    driver.get(f"{base}/?region={region}&year={year}")
+    _wait(driver, region, "idle")
+    wait_for_map(driver, region)
+    deadline = time.monotonic() + 30  # the page settled: side charts drawn, then a pause
+    while time.monotonic() < deadline and not driver.execute_script(
+        "return !!document.querySelector('#trend-chart .main-svg')"
+    ):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    lon, lat = store.unit_shapes(region).labels[child]
+    driver.execute_script("window.__bmFetch = []; window.__bmDown = null;")
+    click_map(driver, lon, lat)
+    rec = _wait(driver, child, "idle")
+    # from the mouse press as the page saw it (the WebDriver pointer moves before it)
+    start, fetches = driver.execute_script("return [window.__bmDown, window.__bmFetch]")
+    return {
+        "first_request": fetches[0] - start if fetches else None,
+        "drawn": rec["first_draw"] - start,
+        "idle": rec["idle"] - start,
+    }
+
+
+def drill_path_benchmark(
+    store, settings, driver, base: str, *, runs: int, year: int
+) -> list[dict[str, Any]]:
+    """Click → drawn in Chromium beside the server time of the same clicks (median of runs).
+
+    ``drawn`` is MapLibre's first frame after plotly finished the child's figure; the gap
+    between it and the server time is the browser's (renderer, plotly, MapLibre workers).
+    """
+    from battlemap.app import create_app
+
+    app = create_app(settings, store=store, warm=False)
+    context = app.server.config["BATTLEMAP_CONTEXT"]
+    context.warm()
+    replay = Replay(app)
+    rows = []
+    for region, child in _drill_path(store, year):
+        geo = f"/geo/{child}.json?v={context.version}"
+        server = [_server_click_ms(replay, region, child, year, geo) for _ in range(runs)]
+        clicks = [_browser_click(driver, base, store, region, child, year) for _ in range(runs)]
+        first = [c["first_request"] for c in clicks if c["first_request"] is not None]
+        rows.append(
+            {
+                "level_clicked": store.region(child).level,
+                "region": region,
+                "child": child,
+                "server_ms": round(statistics.median(server), 1),
+                "click_to_first_request_ms": round(statistics.median(first)) if first else None,
+                "click_to_drawn_ms": round(statistics.median(c["drawn"] for c in clicks)),
+                "click_to_idle_ms": round(statistics.median(c["idle"] for c in clicks)),
+                "click_to_drawn_all_ms": [round(c["drawn"]) for c in clicks],
+            }
+        )
+    return rows
 
 
 def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any]:
@@ -347,7 +449,9 @@ def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any
             "return performance.getEntriesByType('resource')"
             ".reduce(function (s, e) { return s + e.transferSize; }, 0)"
         )
+        path = drill_path_benchmark(store, settings, driver, base, runs=5, year=year)
         return {
+            "drill_path_click_to_drawn": path,
             "first_load_cold_cache_ms": {
                 "first_draw": [round(r["first_draw"]) for r in loads],
                 "idle": [round(r["idle"]) for r in loads],
