@@ -37,6 +37,7 @@ __all__ = [
     "STAGING_PREFIX",
     "DatabaseCheck",
     "data_dir_lock",
+    "discard_pending",
     "fault_point",
     "recover",
     "recover_on_open",
@@ -110,6 +111,15 @@ def recover(data_dir: Path, committed_in_database: DatabaseCheck | None = None) 
     for tmp in data_dir.glob(f"{JOURNAL_FILE}.*.tmp"):
         tmp.unlink(missing_ok=True)
     return completed
+
+
+def discard_pending(data_dir: Path) -> None:
+    """Drop an interrupted commit's journal and staging dirs (before replacing the data
+    wholesale, e.g. ``generate --force``: an old commit must not be finished over it)."""
+    (data_dir / JOURNAL_FILE).unlink(missing_ok=True)
+    for stale in data_dir.glob(f"{STAGING_PREFIX}*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from openpyxl import Workbook
 
 from battlemap.geodata.datadir import MANIFEST_FILE
 from battlemap.geodata.importer.extract import import_rows
+from battlemap.geodata.journal import JOURNAL_FILE
 from tests.clirun import run_cli
 
 COUNTY = "522631"
@@ -145,12 +146,23 @@ def test_generate_over_data_changes_nothing_without_force(data_copy: Path) -> No
 
 
 def test_generate_with_force_replaces_the_data(data_copy: Path) -> None:
+    # an import killed mid-commit left a journal: it must not be finished over the new data
+    staging = data_copy / ".import-1-dead"
+    staging.mkdir()
+    shutil.copy(data_copy / "labour_flows.parquet", staging / "relocations.parquet")
+    journal = {"staging": staging.name, "files": ["relocations.parquet"], "state": "committed"}
+    (data_copy / JOURNAL_FILE).write_text(json.dumps(journal), encoding="utf-8")
     result = run_cli(
         "generate", "--data-dir", str(data_copy), "--households", "1000", "--quiet", "--force"
     )
     assert result.returncode == 0, result.stderr
     manifest = json.loads((data_copy / MANIFEST_FILE).read_text(encoding="utf-8"))
     assert manifest["counts"]["households"] == 1000
+    assert not (data_copy / JOURNAL_FILE).exists() and not staging.exists()
+    stats = run_cli(
+        "stats", "--region", "520000000000", "--year", "2016", "--data-dir", str(data_copy)
+    )
+    assert stats.returncode == 0, stats.stderr
 
 
 def test_run_over_data_without_manifest_leaves_it_alone(data_copy: Path) -> None:

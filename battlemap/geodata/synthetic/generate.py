@@ -26,6 +26,7 @@ from battlemap.geodata.datadir import (
     write_table,
 )
 from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.journal import discard_pending
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
 from battlemap.geodata.synthetic import flows, households, population, records, report
@@ -160,6 +161,7 @@ def generate(
         )
     with owner_only():
         data_dir.mkdir(parents=True, exist_ok=True)
+        discard_pending(data_dir)  # (--force) an interrupted import must not finish over it
         return _generate(data_dir, config, _Progress(quiet))
 
 
