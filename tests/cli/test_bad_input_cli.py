@@ -182,3 +182,49 @@ def test_a_province_that_is_not_a_code_is_refused_by_argparse(
     assert result.returncode == 2
     assert "not a 2-digit province code" in result.stderr
     assert not (tmp_path / "new").exists()
+
+
+def _lat(value: str) -> Callable[[Path, pd.DataFrame, Path], list[str]]:
+    def make(tmp: Path, rows: pd.DataFrame, data: Path) -> list[str]:
+        rows = rows.head(14).astype({"lat": object})
+        rows.loc[0, "lat"] = value
+        path = tmp / "hh.csv"
+        rows.to_csv(path, index=False)
+        return ["import", "households", str(path), "--data-dir", str(data)]
+
+    make.__name__ = f"lat_{value}"
+    return make
+
+
+def _nan_vertex(tmp: Path, rows: pd.DataFrame, data: Path) -> list[str]:
+    ring = [[109.0, 26.0], ["NaN", 26.0], [109.1, 26.2], [109.0, 26.0]]
+    feature = {
+        "type": "Feature",
+        "properties": {"code": COUNTY, "name": "黎平县"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    text = json.dumps({"type": "FeatureCollection", "features": [feature]})
+    path = tmp / "nan.geojson"
+    path.write_text(text.replace('"NaN"', "NaN"), encoding="utf-8")
+    return ["import", "boundaries", str(path), "--level", "county", "--data-dir", str(data)]
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (_lat("1e308"), "coordinates_out_of_range"),
+        (_lat("1e309"), "coordinates_out_of_range"),
+        (_nan_vertex, "bad_coordinates"),
+    ],
+    ids=["lat_1e308", "lat_1e309", "nan_vertex"],
+)
+def test_absurd_values_are_rejected_rows_not_tracebacks(
+    make: Callable, reason: str, county_rows: pd.DataFrame, data_copy: Path, tmp_path: Path
+) -> None:
+    """A bad value in a row is that row's reject (the file's other rows load, exit 0, as for
+    every row-level problem); the summary line names the reason, nothing else is printed."""
+    result = run_cli(*make(tmp_path, county_rows, data_copy))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Warning" not in result.stderr
+    (summary,) = [line for line in result.stderr.splitlines() if line.startswith("rejected")]
+    assert f"{reason} 1" in summary
