@@ -119,6 +119,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "ranking": ("下级排名", "Ranking of sub-regions"),
     "exit_checks": ("退出核查", "Exit checks"),
     "household_table": ("贫困户名单（姓名已脱敏）", "Households (names masked)"),
+    "household_table_named": ("贫困户名单", "Households"),
     "persons": ("人数", "Persons"),
     "incidence_pct": ("贫困发生率 (%)", "Poverty incidence (%)"),
     "poor_persons": ("贫困人口 (人)", "Poor persons"),

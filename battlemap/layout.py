@@ -329,7 +329,12 @@ def page(
                                 dash_table.DataTable(id=ids.EXIT_CHECKS, **table_style()),
                             ),
                             _panel(
-                                t("household_table", lang),
+                                t(
+                                    "household_table_named"
+                                    if access.scope.pii
+                                    else "household_table",
+                                    lang,
+                                ),
                                 html.P(id=ids.HOUSEHOLD_NOTE, className="bm-note"),
                                 dash_table.DataTable(
                                     id=ids.HOUSEHOLDS,

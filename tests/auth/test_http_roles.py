@@ -296,3 +296,12 @@ def test_expired_token_is_refused_and_audited(app, accounts, regions) -> None:
 def test_wall_url_with_a_valid_token_serves_the_page(app, accounts) -> None:
     response = app.server.test_client().get(f"/wall?token={accounts.display_token}")
     assert response.status_code == 200 and "<html" in response.get_data(as_text=True).lower()
+
+
+@pytest.mark.parametrize(
+    ("role", "title"), [("leader", "贫困户名单（姓名已脱敏）"), ("planner", "贫困户名单")]
+)
+def test_household_table_title_says_whether_names_are_masked(signed_in, role, title) -> None:
+    layout = signed_in(role).get("/_dash-layout", headers={"Referer": "http://localhost/"})
+    text = layout.get_data(as_text=True)
+    assert json.dumps(title, ensure_ascii=False) in text
