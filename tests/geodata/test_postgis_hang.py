@@ -87,6 +87,17 @@ def _in_threads(n: int, call, bound_s: float = BOUND_S) -> list[BaseException | 
     return results
 
 
+def _eventually(call):
+    """``call()`` once the database answers again (after SIGCONT and the fail-fast window)."""
+    deadline = time.monotonic() + BOUND_S
+    while True:
+        try:
+            return call()
+        except StoreUnavailableError:
+            assert time.monotonic() < deadline, "never recovered"
+            time.sleep(0.5)
+
+
 def test_paused_database_fails_fast_and_recovers(cluster) -> None:
     pg, dsn = cluster
     store = PostgisStore(dsn, timeout_s=TIMEOUT_S, pool_size=2)
@@ -100,7 +111,7 @@ def test_paused_database_fails_fast_and_recovers(cluster) -> None:
         # a new connection does not hang either (connect_timeout)
         fresh = _in_threads(1, lambda: PostgisStore(dsn, timeout_s=TIMEOUT_S))
         assert isinstance(fresh[0], StoreUnavailableError)
-    assert store.counts(root, 2016) == before  # the pool reconnects after SIGCONT
+    assert _eventually(lambda: store.counts(root, 2016)) == before  # reconnects after SIGCONT
     store.close()
 
 
@@ -114,7 +125,28 @@ def test_map_shapes_do_not_queue_behind_a_hung_build(cluster) -> None:
     with paused(pg):
         results = _in_threads(8, lambda: store.unit_shapes(codes[0]), bound_s=12.0)
     assert all(isinstance(r, StoreUnavailableError) for r in results), results
-    assert store.unit_shapes(codes[0]).code == codes[0]
+    assert _eventually(lambda: store.unit_shapes(codes[0])).code == codes[0]
+    store.close()
+
+
+def test_after_an_outage_queries_fail_at_once_then_retry(cluster) -> None:
+    """A page runs several queries: once the server did not answer, the next ones fail at
+    once (no new connection, no second timeout) until the window passes."""
+    pg, dsn = cluster
+    store = PostgisStore(dsn, timeout_s=TIMEOUT_S, pool_size=2)
+    root = store.regions.roots()[0].code
+    tries: list[int] = []
+    connect = store._pool._factory
+    store._pool._factory = lambda: tries.append(1) or connect()
+    with paused(pg):
+        with pytest.raises(StoreUnavailableError, match="did not answer"):
+            store.counts(root, 2016)
+        attempts = len(tries)
+        for _ in range(5):
+            with pytest.raises(StoreUnavailableError, match="did not answer"):
+                store.counts(root, 2016)
+        assert len(tries) == attempts  # failed fast: the server was not asked again
+    _eventually(lambda: store.counts(root, 2016))  # after the window one query tries again
     store.close()
 
 
@@ -166,4 +198,7 @@ def test_the_page_shows_the_outage_banner_and_recovers(cluster) -> None:
             assert banner["hidden"] is False
             assert "The database is not answering" in banner["children"]
             assert str(pg.port) not in banner["children"] and "hang" not in banner["children"]
-    assert "sideUpdate" not in _kpi_callback(client, root)
+    deadline = time.monotonic() + BOUND_S
+    while "sideUpdate" in _kpi_callback(client, root):  # the banner clears once it answers
+        assert time.monotonic() < deadline, "never recovered"
+        time.sleep(0.5)

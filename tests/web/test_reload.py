@@ -62,10 +62,10 @@ def test_no_reload_while_an_import_commits(versions, tmp_path: Path) -> None:
     client = _client(live, reload_check_s=0)
     before = _layout(client)
     (live / JOURNAL_FILE).write_text("{}", encoding="utf-8")  # a commit is under way
-    shutil.copy2(b / "manifest.json", live / "manifest.json")
+    shutil.copytree(b, live, dirs_exist_ok=True)  # its files being swapped in
     assert _layout(client) == before  # keeps serving the version it has
-    (live / JOURNAL_FILE).unlink()
-    assert _layout(client) != before  # the half-copied dir is now "new": reopened
+    (live / JOURNAL_FILE).unlink()  # the commit is done
+    assert _layout(client) == _layout(_client(b))
 
 
 def test_checks_are_throttled(versions, tmp_path: Path) -> None:

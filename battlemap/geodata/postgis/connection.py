@@ -10,9 +10,13 @@ import psycopg2.extensions
 from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.postgis.pool import GRACE_S, GuardedConnection
 
-__all__ = ["connect", "describe_dsn", "first_line"]
+__all__ = ["DatabaseUnreachableError", "connect", "describe_dsn", "first_line"]
 
 CONNECT_TIMEOUT_S = 5
+
+
+class DatabaseUnreachableError(StoreUnavailableError):
+    """The server refused the connection or did not complete it within the timeout."""
 
 
 def first_line(exc: BaseException) -> str:
@@ -73,7 +77,7 @@ def connect(
             dsn, connect_timeout=connect_timeout, application_name="battlemap", **extra
         )
     except psycopg2.Error as exc:
-        raise StoreUnavailableError(
+        raise DatabaseUnreachableError(
             f"cannot connect to PostgreSQL at {describe_dsn(dsn)}: {first_line(exc)}"
         ) from None
     conn.autocommit = autocommit

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,7 +27,12 @@ from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.features import UnitRows
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate
-from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
+from battlemap.geodata.postgis.connection import (
+    DatabaseUnreachableError,
+    connect,
+    describe_dsn,
+    first_line,
+)
 from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX, AGGREGATE_TABLE, META_TABLE
 from battlemap.geodata.postgis.load import LOCK_KEY
 from battlemap.geodata.postgis.pool import GRACE_S, ConnectionPool, DatabaseHungError
@@ -87,6 +93,10 @@ _LABOUR_TYPES = {
 }  # fmt: skip
 
 
+class _Unreachable(StoreUnavailableError):
+    """The server did not answer or accept a connection (opens the fail-fast window)."""
+
+
 def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     """Columns as numpy: text as plain ``object`` (None for NULL, never pandas' inferred
     Arrow strings, like the embedded engine), numbers as they are."""
@@ -119,6 +129,7 @@ class PostgisStore(Store):
         self.timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
         self.metrics = metric_set(rules)
         self._pool = ConnectionPool(self._connect, size=pool_size, wait_s=self.timeout_s)
+        self._down: tuple[float, str] | None = None  # (fail fast until, why) after an outage
         try:
             with self._pool.connection():  # fails fast and clearly when unreachable
                 pass
@@ -187,13 +198,29 @@ class PostgisStore(Store):
 
     def _run(self, work: Callable[[Any], Any]) -> Any:
         """Run ``work(cursor)`` on a pooled connection (its statements are under the
-        timeouts); retry once on a fresh connection if a pooled one had gone stale."""
+        timeouts); retry once on a fresh connection if a pooled one had gone stale.
+
+        After the server failed to answer or to accept a connection, every query fails at
+        once for ``timeout_s`` (then one tries again): a page's several queries cost one
+        timeout, not one each."""
+        down = self._down
+        if down is not None and time.monotonic() < down[0]:
+            raise StoreUnavailableError(down[1])
+        try:
+            result = self._attempt(work)
+        except _Unreachable as exc:
+            self._down = (time.monotonic() + self.timeout_s, str(exc))
+            raise StoreUnavailableError(str(exc)) from None
+        self._down = None
+        return result
+
+    def _attempt(self, work: Callable[[Any], Any]) -> Any:
         for attempt in (0, 1):
             try:
                 with self._pool.connection() as conn, conn.cursor() as cur:
                     return work(cur)
             except DatabaseHungError:
-                raise StoreUnavailableError(
+                raise _Unreachable(
                     f"PostgreSQL at {self._where} did not answer within "
                     f"{self.timeout_s + GRACE_S:g} s"
                 ) from None
@@ -203,13 +230,15 @@ class PostgisStore(Store):
                 ) from None
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
                 if attempt:
-                    raise StoreUnavailableError(
+                    raise _Unreachable(
                         f"lost PostgreSQL at {self._where}: {first_line(exc)}"
                     ) from None
             except psycopg2.Error as exc:
                 raise StoreUnavailableError(
                     f"query on {self._where} failed: {first_line(exc)}"
                 ) from None
+            except DatabaseUnreachableError as exc:
+                raise _Unreachable(str(exc)) from None
         raise AssertionError("unreachable")
 
     def _fetch(self, sql: str, params: Any = None) -> list[tuple]:
