@@ -20,7 +20,7 @@ __all__ = ["WIDTHS", "arc", "arrowhead", "flow_traces"]
 WIDTHS: tuple[float, ...] = (1.0, 2.0, 3.5, 5.5)
 COLOURS = {"relocation": "#1f4e9c", "labour": "#ff7f0e"}
 # Labour flows reach far-away cities: drawn thinner and fainter, under the relocation arcs.
-STYLE = {"relocation": (1.0, 0.85), "labour": (0.6, 0.4)}  # width factor, opacity
+STYLE = {"relocation": (1.0, 0.6), "labour": (0.6, 0.35)}  # width factor, opacity: names show
 TOP_DESTINATIONS = 5  # labour flows kept per origin unit (the largest)
 _SEGMENTS = 16
 
