@@ -192,11 +192,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "该指标不能按此筛选，已显示筛选后的贫困人口",
         "This indicator cannot be filtered this way; showing filtered poor persons",
     ),
-    "filter_rows_only": (
-        "按户类型筛选的地图数值在县级（户数不超过两万时）及以下计算；此处只筛选名单和点位",
-        "The map follows a household-type filter from county level down (up to 20,000 "
-        "households); here the filter narrows the household list and points only",
-    ),
     "filter_not_rows": (
         "名单不含保障指标，未按此筛选",
         "The household list has no guarantee columns: it is not filtered by this",

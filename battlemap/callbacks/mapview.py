@@ -227,7 +227,7 @@ def build_map(
     info = access.region(state.region)
     shapes = access.unit_shapes(info.code)
     loader = filtered_loader(households or access.households, state)  # the cross-filter
-    shown = shown_values(access, state, households=loader)  # indicator, filter, change
+    shown = shown_values(access, state)  # indicator, filter, change
     indicator, values = shown.indicator, shown.values
     layers = set(state.layers)
     traces = choropleth_traces(

@@ -36,28 +36,21 @@ _HOUSEHOLD_HEADERS = {
 _STANDARDS = {VILLAGE_STANDARD: "standard_village", COUNTY_STANDARD: "standard_county"}
 
 
-def ranking_view(
-    access: ScopedStore, state: ViewState, households: HouseholdLoader | None = None
-) -> tuple[list, list]:
+def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
     """(rows, columns) ranking the children by what the map shows (indicator, cross-filter,
     change since the comparison year), with the rank change vs last year."""
-    shown = shown_values(
-        access,
-        state,
-        households=filtered_loader(households or access.households, state),
-        colour_range=False,
-    )
+    shown = shown_values(access, state, colour_range=False)
     children = access.children(state.region)
     parent = access.parent(state.region)
     if not children and parent is not None:
         # a village has no children: rank it among its township's villages instead
-        return ranking_view(access, state.but(region=parent.code), households)
+        return ranking_view(access, state.but(region=parent.code))
     if not children:
         return [], ranking_columns(shown.indicator, lang=state.lang)
     previous = None
     if state.compare is None and state.year != access.years[0]:
         last = access.years[access.years.index(state.year) - 1]
-        previous = unit_values_for(access, state, last, households=households)[1]
+        previous = unit_values_for(access, state, last)[1]
     rows = ranking_rows(
         [c.code for c in children], [c.name for c in children], shown.values, previous
     )
@@ -118,7 +111,7 @@ def register(app: Dash, context: AppContext) -> None:
         state = ViewState.from_dict(data)
         access = context.access()
         return (
-            *ranking_view(access, state, context.households),
+            *ranking_view(access, state),
             *exit_check_view(context.summary(state.region, state.year), state.lang),
             *household_view(access, state, context.households),
         )

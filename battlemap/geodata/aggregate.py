@@ -24,7 +24,7 @@ from battlemap.geodata.metrics import (
     MetricSet,
     metric_set,
 )
-from battlemap.geodata.schema import CAUSES
+from battlemap.geodata.schema import CAUSES, HH_TYPES
 from battlemap.indicators.household import FLAG_COLUMNS
 from battlemap.indicators.warning import cause_mask
 
@@ -43,7 +43,14 @@ __all__ = [
 ]
 
 # Columns the metrics read from households and household_years.
-HOUSEHOLD_YEAR_HH_COLUMNS = ["hh_id", "village_code", "size", "primary_cause", "secondary_causes"]
+HOUSEHOLD_YEAR_HH_COLUMNS = [
+    "hh_id",
+    "village_code",
+    "size",
+    "hh_type",
+    "primary_cause",
+    "secondary_causes",
+]
 HOUSEHOLD_YEAR_COLUMNS = ["hh_id", "year", "status", "income_per_capita", *FLAG_COLUMNS.values()]
 
 
@@ -141,11 +148,16 @@ def household_year_arrays(
     prev = _previous_row(row_hh, year)
     has_prev = prev >= 0
     cause_index = _index_in(households["primary_cause"], pd.Series(CAUSES, dtype=object))
+    if "hh_type" in households:
+        type_index = _index_in(households["hh_type"], pd.Series(HH_TYPES, dtype=object))
+    else:  # an old data dir without the column: no per-type counts
+        type_index = np.full(len(households), -1, dtype=np.int64)
     masks = cause_mask(households["primary_cause"], households.get("secondary_causes"))
     rows = HouseholdYearArrays(
         size=households["size"].to_numpy(np.int64)[row_hh],
         status=status,
         cause=cause_index[row_hh],
+        hh_type=type_index[row_hh],
         year=year,
         income=income,
         prev_income=np.where(has_prev, income[prev], np.nan),

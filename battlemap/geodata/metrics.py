@@ -24,7 +24,13 @@ from typing import Any
 
 import numpy as np
 
-from battlemap.geodata.schema import CAUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
+from battlemap.geodata.schema import (
+    CAUSES,
+    HH_TYPES,
+    STATUS_EXITED,
+    STATUS_POOR,
+    STATUS_RETURNED,
+)
 from battlemap.indicators.household import FLAG_COLUMNS, guarantees_met, income_lines, passes_exit
 from battlemap.indicators.rules import GUARANTEES, ExitRules, load_rules
 from battlemap.indicators.warning import (
@@ -37,6 +43,7 @@ from battlemap.indicators.warning import (
 )
 
 __all__ = [
+    "HH_TYPE_COUNTS",
     "HOUSEHOLD_YEAR_SOURCE",
     "METRICS_VERSION",
     "METRIC_NAMES",
@@ -47,6 +54,7 @@ __all__ = [
     "MetricSet",
     "cause_metric",
     "guarantee_metric",
+    "hh_type_metric",
     "metric_set",
 ]
 
@@ -73,13 +81,16 @@ class HouseholdYearArrays:
     ``status`` and ``prev_status`` hold :data:`STATUS_CODES` (``prev_status`` is
     :data:`NO_STATUS` without a record for year - 1), ``cause`` the index of the primary
     cause in :data:`~battlemap.geodata.schema.CAUSES` (-1 unknown), ``cause_mask`` a bit per
-    primary or secondary cause, ``income``/``prev_income`` float64 with NaN for missing, and
-    ``flags`` one boolean array per non-income indicator (missing values already False).
+    primary or secondary cause, ``hh_type`` the index of the household type in
+    :data:`~battlemap.geodata.schema.HH_TYPES` (-1 unknown), ``income``/``prev_income``
+    float64 with NaN for missing, and ``flags`` one boolean array per non-income indicator
+    (missing values already False).
     """
 
     size: np.ndarray
     status: np.ndarray
     cause: np.ndarray
+    hh_type: np.ndarray
     year: np.ndarray
     income: np.ndarray
     prev_income: np.ndarray
@@ -204,6 +215,23 @@ def guarantee_metric(name: str) -> str:
     return f"guarantee_households_{name}"
 
 
+# What each per-household-type count counts (``hh_type_<of>_<unit>_<n>``): the rows of the
+# unfiltered count of the same name (poor_persons, registered_persons…) of one type, so a
+# household-type filter divides exactly like the indicator it filters.
+HH_TYPE_COUNTS: tuple[tuple[str, str], ...] = (
+    ("poor", "households"),
+    ("poor", "persons"),
+    ("registered", "persons"),
+    ("exited", "persons"),
+)
+
+
+def hh_type_metric(index: int, of: str = "poor", unit: str = "persons") -> str:
+    """Metric name of ``of`` (poor, registered, exited) persons or households of household
+    type ``HH_TYPES[index]``: ``hh_type_poor_persons_2`` is the poor persons of 低保户."""
+    return f"hh_type_{of}_{unit}_{index + 1}"
+
+
 def _has_cause_sql(name: str, any_cause: bool) -> str:
     primary = f"h.primary_cause = {_quote(name)}"
     if not any_cause:
@@ -236,6 +264,32 @@ def _cause_metrics() -> list[Metric]:
     return out
 
 
+def _hh_type_metrics() -> list[Metric]:
+    status = {
+        "poor": (_POOR_SQL, lambda a: a.poor),
+        "registered": ("true", lambda a: np.ones(a.size.shape, dtype=bool)),
+        "exited": (_EXITED_SQL, lambda a: a.exited),
+    }
+    out = []  # a type's households and persons of the same rows side by side (one mask)
+    for i, name in enumerate(HH_TYPES):
+        for of, unit in HH_TYPE_COUNTS:
+            sql, rows = status[of]
+
+            def mask(a: HouseholdYearArrays, i: int = i, rows=rows) -> np.ndarray:
+                return rows(a) & (a.hh_type == i)
+
+            condition = f"h.hh_type = {_quote(name)}"
+            out.append(
+                Metric(
+                    hh_type_metric(i, of, unit),
+                    condition if sql == "true" else f"{sql} AND {condition}",
+                    mask,
+                    persons=unit == "persons",
+                )
+            )
+    return out
+
+
 def _base_metrics() -> list[Metric]:
     out = [
         *_pair("registered", "true", lambda a: np.ones(a.size.shape, dtype=bool)),
@@ -245,6 +299,7 @@ def _base_metrics() -> list[Metric]:
     ]
     out += _cause_metrics()
     out += _pair("new_exit", _NEW_EXIT_SQL, lambda a: a.new_exit)
+    out += _hh_type_metrics()
     return out
 
 

@@ -9,12 +9,14 @@ definitions exactly, from the same additive counts:
   per-cause counts: the filtered view shows the poor persons of cause X instead (and says so).
 * guarantee G — the share of registered households meeting G, in percent (the radar's
   own definition, :func:`battlemap.indicators.radar.radar_shares`), whatever the indicator.
-* household type T — no per-type counts exist: numbers come from the household rows
-  (:func:`poor_persons_by_unit`) where they are few enough to read (township and village,
-  a county of up to 20,000 households), else the filter narrows only the table and points.
+* household type T — poor persons → poor persons of type T (``hh_type_poor_persons_N``);
+  poverty incidence → those / rural population × 100; exit progress → exited persons of
+  type T / registered persons of type T × 100. Other indicators show the poor persons of
+  type T instead (and say so).
 
-Household rows are narrowed by :func:`household_mask` (cause and type; guarantees are not in
-the rows, so a guarantee filter leaves them as they are).
+Household rows are narrowed by :func:`household_mask`: a cause or type keeps its rows; a
+guarantee keeps the households *not* meeting it (``met_<guarantee>`` False), the gap a
+planner clicks an axis to find, while the map shows the share that meets it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from battlemap.geodata.metrics import cause_metric, guarantee_metric
-from battlemap.geodata.schema import CAUSES, HH_TYPES, POOR_STATUSES
+from battlemap.geodata.metrics import cause_metric, guarantee_metric, hh_type_metric
+from battlemap.geodata.schema import CAUSES, HH_TYPES
 from battlemap.indicators.incidence import percent
 from battlemap.indicators.rules import GUARANTEES
 
@@ -35,8 +37,8 @@ __all__ = [
     "Filter",
     "filtered_value",
     "household_mask",
+    "met_column",
     "parse_filter",
-    "poor_persons_by_unit",
 ]
 
 KINDS = ("cause", "guarantee", "hh_type")
@@ -81,14 +83,18 @@ def parse_filter(text: str | None) -> Filter | None:
     return None
 
 
-def _cause_persons(cause: str) -> Value:
-    name = cause_metric(CAUSES.index(cause))
+def _count(name: str) -> Value:
     return lambda c: c[name]
 
 
-def _cause_incidence(cause: str) -> Value:
-    name = cause_metric(CAUSES.index(cause))
+def _of_population(name: str) -> Value:
     return lambda c: percent(c[name], c["rural_population"])
+
+
+def _type_exit_progress(index: int) -> Value:
+    exited = hh_type_metric(index, "exited", "persons")
+    registered = hh_type_metric(index, "registered", "persons")
+    return lambda c: percent(c[exited], c[registered])
 
 
 def _guarantee_share(guarantee: str) -> Value:
@@ -96,38 +102,45 @@ def _guarantee_share(guarantee: str) -> Value:
     return lambda c: percent(c[name], c["registered_households"])
 
 
-def filtered_value(indicator: str, flt: Filter) -> tuple[str, Value] | None:
-    """(the indicator actually shown, its value from counts) under ``flt``; None when the
-    counts cannot give it (a household-type filter: see :func:`poor_persons_by_unit`).
+def filtered_value(indicator: str, flt: Filter) -> tuple[str, Value]:
+    """(the indicator actually shown, its value from counts) under ``flt``: the indicator
+    itself where per-cause or per-type counts define it, else the filtered poor persons.
 
     >>> key, value = filtered_value("incidence", Filter("cause", "因病"))
     >>> key, value({"cause_persons_01": 3, "rural_population": 200})
     ('incidence', 1.5)
     >>> filtered_value("exit_progress", Filter("cause", "因病"))[0]
     'poor_persons'
+    >>> key, value = filtered_value("exit_progress", Filter("hh_type", "低保户"))
+    >>> key, value({"hh_type_exited_persons_2": 3, "hh_type_registered_persons_2": 4})
+    ('exit_progress', 75.0)
     """
-    if flt.kind == "cause":
-        if indicator == "incidence":
-            return "incidence", _cause_incidence(flt.value)
-        return "poor_persons", _cause_persons(flt.value)
     if flt.kind == "guarantee":
         return "guarantee", _guarantee_share(flt.value)
-    return None
+    if flt.kind == "cause":
+        persons = cause_metric(CAUSES.index(flt.value))
+    else:
+        index = HH_TYPES.index(flt.value)
+        persons = hh_type_metric(index, "poor", "persons")
+        if indicator == "exit_progress":
+            return "exit_progress", _type_exit_progress(index)
+    if indicator == "incidence":
+        return "incidence", _of_population(persons)
+    return "poor_persons", _count(persons)
+
+
+def met_column(guarantee: str) -> str:
+    """Column of a household frame telling whether the household meets ``guarantee`` in
+    the frame's year (``met_housing``…), by the store's exit rules."""
+    return f"met_{guarantee}"
 
 
 def household_mask(frame: pd.DataFrame, flt: Filter | None) -> np.ndarray:
-    """Rows of a household frame the filter keeps (all rows for none or a guarantee)."""
-    if flt is None or flt.kind == "guarantee":
+    """Rows of a household frame the filter keeps: all for none; the cause's or the type's
+    households; for a guarantee, the households not meeting it."""
+    if flt is None:
         return np.ones(len(frame), dtype=bool)
+    if flt.kind == "guarantee":
+        return ~frame[met_column(flt.value)].to_numpy(dtype=bool)
     column = "primary_cause" if flt.kind == "cause" else "hh_type"
     return (frame[column] == flt.value).to_numpy()
-
-
-def poor_persons_by_unit(frame: pd.DataFrame, flt: Filter, unit_length: int) -> dict[str, int]:
-    """Poor persons (status 未脱贫 or 返贫) of the filtered households per unit code prefix
-    (``unit_length`` digits of the village code, zero-padded to 12): the same definition as
-    the ``poor_persons`` count, on the rows themselves."""
-    keep = household_mask(frame, flt) & frame["status"].isin(POOR_STATUSES).to_numpy()
-    rows = frame.loc[keep, ["village_code", "size"]]
-    units = rows["village_code"].str[:unit_length].str.ljust(12, "0")
-    return {k: int(v) for k, v in rows["size"].groupby(units).sum().items()}

@@ -2,30 +2,26 @@
 the change since a comparison year, with the colour axis that goes with them.
 
 One function for the map and the ranking, so they cannot disagree. Values come from the
-store's additive counts through :mod:`battlemap.indicators.filters`; only a household-type
-filter reads household rows (township and village, a county with few households).
+store's additive counts through :mod:`battlemap.indicators.filters` (per cause, per household
+type, per guarantee), the same at every level and for every role.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
 import plotly.colors
 
 from battlemap.geodata.access import ScopedStore
-from battlemap.geodata.codes import code_prefix
-from battlemap.geodata.metrics import cause_metric
-from battlemap.geodata.schema import CAUSES
+from battlemap.geodata.metrics import cause_metric, hh_type_metric
+from battlemap.geodata.schema import CAUSES, HH_TYPES
 from battlemap.i18n import hh_type_label, t
-from battlemap.indicators.filters import Filter, filtered_value, parse_filter, poor_persons_by_unit
-from battlemap.indicators.incidence import percent
+from battlemap.indicators.filters import Filter, filtered_value, parse_filter
 from battlemap.layers.catalog import INDICATORS, Indicator
 from battlemap.layers.causes import cause_label
 from battlemap.layers.choropleth import choropleth_coloraxis
-from battlemap.layers.households import MAX_POINTS
 from battlemap.layers.radar import DIMENSION_LABELS
 from battlemap.viewstate import ViewState
 
@@ -39,18 +35,18 @@ __all__ = [
 ]
 
 Values = dict[str, float | int | None]
-HouseholdLoader = Callable[[str, int], pd.DataFrame]
 # indicators where a rise is good news (a change is coloured blue when it rises)
 GOOD_WHEN_HIGHER = frozenset({"exit_progress", "guarantee"})
-ROW_LEVEL = 4  # household rows are read for a household-type filter from township level
 
 
 def bubble_metric(state: ViewState) -> str:
-    """The count behind the household bubbles: poor households, of the cause under a cause
-    filter (``cause_households_NN``)."""
+    """The count behind the household bubbles: poor households, of the cause or household
+    type under such a filter (``cause_households_NN``, ``hh_type_poor_households_N``)."""
     flt = parse_filter(state.filter)
     if flt is not None and flt.kind == "cause":
         return cause_metric(CAUSES.index(flt.value), unit="households")
+    if flt is not None and flt.kind == "hh_type":
+        return hh_type_metric(HH_TYPES.index(flt.value), "poor", "households")
     return "poor_households"
 
 
@@ -107,46 +103,12 @@ def _counts_values(access: ScopedStore, region: str, year: int, indicator: Indic
     return {c: indicator.value(counts[c]) if c in counts else None for c in shapes.codes}
 
 
-def _row_values(
-    access: ScopedStore,
-    region: str,
-    year: int,
-    flt: Filter,
-    incidence: bool,
-    households: HouseholdLoader,
-) -> Values:
-    """Poor persons (or incidence) of one household type per unit, from the rows."""
-    shapes = access.unit_shapes(region)
-    info = access.region(region)
-    unit_length = (
-        len(code_prefix(region))
-        if shapes.codes == (region,)
-        else {1: 4, 2: 6, 3: 9, 4: 12}[info.level]
-    )
-    persons = poor_persons_by_unit(households(region, year), flt, unit_length)
-    if not incidence:
-        return {c: persons.get(c, 0) for c in shapes.codes}
-    if shapes.codes == (region,):
-        population = {region: access.counts(region, year)["rural_population"]}
-    else:
-        population = {
-            c: v["rural_population"] for c, v in access.children_counts(region, year).items()
-        }
-    return {c: percent(persons.get(c, 0), population.get(c, 0)) for c in shapes.codes}
-
-
-def _indicator(state: ViewState, flt: Filter | None) -> tuple[Indicator, str, bool]:
-    """The indicator shown, a notice, and whether values come from household rows."""
+def _indicator(state: ViewState, flt: Filter | None) -> tuple[Indicator, str]:
+    """The indicator shown and a notice (when the filter replaced the indicator)."""
     base = INDICATORS[state.indicator]
     if flt is None:
-        return base, "", False
-    shown = filtered_value(state.indicator, flt)
-    if shown is None:  # household type: rows give poor persons (and incidence)
-        key = "incidence" if state.indicator == "incidence" else "poor_persons"
-        notice = "" if key == state.indicator else t("filter_unavailable", state.lang)
-        indicator = INDICATORS[key]
-        return _relabel(indicator, flt), notice, True
-    key, value = shown
+        return base, ""
+    key, value = filtered_value(state.indicator, flt)
     if key == "guarantee":
         pair = DIMENSION_LABELS.get(flt.value, (flt.value, flt.value))
         indicator = Indicator(
@@ -157,9 +119,9 @@ def _indicator(state: ViewState, flt: Filter | None) -> tuple[Indicator, str, bo
             2,
             value,
         )
-        return indicator, "", False
+        return indicator, ""
     notice = "" if key == state.indicator else t("filter_unavailable", state.lang)
-    return replace(_relabel(INDICATORS[key], flt), value=value), notice, False
+    return replace(_relabel(INDICATORS[key], flt), value=value), notice
 
 
 def _relabel(indicator: Indicator, flt: Filter) -> Indicator:
@@ -180,47 +142,12 @@ def _changed(indicator: Indicator, since: int) -> Indicator:
 
 
 def unit_values_for(
-    access: ScopedStore,
-    state: ViewState,
-    year: int,
-    *,
-    households: HouseholdLoader | None = None,
+    access: ScopedStore, state: ViewState, year: int
 ) -> tuple[Indicator, Values, str]:
     """The shown indicator, each unit's value in ``year`` (no comparison) and a notice."""
-    flt = parse_filter(state.filter)
-    indicator, notice, from_rows = _indicator(state, flt)
-    info = access.region(state.region)
-    if from_rows and flt is not None:
-        if not _rows_small(access, info.code, info.level, year):
-            base = INDICATORS[state.indicator]
-            return (
-                base,
-                _counts_values(access, info.code, year, base),
-                t("filter_rows_only", state.lang),
-            )
-        values = _row_values(
-            access,
-            info.code,
-            year,
-            flt,
-            indicator.key == "incidence",
-            households or access.households,
-        )
-        return indicator, values, notice
-    return indicator, _counts_values(access, info.code, year, indicator), notice
-
-
-def _rows_small(access: ScopedStore, code: str, level: int, year: int) -> bool:
-    """True where household rows are read for the map: township and village, or a county
-    with no more households than the points layer draws; never for a user without the
-    right to household rows."""
-    if not getattr(access.scope, "households", True):
-        return False
-    if level >= ROW_LEVEL:
-        return True
-    return level == ROW_LEVEL - 1 and (
-        access.counts(code, year)["registered_households"] <= MAX_POINTS
-    )
+    indicator, notice = _indicator(state, parse_filter(state.filter))
+    code = access.region(state.region).code
+    return indicator, _counts_values(access, code, year, indicator), notice
 
 
 def _round(value: float) -> float:
@@ -228,34 +155,28 @@ def _round(value: float) -> float:
 
 
 def shown_values(
-    access: ScopedStore,
-    state: ViewState,
-    *,
-    households: HouseholdLoader | None = None,
-    colour_range: bool = True,
+    access: ScopedStore, state: ViewState, *, colour_range: bool = True
 ) -> ShownValues:
     """Unit values of the view (changes since ``state.compare`` when set), with the colour
     range: the largest value (or change) over all years, so colours hold while years play
     (``colour_range`` False: this year's only, for the ranking, which needs no colours)."""
-    indicator, values, notice = unit_values_for(access, state, state.year, households=households)
-    flt = parse_filter(state.filter)
-    rows = flt is not None and flt.kind == "hh_type"
+    indicator, values, notice = unit_values_for(access, state, state.year)
     # the year's own scale when asked for (layers "year_scale"), else one over every year
-    own = rows or not colour_range or "year_scale" in state.layers
+    own = not colour_range or "year_scale" in state.layers
     years = [state.year] if own else list(access.years)
     if indicator.source == "relocations" and not own:
         years = [access.years[-1]]
     by_year = {state.year: values}
     for year in years:
         if year not in by_year:
-            by_year[year] = unit_values_for(access, state, year, households=households)[1]
+            by_year[year] = unit_values_for(access, state, year)[1]
     if state.compare is None:
         top = max(
             (float(v) for vs in by_year.values() for v in vs.values() if v is not None),
             default=None,
         )
         return ShownValues(indicator, values, top, False, notice)
-    base = unit_values_for(access, state, state.compare, households=households)[1]
+    base = unit_values_for(access, state, state.compare)[1]
 
     def minus(now: Values) -> Values:
         return {

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from battlemap.geodata.schema import CAUSES
+from battlemap.geodata.schema import CAUSES, HH_TYPES
 
 
 class PandasReference:
@@ -19,7 +19,7 @@ class PandasReference:
     def __init__(self, data_dir: Path) -> None:
         households = pd.read_parquet(
             data_dir / "households.parquet",
-            columns=["hh_id", "village_code", "size", "primary_cause"],
+            columns=["hh_id", "village_code", "size", "hh_type", "primary_cause"],
         )
         years = pd.read_parquet(
             data_dir / "household_years.parquet", columns=["hh_id", "year", "status"]
@@ -53,4 +53,12 @@ class PandasReference:
         by_cause = poor.groupby("primary_cause")["size"].sum()
         for i, name in enumerate(CAUSES):
             out[f"cause_persons_{i + 1:02d}"] = int(by_cause.get(name, 0))
+        # per household type: poor households and persons, registered and exited persons
+        for i, name in enumerate(HH_TYPES):
+            n = i + 1
+            of_type = [frame[frame.hh_type == name] for frame in (poor, rows, exited)]
+            out[f"hh_type_poor_households_{n}"] = len(of_type[0])
+            out[f"hh_type_poor_persons_{n}"] = int(of_type[0]["size"].sum())
+            out[f"hh_type_registered_persons_{n}"] = int(of_type[1]["size"].sum())
+            out[f"hh_type_exited_persons_{n}"] = int(of_type[2]["size"].sum())
         return out

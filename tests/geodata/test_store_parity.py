@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from battlemap.geodata.metrics import HH_TYPE_COUNTS, hh_type_metric
+from battlemap.geodata.schema import HH_TYPES
 from battlemap.indicators.summary import region_summary
 from tests.geodata.recompute import PandasReference
 
@@ -48,3 +50,26 @@ def test_region_trees_agree(embedded_store, postgis_store) -> None:
     assert embedded_store.regions.codes == postgis_store.regions.codes
     for code in sample(embedded_store, 3) + sample(embedded_store, 5):
         assert embedded_store.region(code) == postgis_store.region(code)
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_household_type_counts_agree(embedded_store, postgis_store, reference, level: int) -> None:
+    """Per household type (一般户/低保户/特困供养户): poor households and persons, registered
+    and exited persons, the same in both stores and in pandas, and the types split the totals."""
+    names = [
+        hh_type_metric(i, of, unit) for i in range(len(HH_TYPES)) for of, unit in HH_TYPE_COUNTS
+    ]
+    seen = dict.fromkeys(names, 0)
+    for code in sample(embedded_store, level):
+        for year in (embedded_store.years[0], 2017, embedded_store.years[-1]):
+            embedded = embedded_store.counts(code, year)
+            postgis = postgis_store.counts(code, year)
+            expected = reference.counts(code, year)
+            assert {n: embedded[n] for n in names} == {n: expected[n] for n in names}, code
+            assert {n: postgis[n] for n in names} == {n: expected[n] for n in names}, code
+            for of, unit in HH_TYPE_COUNTS:
+                parts = [embedded[hh_type_metric(i, of, unit)] for i in range(len(HH_TYPES))]
+                assert sum(parts) == embedded[f"{of}_{unit}"], (code, year, of, unit)
+            for n in names:
+                seen[n] += embedded[n]
+    assert all(seen.values()), seen  # every type has poor, registered and exited persons

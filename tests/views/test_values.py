@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from battlemap.geodata.access import ScopedStore
@@ -73,48 +72,49 @@ def test_guarantee_filter_is_the_radar_share(access) -> None:
         assert shown.values[code] == radar_shares(counts)["housing"]
 
 
-def test_household_type_filter_from_rows(access, small_data_dir) -> None:
-    """At a township, poor persons of one household type per village = a groupby of the
-    parquet rows (status 未脱贫/返贫 at year end)."""
+def _largest(access: ScopedStore, level: int) -> str:
+    store = access.store
+    return max(
+        store.regions.level_codes(level),
+        key=lambda c: store.counts(c, YEAR)["registered_households"],
+    )
+
+
+@pytest.mark.parametrize("level", [1, 2, 3, 4])
+def test_household_type_filter_at_every_level(access, reference, level) -> None:
+    """Province, prefecture, county, township: poor persons, incidence and exit progress of
+    one household type per unit = a pandas groupby of the parquet rows, without a notice."""
+    region = _largest(access, level)
+    children = access.children(region)
+    refs = {c.code: reference.counts(c.code, YEAR) for c in children}
+    checked = 0
+    for i, hh_type in enumerate(HH_TYPES):
+        token = Filter("hh_type", hh_type).token
+        n = i + 1
+        for indicator in ("poor_persons", "incidence", "exit_progress"):
+            state = ViewState(region=region, year=YEAR, indicator=indicator, filter=token)
+            shown = shown_values(access, state)
+            assert shown.notice == "" and shown.indicator.key == indicator
+            assert hh_type in shown.indicator.title("zh")
+            for code, ref in refs.items():
+                expected = {
+                    "poor_persons": ref[f"hh_type_poor_persons_{n}"],
+                    "incidence": percent(ref[f"hh_type_poor_persons_{n}"], ref["rural_population"]),
+                    "exit_progress": percent(
+                        ref[f"hh_type_exited_persons_{n}"], ref[f"hh_type_registered_persons_{n}"]
+                    ),
+                }[indicator]
+                assert shown.values[code] == expected, (code, hh_type, indicator)
+                checked += bool(expected)
+    assert checked > len(refs)  # the types have poor and exited persons here
+
+
+def test_household_type_filter_of_another_indicator_says_so(access) -> None:
     county = _county(access)
-    township = max(
-        access.children(county),
-        key=lambda i: access.counts(i.code, YEAR)["registered_households"],
-    ).code
-    households = pd.read_parquet(
-        small_data_dir / "households.parquet", columns=["hh_id", "village_code", "size", "hh_type"]
-    )
-    years = pd.read_parquet(
-        small_data_dir / "household_years.parquet", columns=["hh_id", "year", "status"]
-    )
-    rows = years[years.year == YEAR].merge(households, on="hh_id")
-    rows = rows[rows.status.astype(str).isin(["未脱贫", "返贫"])]
-    in_township = rows[rows.village_code.str.startswith(township[:9])]
-    for hh_type in HH_TYPES:
-        flt = Filter("hh_type", hh_type)
-        state = ViewState(region=township, year=YEAR, indicator="poor_persons", filter=flt.token)
-        shown = shown_values(access, state)
-        expected = in_township[in_township.hh_type == hh_type].groupby("village_code")["size"].sum()
-        assert {c: v for c, v in shown.values.items() if v} == {
-            c: int(v) for c, v in expected.items() if v
-        }
-    # a county (few households here) sums its townships' rows; a prefecture cannot: it says so
-    flt = Filter("hh_type", HH_TYPES[1])
-    shown = shown_values(access, ViewState(region=county, year=YEAR, filter=flt.token))
-    assert shown.notice == ""
-    county_rows = rows[rows.village_code.str.startswith(county[:6])]
-    county_rows = county_rows[county_rows.hh_type == HH_TYPES[1]]
-    by_township = county_rows.groupby(county_rows.village_code.str[:9])["size"].sum()
-    populations = {
-        c: v["rural_population"] for c, v in access.children_counts(county, YEAR).items()
-    }
-    for township_code, persons in by_township.items():
-        code = township_code.ljust(12, "0")
-        assert shown.values[code] == percent(int(persons), populations[code])
-    prefecture = county[:4].ljust(12, "0")
-    above = shown_values(access, ViewState(region=prefecture, year=YEAR, filter=flt.token))
-    plain = shown_values(access, ViewState(region=prefecture, year=YEAR))
-    assert above.notice and above.values == plain.values
+    state = ViewState(region=county, year=YEAR, indicator="wrong_exits", filter="hh_type:2")
+    shown = shown_values(access, state)
+    assert shown.indicator.key == "poor_persons" and shown.notice
+    assert shown.values == shown_values(access, state.but(indicator="poor_persons")).values
 
 
 def test_change_since_a_year(access, reference) -> None:
@@ -162,18 +162,27 @@ def test_bubbles_count_the_filtered_causes_households(reference) -> None:
     assert bubble_metric(ViewState("520000000000", YEAR, filter="cause:02")) == (
         "cause_households_02"
     )
-    assert bubble_metric(ViewState("520000000000", YEAR, filter="hh_type:1")) == ("poor_households")
+    assert bubble_metric(ViewState("520000000000", YEAR, filter="hh_type:3")) == (
+        "hh_type_poor_households_3"
+    )
+    assert bubble_metric(ViewState("520000000000", YEAR, filter="guarantee:water")) == (
+        "poor_households"
+    )
 
 
-def test_household_type_filter_needs_the_right_to_rows(embedded_store) -> None:
+def test_household_type_filter_needs_no_rows(embedded_store) -> None:
+    """A role without household rights sees the same per-type map (counts, not rows)."""
     from battlemap.geodata.access import Scope
 
     closed = ScopedStore(embedded_store, Scope(households=False))
-    county = _county(closed)
-    township = closed.children(county)[0].code
-    shown = shown_values(closed, ViewState(region=township, year=YEAR, filter="hh_type:1"))
-    assert shown.notice  # says the map is not filtered, reads no rows
-    assert shown.values == shown_values(closed, ViewState(region=township, year=YEAR)).values
+    open_ = ScopedStore(embedded_store)
+    for level in (2, 4):
+        region = _largest(closed, level)
+        state = ViewState(region=region, year=YEAR, filter="hh_type:3")
+        shown = shown_values(closed, state)
+        assert shown.notice == ""
+        assert shown.values == shown_values(open_, state).values
+        assert shown.values != shown_values(closed, state.but(filter=None)).values
 
 
 def test_names_over_a_change_take_its_size(access) -> None:
