@@ -23,6 +23,8 @@ from battlemap.indicators.rules import load_rules
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "DsnAction",
+    "add_dsn_file_option",
     "add_dsn_options",
     "add_rules_option",
     "add_store_options",
@@ -67,11 +69,17 @@ def add_dsn_options(
     group = container.add_mutually_exclusive_group()
     group.add_argument(
         "--dsn",
-        action=_DsnAction,
+        action=DsnAction,
         default=default if default is not None else os.environ.get("BATTLEMAP_DSN"),
         help=f"{help} (default: $BATTLEMAP_DSN); leave the password out: PGPASSWORD and "
         "~/.pgpass are read",
     )
+    add_dsn_file_option(group)
+
+
+def add_dsn_file_option(group: Any) -> None:
+    """``--dsn-file FILE`` into an existing (mutually exclusive) group that holds ``--dsn``
+    (declared with ``action=DsnAction`` for the password warning)."""
     group.add_argument(
         "--dsn-file",
         action=_DsnFileAction,
@@ -82,7 +90,9 @@ def add_dsn_options(
     )
 
 
-class _DsnAction(argparse.Action):
+class DsnAction(argparse.Action):
+    """Stores ``--dsn``; warns on stderr when it carries a password."""
+
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         if _has_password(values):
             print(PASSWORD_WARNING, file=sys.stderr)

@@ -125,3 +125,23 @@ def test_password_sources(password_db: str, tmp_path: Path, monkeypatch, capsys)
     with_password = password_db.replace(f"{USER}@", f"{USER}:{PASSWORD}@")
     code, out, err = _stats(["--dsn", with_password], capsys)
     assert code == 0 and PASSWORD_WARNING in err  # still works, with the warning
+
+
+def test_dsn_file_joins_an_existing_group(tmp_path: Path, capsys) -> None:
+    """For commands whose --dsn excludes another option (e.g. --data-dir of the user tables)."""
+    import argparse
+
+    from battlemap.cli.options import DsnAction, add_dsn_file_option
+
+    parser = argparse.ArgumentParser()
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir")
+    where.add_argument("--dsn", action=DsnAction, default=None)
+    add_dsn_file_option(where)
+    path = tmp_path / "dsn"
+    path.write_text("host=db user=u\n")
+    assert parser.parse_args(["--dsn-file", str(path)]).dsn == "host=db user=u"
+    parser.parse_args(["--dsn", "postgresql://u:pw@db/x"])
+    assert PASSWORD_WARNING in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--data-dir", "d", "--dsn-file", str(path)])
