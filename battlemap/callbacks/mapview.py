@@ -24,9 +24,7 @@ from battlemap.geodata.schema import POOR_STATUSES
 from battlemap.i18n import t
 from battlemap.layers.base import Figure, map_view
 from battlemap.layers.catalog import Indicator
-from battlemap.layers.choropleth import (
-    choropleth_traces,
-)
+from battlemap.layers.choropleth import choropleth_traces, flagged_outline_trace
 from battlemap.layers.flows import flow_traces
 from battlemap.layers.heat import heat_trace
 from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trace
@@ -43,15 +41,12 @@ __all__ = [
     "build_map",
     "initial_figure",
     "map_key",
-    "patchable",
     "register",
+    "unit_flags",
     "unit_values",
     "value_patch",
 ]
 
-# Layers whose traces keep their structure when only the year or indicator changes (the
-# household layer only while it is drawn as per-unit bubbles, above township level).
-PATCHABLE_LAYERS = frozenset({"choropleth", "labels", "by_cause"})
 # Fields a value Patch resends, by trace name (geometry URLs and styles stay).
 PATCH_FIELDS: dict[str, tuple[str, ...]] = {
     "outline": ("locations", "z", "customdata"),
@@ -60,6 +55,8 @@ PATCH_FIELDS: dict[str, tuple[str, ...]] = {
     "labels": ("lon", "lat", "text", "customdata"),
     "labels-light": ("lon", "lat", "text", "customdata"),
 }
+# legend of the flagged units' border by their level (贫困县 / 贫困乡镇 / 贫困村)
+_FLAG_LEGEND = {3: "flag_legend_county", 4: "flag_legend_township", 5: "flag_legend_village"}
 DEFAULT_VIEWPORT = {"w": 640, "h": 520}
 HouseholdLoader = Callable[[str, int], pd.DataFrame]
 
@@ -111,12 +108,6 @@ def label_size(units: int) -> int:
     return 12 if units <= 30 else 10
 
 
-def patchable(state: ViewState, level: int) -> bool:
-    """True when a year/indicator change leaves the figure's trace structure unchanged."""
-    allowed = PATCHABLE_LAYERS | ({"households"} if level < 4 else set())
-    return set(state.layers) <= allowed
-
-
 def static_digest(figure: Figure) -> str:
     """Digest of everything a value Patch does not send (geometry, points, hexbins, flows,
     styles, view): equal digests mean a Patch of the values draws the whole new figure."""
@@ -141,6 +132,14 @@ def value_patch(figure: Figure) -> dict[str, Any]:
         "coloraxis": figure["layout"].get("coloraxis"),
         "meta": figure["layout"].get("meta"),
     }
+
+
+def unit_flags(access: ScopedStore, region: str, codes: tuple[str, ...]) -> list[bool]:
+    """``poverty_flag`` (贫困县/乡镇/村) of each map unit: the children, or the village itself."""
+    if codes == (region,):
+        return [access.region(region).poverty_flag]
+    flags = {c.code: c.poverty_flag for c in access.children(region)}
+    return [flags.get(c, False) for c in codes]
 
 
 def _unit_counts(access: ScopedStore, region: str, year: int, codes: tuple[str, ...]) -> dict:
@@ -239,6 +238,12 @@ def build_map(
         lang=state.lang,
         show_values="choropleth" in layers,
     )
+    # the flagged units' border: the same for every year, so a value Patch leaves it alone
+    flags = unit_flags(access, info.code, shapes.codes)
+    if any(flags):
+        level = info.level if shapes.codes == (info.code,) else info.level + 1
+        name = t(_FLAG_LEGEND.get(level, "flag_legend"), state.lang)
+        traces.append(flagged_outline_trace(urls.geo(info.code), shapes.codes, flags, name=name))
     point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes, loader)
     notice = " ".join(x for x in (notice, shown.notice) if x)
     traces += point_traces

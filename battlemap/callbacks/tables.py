@@ -34,6 +34,7 @@ _HOUSEHOLD_HEADERS = {
 }
 
 _STANDARDS = {VILLAGE_STANDARD: "standard_village", COUNTY_STANDARD: "standard_county"}
+_UNFLAGGED = {"county": "no_checks_county", "village": "no_checks_village"}
 
 
 def ranking_view(access: ScopedStore, state: ViewState) -> tuple[list, list]:
@@ -61,7 +62,10 @@ def exit_check_view(summary: Mapping[str, Any], lang: str) -> tuple[list, list, 
     """(rows, columns, note) from ``region_summary``'s ``exit_checks`` and ``exit_standard``."""
     checks = summary.get("exit_checks")
     if not checks:
-        return [], exit_check_columns(lang=lang), t("no_checks", lang)
+        # a county or village without poverty_flag: 摘帽/出列 do not apply to it
+        unflagged = _UNFLAGGED.get(summary.get("level") or "")
+        note = t(unflagged if unflagged and not summary.get("poverty_flag") else "no_checks", lang)
+        return [], exit_check_columns(lang=lang), note
     standard = _STANDARDS.get(summary.get("exit_standard") or "", "")
     standard = t(standard, lang) if standard else summary.get("exit_standard") or ""
     status = summary.get("exit_status")

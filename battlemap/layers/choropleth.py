@@ -122,13 +122,16 @@ def flagged_outline_trace(
     geojson: str | dict[str, Any],
     codes: Sequence[str],
     flagged: Sequence[bool],
+    *,
+    name: str | None = None,
 ) -> dict[str, Any]:
     """A thick indigo border around the units flagged 贫困县 / 贫困乡镇 / 贫困村
     (``regions.poverty_flag``), drawn over the colours with a transparent fill.
 
     It takes no hover or click (``hoverinfo`` skip), so the value trace below still
     answers them; meant to follow the two :func:`choropleth_traces` (after
-    :data:`VALUE_TRACE`, so the value trace keeps its index).
+    :data:`VALUE_TRACE`, so the value trace keeps its index). With a ``name`` it has a
+    legend entry (贫困县 …).
     """
     keep = [c for c, f in zip(codes, flagged, strict=True) if f]
     return {
@@ -141,9 +144,9 @@ def flagged_outline_trace(
         "showscale": False,
         "marker": {"line": {"color": _FLAG_COLOUR, "width": 2.6}, "opacity": 1},
         "hoverinfo": "skip",
-        "name": FLAG_TRACE_META,
+        "name": name or FLAG_TRACE_META,
         "meta": FLAG_TRACE_META,
-        "showlegend": False,
+        "showlegend": bool(name),
     }
 
 

@@ -12,15 +12,15 @@ from battlemap.callbacks.mapview import (
     build_map,
     colour_max,
     map_key,
-    patchable,
     static_digest,
+    unit_flags,
     unit_values,
     value_patch,
 )
 from battlemap.indicators.summary import region_summary
 from battlemap.layers.catalog import INDICATORS
-from battlemap.layers.choropleth import VALUE_TRACE
-from battlemap.viewstate import LAYER_KEYS
+from battlemap.layers.choropleth import FLAG_TRACE_META, VALUE_TRACE
+from battlemap.viewstate import LAYER_KEYS, ViewState
 
 URLS = MapUrls(geo=lambda code: f"/geo/{code}.json?v=t", glyphs="/glyphs/{fontstack}/{range}.pbf")
 
@@ -91,8 +91,6 @@ def test_patch_matches_full_figure(access, chain, state) -> None:
     assert "geojson" not in patch["traces"][VALUE_TRACE]
     assert patch["coloraxis"] == full["layout"]["coloraxis"]
     assert len(json.dumps(patch)) < len(json.dumps(full))
-    assert patchable(state, 1) and not patchable(state, 4)  # village points change by year
-    assert not patchable(state.but(layers=("choropleth", "heat")), 1)
     assert map_key(state, None) == map_key(later, None)  # same key → a Patch is sent
     assert map_key(state, None) != map_key(state.but(region=chain[1]), None)
 
@@ -135,3 +133,47 @@ def test_value_patch_whenever_points_are_unchanged(access, chain, state) -> None
     assert len(json.dumps(value_patch(b), default=str)) < len(json.dumps(b)) / 4
     c, _ = build_map(access, township.but(layers=("choropleth", "labels")), urls=URLS)
     assert static_digest(c) != static_digest(a)
+
+
+def _flag_traces(figure) -> list[dict]:
+    return [t for t in figure["data"] if t.get("meta") == FLAG_TRACE_META]
+
+
+def test_flagged_units_outlined_and_patched_around(embedded_store, access, state) -> None:
+    """A city's 贫困县 get the indigo border (with a legend entry in the page's language);
+    it stays the same over the years, so a year change is still a value Patch."""
+    regions = embedded_store.regions
+    city = next(
+        c for c in regions.level_codes(2) if any(k.poverty_flag for k in regions.children(c))
+    )
+    flagged = [k.code for k in regions.children(city) if k.poverty_flag]
+    assert 0 < len(flagged) < len(regions.children(city))
+    view = state.but(region=city, year=2016)
+    figure, _ = build_map(access, view, urls=URLS)
+    (outline,) = _flag_traces(figure)
+    assert outline["locations"] == flagged and outline["geojson"] == URLS.geo(city)
+    assert outline["hoverinfo"] == "skip" and outline["showlegend"]
+    assert outline["name"] == "贫困县（深蓝边框）"
+    assert figure["data"].index(outline) > VALUE_TRACE and figure["layout"]["showlegend"]
+    english, _ = build_map(access, view.but(lang="en"), urls=URLS)
+    assert _flag_traces(english)[0]["name"] == "Poverty county (indigo border)"
+    later, _ = build_map(access, view.but(year=2019, indicator="poor_persons"), urls=URLS)
+    assert static_digest(later) == static_digest(figure)  # → the callback sends a Patch
+    assert figure["data"].index(outline) not in value_patch(later)["traces"]
+    go.Figure(figure)
+
+
+def test_unit_flags_by_level(embedded_store, access, chain) -> None:
+    regions = embedded_store.regions
+    assert not any(unit_flags(access, chain[0], access.unit_shapes(chain[0]).codes))  # cities
+    for code in chain[2:]:
+        codes = access.unit_shapes(code).codes
+        expected = (
+            [regions.get(code).poverty_flag]
+            if codes == (code,)
+            else [regions.get(c).poverty_flag for c in codes]
+        )
+        assert unit_flags(access, code, codes) == expected
+        figure, _ = build_map(access, ViewState(region=code, year=2016), urls=URLS)
+        flagged = [c for c, f in zip(codes, expected, strict=True) if f]
+        assert [t["locations"] for t in _flag_traces(figure)] == ([flagged] if flagged else [])

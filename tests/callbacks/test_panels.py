@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import pytest
 
 from battlemap.callbacks.charts import cause_figure, radar_view, trend_view
 from battlemap.callbacks.navigation import crumbs
@@ -58,6 +59,27 @@ def test_exit_checks_and_households(context, chain, state) -> None:
     assert rows == [] and note
     rows, _, note = household_view(context.access(), state.but(region=chain[4]))
     assert rows and note == "" and all(r["head_name"].endswith("*") for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("level", "zh", "en"),
+    [(3, "本县不是贫困县", "Not a poverty county"), (5, "本村不是贫困村", "Not a poverty village")],
+)
+def test_exit_note_of_an_unflagged_region(embedded_store, context, level, zh, en) -> None:
+    """A county or village without poverty_flag: the note says 摘帽/出列 do not apply to it
+    (was: "本级没有退出核查（仅村、县）", as if its level had none)."""
+    regions = embedded_store.regions
+    code = next(c for c in regions.level_codes(level) if not regions.get(c).poverty_flag)
+    summary = context.summary(code, 2016)
+    assert summary["exit_checks"] == [] and summary["poverty_flag"] is False
+    rows, _, note = exit_check_view(summary, "zh")
+    assert rows == [] and note.startswith(zh)
+    assert exit_check_view(summary, "en")[2].startswith(en)
+    flagged = next(c for c in regions.level_codes(level) if regions.get(c).poverty_flag)
+    rows, _, note = exit_check_view(context.summary(flagged, 2016), "zh")
+    assert rows and zh not in note  # a flagged one has its checks
+    city = context.summary(regions.level_codes(2)[0], 2016)
+    assert exit_check_view(city, "zh")[2] == "本级没有退出核查（仅村、县）"
 
 
 def test_breadcrumb(access, chain, state) -> None:
