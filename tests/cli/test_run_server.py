@@ -4,6 +4,7 @@ development."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -65,13 +66,25 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(small_data_dir: Path, tmp_path_factory) -> Iterator[tuple[int, Path]]:
+def server(small_data_dir: Path, tmp_path_factory) -> Iterator[tuple[int, Path, int]]:
     log = tmp_path_factory.mktemp("run") / "stderr.log"
     proc, port = _start(small_data_dir, log)
     try:
-        yield port, log
+        yield port, log, proc.pid
     finally:
         _stop(proc)
+
+
+def _rss_kb(master: int) -> int:
+    """Resident memory of the gunicorn worker(s) under the master process."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    assert children and total
+    return total
 
 
 def _request(port: int, path: str = "/", *, host: str | None = None, method="GET", body=None):
@@ -87,7 +100,7 @@ def _request(port: int, path: str = "/", *, host: str | None = None, method="GET
 
 
 def test_served_by_gunicorn_with_security_headers(server) -> None:
-    port, log = server
+    port, log, _pid = server
     response, data = _request(port)
     assert response.status == 200 and b"DashRenderer" in data
     assert "gunicorn" in response.getheader("Server", "").lower()
@@ -101,20 +114,21 @@ def test_served_by_gunicorn_with_security_headers(server) -> None:
 
 
 def test_foreign_host_names_are_refused(server) -> None:
-    port, _log = server
+    port, _log, _pid = server
     assert _request(port, host="evil.example")[0].status == 400
     assert _request(port, host=f"localhost:{port}")[0].status == 200
 
 
 def test_large_bodies_are_refused(server) -> None:
-    port, _log = server
+    port, _log, _pid = server
     body = b'{"inputs": "' + b"*" * (2 * 1024 * 1024) + b'"}'
     response, data = _request(port, "/_dash-update-component", method="POST", body=body)
     assert response.status == 413 and b"*****" not in data
     # the same without a Content-Length (chunked): cut off at the cap, not read to the end
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     chunks = (b"*" * 65536 for _ in range(64))  # 4 MiB
-    try:
+    # the server may answer and close before the upload ends: then read its answer
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         conn.request(
             "POST",
             "/_dash-update-component",
@@ -122,8 +136,6 @@ def test_large_bodies_are_refused(server) -> None:
             headers={"Host": f"127.0.0.1:{port}", "Content-Type": "application/json"},
             encode_chunked=True,
         )
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the server answered and closed before the upload ended: read its answer
     chunked = conn.getresponse()
     assert chunked.status == 413 and b"*****" not in chunked.read()
     conn.close()
@@ -158,3 +170,26 @@ def test_port_in_use_is_one_line(small_data_dir: Path, capsys) -> None:
         code = main(["run", "--data-dir", str(small_data_dir), "--port", str(port)])
     err = capsys.readouterr().err
     assert code == 2 and f"cannot listen on 127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+def test_query_strings_do_not_grow_the_server(server) -> None:
+    """Issue 18.1 as reported: 400 requests for the plotly bundle with ?x=<i> took the server
+    from 450 to 847 MB. Each compressed copy is ~1 MB; the cache must not keep them."""
+    port, _log, master = server
+    asset = "/assets/plotly-battlemap.min.js"
+
+    def fetch(i: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", f"{asset}?x={i}", headers={"Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        assert response.status == 200 and response.getheader("Content-Encoding") == "gzip"
+        response.read()
+        conn.close()
+
+    for i in range(50):
+        fetch(i)
+    before = _rss_kb(master)
+    for i in range(50, 400):
+        fetch(i)
+    grown_mb = (_rss_kb(master) - before) / 1024
+    assert grown_mb < 100, f"the server grew by {grown_mb:.0f} MB over 350 requests"
