@@ -13,6 +13,7 @@ from battlemap.geodata.datadir import MANIFEST_FILE, holds_data
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.synthetic.config import GeneratorConfig
 from battlemap.settings import Settings
+from battlemap.web.config import add_web_options, web_settings
 
 __all__ = ["register"]
 
@@ -29,7 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=GeneratorConfig.households,
         help="households to generate when the data dir is empty",
     )
-    parser.add_argument("--debug", action="store_true")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="verbose logs; the Werkzeug debugger only with BATTLEMAP_DEV=1, never --production",
+    )
+    add_web_options(parser)
     parser.add_argument(
         "--production",
         action="store_true",
@@ -49,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         language=args.language,
         debug=args.debug,
         rules_path=args.rules,
+        **web_settings(args),  # allowed hosts, body cap, database timeout
     )
     auth = AuthConfig(production=args.production, secret_key=load_secret(args.secret_file))
     # before generating anything: no secret or no admin is one line and exit 2
@@ -56,10 +63,10 @@ def run(args: argparse.Namespace) -> int:
     if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
         _first_run(settings.data_dir, args.demo_households)
     from battlemap.app import create_app
+    from battlemap.web.server import development_mode, serve
 
-    app = create_app(settings, auth=auth)
-    app.run(host=settings.host, port=settings.port, debug=settings.debug)
-    return 0
+    development = development_mode(settings.debug, getattr(args, "production", False))
+    return serve(lambda: create_app(settings, auth=auth), settings, development=development)
 
 
 def _first_run(data_dir: Path, households: int) -> None:
