@@ -22,6 +22,7 @@ from battlemap.geodata.embedded import build_aggregates
 from battlemap.geodata.importer.households import import_households
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
+from battlemap.geodata.schema import HH_TYPES
 
 
 def _cached(data_dir: Path) -> np.ndarray:
@@ -65,8 +66,9 @@ def _postgis_differences(dsn: str) -> int:
 
 
 def _moved_and_changed(rows: pd.DataFrame) -> pd.DataFrame:
-    """Three households moved into another household's village (and point), larger, with
-    lower incomes and a guarantee lost, so every kind of count moves."""
+    """Three households moved into another household's village (and point), larger, of
+    another household type, with lower incomes and a guarantee lost, so every kind of
+    count moves (per-type counts too)."""
     out = rows.copy()
     households = out.drop_duplicates("hh_id")
     movers = households.iloc[:3]
@@ -79,6 +81,8 @@ def _moved_and_changed(rows: pd.DataFrame) -> pd.DataFrame:
             target["lat"],
         ]
         out.loc[mask, "size"] = out.loc[mask, "size"] + 2
+        other = [t for t in HH_TYPES if t != mover["hh_type"]]
+        out.loc[mask, "hh_type"] = other[len(other) - 1]
         out.loc[mask, "income_per_capita"] = out.loc[mask, "income_per_capita"] * 0.5
         out.loc[mask & (out["year"] >= 2018), "housing_safe"] = "否"
     return out
