@@ -124,14 +124,19 @@ class SqliteBackend(Backend):
         return bool((codes.astype(str) == code).any())
 
 
+DEFAULT_TIMEOUT_S = 5.0  # sign-in and audit must not hang a request on a hung database
+
+
 class PostgresBackend(Backend):
     """Tables in the PostGIS database; a small pool of connections shared by threads."""
 
-    def __init__(self, dsn: str | None) -> None:
+    def __init__(self, dsn: str | None, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         from battlemap.geodata.postgis.connection import connect
 
         self.dsn = dsn
-        conn = connect(dsn, autocommit=False)  # StoreUnavailableError names the problem
+        self.timeout_s = timeout_s
+        # StoreUnavailableError names the problem; a paused server fails within the timeout
+        conn = connect(dsn, autocommit=False, timeout_s=timeout_s)
         self._pool: list[Any] = []
         self._lock = threading.Lock()
         self._give_back(
@@ -144,7 +149,7 @@ class PostgresBackend(Backend):
         with self._lock:
             if self._pool:
                 return self._pool.pop()
-        return connect(self.dsn, autocommit=False)
+        return connect(self.dsn, autocommit=False, timeout_s=self.timeout_s)
 
     def _give_back(self, conn: Any, rows: Rows) -> Rows:
         with self._lock:

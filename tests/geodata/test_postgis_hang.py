@@ -202,3 +202,22 @@ def test_the_page_shows_the_outage_banner_and_recovers(cluster) -> None:
     while "sideUpdate" in _kpi_callback(client, root):  # the banner clears once it answers
         assert time.monotonic() < deadline, "never recovered"
         time.sleep(0.5)
+
+
+def test_audit_writes_do_not_hang_on_a_paused_database(cluster) -> None:
+    """Sign-in and audit rows go to the same server: a paused one fails them in seconds."""
+    from battlemap.auth.backends import PostgresBackend
+    from battlemap.auth.store import AuthStore
+
+    pg, dsn = cluster
+    auth = AuthStore(PostgresBackend(dsn, timeout_s=TIMEOUT_S))
+
+    def write() -> None:
+        auth.audit(who="w", address="127.0.0.1", region="52", action="view", allowed=True)
+
+    write()
+    with paused(pg):
+        results = _in_threads(2, write)
+    assert all(isinstance(r, StoreUnavailableError) for r in results), results
+    _eventually(write)
+    auth.close()
