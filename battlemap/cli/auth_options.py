@@ -8,14 +8,15 @@ import os
 import sys
 
 from battlemap.auth.store import AuthStore
-from battlemap.cli.options import DEFAULT_DATA_DIR
+from battlemap.cli.options import DEFAULT_DATA_DIR, DsnAction, add_dsn_file_option
 from battlemap.geodata.errors import BattlemapError
 
 __all__ = ["add_auth_store_options", "auth_store_from_args", "read_password"]
 
 
 def add_auth_store_options(parser: argparse.ArgumentParser) -> None:
-    """``--data-dir D`` (users.sqlite in the embedded data dir) or ``--dsn DSN`` (PostGIS)."""
+    """``--data-dir D`` (users.sqlite in the embedded data dir), or ``--dsn DSN`` /
+    ``--dsn-file FILE`` (PostGIS)."""
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--data-dir",
@@ -24,9 +25,12 @@ def add_auth_store_options(parser: argparse.ArgumentParser) -> None:
     )
     where.add_argument(
         "--dsn",
+        action=DsnAction,
         default=None,
-        help="PostgreSQL DSN: users in the PostGIS database (default: $BATTLEMAP_DSN if set)",
+        help="PostgreSQL DSN: users in the PostGIS database (default: $BATTLEMAP_DSN if set); "
+        "leave the password out: PGPASSWORD and ~/.pgpass are read",
     )
+    add_dsn_file_option(where)
 
 
 def auth_store_from_args(args: argparse.Namespace) -> AuthStore:

@@ -133,3 +133,20 @@ def test_users_in_postgis(postgis_cluster, county: str) -> None:
     store = AuthStore.open("postgis", dsn=dsn)
     assert store.admin_count() == 1
     store.close()
+
+
+@pytest.mark.postgis
+def test_users_with_dsn_file(postgis_cluster, tmp_path: Path) -> None:
+    """The DSN (and its password) can come from a file, kept out of the process list."""
+    dsn = postgis_cluster.create_database("bm_cli_users_file")
+    dsn_file = tmp_path / "dsn"
+    dsn_file.write_text(f"# the battle map's database\n{dsn}\n", encoding="utf-8")
+    dsn_file.chmod(0o600)
+    added = cli("user", "add", "boss", "--role", "admin", "--scope", "52", "--password-stdin",
+                "--dsn-file", str(dsn_file), stdin="a long password\n")  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listed = cli("user", "list", "--dsn-file", str(dsn_file))
+    assert listed.stdout.splitlines()[1].startswith("boss\tadmin")
+    for sub in (("token", "list"), ("audit",)):
+        done = cli(*sub, "--dsn-file", str(dsn_file))
+        assert done.returncode == 0, done.stderr
