@@ -37,6 +37,7 @@ from battlemap.settings import Settings
 from battlemap.viewstate import default_state, parse_query
 from battlemap.web.config import web_settings_from_env
 from battlemap.web.errors import public_message
+from battlemap.web.refusals import refuse_malformed_callbacks
 from battlemap.web.security import secure
 
 __all__ = ["ASSETS_DIR", "create_app", "settings_from_env"]
@@ -184,6 +185,7 @@ def create_app(
     register_all(app, context, urls)
     enable_compression(app.server)
     secure(app.server, settings)  # Host check, body cap, security headers (web/security.py)
+    refuse_malformed_callbacks(app.server)  # junk payloads: 400 and one log line
     # sign-in, tokens, the production gate and the audit (after the Host check)
     context.policy = WebAuth(app.server, auth, partial(_open_auth_store, settings), prefix)
     app.server.config["BATTLEMAP_CONTEXT"] = context
