@@ -198,16 +198,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "filter": ("筛选", "Filter"),
     "filter_remove": ("移除筛选", "Remove filter"),
     "filter_cause": ("主要致贫原因：{name}", "Main cause: {name}"),
-    "filter_guarantee": ("保障指标：{name}", "Guarantee: {name}"),
+    "filter_guarantee": (
+        "保障指标：{name}（名单为未达标户）",
+        "Guarantee: {name} (list: households not meeting it)",
+    ),
     "filter_hh_type": ("户类型：{name}", "Household type: {name}"),
     "filtered_by": ("{label}（{filter}）", "{label} ({filter})"),
     "filter_unavailable": (
         "该指标不能按此筛选，已显示筛选后的贫困人口",
         "This indicator cannot be filtered this way; showing filtered poor persons",
     ),
-    "filter_not_rows": (
-        "名单不含保障指标，未按此筛选",
-        "The household list has no guarantee columns: it is not filtered by this",
+    "filter_not_met": (
+        "未达到“{name}”的户：{count} 户",
+        "Households not meeting {name}: {count}",
     ),
     "filter_click_hint": (
         "点击原因条、雷达图上的点或名单中的户类型，可筛选地图、排名和名单",

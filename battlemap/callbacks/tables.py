@@ -17,6 +17,7 @@ from battlemap.indicators.exit_checks import COUNTY_STANDARD, VILLAGE_STANDARD
 from battlemap.indicators.filters import Filter, parse_filter
 from battlemap.layers.exitchecks import exit_check_columns, exit_check_rows
 from battlemap.layers.households import household_rows
+from battlemap.layers.radar import DIMENSION_LABELS
 from battlemap.layers.ranking import ranking_columns, ranking_rows
 from battlemap.views.filtered import filtered_loader
 from battlemap.views.values import shown_values, unit_values_for
@@ -93,7 +94,11 @@ def household_view(
         row["filter_primary_cause"] = Filter("cause", cause).token if cause in CAUSES else ""
         row["filter_hh_type"] = Filter("hh_type", hh_type).token if hh_type in HH_TYPES else ""
     flt = parse_filter(state.filter)
-    note = t("filter_not_rows", state.lang) if flt and flt.kind == "guarantee" else ""
+    note = ""
+    if flt is not None and flt.kind == "guarantee":  # the rows are the gaps: say so
+        pair = DIMENSION_LABELS.get(flt.value, (flt.value, flt.value))
+        name = pair[1 if state.lang == "en" else 0]
+        note = t("filter_not_met", state.lang).format(name=name, count=len(rows))
     return rows, columns, note
 
 

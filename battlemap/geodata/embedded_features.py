@@ -2,8 +2,9 @@
 
 Households are loaded once (lazily, thread-safe) into numpy arrays sorted by village code, so
 the households under any region are one contiguous slice found with ``searchsorted``; the
-status of every household in every year is an int8 matrix. 2.3 M households take ~7 s to
-load and ~150 MB; :meth:`EmbeddedFeatures.warm` does it in the background at app start.
+status of every household in every year is an int8 matrix, and the guarantees it meets (under
+the store's exit rules) a bit per guarantee in a uint8 matrix. 2.3 M households take ~7 s to
+load and ~170 MB; :meth:`EmbeddedFeatures.warm` does it in the background at app start.
 """
 
 from __future__ import annotations
@@ -20,10 +21,13 @@ import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import read_table
 from battlemap.geodata.errors import DataDirError
-from battlemap.geodata.features import UnitRows, object_frame
-from battlemap.geodata.metrics import STATUS_CODES
+from battlemap.geodata.features import MET_COLUMNS, UnitRows, object_frame
+from battlemap.geodata.metrics import STATUS_CODES, MetricSet
+from battlemap.geodata.partitions import table_schema
 from battlemap.geodata.regions import RegionTree
 from battlemap.geodata.schema import TABLE_FILES
+from battlemap.indicators.household import FLAG_COLUMNS, guarantees_met
+from battlemap.indicators.rules import GUARANTEES, ExitRules, load_rules
 
 __all__ = ["EmbeddedFeatures", "HouseholdArrays", "load_household_arrays"]
 
@@ -45,6 +49,7 @@ class HouseholdArrays:
     hh_types: np.ndarray  # object vocabulary (small: no giant object arrays for the GC)
     causes: np.ndarray
     status: np.ndarray  # int8 [n, years], STATUS_CODES or -1 when not registered
+    met: np.ndarray  # uint8 [n, years], bit i set when GUARANTEES[i] is met that year
     r7: np.ndarray  # int32 index into cells7
     r9: np.ndarray  # int32 index into cells9
     cells7: np.ndarray  # object H3 strings
@@ -83,8 +88,45 @@ def _large_strings(column: pa.ChunkedArray) -> pa.Array:
     return array.cast(pa.large_string())
 
 
-def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdArrays:
-    """Read households + household_years into :class:`HouseholdArrays`."""
+def _met_bits(hy: pa.Table, rules: ExitRules) -> np.ndarray:
+    """Per household_years row, bit i set when it meets ``GUARANTEES[i]`` under ``rules``
+    (the definition of the ``guarantee_households_*`` counts; missing values are not met)."""
+    names = set(hy.schema.names)
+
+    def flag(column: str) -> np.ndarray:
+        if column not in names:
+            return np.zeros(hy.num_rows, dtype=bool)
+        values = pc.fill_null(pc.cast(hy[column], pa.bool_()), False)
+        return values.to_numpy(zero_copy_only=False).astype(bool)
+
+    if "income_per_capita" in names:
+        income = pc.cast(hy["income_per_capita"], pa.float64()).to_numpy(zero_copy_only=False)
+        income = np.asarray(income, dtype=np.float64)  # nulls are NaN: never above a line
+    else:
+        income = np.full(hy.num_rows, np.nan)
+    flags = {name: flag(column) for name, column in FLAG_COLUMNS.items()}
+    met = guarantees_met(hy["year"].to_numpy(), income, flags, rules)
+    bits = np.zeros(hy.num_rows, dtype=np.uint8)
+    for i, name in enumerate(GUARANTEES):
+        bits |= met[name].astype(np.uint8) << i
+    return bits
+
+
+def _hy_columns(data_dir: Path) -> list[str]:
+    """household_years columns to read: the keys, and income and flags where present."""
+    keys = ["hh_id", "year", "status"]
+    try:
+        names = set(table_schema(data_dir, "household_years").names)
+    except Exception:  # missing or unreadable: _read names the file
+        return keys
+    return keys + [c for c in ("income_per_capita", *FLAG_COLUMNS.values()) if c in names]
+
+
+def load_household_arrays(
+    data_dir: Path, years: tuple[int, ...], rules: ExitRules | None = None
+) -> HouseholdArrays:
+    """Read households + household_years into :class:`HouseholdArrays` (guarantees met
+    under ``rules``, default :func:`load_rules`)."""
     columns = [
         "hh_id",
         "village_code",
@@ -111,7 +153,7 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
         table = table.take(pa.array(order))
         village = village[order]
         ids = ids.take(pa.array(order))
-    hy = _read(data_dir, "household_years", ["hh_id", "year", "status"])
+    hy = _read(data_dir, "household_years", _hy_columns(data_dir))
     row = pc.fill_null(pc.index_in(_large_strings(hy["hh_id"]), value_set=ids), -1)
     row = row.to_numpy(zero_copy_only=False)
     year = hy["year"].to_numpy().astype(np.int64)
@@ -126,6 +168,8 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
     status = np.asarray(list(STATUS_CODES.values()), dtype=np.int8)[status]
     matrix = np.full((len(village), len(years)), _NO_ROW, dtype=np.int8)
     matrix[row.astype(np.int64), year_index] = status
+    met = np.zeros((len(village), len(years)), dtype=np.uint8)
+    met[row.astype(np.int64), year_index] = _met_bits(hy, rules or load_rules())
     hh_type, hh_types = _dictionary(table["hh_type"])
     cause, causes = _dictionary(table["primary_cause"])
     r7, cells7 = _dictionary(table["h3_r7"])
@@ -140,6 +184,7 @@ def load_household_arrays(data_dir: Path, years: tuple[int, ...]) -> HouseholdAr
         cause=cause,
         causes=causes,
         status=matrix,
+        met=met,
         r7=r7,
         r9=r9,
         cells7=cells7,
@@ -155,6 +200,7 @@ class EmbeddedFeatures:
     data_dir: Path
     regions: RegionTree
     years: tuple[int, ...]
+    metrics: MetricSet
 
     def _feature_state(self) -> dict:
         return self.__dict__.setdefault("_features", {"lock": threading.Lock()})
@@ -169,7 +215,10 @@ class EmbeddedFeatures:
 
     def household_arrays(self) -> HouseholdArrays:
         """The household arrays, loaded on first use."""
-        return self._lazy("households", lambda: load_household_arrays(self.data_dir, self.years))
+        return self._lazy(
+            "households",
+            lambda: load_household_arrays(self.data_dir, self.years, self.metrics.rules),
+        )
 
     def _geometry(self) -> pd.DataFrame:
         def load() -> pd.DataFrame:
@@ -209,9 +258,11 @@ class EmbeddedFeatures:
     def _households(self, lo: str, hi: str, year: int) -> pd.DataFrame:
         arrays = self.household_arrays()
         span = arrays.span(lo, hi)
-        status = arrays.status[span, self.years.index(year)]
+        column = self.years.index(year)
+        status = arrays.status[span, column]
         keep = np.flatnonzero(status != _NO_ROW)
         rows = keep + span.start
+        met = arrays.met[rows, column]
         length = span.stop - span.start
 
         def text(column: pa.Array) -> np.ndarray:
@@ -232,6 +283,7 @@ class EmbeddedFeatures:
                 "primary_cause": arrays.causes[arrays.cause[rows]],
                 "status": _STATUS_NAMES[status[keep]],
                 "head_name": text(arrays.head_name),
+                **{name: (met >> i) & 1 == 1 for i, name in enumerate(MET_COLUMNS)},
             }
         )
 

@@ -18,12 +18,14 @@ import pandas as pd
 import shapely
 
 from battlemap.geodata.codes import PREFIX_LENGTHS, code_level
+from battlemap.indicators.rules import GUARANTEES
 
 __all__ = [
     "HEXBIN_COLUMNS",
     "HEX_RESOLUTION",
     "HOUSEHOLD_COLUMNS",
     "LABOUR_COLUMNS",
+    "MET_COLUMNS",
     "RELOCATION_COLUMNS",
     "RegionShapes",
     "UnitRows",
@@ -31,10 +33,20 @@ __all__ = [
     "code_range",
     "hex_parents",
     "hexbins_from_cells",
+    "met_column",
     "object_frame",
     "origin_prefix_length",
 ]
 
+
+def met_column(guarantee: str) -> str:
+    """Household column telling whether the household meets ``guarantee`` (a radar axis:
+    income, housing…) in the year, under the store's exit rules: ``met_housing``…"""
+    return f"met_{guarantee}"
+
+
+# One boolean per guarantee, in GUARANTEES order: what a radar-axis filter narrows rows by.
+MET_COLUMNS: tuple[str, ...] = tuple(met_column(g) for g in GUARANTEES)
 # Household points: one row per household registered in the year, ordered by village, hh_id.
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "hh_id",
@@ -46,6 +58,7 @@ HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "primary_cause",
     "status",
     "head_name",
+    *MET_COLUMNS,
 )
 # Poor households/persons per H3 cell (cells without poor households are left out).
 HEXBIN_COLUMNS: tuple[str, ...] = ("cell", "poor_households", "poor_persons")

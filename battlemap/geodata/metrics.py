@@ -55,6 +55,7 @@ __all__ = [
     "cause_metric",
     "guarantee_metric",
     "hh_type_metric",
+    "met_sql",
     "metric_set",
 ]
 
@@ -313,7 +314,9 @@ def _line_sql(rules: ExitRules) -> str:
     return f"(CASE y.year {cases} END)"
 
 
-def _met_sql(rules: ExitRules) -> dict[str, str]:
+def met_sql(rules: ExitRules) -> dict[str, str]:
+    """SQL boolean per guarantee (GUARANTEES order) over ``y`` (household_years): met in
+    the row's year under ``rules``, as :func:`battlemap.indicators.household.guarantees_met`."""
     met = {"income": f"coalesce(y.income_per_capita > {_line_sql(rules)}, false)"}
     for name in GUARANTEES[1:]:
         met[name] = f"coalesce(y.{FLAG_COLUMNS[name]}, false)"
@@ -321,7 +324,7 @@ def _met_sql(rules: ExitRules) -> dict[str, str]:
 
 
 def _pass_sql(rules: ExitRules) -> str:
-    met = _met_sql(rules)
+    met = met_sql(rules)
     score = (
         " + ".join(
             f"CASE WHEN {met[g]} THEN {w} ELSE 0 END"
@@ -405,10 +408,10 @@ def _rule_metrics(rules: ExitRules) -> list[Metric]:
         *_pair("wrong_exit", f"{_EXITED_SQL} AND NOT {passes}", wrong),
         *_pair("passing_poor", f"{_POOR_SQL} AND {passes}", passing_poor),
     ]
-    met_sql = _met_sql(rules)
+    met_by_name = met_sql(rules)
     for name in GUARANTEES:
         out.append(
-            Metric(guarantee_metric(name), met_sql[name], lambda a, n=name: _met(a, rules)[n])
+            Metric(guarantee_metric(name), met_by_name[name], lambda a, n=name: _met(a, rules)[n])
         )
     rule_sql = _warning_sql(rules)
     for category in WARNING_CATEGORIES:

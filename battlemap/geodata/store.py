@@ -24,6 +24,7 @@ from battlemap.geodata.features import (
     HEXBIN_COLUMNS,
     HOUSEHOLD_COLUMNS,
     LABOUR_COLUMNS,
+    MET_COLUMNS,
     RELOCATION_COLUMNS,
     RegionShapes,
     UnitRows,
@@ -154,7 +155,9 @@ class Store(ABC):
         """Households under a region registered in ``year`` with that year's status.
 
         Columns :data:`~battlemap.geodata.features.HOUSEHOLD_COLUMNS`, ordered by village
-        code then hh_id. ``head_name`` is raw: mask it before it leaves the server.
+        code then hh_id; ``met_<guarantee>`` says whether the household meets each guarantee
+        in ``year`` under the store's exit rules (the radar's definition). ``head_name`` is
+        raw: mask it before it leaves the server.
         """
         info = self.region(code)
         frame = self._households(*code_range(info.code), self.check_year(year))
@@ -162,6 +165,7 @@ class Store(ABC):
             frame = frame[list(HOUSEHOLD_COLUMNS)]
         wanted = {c: "object" for c in HOUSEHOLD_COLUMNS}
         wanted.update(lon="float64", lat="float64", size="int64")  # text stays plain object
+        wanted.update(dict.fromkeys(MET_COLUMNS, "bool"))
         if any(str(frame[c].dtype) != t for c, t in wanted.items()):
             frame = frame.astype(wanted)
         keys = list(zip(frame["village_code"].tolist(), frame["hh_id"].tolist(), strict=True))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from battlemap.geodata.features import met_column
 from battlemap.geodata.metrics import cause_metric, guarantee_metric, hh_type_metric
 from battlemap.geodata.schema import CAUSES, HH_TYPES
 from battlemap.indicators.incidence import percent
@@ -37,7 +38,6 @@ __all__ = [
     "Filter",
     "filtered_value",
     "household_mask",
-    "met_column",
     "parse_filter",
 ]
 
@@ -127,12 +127,6 @@ def filtered_value(indicator: str, flt: Filter) -> tuple[str, Value]:
     if indicator == "incidence":
         return "incidence", _of_population(persons)
     return "poor_persons", _count(persons)
-
-
-def met_column(guarantee: str) -> str:
-    """Column of a household frame telling whether the household meets ``guarantee`` in
-    the frame's year (``met_housing``…), by the store's exit rules."""
-    return f"met_{guarantee}"
 
 
 def household_mask(frame: pd.DataFrame, flt: Filter | None) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Household rows under a view's cross-filter (cause or household type)."""
+"""Household rows under a view's cross-filter: a cause's or a household type's households,
+or the households not meeting a guarantee (the gaps behind a radar axis's share)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ HouseholdLoader = Callable[[str, int], pd.DataFrame]
 
 def filtered_loader(load: HouseholdLoader, state: ViewState) -> HouseholdLoader:
     """``load`` narrowed to the households the state's filter keeps (``load`` itself when
-    there is no filter or it does not apply to rows)."""
+    there is no filter)."""
     flt = parse_filter(state.filter)
-    if flt is None or flt.kind == "guarantee":
+    if flt is None:
         return load
 
     def narrowed(code: str, year: int) -> pd.DataFrame:

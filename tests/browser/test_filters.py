@@ -154,6 +154,60 @@ def test_household_type_click_filters_the_table(dash_duo, battlemap_app, embedde
     assert dash_duo.get_logs() == []
 
 
+def _shown_points(driver) -> int:
+    """Households the map's point traces draw (their legend names end in a count)."""
+    names = [t for t in map_state(driver)["traces"] if t.startswith("scattermap:")]
+    return sum(int(n.rsplit("(", 1)[1][:-1]) for n in names if n.endswith(")"))
+
+
+def test_radar_click_narrows_the_household_table(dash_duo, battlemap_app, embedded_store):
+    """A radar axis at a village lists the households not meeting that guarantee: the note
+    counts them, the table's pages and the points hold exactly those."""
+    store = embedded_store
+
+    def gaps(code: str) -> int:
+        frame = store.households(code, YEAR)
+        return min(int((~frame[c]).sum()) for c in frame.columns if c.startswith("met_"))
+
+    village = max(store.regions.level_codes(5), key=gaps)  # every axis has some gaps
+    everyone = store.households(village, YEAR)
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    driver.get(dash_duo.server_url + f"/?region={village}&year={YEAR}&lang=en")
+    wait_for_map(driver, village)
+    dash_duo.wait_for_element("#household-table td[data-dash-column=hh_type]", timeout=15)
+    assert _shown_points(driver) == len(everyone)
+    _chart_ready(dash_duo, "radar-chart-box")
+    time.sleep(0.5)
+    point = driver.find_elements(By.CSS_SELECTOR, "#radar-chart-box .scatterlayer .trace .point")[1]
+    ActionChains(driver).move_to_element(point).click().perform()
+    url = wait_for_url(driver, "filter=guarantee:")
+    key = url.split("filter=guarantee:")[1].split("&")[0]
+    want = int((~everyone[f"met_{key}"]).sum())
+    assert 0 < want < len(everyone)
+    dash_duo.wait_for_contains_text("#household-note", "not meeting", timeout=10)
+    note = driver.find_element(By.ID, "household-note").text
+    assert note.endswith(f": {want}"), note
+    assert "not meeting" in driver.find_element(By.ID, "filter-chip").text
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _shown_points(driver) != want:
+        time.sleep(0.1)
+    assert _shown_points(driver) == want
+    rows = driver.find_elements(By.CSS_SELECTOR, "#household-table td[data-dash-column=size]")
+    assert len(rows) == min(want, 10)  # a page of ten
+    pages = driver.find_elements(By.CSS_SELECTOR, "#household-table .last-page")
+    assert (pages[0].text if pages else "1") == str(-(-want // 10))
+    screenshot(driver, "filter-guarantee-village")
+    driver.find_element(By.ID, "filter-remove").click()  # the chip's × brings them all back
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _shown_points(driver) != len(everyone):
+        time.sleep(0.1)
+    assert _shown_points(driver) == len(everyone)
+    assert driver.find_element(By.ID, "household-note").text == ""
+    assert dash_duo.get_logs() == []
+
+
 def test_change_since_a_year(dash_duo, battlemap_app, embedded_store):
     store = embedded_store
     county = _county(store)

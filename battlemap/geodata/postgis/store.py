@@ -24,8 +24,8 @@ import pyarrow.csv as pacsv
 
 from battlemap.geodata.datadir import RENAMED_COLUMNS
 from battlemap.geodata.errors import StoreUnavailableError
-from battlemap.geodata.features import UnitRows
-from battlemap.geodata.metrics import METRIC_NAMES, metric_set
+from battlemap.geodata.features import MET_COLUMNS, UnitRows, met_column
+from battlemap.geodata.metrics import METRIC_NAMES, met_sql, metric_set
 from battlemap.geodata.postgis.aggregate import build_aggregate
 from battlemap.geodata.postgis.connection import (
     DatabaseUnreachableError,
@@ -39,7 +39,7 @@ from battlemap.geodata.postgis.pool import GRACE_S, ConnectionPool, DatabaseHung
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import STATUS_POOR, STATUS_RETURNED
 from battlemap.geodata.store import Counts, CountyAssessment, Store
-from battlemap.indicators.rules import ExitRules
+from battlemap.indicators.rules import GUARANTEES, ExitRules
 
 __all__ = ["PostgisStore"]
 
@@ -51,10 +51,19 @@ _REQUIRED = ("regions", "households", "household_years", AGGREGATE_TABLE, META_T
 
 _HOUSEHOLDS_SQL = """
 SELECT h.hh_id, h.village_code, h.lon, h.lat, h.size, h.hh_type, h.primary_cause, y.status,
-  h.head_name
+  h.head_name, {met}
 FROM households h JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %(year)s
 WHERE h.village_code BETWEEN %(lo)s AND %(hi)s
 """
+
+
+def households_sql(rules: ExitRules) -> str:
+    """The household rows' query, with ``met_<guarantee>`` under ``rules``: the SQL of the
+    ``guarantee_households_*`` counts (:func:`~battlemap.geodata.metrics.met_sql`)."""
+    met = met_sql(rules)
+    columns = ", ".join(f"{met[g]} AS {met_column(g)}" for g in GUARANTEES)
+    return _HOUSEHOLDS_SQL.format(met=columns)
+
 _HEX_SQL = f"""
 SELECT h.h3_r{{source}} AS cell, count(*) AS poor_households, sum(h.size) AS poor_persons
 FROM households h JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %(year)s
@@ -81,6 +90,7 @@ _TEXT, _FLOAT, _INT = pa.string(), pa.float64(), pa.int64()
 _HOUSEHOLD_TYPES = {
     "hh_id": _TEXT, "village_code": _TEXT, "lon": _FLOAT, "lat": _FLOAT, "size": _INT,
     "hh_type": _TEXT, "primary_cause": _TEXT, "status": _TEXT, "head_name": _TEXT,
+    **dict.fromkeys(MET_COLUMNS, pa.bool_()),
 }  # fmt: skip
 _HEX_TYPES = {"cell": _TEXT, "poor_households": _INT, "poor_persons": _INT}
 _RELOCATION_TYPES = {
@@ -267,6 +277,8 @@ class PostgisStore(Store):
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
                 null_values=[""],
+                true_values=["t"],  # PostgreSQL's text for booleans
+                false_values=["f"],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=False,
             ),
@@ -351,7 +363,7 @@ class PostgisStore(Store):
 
     def _households(self, lo: str, hi: str, year: int) -> pd.DataFrame:
         params = {"lo": lo, "hi": hi, "year": int(year)}
-        return self._frame(_HOUSEHOLDS_SQL, params, _HOUSEHOLD_TYPES)
+        return self._frame(households_sql(self.metrics.rules), params, _HOUSEHOLD_TYPES)
 
     def _hex_cells(self, lo: str, hi: str, year: int, source: int) -> pd.DataFrame:
         if source not in (7, 9):
