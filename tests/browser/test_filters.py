@@ -154,6 +154,30 @@ def test_household_type_click_filters_the_table(dash_duo, battlemap_app, embedde
     assert dash_duo.get_logs() == []
 
 
+def test_household_type_link_recolours_the_province(dash_duo, battlemap_app, embedded_store):
+    """A household-type filter in a link colours the province's prefectures by that type's
+    poor persons (per-type counts, no notice), in Chinese."""
+    store = embedded_store
+    province = store.regions.roots()[0].code
+    children = store.children_counts(province, YEAR)
+    expected = {c: v["hh_type_poor_persons_2"] for c, v in children.items()}
+    assert all(expected.values()) and expected != {
+        c: v["poor_persons"] for c, v in children.items()
+    }
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    query = f"/?region={province}&year={YEAR}&indicator=poor_persons&filter=hh_type:2"
+    driver.get(dash_duo.server_url + query)
+    wait_for_map(driver, province)
+    _wait_values(driver, expected)
+    assert HH_TYPES[1] in driver.find_element(By.ID, "filter-chip").text
+    assert "筛选" not in driver.find_element(By.ID, "map-notice").text  # no filter notice
+    dash_duo.wait_for_contains_text("#ranking-table", HH_TYPES[1])  # the value column's title
+    screenshot(driver, "filter-hh-type-province")
+    assert dash_duo.get_logs() == []
+
+
 def _shown_points(driver) -> int:
     """Households the map's point traces draw (their legend names end in a count)."""
     names = [t for t in map_state(driver)["traces"] if t.startswith("scattermap:")]
