@@ -3,8 +3,9 @@
 Households are loaded once (lazily, thread-safe) into numpy arrays sorted by village code, so
 the households under any region are one contiguous slice found with ``searchsorted``; the
 status of every household in every year is an int8 matrix, and the guarantees it meets (under
-the store's exit rules) a bit per guarantee in a uint8 matrix. 2.3 M households take ~7 s to
-load and ~170 MB; :meth:`EmbeddedFeatures.warm` does it in the background at app start.
+the store's exit rules) a bit per guarantee in a uint8 matrix (one byte per household-year).
+2.3 M households took ~7 s to load and ~150 MB before the guarantees were added;
+:meth:`EmbeddedFeatures.warm` does it in the background at app start.
 """
 
 from __future__ import annotations
