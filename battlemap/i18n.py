@@ -144,11 +144,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "本村不是贫困村，不适用贫困村出列核查",
         "Not a poverty village: the village exit (出列) checks do not apply",
     ),
-    # legend of the border drawn around poverty-flagged units on the map
-    "flag_legend": ("贫困地区（深蓝边框）", "Poverty-flagged (indigo border)"),
-    "flag_legend_county": ("贫困县（深蓝边框）", "Poverty county (indigo border)"),
-    "flag_legend_township": ("贫困乡镇（深蓝边框）", "Poverty township (indigo border)"),
-    "flag_legend_village": ("贫困村（深蓝边框）", "Poverty village (indigo border)"),
+    # legend of the border drawn around poverty-flagged units on the map (no "(…)" at the
+    # end in English: point legends end in "(count)")
+    "flag_legend": ("贫困地区（深蓝边框）", "Poverty-flagged, indigo border"),
+    "flag_legend_county": ("贫困县（深蓝边框）", "Poverty county, indigo border"),
+    "flag_legend_township": ("贫困乡镇（深蓝边框）", "Poverty township, indigo border"),
+    "flag_legend_village": ("贫困村（深蓝边框）", "Poverty village, indigo border"),
     "hh_head": ("户主", "Head"),
     "hh_size": ("人口", "Size"),
     "hh_type": ("类型", "Type"),

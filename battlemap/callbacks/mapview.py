@@ -24,7 +24,11 @@ from battlemap.geodata.schema import POOR_STATUSES
 from battlemap.i18n import t
 from battlemap.layers.base import Figure, map_view
 from battlemap.layers.catalog import Indicator
-from battlemap.layers.choropleth import choropleth_traces, flagged_outline_trace
+from battlemap.layers.choropleth import (
+    choropleth_traces,
+    flagged_legend_trace,
+    flagged_outline_trace,
+)
 from battlemap.layers.flows import flow_traces
 from battlemap.layers.heat import heat_trace
 from battlemap.layers.hexbins import cell_centres, hexbin_coloraxis, hexbin_trace
@@ -243,7 +247,9 @@ def build_map(
     if any(flags):
         level = info.level if shapes.codes == (info.code,) else info.level + 1
         name = t(_FLAG_LEGEND.get(level, "flag_legend"), state.lang)
-        traces.append(flagged_outline_trace(urls.geo(info.code), shapes.codes, flags, name=name))
+        traces.append(flagged_outline_trace(urls.geo(info.code), shapes.codes, flags))
+        at = shapes.labels[shapes.codes[flags.index(True)]]
+        traces.append(flagged_legend_trace(name, at))
     point_traces, coloraxis2, notice = _point_layers(access, state, info.level, shapes, loader)
     notice = " ".join(x for x in (notice, shown.notice) if x)
     traces += point_traces

@@ -15,11 +15,13 @@ from battlemap.layers.base import FONT_FAMILY, colorscale
 from battlemap.layers.catalog import Indicator, format_value
 
 __all__ = [
+    "FLAG_LEGEND_META",
     "FLAG_TRACE_META",
     "VALUE_TRACE",
     "choropleth_coloraxis",
     "choropleth_traces",
     "choropleth_values",
+    "flagged_legend_trace",
     "flagged_outline_trace",
     "outline_values",
 ]
@@ -27,6 +29,7 @@ __all__ = [
 VALUE_TRACE = 1  # index of the value trace in the map figure (after the outline)
 _HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
 FLAG_TRACE_META = "poverty_flag"  # ``meta`` of the flagged-region outline trace
+FLAG_LEGEND_META = "poverty_flag_legend"  # ``meta`` of its legend entry
 _FLAG_COLOUR = "#1a237e"  # indigo: stands out on the red and the grey
 _TRANSPARENT = [[0, "rgba(0,0,0,0)"], [1, "rgba(0,0,0,0)"]]
 
@@ -122,16 +125,14 @@ def flagged_outline_trace(
     geojson: str | dict[str, Any],
     codes: Sequence[str],
     flagged: Sequence[bool],
-    *,
-    name: str | None = None,
 ) -> dict[str, Any]:
     """A thick indigo border around the units flagged 贫困县 / 贫困乡镇 / 贫困村
     (``regions.poverty_flag``), drawn over the colours with a transparent fill.
 
     It takes no hover or click (``hoverinfo`` skip), so the value trace below still
     answers them; meant to follow the two :func:`choropleth_traces` (after
-    :data:`VALUE_TRACE`, so the value trace keeps its index). With a ``name`` it has a
-    legend entry (贫困县 …).
+    :data:`VALUE_TRACE`, so the value trace keeps its index). Its legend entry is
+    :func:`flagged_legend_trace` (a choropleth's own swatch would be its transparent fill).
     """
     keep = [c for c, f in zip(codes, flagged, strict=True) if f]
     return {
@@ -144,9 +145,31 @@ def flagged_outline_trace(
         "showscale": False,
         "marker": {"line": {"color": _FLAG_COLOUR, "width": 2.6}, "opacity": 1},
         "hoverinfo": "skip",
-        "name": name or FLAG_TRACE_META,
+        "name": FLAG_TRACE_META,
         "meta": FLAG_TRACE_META,
-        "showlegend": bool(name),
+        "legendgroup": FLAG_TRACE_META,
+        "showlegend": False,
+    }
+
+
+def flagged_legend_trace(name: str, at: tuple[float, float]) -> dict[str, Any]:
+    """The legend entry of :func:`flagged_outline_trace`: an indigo line named ``name``
+    (贫困县（深蓝边框） …); a click on it shows or hides the border.
+
+    Its one point ``at`` (lon, lat) draws nothing (a line needs two) but gets the trace a
+    legend entry, which plotly gives no empty trace.
+    """
+    return {
+        "type": "scattermap",
+        "lon": [at[0]],
+        "lat": [at[1]],
+        "mode": "lines",
+        "line": {"color": _FLAG_COLOUR, "width": 2.6},
+        "hoverinfo": "skip",
+        "name": name,
+        "meta": FLAG_LEGEND_META,
+        "legendgroup": FLAG_TRACE_META,
+        "showlegend": True,
     }
 
 

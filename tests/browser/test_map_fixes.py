@@ -297,13 +297,11 @@ def test_kpis_one_line_and_count_ticks(dash_duo, battlemap_app, embedded_store, 
     screenshot(driver, f"kpis-{size[0]}x{size[1]}", park=False)
 
 
-# Everything a finger hits, visible, smaller than 40 × 40 px (the filter chips and search
-# box belong to the search/cross-filter work and are checked there).
+# Everything a finger hits, visible, smaller than 40 × 40 px (the search box: 40 px high).
 _SMALL_TARGETS_JS = """
 const sel = 'a[href], button, [role=slider], .bm-layers label, .dash-dropdown, ' +
-  '#ranking-table td, .modebar-btn';
+  '#ranking-table td, .modebar-btn, .bm-search input';
 return Array.from(document.querySelectorAll(sel)).filter(e => {
-  if (e.closest('.bm-chips, .bm-search')) return false;
   const r = e.getBoundingClientRect();
   const shown = r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden';
   return shown && (r.width < 39.5 || r.height < 39.5);
@@ -532,3 +530,151 @@ def test_colour_scale_of_the_year_option(dash_duo, battlemap_app, embedded_store
         time.sleep(0.1)
     assert cmax == pytest.approx(top)
     screenshot(driver, "province-2019-year-scale")
+
+
+# The flagged units' border as MapLibre drew it: its line layer and the unit ids painted.
+_FLAG_DRAWN_JS = """
+const gd = document.querySelector('#map .js-plotly-plot');
+const m = gd._fullLayout.map._subplot.map;
+const t = gd._fullData.find(t => t.meta === 'poverty_flag');
+if (!t) return null;
+const layer = 'plotly-trace-layer-' + t.uid + '-line';
+if (!m.getLayer(layer)) return {layer: false, ids: []};
+const ids = new Set(m.queryRenderedFeatures({layers: [layer]}).map(f => String(f.id)));
+return {layer: true, ids: Array.from(ids), width: m.getPaintProperty(layer, 'line-width')};
+"""
+
+# Colour and width of the line drawn in the legend beside 贫困县（深蓝边框）.
+_FLAG_SWATCH_JS = """
+const item = Array.from(document.querySelectorAll('#map .legend .traces'))
+  .find(e => e.textContent.includes('深蓝边框'));
+const line = item && item.querySelector('.legendlines path, .legendpoints path');
+if (!line) return null;
+const s = getComputedStyle(line);
+return [s.stroke, parseFloat(s.strokeWidth)];
+"""
+
+
+def test_flagged_border_drawn_and_clicked_through(dash_duo, battlemap_app, embedded_store):
+    """At a city the 贫困县 among its counties have an indigo border (legend entry 贫困县), a
+    year change patches the values only and keeps the border, and a click on a flagged
+    county still drills into it (the border takes no click)."""
+    regions = embedded_store.regions
+    city = next(
+        c for c in regions.level_codes(2) if any(k.poverty_flag for k in regions.children(c))
+    )
+    flagged = {k.code for k in regions.children(city) if k.poverty_flag}
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(1440, 900)
+    driver.get(dash_duo.server_url + f"/?region={city}&year=2016&layers=choropleth,labels")
+    wait_for_map(driver, city)
+    drawn = driver.execute_script(_FLAG_DRAWN_JS)
+    assert drawn and drawn["layer"] and set(drawn["ids"]) == flagged, drawn
+    assert "贫困县（深蓝边框）" in driver.execute_script(_LEGEND_JS)
+    swatch = driver.execute_script(_FLAG_SWATCH_JS)
+    assert swatch and swatch[0] in ("rgb(26, 35, 126)", "#1a237e") and swatch[1] >= 2, swatch
+    screenshot(driver, "flagged-border-city")
+
+    driver.execute_script(_RECORD_RESPONSES_JS)
+    driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").send_keys(Keys.END)
+    wait_for_url(driver, "year=2020")
+    _wait_js(driver, "return window.__bmResponses.some(r => r.includes('\"map\"'))")
+    maps = [r for r in driver.execute_script("return window.__bmResponses") if '"map"' in r]
+    assert "__dash_patch_update" in maps[0]  # values only, the border stays
+    wait_for_map(driver, city)
+    assert set(driver.execute_script(_FLAG_DRAWN_JS)["ids"]) == flagged
+
+    shapes = embedded_store.unit_shapes(city)
+    candidates = []
+    for child, lon, lat in zip(shapes.codes, shapes.label_lon, shapes.label_lat, strict=True):
+        x, y, width, height = project(driver, lon, lat)
+        if child in flagged and visible(x, y, width, height):
+            candidates.append((abs(x - width / 2) + abs(y - height / 2), child))
+    child = min(candidates)[1]
+    driver.execute_script(_RECORD_CLICKS_JS)
+    click_map(driver, *shapes.labels[child])
+    wait_for_url(driver, f"region={child}")
+    wait_for_map(driver, child)
+    assert driver.execute_script("return window.__bmClicks")[0][0] == "values"
+
+
+_CHIP_JS = """
+return Array.from(document.querySelectorAll('.bm-chips, .bm-chip, .bm-chip button'))
+  .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })
+  .map(e => e.className || e.tagName);
+"""
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (390, 844)])
+def test_filter_chip_only_with_a_filter(dash_duo, battlemap_app, embedded_store, size):
+    """No chip and no × above the map without a filter; with filter=cause:01 the chip says
+    which, and its × removes it."""
+    root = embedded_store.regions.roots()[0].code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.set_window_size(*size)
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2016")
+    wait_for_map(driver, root)
+    dash_duo.wait_for_element("#ranking-table td")
+    assert driver.execute_script(_CHIP_JS) == []
+    screenshot(driver, f"no-filter-chip-{size[0]}")
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2016&filter=cause:01")
+    wait_for_map(driver, root)
+    dash_duo.wait_for_contains_text("#filter-label", "因病")
+    assert len(driver.execute_script(_CHIP_JS)) == 3  # the row, the chip and its ×
+    screenshot(driver, f"filter-chip-{size[0]}")
+    driver.find_element(By.CSS_SELECTOR, ".bm-chip button").click()
+    _wait_js(driver, "return !location.search.includes('filter=')")
+    _wait_js(driver, "return document.querySelector('#filter-chip').hidden")
+    assert driver.execute_script(_CHIP_JS) == []
+
+
+def test_phone_map_on_the_first_screen(dash_duo, battlemap_app, embedded_store):
+    """390×844 with a filter set: the map's top is on the first screen (with room to see
+    the map) and every touch target, the search box and the chip's × too, is ≥ 40 px."""
+    root = embedded_store.regions.roots()[0].code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5}
+    )
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2016&filter=cause:01")
+    wait_for_map(driver, root)
+    dash_duo.wait_for_contains_text("#filter-label", "因病")
+    dash_duo.wait_for_element("#ranking-table td")
+    top = driver.execute_script("return document.getElementById('map').getBoundingClientRect().top")
+    screenshot(driver, "phone-first-screen", park=False)
+    assert top <= 844 - 250, top  # at least 250 px of the map show before any scroll
+    assert driver.execute_script(_SMALL_TARGETS_JS) == []
+    chip_button, search = driver.execute_script(
+        "return ['.bm-chip button', '#region-search'].map(s => {"
+        "const r = document.querySelector(s).getBoundingClientRect();"
+        "return [r.width, r.height]; });"
+    )
+    assert min(chip_button) >= 39.5 and search[1] >= 39.5, (chip_button, search)
+
+
+def test_touch_tablet_targets(dash_duo, battlemap_app, embedded_store):
+    """A touch screen wider than a phone (1024×768, pointer: coarse) with a filter set:
+    the search box and the chip's × are ≥ 40 px like every other target."""
+    root = embedded_store.regions.roots()[0].code
+    dash_duo.start_server(battlemap_app)
+    driver = dash_duo.driver
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": True},
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5}
+    )
+    driver.get(dash_duo.server_url + f"/?region={root}&year=2016&filter=cause:01")
+    wait_for_map(driver, root)
+    dash_duo.wait_for_contains_text("#filter-label", "因病")
+    dash_duo.wait_for_element("#ranking-table td")
+    assert driver.execute_script("return matchMedia('(pointer: coarse)').matches")
+    assert driver.execute_script(_SMALL_TARGETS_JS) == []

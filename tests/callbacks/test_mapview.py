@@ -19,7 +19,7 @@ from battlemap.callbacks.mapview import (
 )
 from battlemap.indicators.summary import region_summary
 from battlemap.layers.catalog import INDICATORS
-from battlemap.layers.choropleth import FLAG_TRACE_META, VALUE_TRACE
+from battlemap.layers.choropleth import FLAG_LEGEND_META, FLAG_TRACE_META, VALUE_TRACE
 from battlemap.viewstate import LAYER_KEYS, ViewState
 
 URLS = MapUrls(geo=lambda code: f"/geo/{code}.json?v=t", glyphs="/glyphs/{fontstack}/{range}.pbf")
@@ -152,11 +152,13 @@ def test_flagged_units_outlined_and_patched_around(embedded_store, access, state
     figure, _ = build_map(access, view, urls=URLS)
     (outline,) = _flag_traces(figure)
     assert outline["locations"] == flagged and outline["geojson"] == URLS.geo(city)
-    assert outline["hoverinfo"] == "skip" and outline["showlegend"]
-    assert outline["name"] == "贫困县（深蓝边框）"
+    assert outline["hoverinfo"] == "skip"
+    (legend,) = [t for t in figure["data"] if t.get("meta") == FLAG_LEGEND_META]
+    assert legend["name"] == "贫困县（深蓝边框）" and legend["showlegend"]
     assert figure["data"].index(outline) > VALUE_TRACE and figure["layout"]["showlegend"]
     english, _ = build_map(access, view.but(lang="en"), urls=URLS)
-    assert _flag_traces(english)[0]["name"] == "Poverty county (indigo border)"
+    names = [t["name"] for t in english["data"] if t.get("meta") == FLAG_LEGEND_META]
+    assert names == ["Poverty county, indigo border"]
     later, _ = build_map(access, view.but(year=2019, indicator="poor_persons"), urls=URLS)
     assert static_digest(later) == static_digest(figure)  # → the callback sends a Patch
     assert figure["data"].index(outline) not in value_patch(later)["traces"]

@@ -6,9 +6,11 @@ import plotly.graph_objects as go
 
 from battlemap.layers.catalog import INDICATORS
 from battlemap.layers.choropleth import (
+    FLAG_LEGEND_META,
     FLAG_TRACE_META,
     VALUE_TRACE,
     choropleth_traces,
+    flagged_legend_trace,
     flagged_outline_trace,
 )
 
@@ -46,3 +48,17 @@ def test_outline_goes_after_the_value_trace_in_a_valid_figure() -> None:
     assert figure.data[VALUE_TRACE].meta == "values"
     assert figure.data[-1].meta == FLAG_TRACE_META
     assert list(figure.data[-1].locations) == ["a", "c"]
+
+
+def test_legend_entry_is_an_indigo_line_in_the_outline_group() -> None:
+    """The outline's own legend swatch would be its transparent fill: the entry is a line
+    trace of one point (draws no line), in the outline's legend group (a click toggles both)."""
+    outline = flagged_outline_trace(_GEO, ["a", "b"], [True, False])
+    legend = flagged_legend_trace("贫困县（深蓝边框）", (106.5, 26.5))
+    assert not outline["showlegend"] and legend["showlegend"]
+    assert legend["legendgroup"] == outline["legendgroup"] == FLAG_TRACE_META
+    assert legend["line"]["color"] == outline["marker"]["line"]["color"]
+    assert legend["meta"] == FLAG_LEGEND_META and legend["mode"] == "lines"
+    assert len(legend["lon"]) == 1  # one point: no line drawn, but a legend entry
+    figure = go.Figure(data=[outline, legend])
+    assert figure.data[1].name == "贫困县（深蓝边框）"
