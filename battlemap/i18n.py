@@ -138,11 +138,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_checks": ("本级没有退出核查（仅村、县）", "Exit checks apply to villages and counties"),
     "no_checks_county": (
         "本县不是贫困县，不适用贫困县摘帽核查",
-        "Not a poverty county: the county exit (摘帽) checks do not apply",
+        "Not a poverty county: the county exit checks do not apply",
     ),
     "no_checks_village": (
         "本村不是贫困村，不适用贫困村出列核查",
-        "Not a poverty village: the village exit (出列) checks do not apply",
+        "Not a poverty village: the village exit checks do not apply",
     ),
     # legend of the border drawn around poverty-flagged units on the map (no "(…)" at the
     # end in English: point legends end in "(count)")
