@@ -8,13 +8,15 @@ from typing import Any
 __all__ = ["call", "parse_outputs", "server_callbacks", "view_state"]
 
 
-def view_state(region: str, *, layers: list[str] | None = None, year: int = 2016) -> dict:
+def view_state(
+    region: str, *, layers: list[str] | None = None, year: int = 2016, lang: str = "zh"
+) -> dict:
     return {
         "region": region,
         "year": year,
         "indicator": "incidence",
         "layers": layers if layers is not None else ["choropleth", "labels"],
-        "lang": "zh",
+        "lang": lang,
     }
 
 
@@ -30,8 +32,16 @@ def parse_outputs(spec: str) -> list[dict[str, str]]:
     return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
 
 
-def call(client, dep: dict[str, Any], values: dict[str, Any], changed: list[str] | None = None):
-    """POST one callback with ``values`` keyed ``"id.property"`` (missing ones: None)."""
+def call(
+    client,
+    dep: dict[str, Any],
+    values: dict[str, Any],
+    changed: list[str] | None = None,
+    *,
+    page: str = "/",
+):
+    """POST one callback with ``values`` keyed ``"id.property"`` (missing ones: None), as
+    sent from ``page`` (its query picks the language of messages)."""
 
     def items(specs: list[dict[str, str]]) -> list[dict[str, Any]]:
         return [
@@ -53,4 +63,6 @@ def call(client, dep: dict[str, Any], values: dict[str, Any], changed: list[str]
         "state": items(dep["state"]),
         "changedPropIds": changed or [f"{i['id']}.{i['property']}" for i in inputs[:1]],
     }
-    return client.post("/_dash-update-component", json=body)
+    return client.post(
+        "/_dash-update-component", json=body, headers={"Referer": f"http://localhost{page}"}
+    )

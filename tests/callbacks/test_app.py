@@ -10,6 +10,7 @@ import pytest
 from battlemap.app import create_app
 from battlemap.geodata.access import Scope
 from battlemap.settings import Settings
+from tests.auth.dash_calls import call, server_callbacks, view_state
 
 
 @pytest.fixture(scope="module")
@@ -107,32 +108,9 @@ def test_scope_applies_to_boundaries(embedded_store, small_data_dir, chain) -> N
 
 
 def test_callback_error_shows_in_the_banner(client) -> None:
-    deps = json.loads(client.get("/_dash-dependencies").data)
-    spec = next(d for d in deps if "kpis.children" in d["output"])
-    outputs = [
-        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-        for part in spec["output"][2:-2].split("...")
-    ]
-    body = {
-        "output": spec["output"],
-        "outputs": outputs,
-        "inputs": [
-            {
-                "id": "view-state",
-                "property": "data",
-                "value": {
-                    "region": "529999000000",
-                    "year": 2016,
-                    "indicator": "incidence",
-                    "layers": [],
-                    "lang": "zh",
-                },
-            }
-        ],
-        "changedPropIds": ["view-state.data"],
-        "state": [],
-    }
-    response = client.post("/_dash-update-component", json=body)
+    dep = next(d for d in server_callbacks(client) if "kpis.children" in d["output"])
+    values = {"view-state.data": view_state("529999000000", layers=[])}
+    response = call(client, dep, values)
     assert response.status_code in (200, 204)
     data = json.loads(response.data)
     banner = data["sideUpdate"]["error-banner"]
@@ -171,36 +149,16 @@ def test_store_down_is_a_readable_banner(embedded_store, small_data_dir) -> None
         Settings(data_dir=small_data_dir), store=_DownStore(embedded_store), warm=False
     )
     client = app.server.test_client()
-    deps = json.loads(client.get("/_dash-dependencies").data)
-    spec = next(d for d in deps if "kpis.children" in d["output"])
-    outputs = [
-        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-        for part in spec["output"][2:-2].split("...")
-    ]
-    state = {
-        "region": embedded_store.regions.roots()[0].code,
-        "year": 2016,
-        "indicator": "incidence",
-        "layers": [],
-        "lang": "en",
-    }
-    response = client.post(
-        "/_dash-update-component",
-        json={
-            "output": spec["output"],
-            "outputs": outputs,
-            "changedPropIds": ["view-state.data"],
-            "inputs": [{"id": "view-state", "property": "data", "value": state}],
-            "state": [],
-        },
-        headers={"Referer": "http://localhost/?lang=en"},
-    )
+    dep = next(d for d in server_callbacks(client) if "kpis.children" in d["output"])
+    root = embedded_store.regions.roots()[0].code
+    values = {"view-state.data": view_state(root, layers=[], lang="en")}
+    response = call(client, dep, values, page="/?lang=en")
     banner = json.loads(response.data)["sideUpdate"]["error-banner"]
     assert banner["children"] == (
         "Something went wrong: The database is not answering; figures shown may be out of "
         "date. Please try again"
     )  # what failed, never where (no host, port or database name)
-    assert client.get(f"/geo/{state['region']}.json").status_code == 503
+    assert client.get(f"/geo/{root}.json").status_code == 503
 
 
 def test_gunicorn_server_from_environment(monkeypatch, small_data_dir) -> None:

@@ -25,6 +25,7 @@ from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.postgis import PostgisStore
 from battlemap.geodata.synthetic.generate import generate
 from battlemap.settings import Settings
+from tests.auth.dash_calls import call, server_callbacks, view_state
 from tests.pg import PgCluster
 
 pytestmark = pytest.mark.postgis
@@ -160,25 +161,9 @@ def test_statement_timeout_is_a_clear_error(cluster) -> None:
 
 
 def _kpi_callback(client, region: str) -> dict:
-    deps = json.loads(client.get("/_dash-dependencies").data)
-    spec = next(d for d in deps if "kpis.children" in d["output"])
-    outputs = [
-        dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-        for part in spec["output"][2:-2].split("...")
-    ]
-    state = {"region": region, "year": 2016, "indicator": "incidence", "layers": [], "lang": "en"}
-    response = client.post(
-        "/_dash-update-component",
-        json={
-            "output": spec["output"],
-            "outputs": outputs,
-            "changedPropIds": ["view-state.data"],
-            "inputs": [{"id": "view-state", "property": "data", "value": state}],
-            "state": [],
-        },
-        headers={"Referer": "http://localhost/?lang=en"},
-    )
-    return json.loads(response.data)
+    dep = next(d for d in server_callbacks(client) if "kpis.children" in d["output"])
+    values = {"view-state.data": view_state(region, layers=[], lang="en")}
+    return json.loads(call(client, dep, values, page="/?lang=en").data)
 
 
 def _app(dsn: str):
