@@ -11,8 +11,9 @@ Usage: python -m benchmarks.drill [--data-dir DIR] [--dsn DSN] [--clicks N] [--n
   at every level (province → city → county → township → village).
 * Bytes per click: gzip-compressed response bodies of the same requests.
 * Chromium: first page load (cold browser cache) to a drawn map — ``first_draw`` is the
-  first MapLibre frame after plotly finished the region's figure, ``idle`` when MapLibre has
-  nothing left to draw — and one real drill click in the browser with its transferred bytes.
+  MapLibre frame that drew the region's figure with all its sources loaded (the frame plotly
+  waits for before it reports the figure done), ``idle`` when MapLibre has nothing left to
+  draw — and one real drill click in the browser with its transferred bytes.
 * Click → drawn (``drill_path_click_to_drawn``): the drill path province → village, each
   click 5 times on a freshly loaded page, median time from the mouse click to the first
   callback request, to the child's map drawn and to MapLibre idle, beside the server time
@@ -289,14 +290,30 @@ new MutationObserver(function () {
   var gd = document.querySelector('#map .js-plotly-plot');
   if (!gd || !gd.on || gd.__bmProbe) return;
   gd.__bmProbe = true;
+  var frames = [], idles = [], hooked = null;
   gd.on('plotly_afterplot', function () {
+    var m = gd._fullLayout.map._subplot.map;
+    if (m !== hooked) {  // every MapLibre frame that shows all sources loaded, every idle
+      hooked = m;
+      m.on('render', function () { if (m.loaded()) frames.push(performance.now()); });
+      m.on('idle', function () { idles.push(performance.now()); });
+    }
     var region = gd.layout && gd.layout.uirevision;
     if (!region || window.__bm[region]) return;
-    var rec = window.__bm[region] = {afterplot: performance.now()};
-    var m = gd._fullLayout.map._subplot.map;
-    m.once('render', function () { rec.first_draw = performance.now(); });
+    var now = performance.now();
+    var rec = window.__bm[region] = {afterplot: now};
+    // plotly finishes a figure on the first MapLibre frame with its sources loaded: the
+    // last such frame before now is when the map was drawn (or the next one, if none)
+    var drawn = frames.filter(function (t) { return t <= now; }).pop();
     var done = function () { if (!rec.idle) rec.idle = performance.now(); };
-    m.once('idle', done);
+    if (drawn === undefined) {
+      m.once('render', function () { rec.first_draw = performance.now(); });
+      m.once('idle', done);
+      return;
+    }
+    rec.first_draw = drawn;
+    var idle = idles.filter(function (t) { return t >= drawn; })[0];
+    if (idle !== undefined) { rec.idle = idle; } else { m.once('idle', done); }
   });
 }).observe(document, {childList: true, subtree: true});
 """
@@ -365,6 +382,7 @@ def _browser_click(driver, base: str, store, region: str, child: str, year: int)
     start, fetches = driver.execute_script("return [window.__bmDown, window.__bmFetch]")
     return {
         "first_request": fetches[0] - start if fetches else None,
+        "plotted": rec["afterplot"] - start,
         "drawn": rec["first_draw"] - start,
         "idle": rec["idle"] - start,
     }
@@ -375,8 +393,8 @@ def drill_path_benchmark(
 ) -> list[dict[str, Any]]:
     """Click → drawn in Chromium beside the server time of the same clicks (median of runs).
 
-    ``drawn`` is MapLibre's first frame after plotly finished the child's figure; the gap
-    between it and the server time is the browser's (renderer, plotly, MapLibre workers).
+    ``drawn`` is the MapLibre frame that drew the child's figure with its sources loaded; the
+    gap between it and the server time is the browser's (renderer, plotly, MapLibre).
     """
     from battlemap.app import create_app
 
@@ -398,6 +416,7 @@ def drill_path_benchmark(
                 "server_ms": round(statistics.median(server), 1),
                 "click_to_first_request_ms": round(statistics.median(first)) if first else None,
                 "click_to_drawn_ms": round(statistics.median(c["drawn"] for c in clicks)),
+                "click_to_plotted_ms": round(statistics.median(c["plotted"] for c in clicks)),
                 "click_to_idle_ms": round(statistics.median(c["idle"] for c in clicks)),
                 "click_to_drawn_all_ms": [round(c["drawn"]) for c in clicks],
             }
@@ -405,8 +424,11 @@ def drill_path_benchmark(
     return rows
 
 
-def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any]:
-    """Cold-cache page loads to a drawn map, then one drill click, in headless Chromium."""
+def browser_benchmark(
+    store, settings, *, runs: int, year: int, path_runs: int = 5, path_only: bool = False
+) -> dict[str, Any]:
+    """Cold-cache page loads to a drawn map, then one drill click, in headless Chromium;
+    ``path_only`` measures only the drill path's click → drawn."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
 
@@ -424,6 +446,9 @@ def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _PROBE})
         driver.execute_cdp_cmd("Network.enable", {})
+        if path_only:
+            path = drill_path_benchmark(store, settings, driver, base, runs=path_runs, year=year)
+            return {"drill_path_click_to_drawn": path}
         root = store.regions.roots()[0].code
         url = f"{base}/?region={root}&year={year}"
         loads = []
@@ -449,7 +474,7 @@ def browser_benchmark(store, settings, *, runs: int, year: int) -> dict[str, Any
             "return performance.getEntriesByType('resource')"
             ".reduce(function (s, e) { return s + e.transferSize; }, 0)"
         )
-        path = drill_path_benchmark(store, settings, driver, base, runs=5, year=year)
+        path = drill_path_benchmark(store, settings, driver, base, runs=path_runs, year=year)
         return {
             "drill_path_click_to_drawn": path,
             "first_load_cold_cache_ms": {
@@ -483,6 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--runs", type=int, default=3, help="Chromium page loads")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--path-runs", type=int, default=5, help="clicks per drill-path step")
+    parser.add_argument(
+        "--path-only", action="store_true", help="only the drill path's click → drawn"
+    )
     args = parser.parse_args(argv)
 
     from battlemap.geodata.embedded import EmbeddedStore
@@ -496,11 +525,12 @@ def main(argv: list[str] | None = None) -> int:
         "data_dir": str(data_dir),
         "households": store.manifest.get("counts", {}).get("households"),
         "embedded_open_s": round(time.perf_counter() - start, 2),
-        "embedded": server_benchmark(
-            store, settings, clicks=args.clicks, seed=args.seed, year=args.year
-        ),
     }
-    if args.dsn:
+    if not args.path_only:
+        result["embedded"] = server_benchmark(
+            store, settings, clicks=args.clicks, seed=args.seed, year=args.year
+        )
+    if args.dsn and not args.path_only:
         from battlemap.geodata.postgis import PostgisStore
 
         pg = PostgisStore(args.dsn)
@@ -512,7 +542,14 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             pg.close()
     if not args.no_browser:
-        result["chromium"] = browser_benchmark(store, settings, runs=args.runs, year=args.year)
+        result["chromium"] = browser_benchmark(
+            store,
+            settings,
+            runs=args.runs,
+            year=args.year,
+            path_runs=args.path_runs,
+            path_only=args.path_only,
+        )
     result["goals"] = {
         "embedded_p95_ms": 100,
         "postgis_p95_ms": 300,

@@ -24,7 +24,7 @@ __all__ = ["AppContext", "MapUrls", "register_all"]
 
 def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> None:
     """Register every feature's callbacks on ``app``."""
-    state.register(app, context)
+    state.register(app, context, urls)
     mapview.register(app, context, urls)
     panels.register(app, context)
     charts.register(app, context)

@@ -92,6 +92,52 @@ function(pathname) {
         });
         m.cooperativeGestures.enable();
     }
+    // Labels appear at once instead of fading in over 300 ms: the fade keeps MapLibre
+    // redrawing every frame (~60 ms each in software WebGL) while the next map loads.
+    // plotly creates the map without a fadeDuration option; this is its field.
+    function instant(gd) {
+        var sub = gd._fullLayout.map && gd._fullLayout.map._subplot;
+        if (sub && sub.map && '_fadeDuration' in sub.map) { sub.map._fadeDuration = 0; }
+    }
+    // The boundaries of the children a click may drill to, fetched while the user looks:
+    // plotly reads a geojson URL from window.PlotlyGeoAssets before fetching it, so the
+    // next map starts drawing as soon as its figure arrives. The URLs carry the data
+    // version (cached for a year); the last round's unused ones are let go.
+    function prefetch(gd) {
+        var assets = window.PlotlyGeoAssets;
+        var region = gd.layout.meta ? gd.layout.meta.region : null;
+        if (!assets || !window.fetch || !region || gd.__bmPrefetched === region) { return; }
+        gd.__bmPrefetched = region;
+        var own = '/geo/' + region + '.json', url = null, codes = {};
+        gd.data.forEach(function (t) {
+            if ((t.meta === 'outline' || t.meta === 'values') && typeof t.geojson === 'string'
+                && t.geojson.indexOf(own) >= 0) {
+                url = t.geojson;
+                (t.locations || []).forEach(function (c) { codes[c] = true; });
+            }
+        });
+        if (!url) { return; }
+        var todo = Object.keys(codes).filter(function (c) { return c !== region; })
+            .map(function (c) { return url.replace(own, '/geo/' + c + '.json'); });
+        var last = window.__bmPrefetch || [];
+        last.forEach(function (u) {
+            if (todo.indexOf(u) < 0 && u !== url) { delete assets[u]; }
+        });
+        window.__bmPrefetch = todo;
+        var queue = todo.slice();
+        var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 50); };
+        function next() {
+            if (window.__bmPrefetch !== todo) { return; }  // a newer region took over
+            var u = queue.shift();
+            while (u && assets[u]) { u = queue.shift(); }
+            if (!u) { return; }
+            fetch(u, {credentials: 'same-origin'})
+                .then(function (r) { return r.ok ? r.json() : null; })
+                .then(function (d) { if (d && !assets[u]) { assets[u] = d; } }, function () {})
+                .then(function () { idle(next, {timeout: 500}); });
+        }
+        idle(next, {timeout: 500});
+    }
     function hook() {
         var gd = document.querySelector('#__MAP__ .js-plotly-plot');
         if (!gd || !gd.on) { return false; }
@@ -103,7 +149,9 @@ function(pathname) {
                 n += 1;
                 gd.__bmDrawnYear = gd.layout.meta ? gd.layout.meta.year : null;
                 cooperative(gd);
+                instant(gd);
                 window.dash_clientside.set_props('__DRAWN__', {data: n});
+                prefetch(gd);
             });
             // before dcc.Graph reads the click: a click on an overlay (hexbin, flow, heat,
             // site) becomes a click on the region under the cursor, so layers never swallow

@@ -315,25 +315,39 @@ def _patch(values: dict[str, Any]) -> Patch:
     return patch
 
 
+def map_update(
+    context: AppContext,
+    state: ViewState,
+    *,
+    urls: MapUrls,
+    viewport: dict[str, Any] | None,
+    rendered: dict[str, Any] | None,
+) -> tuple[Figure | Patch, dict[str, Any] | Any, str]:
+    """(figure or value Patch, the new map key or no_update, notice) for ``state``, given
+    the key of the figure the browser has (``rendered``)."""
+    figure, notice = build_map(
+        context.access(), state, urls=urls, viewport=viewport, households=context.households
+    )
+    # the points (113 KB at a township), hexbins and flows go only when they changed
+    key = {**map_key(state, viewport), "static": static_digest(figure)}
+    if rendered == key:
+        return _patch(value_patch(figure)), no_update, notice
+    return figure, key, notice
+
+
 def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> None:
-    """Wire the map callback; ``urls()`` gives the URLs for the current request."""
+    """Wire the map callback for a new map size; ``urls()`` gives the URLs for the current
+    request. A view change draws the map in the state callback's own answer
+    (:mod:`battlemap.callbacks.state`), one round trip per click instead of two."""
 
     @app.callback(
         Output(ids.MAP, "figure"),
         Output(ids.MAP_KEY, "data"),
         Output(ids.NOTICE, "children"),
-        Input(ids.STATE, "data"),
         Input(ids.VIEWPORT, "data"),
+        State(ids.STATE, "data"),
         State(ids.MAP_KEY, "data"),
     )
-    def update_map(data, viewport, rendered):
+    def update_map(viewport, data, rendered):
         state = ViewState.from_dict(data)
-        access = context.access()
-        figure, notice = build_map(
-            access, state, urls=urls(), viewport=viewport, households=context.households
-        )
-        # the points (113 KB at a township), hexbins and flows go only when they changed
-        key = {**map_key(state, viewport), "static": static_digest(figure)}
-        if rendered == key:
-            return _patch(value_patch(figure)), no_update, notice
-        return figure, key, notice
+        return map_update(context, state, urls=urls(), viewport=viewport, rendered=rendered)

@@ -7,7 +7,7 @@ only listen to the state store. :func:`resolve` is the logic, testable without D
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dash import Dash, Input, Output, State, ctx, no_update, set_props
@@ -15,6 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.mapview import MapUrls, map_update
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import UnknownRegionError
 from battlemap.i18n import t
@@ -104,8 +105,13 @@ def _compare_value(state: ViewState) -> str:
     return "" if state.compare is None else str(state.compare)
 
 
-def register(app: Dash, context: AppContext) -> None:
-    """Wire the state callback (the only writer of the URL and the state store)."""
+def register(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) -> None:
+    """Wire the state callback (the only writer of the URL and the state store).
+
+    A changed view comes back with its map in the same answer: a drill click costs one
+    round trip, not a state answer and then a map request (Dash waited 40–300 ms between
+    them in Chromium).
+    """
     # the tab title in the page's language (Dash serves one static <title> for all)
     app.clientside_callback(
         _TITLE, Output(ids.PAGE_TITLE, "clear_data"), Input(ids.PAGE_TITLE, "data")
@@ -121,6 +127,9 @@ def register(app: Dash, context: AppContext) -> None:
         Output(ids.RANKING, "active_cell"),
         Output(ids.MAP_VIEW, "data"),
         Output(ids.COMPARE, "value"),
+        Output(ids.MAP, "figure", allow_duplicate=True),
+        Output(ids.MAP_KEY, "data", allow_duplicate=True),
+        Output(ids.NOTICE, "children", allow_duplicate=True),
         Input(ids.URL, "search"),
         Input(ids.MAP, "clickData"),
         Input(ids.YEAR, "value"),
@@ -131,9 +140,23 @@ def register(app: Dash, context: AppContext) -> None:
         Input(ids.COMPARE, "value"),
         State(ids.STATE, "data"),
         State(ids.MAP_VIEW, "data"),
+        State(ids.VIEWPORT, "data"),
+        State(ids.MAP_KEY, "data"),
+        prevent_initial_call="initial_duplicate",
     )
     def update_state(
-        search, click, year, indicator, layers, active_cell, relayout, compare, data, map_view
+        search,
+        click,
+        year,
+        indicator,
+        layers,
+        active_cell,
+        relayout,
+        compare,
+        data,
+        map_view,
+        viewport,
+        rendered,
     ):
         stored = ViewState.from_dict(data)
         current = stored.but(view=map_view or None)  # the map as the user left it
@@ -143,7 +166,13 @@ def register(app: Dash, context: AppContext) -> None:
             moved = view_from_relayout(relayout)
             if moved is None or moved == current.view:
                 raise PreventUpdate
-            return (no_update, current.but(view=moved).query(), *[no_update] * 5, moved, no_update)
+            return (
+                no_update,
+                current.but(view=moved).query(),
+                *[no_update] * 5,
+                moved,
+                *[no_update] * 4,
+            )
         row_id = (active_cell or {}).get("row_id")
         new, problems = resolve(
             trigger,
@@ -167,6 +196,11 @@ def register(app: Dash, context: AppContext) -> None:
             set_props(ids.ERROR, {"hidden": True})
         from_url = trigger in (None, ids.URL)
         changed = new.but(view=None) != stored.but(view=None) or (from_url and new != stored)
+        drawn = (
+            map_update(context, new, urls=urls(), viewport=viewport, rendered=rendered)
+            if changed
+            else (no_update,) * 3
+        )
         return (
             new.to_dict() if changed else no_update,
             new.query() if (new != current and not from_url) or problems else no_update,
@@ -177,4 +211,5 @@ def register(app: Dash, context: AppContext) -> None:
             None if trigger == ids.RANKING else no_update,
             new.view if new.view != current.view else no_update,
             _compare_value(new) if _compare_value(new) != compare else no_update,
+            *drawn,
         )

@@ -122,6 +122,9 @@ def map_style(glyphs_url: str | None = None) -> dict[str, Any]:
         "layers": [
             {"id": "background", "type": "background", "paint": {"background-color": BACKGROUND}}
         ],
+        # no 300 ms paint transitions: each is a train of full redraws (~60 ms apiece in
+        # software WebGL) before a drilled map settles
+        "transition": {"duration": 0, "delay": 0},
     }
     if glyphs_url:
         style["glyphs"] = glyphs_url

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from battlemap import ids
+from battlemap.app import create_app
 from battlemap.callbacks.state import clicked_region, resolve
 from battlemap.geodata.access import OutOfScopeError, Scope, ScopedStore
 from battlemap.layers.catalog import INDICATORS
+from battlemap.settings import Settings
 from battlemap.viewstate import DEFAULT_LAYERS, ViewState, default_year, parse_query
+from tests.auth.dash_calls import call, server_callbacks, view_state
 
 ALL = list(INDICATORS)
 
@@ -153,3 +158,45 @@ def test_compare_picker(access, state) -> None:
     assert back == state
     same, _ = resolve(ids.COMPARE, state, access, indicators=ALL, compare="1990")
     assert same == state
+
+
+def test_drill_answer_carries_the_map(embedded_store, small_data_dir, chain) -> None:
+    """One round trip per click: the state callback's answer holds the child's map (a full
+    figure), a year step's answer a value Patch; no map request waits for the state."""
+    app = create_app(Settings(data_dir=small_data_dir), store=embedded_store, warm=False)
+    client = app.server.test_client()
+    deps = server_callbacks(client)
+    dep = next(d for d in deps if d["output"].startswith("..view-state.data..."))
+    assert not [
+        d["output"]
+        for d in deps
+        if "map.figure" in d["output"] and any(i["id"] == ids.STATE for i in d["inputs"])
+    ]
+    values = {
+        "view-state.data": view_state(chain[0]),
+        "map.clickData": {"points": [{"location": chain[1]}]},
+        "viewport.data": {"w": 800, "h": 600},
+        "year-slider.value": 2016,
+    }
+    body = json.loads(call(client, dep, values, changed=["map.clickData"]).data)["response"]
+    assert body["view-state"]["data"]["region"] == chain[1]
+    assert body["map"]["figure"]["layout"]["uirevision"] == chain[1]
+    assert body["map"]["figure"]["data"][0]["geojson"].startswith(f"/geo/{chain[1]}.json")
+    key = body["map-key"]["data"]
+    assert key["region"] == chain[1]
+    # the next year at the same region: only the values, as a Patch
+    values.update(
+        {
+            "view-state.data": body["view-state"]["data"],
+            "map.clickData": None,
+            "map-key.data": key,
+            "year-slider.value": 2017,
+        }
+    )
+    step = json.loads(call(client, dep, values, changed=["year-slider.value"]).data)["response"]
+    assert step["view-state"]["data"]["year"] == 2017
+    assert "__dash_patch_update" in step["map"]["figure"] and "map-key" not in step
+    # a click on a grandchild changes nothing: no map is built or sent
+    values["map.clickData"] = {"points": [{"location": chain[3]}]}
+    response = call(client, dep, values, changed=["map.clickData"])
+    assert json.loads(response.data)["response"]["map"] == {"clickData": None}
