@@ -630,15 +630,14 @@ def test_filter_chip_only_with_a_filter(dash_duo, battlemap_app, embedded_store,
     assert driver.execute_script(_CHIP_JS) == []
 
 
-def test_phone_map_on_the_first_screen(dash_duo, battlemap_app, embedded_store):
-    """390×844 with a filter set: the map's top is on the first screen (with room to see
-    the map) and every touch target, the search box and the chip's × too, is ≥ 40 px."""
-    root = embedded_store.regions.roots()[0].code
-    dash_duo.start_server(battlemap_app)
+def _touch_screen_with_a_filter(dash_duo, app, store, width: int, height: int, scale: int):
+    """The province with a cause filter on an emulated touch screen, map and ranking drawn."""
+    root = store.regions.roots()[0].code
+    dash_duo.start_server(app)
     driver = dash_duo.driver
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True},
+        {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": True},
     )
     driver.execute_cdp_cmd(
         "Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5}
@@ -647,6 +646,13 @@ def test_phone_map_on_the_first_screen(dash_duo, battlemap_app, embedded_store):
     wait_for_map(driver, root)
     dash_duo.wait_for_contains_text("#filter-label", "因病")
     dash_duo.wait_for_element("#ranking-table td")
+    return driver
+
+
+def test_phone_map_on_the_first_screen(dash_duo, battlemap_app, embedded_store):
+    """390×844 with a filter set: the map's top is on the first screen (with room to see
+    the map) and every touch target, the search box and the chip's × too, is ≥ 40 px."""
+    driver = _touch_screen_with_a_filter(dash_duo, battlemap_app, embedded_store, 390, 844, 2)
     top = driver.execute_script("return document.getElementById('map').getBoundingClientRect().top")
     screenshot(driver, "phone-first-screen", park=False)
     assert top <= 844 - 250, top  # at least 250 px of the map show before any scroll
@@ -662,19 +668,6 @@ def test_phone_map_on_the_first_screen(dash_duo, battlemap_app, embedded_store):
 def test_touch_tablet_targets(dash_duo, battlemap_app, embedded_store):
     """A touch screen wider than a phone (1024×768, pointer: coarse) with a filter set:
     the search box and the chip's × are ≥ 40 px like every other target."""
-    root = embedded_store.regions.roots()[0].code
-    dash_duo.start_server(battlemap_app)
-    driver = dash_duo.driver
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": True},
-    )
-    driver.execute_cdp_cmd(
-        "Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5}
-    )
-    driver.get(dash_duo.server_url + f"/?region={root}&year=2016&filter=cause:01")
-    wait_for_map(driver, root)
-    dash_duo.wait_for_contains_text("#filter-label", "因病")
-    dash_duo.wait_for_element("#ranking-table td")
+    driver = _touch_screen_with_a_filter(dash_duo, battlemap_app, embedded_store, 1024, 768, 1)
     assert driver.execute_script("return matchMedia('(pointer: coarse)').matches")
     assert driver.execute_script(_SMALL_TARGETS_JS) == []

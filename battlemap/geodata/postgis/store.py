@@ -64,6 +64,7 @@ def households_sql(rules: ExitRules) -> str:
     columns = ", ".join(f"{met[g]} AS {met_column(g)}" for g in GUARANTEES)
     return _HOUSEHOLDS_SQL.format(met=columns)
 
+
 _HEX_SQL = f"""
 SELECT h.h3_r{{source}} AS cell, count(*) AS poor_households, sum(h.size) AS poor_persons
 FROM households h JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %(year)s
