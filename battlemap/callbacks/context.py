@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 import time
-from collections import OrderedDict
 from typing import Any, Protocol
 
 import pandas as pd
@@ -23,6 +22,7 @@ from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.store import Store, open_store
 from battlemap.layers.catalog import available_indicators
+from battlemap.lru import BoundedCache
 from battlemap.settings import Settings
 from battlemap.web.dataversion import data_stamp, dir_stamp
 
@@ -30,6 +30,8 @@ __all__ = ["AppContext"]
 
 log = logging.getLogger(__name__)
 HOUSEHOLD_CACHE_ROWS = 3_000_000  # household rows kept across cached frames
+HOUSEHOLD_CACHE_FRAMES = 32
+SUMMARY_CACHE_ENTRIES = 512
 
 
 class AccessPolicy(Protocol):
@@ -59,8 +61,11 @@ class AppContext:
         self._next_check = 0.0
         self._reload_lock = threading.Lock()
         self._version: tuple[int, str] | None = None
-        self._summaries: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
-        self._households: OrderedDict[tuple[str, int, bool], pd.DataFrame] = OrderedDict()
+        self._summaries: BoundedCache[dict[str, Any]] = BoundedCache(SUMMARY_CACHE_ENTRIES)
+        # a province's frame is millions of rows: bounded by frames and by rows
+        self._households: BoundedCache[pd.DataFrame] = BoundedCache(
+            HOUSEHOLD_CACHE_FRAMES, HOUSEHOLD_CACHE_ROWS, len
+        )
 
     @property
     def store(self) -> Store:
@@ -147,16 +152,10 @@ class AppContext:
         """``region_summary`` memoised per (region, year): several panels share one call."""
         access = self.access()
         key = (access.region(code).code, int(year))
-        with self._lock:
-            hit = self._summaries.get(key)
-            if hit is not None:
-                self._summaries.move_to_end(key)
-                return hit
-        value = access.summary(*key)
-        with self._lock:
-            self._summaries[key] = value
-            while len(self._summaries) > 512:
-                self._summaries.popitem(last=False)
+        value = self._summaries.get(key)
+        if value is None:
+            value = access.summary(*key)
+            self._summaries.put(key, value)
         return value
 
     def households(self, code: str, year: int) -> pd.DataFrame:
@@ -165,20 +164,10 @@ class AppContext:
         the cache, and masked and unmasked frames are cached apart."""
         access = self.access()
         key = (access.require_households(code).code, int(year), access.scope.pii)
-        with self._lock:
-            hit = self._households.get(key)
-            if hit is not None:
-                self._households.move_to_end(key)
-                return hit
-        value = access.households(key[0], key[1])
-        with self._lock:
-            self._households[key] = value
-            # at most 32 frames and HOUSEHOLD_CACHE_ROWS rows (a province's frame is millions)
-            while len(self._households) > 32 or (
-                len(self._households) > 1
-                and sum(map(len, self._households.values())) > HOUSEHOLD_CACHE_ROWS
-            ):
-                self._households.popitem(last=False)
+        value = self._households.get(key)
+        if value is None:
+            value = access.households(key[0], key[1])
+            self._households.put(key, value)
         return value
 
     def warm(self) -> None:
