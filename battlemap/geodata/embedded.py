@@ -190,13 +190,6 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         except OSError as exc:  # a read-only data dir: serve from memory
             log.warning("%s: cannot record the aggregates cache: %s", self.data_dir, exc)
 
-    def verify(self, *, digests: bool = False) -> None:
-        """DataDirError when a data file no longer matches the manifest (sizes only unless
-        ``digests``): a cheap check for a long-running server."""
-        check_files(self.data_dir, read_manifest(self.data_dir), digests=digests).raise_problems(
-            self.data_dir
-        )
-
     def _assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
         if self._assessment_rows is None:
             self._assessment_rows = _read_assessments(self.data_dir)
