@@ -36,7 +36,7 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 
-from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.partitions import PARTITIONED_TABLES, PARTITIONS, write_parts
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 
@@ -50,7 +50,6 @@ __all__ = [
     "file_entry",
     "holds_data",
     "list_files",
-    "one_line",
     "owner_only",
     "read_manifest",
     "read_table",
@@ -228,12 +227,6 @@ def require_data_dir(data_dir: str | Path) -> Path:
     if missing:
         raise DataDirError(f"data dir {path} is incomplete: missing {', '.join(missing)}")
     return path
-
-
-def one_line(exc: BaseException, limit: int = 200) -> str:
-    """An exception's message as one short line (pyarrow's schema errors span many)."""
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text if len(text) <= limit else text[:limit] + " …"
 
 
 def read_manifest(data_dir: Path) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from battlemap.geodata.datadir import (
     check_files,
     file_entry,
     list_files,
-    one_line,
     read_manifest,
     read_table,
     require_data_dir,
@@ -33,7 +32,7 @@ from battlemap.geodata.datadir import (
     write_table,
 )
 from battlemap.geodata.embedded_features import EmbeddedFeatures
-from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.journal import data_dir_lock, recover_on_open
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
 from battlemap.geodata.partitions import PARTITIONED_TABLES, table_files, table_schema

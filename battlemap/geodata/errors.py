@@ -9,7 +9,14 @@ __all__ = [
     "StoreUnavailableError",
     "UnknownRegionError",
     "YearOutOfRangeError",
+    "one_line",
 ]
+
+
+def one_line(exc: BaseException, limit: int = 200) -> str:
+    """An exception's message as one short line (pyarrow's schema errors span many)."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= limit else text[:limit] + " …"
 
 
 class BattlemapError(Exception):

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyproj import CRS
 
-from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.schema import TABLE_FILES
 
 __all__ = [
@@ -139,8 +139,7 @@ def read_part(data_dir: Path, table: str, part: int, columns: list[str] | None =
     try:
         return pq.read_table(path, columns=columns)
     except Exception as exc:  # pyarrow raises many types for corrupt files
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        raise DataDirError(f"{path} is not a readable parquet table: {first}") from None
+        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
 
 
 def _bounds(ids: pa.Array | pa.ChunkedArray, partitions: int) -> tuple[np.ndarray, np.ndarray]:

@@ -14,15 +14,12 @@ import logging
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from battlemap.geodata.errors import one_line
+
 __all__ = ["refuse_malformed_callbacks"]
 
 log = logging.getLogger(__name__)
 _CALLBACK_PATH = "_dash-update-component"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0][:200] if text else ''}"
 
 
 def refuse_malformed_callbacks(server: Flask) -> None:
@@ -34,7 +31,10 @@ def refuse_malformed_callbacks(server: Flask) -> None:
             return error
         if request.path.endswith(_CALLBACK_PATH):
             log.warning(
-                "refused callback request from %s: %s", request.remote_addr, _first_line(error)
+                "refused callback request from %s: %s: %s",
+                request.remote_addr,
+                type(error).__name__,
+                one_line(error),
             )
             response = jsonify({"error": "malformed callback request"})
             response.status_code = 400
