@@ -117,11 +117,14 @@ class ExitRules:
     warning: WarningRules
     progress: ProgressRules
     source: str = field(default="<rules>", compare=False)
+    # [cadres] (indicators/cadre_rules.py); not part of the household metrics' digest
+    cadres: Any = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready form (year keys as strings), without the source."""
         data = asdict(self)
         data.pop("source")
+        data.pop("cadres", None)
         data["household"]["income_lines"] = {
             str(y): v for y, v in sorted(self.household.income_lines.items())
         }
@@ -284,10 +287,13 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> ExitRules:
         goal_incidence_pct=progress_sec.number("goal_incidence_pct"),
     )
     progress_sec.done()
+    from battlemap.indicators.cadre_rules import parse_cadre_rules
+
+    cadres = parse_cadre_rules(root)
     extra = sorted(set(data) - root.read)
     if extra:
         raise RulesError(f"{source}: unknown section [{extra[0]}]")
-    return ExitRules(household, village, county, warning, progress, source=source)
+    return ExitRules(household, village, county, warning, progress, source=source, cadres=cadres)
 
 
 def _resolve(path: str | Path | None) -> Path:
