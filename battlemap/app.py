@@ -25,7 +25,7 @@ from battlemap.auth.production import check_production
 from battlemap.auth.store import AuthStore
 from battlemap.auth.web import WebAuth
 from battlemap.callbacks import AppContext, MapUrls, register_all
-from battlemap.callbacks.mapview import initial_figure
+from battlemap.views.mapview import initial_figure
 from battlemap.compression import enable_compression
 from battlemap.geodata.access import AccessRefusedError, Scope, ScopedStore
 from battlemap.geodata.errors import BattlemapError

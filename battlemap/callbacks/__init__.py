@@ -17,7 +17,7 @@ from battlemap.callbacks import (
     tables,
 )
 from battlemap.callbacks.context import AppContext
-from battlemap.callbacks.mapview import MapUrls
+from battlemap.views.mapview import MapUrls
 
 __all__ = ["AppContext", "MapUrls", "register_all"]
 

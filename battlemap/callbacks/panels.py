@@ -7,30 +7,14 @@ from dash import Dash, Input, Output, html
 from battlemap import ids
 from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.navigation import navigation
-from battlemap.geodata.access import ScopedStore
-from battlemap.i18n import level_name, t
+from battlemap.i18n import t
 from battlemap.indicators.filters import parse_filter
-from battlemap.layers.kpi import Tile, kpi_tiles
+from battlemap.layers.kpi import Tile
+from battlemap.views.kpis import kpi_panel, region_title
 from battlemap.views.values import filter_label
 from battlemap.viewstate import ViewState
 
-__all__ = ["chip", "region_title", "register", "tiles_for"]
-
-
-def tiles_for(access: ScopedStore, state: ViewState) -> list[Tile]:
-    """KPI tiles of the region and year, compared with the previous year when there is one."""
-    counts = access.counts(state.region, state.year)
-    years = access.years
-    previous = None
-    if state.year != years[0]:
-        previous = access.counts(state.region, years[years.index(state.year) - 1])
-    return kpi_tiles(counts, previous, lang=state.lang)
-
-
-def region_title(access: ScopedStore, state: ViewState) -> str:
-    """``贵州省 · 省 · 2019`` — the map's heading."""
-    info = access.region(state.region)
-    return f"{info.name} · {level_name(info.level, state.lang)} · {state.year}"
+__all__ = ["chip", "register"]
 
 
 def chip(state: ViewState) -> tuple[str, bool]:
@@ -70,8 +54,13 @@ def register(app: Dash, context: AppContext) -> None:
     def update_panels(data):
         state = ViewState.from_dict(data)
         access = context.access()
-        tiles = tiles_for(access, state)
+        kpis = kpi_panel(access, state)
         title = region_title(access, state)
-        if access.counts(state.region, state.year)["rural_population"] == 0:
+        if kpis.data["counts"]["rural_population"] == 0:
             title = f"{title} — {t('empty_region', state.lang)}"
-        return ([_tile(tile) for tile in tiles], title, *navigation(access, state), *chip(state))
+        return (
+            [_tile(tile) for tile in kpis.data["tiles"]],
+            title,
+            *navigation(access, state),
+            *chip(state),
+        )

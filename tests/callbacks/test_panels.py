@@ -7,18 +7,18 @@ import re
 import plotly.graph_objects as go
 import pytest
 
-from battlemap.callbacks.charts import cause_figure, radar_view, trend_view
 from battlemap.callbacks.navigation import crumbs
-from battlemap.callbacks.panels import region_title, tiles_for
-from battlemap.callbacks.tables import exit_check_view, household_view, ranking_view
 from battlemap.indicators.incidence import incidence_pct
+from battlemap.views.charts import causes_panel, radar_panel, trend_panel
+from battlemap.views.kpis import kpi_panel, region_title
+from battlemap.views.tables import exit_check_view, household_view, ranking_view
 
 
 def test_tiles_and_title(access, chain, state) -> None:
-    tiles = {t.key: t for t in tiles_for(access, state)}
+    tiles = {t.key: t for t in kpi_panel(access, state).data["tiles"]}
     assert tiles["kpi_poor"].value == f"{access.counts(chain[0], 2016)['poor_persons']:,}"
     assert tiles["kpi_poor"].delta  # 2016 has a 2015 to compare with
-    first = {t.key: t for t in tiles_for(access, state.but(year=2014))}
+    first = {t.key: t for t in kpi_panel(access, state.but(year=2014)).data["tiles"]}
     assert first["kpi_poor"].delta == ""
     assert region_title(access, state) == f"{access.region(chain[0]).name} · 省 · 2016"
     assert "Province" in region_title(access, state.but(lang="en"))
@@ -26,14 +26,14 @@ def test_tiles_and_title(access, chain, state) -> None:
 
 def test_charts(context, chain, state) -> None:
     access = context.access()
-    causes = go.Figure(cause_figure(context.summary(chain[0], 2016), "zh"))
+    causes = go.Figure(causes_panel(access, state).figure)
     assert sum(causes.data[0].x) == access.counts(chain[0], 2016)["poor_persons"]
-    trend = go.Figure(trend_view(access, state.but(region=chain[2])))
+    trend = go.Figure(trend_panel(access, state.but(region=chain[2])).figure)
     assert list(trend.data[0].y) == [incidence_pct(c) for c in access.series(chain[2]).values()]
     assert len(trend.data) == 4  # region and parent, incidence and persons
-    top = go.Figure(trend_view(access, state))
+    top = go.Figure(trend_panel(access, state).figure)
     assert len(top.data) == 2  # the province has no parent
-    radar = go.Figure(radar_view(context, state.but(region=chain[2])))
+    radar = go.Figure(radar_panel(access, state.but(region=chain[2])).figure)
     assert len(radar.data) in (0, 2)
 
 

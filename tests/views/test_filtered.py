@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from battlemap.callbacks.tables import household_view
 from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.features import met_column
 from battlemap.geodata.metrics import guarantee_metric
 from battlemap.indicators.filters import Filter
 from battlemap.indicators.rules import GUARANTEES
 from battlemap.views.filtered import filtered_loader
+from battlemap.views.tables import household_view
 from battlemap.viewstate import ViewState
 
 YEAR = 2016
