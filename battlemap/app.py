@@ -160,6 +160,7 @@ def create_app(
     app = Dash(
         __name__,
         assets_folder=str(ASSETS_DIR),
+        assets_path_ignore=["^vendor$"],  # inlined into HTML exports, not for the page
         title=t("title", settings.language),
         update_title=None,
         serve_locally=True,

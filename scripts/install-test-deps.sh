@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(postgresql-15-postgis-3 chromium chromium-driver fonts-noto-cjk gdal-bin)
+PACKAGES=(postgresql-15-postgis-3 chromium chromium-driver fonts-noto-cjk gdal-bin poppler-utils)
 PYTHON="${PYTHON:-python3}"
 
 SUDO=()
