@@ -73,4 +73,8 @@ TABLE_FILES: dict[str, str] = {
 # third-party evaluations; without them the county exit check says 无数据, never passes.
 OPTIONAL_TABLE_FILES: dict[str, str] = {
     "county_assessments": "county_assessments.parquet",
+    # cadres, household assignments and visit logs (issue 15; geodata/cadre_tables.py)
+    "cadres": "cadres.parquet",
+    "assignments": "assignments.parquet",
+    "visits": "visits.parquet",
 }

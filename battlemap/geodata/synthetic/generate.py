@@ -29,7 +29,7 @@ from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.journal import discard_pending
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
-from battlemap.geodata.synthetic import flows, households, population, records, report
+from battlemap.geodata.synthetic import cadres, flows, households, population, records, report
 from battlemap.geodata.synthetic.config import (
     GENERATOR_VERSION,
     RELOCATION_DESTINATIONS,
@@ -294,6 +294,21 @@ def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
         np.random.default_rng(np.random.SeedSequence(config.seed).spawn(6)[5]),
     )  # a 6th stream: others unchanged
 
+    cadre = cadres.cadre_tables(
+        config.seed,
+        hh_id,
+        draw.village,
+        village_codes,
+        village_prof["flag"].to_numpy(bool),
+        lon,
+        lat,
+        draw.registered_year,
+        records.status_matrix(draw),
+        YEARS,
+        dict(zip(regions.code, regions.name, strict=True)),
+    )  # its own stream: other tables unchanged
+    log(f"cadres: {cadre.cadres.num_rows:,} cadres, {cadre.visits.num_rows:,} visits")
+
     codes = regions.code.tolist()
     metrics = metric_set()  # the active exit rules, as the store will use them
     values = aggregate.aggregate_tables(codes, YEARS, hh_frame, hy_frame, rural, metrics)
@@ -306,6 +321,7 @@ def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
     write_table(data_dir, "labour_flows", labour)
     write_table(data_dir, "rural_population", rural)
     write_table(data_dir, "county_assessments", assessments)
+    cadres.write_cadre_tables(data_dir, cadre)
     write_table(data_dir, AGGREGATES_FILE, aggregate.to_frame(codes, YEARS, values, metrics.digest))
     manifest = {
         "synthetic": True,
@@ -321,7 +337,11 @@ def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
             "household_years": len(hy_frame),
             "relocations": len(relocations),
             "labour_flows": len(labour),
+            "cadres": cadre.cadres.num_rows,
+            "assignments": cadre.assignments.num_rows,
+            "visits": cadre.visits.num_rows,
         },
+        "cadre_problems": cadre.problems,  # planted (issue 15): what the checks must find
         "note": "Synthetic demo households (合成演示数据) inside real county boundaries.",
         "targets": config.targets(*(int((regions.level == lv).sum()) for lv in (4, 5))),
         "generated": report.measures(draw, rows, regions, rural, relocations, labour, rules),
