@@ -81,7 +81,7 @@ def parse_cadre_rules(root: Any) -> CadreRules:
     )
     weights.done()
     out = CadreRules(
-        not_visited_days=int(sec.number("not_visited_days", high=3660, integer=True)),
+        not_visited_days=int(sec.number("not_visited_days", high=365, integer=True)),
         max_households=int(sec.number("max_households", high=1000, integer=True)),
         far_checkin_m=sec.number("far_checkin_m", high=100_000),
         impossible_travel_km=sec.number("impossible_travel_km", high=10_000),

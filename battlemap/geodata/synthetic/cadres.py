@@ -307,6 +307,8 @@ def cadre_tables(
         pairs_h.append(h)
         pairs_y.append(np.full(len(h), y))
     ph, py = np.concatenate(pairs_h), np.concatenate(pairs_y)
+    pair_order = np.lexsort((py, ph))  # visits come out ordered by household, then day
+    ph, py = ph[pair_order], py[pair_order]
     year_start = np.asarray([_day(y) for y in v_years])[py - v_years[0]]
     year_len = np.asarray([_day(y + 1) - _day(y) for y in v_years])[py - v_years[0]]
     slots = 13
@@ -336,7 +338,7 @@ def cadre_tables(
     theta = rng.random(m) * 2 * np.pi
     v_lat = lat[v_hh] + r * np.sin(theta) / _M_PER_DEG
     v_lon = lon[v_hh] + r * np.cos(theta) / (_M_PER_DEG * np.cos(np.radians(lat[v_hh])))
-    kind = rng.choice(len(VISIT_KINDS), size=m, p=_KIND_P)
+    kind = np.searchsorted(np.cumsum(_KIND_P)[:-1], rng.random(m), side="right").astype(np.int8)
     note_pick = rng.integers(0, 12, m)
     # (4) far check-ins: three visits of the plant year checked in 2–5 km away
     in_plant = np.nonzero((v_day >= _day(PLANT_YEAR)) & (v_day < _day(PLANT_YEAR + 1)))[0]
@@ -371,15 +373,7 @@ def cadre_tables(
         v_lat = np.concatenate([v_lat, lat[e[:, 0]]])
         kind = np.concatenate([kind, np.zeros(len(e), dtype=kind.dtype)])
         note_pick = np.concatenate([note_pick, np.zeros(len(e), dtype=note_pick.dtype)])
-    v_order = np.lexsort((v_day, v_hh))
-    far_rows = {
-        int(np.nonzero(v_order == p["visit"])[0][0]): p
-        for p in plants
-        if p["kind"] == "far_checkin"
-    }
-    v_hh, v_day, v_cad, v_lon, v_lat, kind, note_pick = (
-        x[v_order] for x in (v_hh, v_day, v_cad, v_lon, v_lat, kind, note_pick)
-    )
+    far_rows = {p["visit"]: p for p in plants if p["kind"] == "far_checkin"}
     visit_id = np.arange(1, len(v_hh) + 1, dtype=np.int64)
     kind_names = np.asarray(VISIT_KINDS, dtype=object)
     note_table = np.asarray(

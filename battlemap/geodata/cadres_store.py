@@ -1,0 +1,326 @@
+"""Cadre data of a store (issue 15): counts per region and year, and a region's rows.
+
+:func:`cadre_source` gives the engine for a store (embedded: arrays built from the data
+dir's parquet on first use; PostGIS: :mod:`battlemap.geodata.postgis.cadres`), kept on the
+store object so it is built once. A data dir or database without the cadre tables gives a
+source whose ``has_data`` is False (the panels say 无数据, stats gives ``"cadres": null``).
+
+Counts (:data:`~battlemap.indicators.cadres.CADRE_COUNT_NAMES`) are taken on 31 December:
+cadres in post and helpers over the limit by the cadre's village, the others by the
+household's village; the embedded engine computes them per village and year with the pure
+functions of :mod:`battlemap.indicators.cadres` and sums them per code prefix, the PostGIS
+engine with its own SQL, so the parity test compares two implementations.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from battlemap.geodata import aggregate
+from battlemap.geodata.cadre_tables import CADRE_FILES, ROLE_HELPER, VISIT_KINDS
+from battlemap.geodata.datadir import read_table
+from battlemap.geodata.errors import DataDirError, one_line
+from battlemap.geodata.features import code_range
+from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
+from battlemap.indicators import cadres as ind
+from battlemap.indicators.cadre_rules import CadreRules, default_cadre_rules
+
+__all__ = ["CadreFrames", "CadreSource", "EmbeddedCadres", "cadre_source", "region_frames_empty"]
+
+_STATUS = (STATUS_POOR, STATUS_EXITED, STATUS_RETURNED)  # codes 0, 1, 2; -1 not registered
+_LOCK = threading.Lock()
+
+HOUSEHOLD_COLUMNS = ("hh_id", "village_code", "lon", "lat", "status", "prev_status")
+CADRE_COLUMNS = ("cadre_id", "name", "unit", "unit_level", "role", "village_code",
+                 "start_day", "end_day")  # fmt: skip
+ASSIGNMENT_COLUMNS = ("cadre_id", "hh_id", "start_day", "end_day")
+VISIT_COLUMNS = ("visit_id", "cadre_id", "hh_id", "day", "lon", "lat", "kind", "hh_lon",
+                 "hh_lat", "hh_village_code")  # fmt: skip
+
+
+@dataclass
+class CadreFrames:
+    """A region's rows for one year, sorted by their keys (identical across engines).
+
+    ``households``: registered households of the region with the year's and the previous
+    year's status (None when not registered); ``cadres``: cadres whose village is in the
+    region; ``assignments``: rows of the region's households; ``visits``: visits dated in
+    the year to the region's households or by the region's cadres, with the household's point.
+    """
+
+    households: pd.DataFrame
+    cadres: pd.DataFrame
+    assignments: pd.DataFrame
+    visits: pd.DataFrame
+
+
+def region_frames_empty() -> CadreFrames:
+    """Frames with no rows (a store without cadre tables)."""
+    return CadreFrames(
+        *(pd.DataFrame({c: [] for c in cols}) for cols in
+          (HOUSEHOLD_COLUMNS, CADRE_COLUMNS, ASSIGNMENT_COLUMNS, VISIT_COLUMNS))
+    )  # fmt: skip
+
+
+class CadreSource(ABC):
+    """Cadre counts and rows of one store."""
+
+    has_data: bool
+    rules: CadreRules
+
+    def counts(self, code: str, year: int) -> dict[str, int] | None:
+        """The ``cadres`` stats object of a (known) region and year; None without data."""
+        if not self.has_data:
+            return None
+        return self.counts_many([code], year)[code]
+
+    @abstractmethod
+    def counts_many(self, codes: list[str], year: int) -> dict[str, dict[str, int]]:
+        """Counts of several known regions in one year."""
+
+    @abstractmethod
+    def frames(self, code: str, year: int) -> CadreFrames:
+        """The region's rows for the year (:class:`CadreFrames`)."""
+
+
+def cadre_source(store) -> CadreSource:
+    """The cadre engine of ``store`` (built once per store object)."""
+    source = store.__dict__.get("_cadre_source")
+    if source is not None:
+        return source
+    with _LOCK:
+        source = store.__dict__.get("_cadre_source")
+        if source is None:
+            rules = getattr(store.rules, "cadres", None) or default_cadre_rules()
+            if hasattr(store, "data_dir"):
+                source = EmbeddedCadres(store.data_dir, store.regions.codes, store.years, rules)
+            else:
+                from battlemap.geodata.postgis.cadres import PostgisCadres
+
+                source = PostgisCadres(store, rules)
+            store.__dict__["_cadre_source"] = source
+    return source
+
+
+def _days(column: pa.ChunkedArray) -> np.ndarray:
+    """date32 → int64 day numbers, null → −1."""
+    return pc.fill_null(column.cast(pa.int32()), -1).to_numpy().astype(np.int64)
+
+
+def _read(path: Path, columns: list[str]) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=columns)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
+
+
+class EmbeddedCadres(CadreSource):
+    """Cadre arrays in memory, counts per village and year rolled up by code prefix."""
+
+    def __init__(
+        self, data_dir: Path, codes: list[str], years: tuple[int, ...], rules: CadreRules
+    ) -> None:
+        self.data_dir, self.codes, self.years, self.rules = Path(data_dir), codes, years, rules
+        self.has_data = all((self.data_dir / f).is_file() for f in CADRE_FILES.values())
+        self._values: np.ndarray | None = None
+        self._index = {c: i for i, c in enumerate(codes)}
+        self._build_lock = threading.Lock()
+
+    # -- loading ---------------------------------------------------------------------------
+    def _load(self) -> None:
+        if self._values is not None:
+            return
+        with self._build_lock:
+            if self._values is None:
+                self._build()
+
+    def _build(self) -> None:
+        d = self.data_dir
+        hh = _read(d / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
+        hh = hh.sort_by([("village_code", "ascending"), ("hh_id", "ascending")])
+        self.hh_id = hh["hh_id"].combine_chunks().cast(pa.string())
+        self.hh_village = hh["village_code"].to_numpy().astype(str)
+        self.hh_lon, self.hh_lat = hh["lon"].to_numpy(), hh["lat"].to_numpy()
+        n = len(self.hh_id)
+        hy = _read(d / "household_years.parquet", ["hh_id", "year", "status"])
+        idx = pc.index_in(hy["hh_id"].cast(pa.string()), value_set=self.hh_id).to_numpy(
+            zero_copy_only=False
+        )
+        year = hy["year"].to_numpy()
+        status_text = hy["status"].cast(pa.string())
+        code = np.full(len(hy), -1, dtype=np.int8)
+        for i, name in enumerate(_STATUS):
+            code[pc.equal(status_text, name).to_numpy(zero_copy_only=False)] = i
+        self.status = np.full((n, len(self.years)), -1, dtype=np.int8)
+        year_pos = {y: k for k, y in enumerate(self.years)}
+        ok = ~np.isnan(idx.astype(float)) & np.isin(year, self.years)
+        ypos = np.vectorize(year_pos.get, otypes=[np.int64])(year[ok]) if ok.any() else year[ok]
+        self.status[idx[ok].astype(np.int64), ypos] = code[ok]
+
+        cadres = read_table(d, "cadres")
+        cadres = cadres.sort_values("cadre_id", kind="stable").reset_index(drop=True)
+        self.cadres = cadres
+        cad_ids = pa.array(cadres["cadre_id"].astype(str).to_numpy(), pa.string())
+        self.c_village = cadres["village_code"].astype(str).to_numpy()
+        self.c_start = _days(pa.array(cadres["start_date"], pa.date32()))
+        self.c_end = _days(pa.array(cadres["end_date"], pa.date32()))
+        self.c_helper = (cadres["role"] == ROLE_HELPER).to_numpy()
+
+        a = _read(d / "assignments.parquet", ["cadre_id", "hh_id", "start_date", "end_date"])
+        a_cad = pc.index_in(a["cadre_id"].cast(pa.string()), value_set=cad_ids)
+        a_hh = pc.index_in(a["hh_id"].cast(pa.string()), value_set=self.hh_id)
+        keep = pc.and_(pc.is_valid(a_cad), pc.is_valid(a_hh)).to_numpy(zero_copy_only=False)
+        self.a_cad = a_cad.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.a_hh = a_hh.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.a_start = _days(a["start_date"])[keep]
+        self.a_end = _days(a["end_date"])[keep]
+
+        v = _read(d / "visits.parquet", ["visit_id", "cadre_id", "hh_id", "date", "lon", "lat",
+                                          "kind"])  # fmt: skip
+        v_cad = pc.index_in(v["cadre_id"].cast(pa.string()), value_set=cad_ids)
+        v_hh = pc.index_in(v["hh_id"].cast(pa.string()), value_set=self.hh_id)
+        keep = pc.and_(pc.is_valid(v_cad), pc.is_valid(v_hh)).to_numpy(zero_copy_only=False)
+        self.v_id = v["visit_id"].to_numpy()[keep]
+        self.v_cad = v_cad.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.v_hh = v_hh.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.v_day = _days(v["date"])[keep]
+        self.v_lon, self.v_lat = v["lon"].to_numpy()[keep], v["lat"].to_numpy()[keep]
+        kind = pc.index_in(v["kind"].cast(pa.string()), value_set=pa.array(VISIT_KINDS))
+        self.v_kind = pc.fill_null(kind, len(VISIT_KINDS) - 1).to_numpy()[keep].astype(np.int8)
+        checks = ind.visit_checks(
+            self.v_id, self.v_cad, self.v_day, self.v_lon, self.v_lat,
+            self.hh_lon[self.v_hh], self.hh_lat[self.v_hh], self.rules,
+        )  # fmt: skip
+        self.v_far, self.v_travel_km = checks.far, checks.travel_km
+        self._values = self._aggregate()
+
+    def _aggregate(self) -> np.ndarray:
+        villages = aggregate.village_codes(self.codes)
+        vpos = pd.Index(villages)
+        hv = vpos.get_indexer(self.hh_village)
+        cv = vpos.get_indexer(self.c_village)
+        nv, n = len(villages), len(self.hh_id)
+        out = np.zeros((nv, len(self.years), len(ind.CADRE_COUNT_NAMES)), dtype=np.int64)
+
+        def add(k: int, m: int, where: np.ndarray, mask: np.ndarray) -> None:
+            sel = mask & (where >= 0)
+            out[:, k, m] += np.bincount(where[sel], minlength=nv)
+
+        v_year = np.searchsorted(
+            np.asarray([ind.year_start_day(y) for y in self.years]), self.v_day, side="right"
+        ) - 1  # fmt: skip
+        for k, year in enumerate(self.years):
+            day = ind.year_end_day(year)
+            poor = np.isin(self.status[:, k], (0, 2))
+            helped = ind.covered(n, self.a_hh, self.a_start, self.a_end, day)
+            last = ind.last_visit(n, self.v_hh, self.v_day, day)
+            loads = ind.helper_loads(len(self.c_start), self.a_cad, self.a_start, self.a_end, day)
+            in_year = (v_year == k) & (self.v_day <= day)
+            add(k, 0, cv, ind.active_on(self.c_start, self.c_end, day))
+            add(k, 1, hv, poor)
+            add(k, 2, hv, poor & ~helped)
+            add(k, 3, cv, loads > self.rules.max_households)
+            add(k, 4, hv, poor & ind.not_visited(last, day, self.rules))
+            add(k, 5, hv[self.v_hh], in_year)
+            add(k, 6, hv[self.v_hh], in_year & self.v_far)
+        return aggregate.roll_up(self.codes, villages, out)
+
+    # -- queries ---------------------------------------------------------------------------
+    def counts_many(self, codes: list[str], year: int) -> dict[str, dict[str, int]]:
+        if not self.has_data:
+            return {}
+        self._load()
+        k = self.years.index(int(year))
+        rows = self._values[[self._index[c] for c in codes], k]
+        return {
+            c: dict(zip(ind.CADRE_COUNT_NAMES, row.tolist(), strict=True))
+            for c, row in zip(codes, rows, strict=True)
+        }
+
+    def frames(self, code: str, year: int) -> CadreFrames:
+        if not self.has_data:
+            return region_frames_empty()
+        self._load()
+        lo, hi = code_range(code)
+        k = self.years.index(int(year))
+        h0, h1 = np.searchsorted(self.hh_village, [lo, hi], side="left")
+        h1 = np.searchsorted(self.hh_village, hi, side="right")
+        in_h = np.zeros(len(self.hh_id), dtype=bool)
+        in_h[h0:h1] = True
+        registered = in_h & (self.status[:, k] >= 0)
+        rows = np.nonzero(registered)[0]
+        names = np.asarray([*_STATUS, None], dtype=object)
+        prev = self.status[rows, k - 1] if k > 0 else np.full(len(rows), -1)
+        households = pd.DataFrame(
+            {
+                "hh_id": self.hh_id.take(pa.array(rows)).to_numpy(zero_copy_only=False),
+                "village_code": self.hh_village[rows].astype(object),
+                "lon": self.hh_lon[rows],
+                "lat": self.hh_lat[rows],
+                "status": names[self.status[rows, k]],
+                "prev_status": names[prev],
+            }
+        )
+        in_c = (self.c_village >= lo) & (self.c_village <= hi)
+        cad = self.cadres[in_c]
+        cadres = pd.DataFrame(
+            {
+                "cadre_id": cad["cadre_id"].astype(object).to_numpy(),
+                "name": cad["name"].astype(object).to_numpy(),
+                "unit": cad["unit"].astype(object).to_numpy(),
+                "unit_level": cad["unit_level"].astype(object).to_numpy(),
+                "role": cad["role"].astype(object).to_numpy(),
+                "village_code": cad["village_code"].astype(object).to_numpy(),
+                "start_day": self.c_start[in_c],
+                "end_day": self.c_end[in_c],
+            }
+        )
+        ids = self.cadres["cadre_id"].astype(object).to_numpy()
+        a = np.nonzero(in_h[self.a_hh])[0]
+        assignments = pd.DataFrame(
+            {
+                "cadre_id": ids[self.a_cad[a]],
+                "hh_id": self.hh_id.take(pa.array(self.a_hh[a])).to_numpy(zero_copy_only=False),
+                "start_day": self.a_start[a],
+                "end_day": self.a_end[a],
+            }
+        ).sort_values(["hh_id", "start_day", "cadre_id"], kind="stable")
+        first, last = ind.year_start_day(year), ind.year_end_day(year)
+        in_v = (self.v_day >= first) & (self.v_day <= last)
+        in_v &= in_h[self.v_hh] | in_c[self.v_cad]
+        v = np.nonzero(in_v)[0]
+        v = v[np.argsort(self.v_id[v], kind="stable")]
+        visits = pd.DataFrame(
+            {
+                "visit_id": self.v_id[v].astype(np.int64),
+                "cadre_id": ids[self.v_cad[v]],
+                "hh_id": self.hh_id.take(pa.array(self.v_hh[v])).to_numpy(zero_copy_only=False),
+                "day": self.v_day[v],
+                "lon": self.v_lon[v],
+                "lat": self.v_lat[v],
+                "kind": np.asarray(VISIT_KINDS, dtype=object)[self.v_kind[v]],
+                "hh_lon": self.hh_lon[self.v_hh[v]],
+                "hh_lat": self.hh_lat[self.v_hh[v]],
+                "hh_village_code": self.hh_village[self.v_hh[v]].astype(object),
+            }
+        )
+        return CadreFrames(
+            households.reset_index(drop=True),
+            cadres.sort_values("cadre_id", kind="stable").reset_index(drop=True),
+            assignments.reset_index(drop=True),
+            visits.reset_index(drop=True),
+        )
+
+
+def poor_statuses() -> tuple[str, ...]:
+    """Statuses counted poor at year end (未脱贫, 返贫)."""
+    return POOR_STATUSES
