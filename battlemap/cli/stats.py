@@ -6,6 +6,7 @@ import argparse
 import json
 
 from battlemap.cli.options import add_store_options, store_from_args
+from battlemap.geodata.cadres_store import cadre_counts
 from battlemap.indicators.summary import region_summary
 
 __all__ = ["register"]
@@ -22,9 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     store = store_from_args(args)
     try:
-        print(
-            json.dumps(region_summary(store, args.region, args.year), ensure_ascii=False, indent=2)
-        )
+        summary = region_summary(store, args.region, args.year)
+        summary["cadres"] = cadre_counts(store, args.region, args.year)  # issue 15
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
     finally:
         store.close()
     return 0

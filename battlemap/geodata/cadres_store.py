@@ -324,3 +324,9 @@ class EmbeddedCadres(CadreSource):
 def poor_statuses() -> tuple[str, ...]:
     """Statuses counted poor at year end (未脱贫, 返贫)."""
     return POOR_STATUSES
+
+
+def cadre_counts(store, code: str | int, year: int) -> dict[str, int] | None:
+    """``battlemap stats``' ``cadres`` object for a region and year (None: no cadre data)."""
+    info = store.region(code)
+    return cadre_source(store).counts(info.code, store.check_year(year))
