@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from battlemap.geodata.funds_schema import FUNDS_TABLE_FILES
+
 __all__ = [
     "CAUSES",
     "CAUSE_CODES",
@@ -77,4 +79,6 @@ OPTIONAL_TABLE_FILES: dict[str, str] = {
     "cadres": "cadres.parquet",
     "assignments": "assignments.parquet",
     "visits": "visits.parquet",
+    # projects, beneficiaries, allocations and payments (issue 14; geodata/funds_schema.py)
+    **FUNDS_TABLE_FILES,
 }

@@ -119,12 +119,15 @@ class ExitRules:
     source: str = field(default="<rules>", compare=False)
     # [cadres] (indicators/cadre_rules.py); not part of the household metrics' digest
     cadres: Any = field(default=None, compare=False)
+    # [funds] (indicators/funds_rules.py); not part of the household metrics' digest
+    funds: Any = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain, JSON-ready form (year keys as strings), without the source."""
         data = asdict(self)
         data.pop("source")
         data.pop("cadres", None)
+        data.pop("funds", None)
         data["household"]["income_lines"] = {
             str(y): v for y, v in sorted(self.household.income_lines.items())
         }
@@ -290,10 +293,15 @@ def parse_rules(data: Mapping[str, Any], source: str = "<rules>") -> ExitRules:
     from battlemap.indicators.cadre_rules import parse_cadre_rules
 
     cadres = parse_cadre_rules(root)
+    from battlemap.indicators.funds_rules import parse_funds_rules
+
+    funds = parse_funds_rules(root)
     extra = sorted(set(data) - root.read)
     if extra:
         raise RulesError(f"{source}: unknown section [{extra[0]}]")
-    return ExitRules(household, village, county, warning, progress, source=source, cadres=cadres)
+    return ExitRules(
+        household, village, county, warning, progress, source=source, cadres=cadres, funds=funds
+    )
 
 
 def _resolve(path: str | Path | None) -> Path:

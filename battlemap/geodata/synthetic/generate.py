@@ -29,7 +29,15 @@ from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.journal import discard_pending
 from battlemap.geodata.metrics import STATUS_CODES, metric_set
 from battlemap.geodata.schema import CAUSES, EQUAL_AREA_CRS, HH_TYPES, REGION_TABLE_COLUMNS, YEARS
-from battlemap.geodata.synthetic import cadres, flows, households, population, records, report
+from battlemap.geodata.synthetic import (
+    cadres,
+    flows,
+    funds,
+    households,
+    population,
+    records,
+    report,
+)
 from battlemap.geodata.synthetic.config import (
     GENERATOR_VERSION,
     RELOCATION_DESTINATIONS,
@@ -309,6 +317,17 @@ def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
     )  # its own stream: other tables unchanged
     log(f"cadres: {cadre.cadres.num_rows:,} cadres, {cadre.visits.num_rows:,} visits")
 
+    fund = funds.funds_tables(
+        config.seed,
+        regions,
+        hh_frame.hh_id.to_numpy(),
+        hh_frame.village_code.to_numpy(),
+        draw.size,
+        rows,
+        config.province,
+    )  # its own stream [seed, 14]: other tables unchanged
+    log(f"funds: {len(fund.projects):,} projects, {len(fund.fund_payments):,} payments")
+
     codes = regions.code.tolist()
     metrics = metric_set()  # the active exit rules, as the store will use them
     values = aggregate.aggregate_tables(codes, YEARS, hh_frame, hy_frame, rural, metrics)
@@ -322,6 +341,8 @@ def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
     write_table(data_dir, "rural_population", rural)
     write_table(data_dir, "county_assessments", assessments)
     cadres.write_cadre_tables(data_dir, cadre)
+    for name, table in fund.tables().items():
+        write_table(data_dir, name, table)
     write_table(data_dir, AGGREGATES_FILE, aggregate.to_frame(codes, YEARS, values, metrics.digest))
     manifest = {
         "synthetic": True,
@@ -341,6 +362,7 @@ def _generate(data_dir: Path, config: GeneratorConfig, log: _Progress) -> dict:
             "assignments": cadre.assignments.num_rows,
             "visits": cadre.visits.num_rows,
         },
+        "funds": funds.manifest_part(fund),  # counts and planted anomalies (issue 14)
         "cadre_problems": cadre.problems,  # planted (issue 15): what the checks must find
         "note": "Synthetic demo households (合成演示数据) inside real county boundaries.",
         "targets": config.targets(*(int((regions.level == lv).sum()) for lv in (4, 5))),
