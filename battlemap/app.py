@@ -35,6 +35,7 @@ from battlemap.layout import error_page, page
 from battlemap.routes import register_routes
 from battlemap.settings import Settings
 from battlemap.viewstate import default_state, parse_query
+from battlemap.wall import WallScreen, is_wall_page
 from battlemap.web.config import web_settings_from_env
 from battlemap.web.errors import public_message
 from battlemap.web.refusals import refuse_malformed_callbacks
@@ -75,9 +76,13 @@ def _request_lang(default: str) -> str:
     return lang if lang in ("zh", "en") else default
 
 
-def _layout(context: AppContext, urls: Callable[[], MapUrls]) -> html.Div:
+def _layout(
+    context: AppContext, urls: Callable[[], MapUrls], wall: WallScreen | None = None
+) -> html.Div:
     """The page for the current request's URL; an error page if the store cannot open."""
     lang = _request_lang(context.settings.language)
+    if wall is not None and is_wall_page():
+        return wall.layout(_page_query())  # the leaders' wall screen (battlemap/wall/)
     try:
         access = context.access()
         indicators = context.indicators
@@ -163,6 +168,9 @@ def create_app(
         assets_path_ignore=["^vendor$"],  # inlined into HTML exports, not for the page
         title=t("title", settings.language),
         update_title=None,
+        # the page (/) and the wall (/wall) are two layouts of one app: each page's
+        # callbacks name ids only the other has, which is not an error
+        suppress_callback_exceptions=True,
         serve_locally=True,
         # plotly.js comes from assets/plotly-battlemap.min.js (only the traces we draw, 3.1 MB
         # instead of 4.8 MB); with lazy loading dcc.Graph uses that window.Plotly and never
@@ -180,10 +188,12 @@ def create_app(
             glyphs=f"{host}{prefix}glyphs/{{fontstack}}/{{range}}.pbf",
         )
 
-    app.layout = partial(_layout, context, urls)
+    wall = WallScreen(context, urls)  # /wall (issue 12); its config from BATTLEMAP_WALL_CONFIG
+    app.layout = partial(_layout, context, urls, wall)
 
     register_routes(app.server, context, app.config.routes_pathname_prefix or "/")
     register_all(app, context, urls)
+    wall.register(app)
     enable_compression(app.server)
     secure(app.server, settings)  # Host check, body cap, security headers (web/security.py)
     refuse_malformed_callbacks(app.server)  # junk payloads: 400 and one log line

@@ -232,6 +232,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "level_3": ("县", "County"),
     "level_4": ("乡镇", "Township"),
     "level_5": ("村", "Village"),
+    # wall screen: exit checks across a region (views/exit_status.py); the wall's other
+    # strings are in battlemap/wall/text.py
+    "kpi_counties_passing": ("贫困县达标", "Poverty counties passing"),
+    "kpi_villages_passing": ("贫困村达标", "Poverty villages passing"),
+    "exit_failing": ("退出检查未达标及原因", "Failing exit checks and reasons"),
+    "exit_failing_count": ("{failing} / {total} 个未达标", "{failing} of {total} failing"),
+    "exit_reasons": ("不达标原因", "Reasons"),
+    "no_flagged": ("辖区内无贫困县/贫困村", "No poverty counties or villages here"),
 }
 
 

@@ -1,0 +1,79 @@
+/* The wall screen (/wall): clock, pause on input, the stale badge, bounded history.
+ * Loaded on every page of the app (Dash serves all assets); does nothing without the
+ * wall's root element. One listener per input type and one 1-second timer, created once
+ * for the page's life: nothing grows while the tour runs for days. */
+(function () {
+  'use strict';
+  if (window.bmWall) { return; }
+  var state = {pausedUntil: 0, beat: null, beatAt: Date.now(), lastOk: null, loadedAt: Date.now()};
+
+  function root() { return document.getElementById('wall-root'); }
+  function ms(el, name, fallback) {
+    var v = el ? parseInt(el.getAttribute('data-' + name), 10) : NaN;
+    return isNaN(v) ? fallback : v;
+  }
+  function paused() { return Date.now() < state.pausedUntil; }
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+  function hhmm(t) { var d = new Date(t); return pad(d.getHours()) + ':' + pad(d.getMinutes()); }
+  function clockText(d) {
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' +
+      pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+
+  function onInput() {
+    var r = root();
+    if (!r) { return; }
+    state.pausedUntil = Date.now() + ms(r, 'resume', 60000);
+    update();
+  }
+
+  // Dash records every input prop change for undo (store.history.past, never trimmed):
+  // a timer-driven page would grow it forever. The wall has no undo: keep it short.
+  function trimHistory() {
+    var store = window.store;
+    if (!store || !store.getState) { return; }
+    var history = store.getState().history;
+    var n = 0;
+    while (history && history.past && history.past.length > 8 && n < 64) {
+      store.dispatch({type: 'REVERT'});
+      history = store.getState().history;
+      n += 1;
+    }
+  }
+
+  function update() {
+    var r = root();
+    if (!r) { return; }
+    var now = Date.now();
+    var clock = document.getElementById('wall-clock');
+    if (clock) { clock.textContent = clockText(new Date(now)); }
+    var mark = document.getElementById('wall-paused');
+    if (mark) { mark.hidden = !paused(); }
+    r.classList.toggle('is-paused', paused());
+    var hb = document.getElementById('wall-heartbeat');
+    var beat = hb ? hb.textContent : '';
+    if (beat !== state.beat) {
+      state.beat = beat;
+      state.beatAt = now;
+      if (beat.indexOf('ok') === 0) { state.lastOk = now; }
+    }
+    // answers are due every step (touring) or every refresh (paused)
+    var every = Math.min(paused() ? Infinity : ms(r, 'interval', 15000), ms(r, 'refresh', 30000));
+    var stale = beat.indexOf('fail') === 0 || now - state.beatAt > 2 * every + 5000;
+    var badge = document.getElementById('wall-stale');
+    if (badge) {
+      var since = hhmm(state.lastOk !== null ? state.lastOk : state.loadedAt);
+      var text = (badge.getAttribute('data-template') || '{time}').replace('{time}', since);
+      if (badge.textContent !== text) { badge.textContent = text; }
+      badge.hidden = !stale;
+    }
+    r.classList.toggle('is-stale', stale);
+    trimHistory();
+  }
+
+  ['pointerdown', 'keydown', 'touchstart', 'wheel'].forEach(function (type) {
+    document.addEventListener(type, onInput, {capture: true, passive: true});
+  });
+  setInterval(update, 1000);
+  window.bmWall = {paused: paused, state: state, update: update};
+})();

@@ -1,0 +1,161 @@
+"""One frame of the wall: everything on screen for one tour stop, from the views.
+
+The numbers and figures come from :mod:`battlemap.views` (the page's panels, exports and
+the wall cannot disagree); this module only picks which panels a stop shows, and dresses
+the figures for the dark wall (:mod:`battlemap.wall.theme`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from battlemap.geodata.access import ScopedStore
+from battlemap.i18n import level_name
+from battlemap.layers.kpi import Tile
+from battlemap.views.charts import causes_panel, radar_panel, trend_panel, warnings_panel
+from battlemap.views.exit_status import exit_status, failing_panel, passing_tile
+from battlemap.views.kpis import kpi_panel
+from battlemap.views.mapview import MapUrls, map_panel
+from battlemap.views.panel import PanelView
+from battlemap.views.tables import exit_check_panel, ranking_panel
+from battlemap.viewstate import ViewState
+from battlemap.wall.config import WallConfig
+from battlemap.wall.text import wt
+from battlemap.wall.theme import dark_chart, dark_map
+from battlemap.wall.tour import Stop
+
+__all__ = ["CHARTS", "TABLES", "Frame", "TableView", "build_frame", "wall_state"]
+
+CHARTS = ("causes", "trend", "warnings", "radar")  # the rotating chart panel
+TABLES = ("ranking", "exit")  # the rotating table panel
+TABLE_ROWS = 8  # rows a table panel shows (the rest would not fit the screen)
+FLOWS_UP_TO_LEVEL = 2  # the flows layer on the province and prefecture maps
+
+
+@dataclass(frozen=True)
+class TableView:
+    """A table panel as the wall shows it: header, rows of cell texts, a note."""
+
+    title: str
+    headers: list[str]
+    rows: list[list[str]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the wall shows for one stop."""
+
+    region: str
+    name: str
+    level: str
+    reason: str
+    year: int
+    map: dict[str, Any]
+    tiles: list[Tile]
+    chart_key: str
+    chart_title: str
+    chart: dict[str, Any]
+    table: TableView
+    numbers: dict[str, Any] = field(default_factory=dict)  # the raw counts (tests, benchmark)
+
+
+def wall_state(stop: Stop, config: WallConfig, level: int) -> ViewState:
+    """The view a stop shows: its region and year, the configured indicator, names on the
+    map and the flows layer on the upper levels."""
+    layers = ("choropleth", "labels") + (("flows",) if level <= FLOWS_UP_TO_LEVEL else ())
+    return ViewState(
+        stop.region, stop.year, indicator=config.indicator, layers=layers, lang=config.lang
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(view: PanelView, keys: list[str] | None = None) -> TableView:
+    columns = [c for c in view.columns if keys is None or c["id"] in keys]
+    rows = [[_cell(r.get(c["id"])) for c in columns] for r in view.rows[:TABLE_ROWS]]
+    return TableView(view.title, [str(c["name"]) for c in columns], rows, view.note)
+
+
+def _chart(access: ScopedStore, state: ViewState, key: str, summary: dict) -> PanelView:
+    if key == "causes":
+        return causes_panel(access, state, summary=summary)
+    if key == "trend":
+        return trend_panel(access, state)
+    if key == "radar":
+        return radar_panel(access, state, summary=summary)
+    return warnings_panel(access, state)
+
+
+def _exit_table(access: ScopedStore, state: ViewState, level: int, summary: dict) -> TableView:
+    """Failing exit checks: of the flagged counties or villages under the region, or at a
+    village, its own checks."""
+    if level == 5:
+        view = exit_check_panel(access, state, summary=summary)
+        return _table(view)
+    status = exit_status(access, state.region, state.year, lang=state.lang)
+    return _table(failing_panel(status, lang=state.lang, limit=TABLE_ROWS))
+
+
+def build_frame(
+    access: ScopedStore,
+    stop: Stop,
+    config: WallConfig,
+    *,
+    step: int,
+    urls: MapUrls,
+    viewport: dict[str, Any] | None,
+    summary: Callable[[str, int], dict[str, Any]] | None = None,
+) -> Frame:
+    """The frame of ``stop`` at tour ``step`` (which rotating panels show) for a screen
+    of ``viewport`` (``w``, ``h``: the window; ``mw``, ``mh``: the map's box)."""
+    info = access.region(stop.region)
+    state = wall_state(stop, config, info.level)
+    lang = config.lang
+    height = (viewport or {}).get("h") or 1080
+    map_port = {"w": (viewport or {}).get("mw") or 1000, "h": (viewport or {}).get("mh") or 800}
+    figure = map_panel(access, state, urls=urls, viewport=map_port).figure
+    kpis = kpi_panel(access, state)
+    years = access.years
+    before = years[years.index(stop.year) - 1] if stop.year != years[0] else None
+    status = exit_status(access, info.code, stop.year, lang=lang)
+    previous = exit_status(access, info.code, before, lang=lang) if before else None
+    tiles = [*kpis.data["tiles"], passing_tile(status, previous, lang=lang)]
+    region_summary = (summary or access.summary)(info.code, stop.year)
+    chart_key = CHARTS[step % len(CHARTS)]
+    chart = _chart(access, state, chart_key, region_summary)
+    table_key = TABLES[step % len(TABLES)]
+    if table_key == "ranking":
+        table = _table(ranking_panel(access, state))
+        if not table.rows:
+            table = _exit_table(access, state, info.level, region_summary)
+    else:
+        table = _exit_table(access, state, info.level, region_summary)
+    return Frame(
+        region=info.code,
+        name=info.name,
+        level=level_name(info.level, lang),
+        reason=wt(f"reason_{stop.reason or 'listed'}", lang),
+        year=stop.year,
+        map=dark_map(figure, height),
+        tiles=tiles,
+        chart_key=chart_key,
+        chart_title=chart.title,
+        chart=dark_chart(chart.figure or {}, height),
+        table=table,
+        numbers={
+            "counts": kpis.data["counts"],
+            "passing": status.passing,
+            "flagged": status.total,
+        },
+    )

@@ -1,0 +1,164 @@
+"""The wall screen in the app: its layout for ``/wall`` and its callbacks.
+
+One server callback draws a frame (the stop at the page's step, or the same stop again on
+the data refresh timer); a clientside callback advances the step every N seconds unless
+the screen is paused (``assets/wall.js``: input pauses, the clock, the stale badge).
+When the store does not answer, the callback changes nothing on screen and reports
+``fail`` in the heartbeat: the last good frame stays, with the stale badge.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from dash import Dash, Input, Output, State, no_update
+
+from battlemap.callbacks.context import AppContext
+from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.errors import BattlemapError, one_line
+from battlemap.views.mapview import MapUrls
+from battlemap.wall.config import WallConfig, load_wall_config, wall_config_from_query
+from battlemap.wall.frame import build_frame
+from battlemap.wall.health import probe
+from battlemap.wall.layout import ID, wall_page
+from battlemap.wall.plan import TourPlanner
+from battlemap.wall.render import OUTPUT_IDS, as_of_text, frame_outputs, heartbeat
+from battlemap.wall.text import wt
+from battlemap.wall.tour import stop_at
+
+__all__ = ["CONFIG_ENV", "WallScreen"]
+
+log = logging.getLogger(__name__)
+CONFIG_ENV = "BATTLEMAP_WALL_CONFIG"  # set by `battlemap run --wall-config FILE`
+
+_STEP = """
+function(ticks, step) {
+    var wall = window.bmWall;
+    if (wall && wall.paused()) { return window.dash_clientside.no_update; }
+    return (step || 0) + 1;
+}
+"""
+
+_VIEWPORT = """
+function(config) {
+    var map = document.querySelector('.bm-wall-mapbox');
+    var box = map ? map.getBoundingClientRect() : null;
+    return {w: window.innerWidth, h: window.innerHeight,
+            mw: box ? Math.round(box.width) : null, mh: box ? Math.round(box.height) : null};
+}
+"""
+
+
+class WallScreen:
+    """The ``/wall`` page of one app: config from the TOML file (``BATTLEMAP_WALL_CONFIG``)
+    and the page's URL, tours cached per data version."""
+
+    def __init__(
+        self, context: AppContext, urls: Callable[[], MapUrls], base: WallConfig | None = None
+    ) -> None:
+        self.context = context
+        self.urls = urls
+        if base is None:
+            path = os.environ.get(CONFIG_ENV)
+            base = load_wall_config(path) if path else WallConfig()
+        self.base = base
+        self.planner = TourPlanner()
+        self._seen: dict[str, datetime] = {}  # data version -> when this app first saw it
+        self._lock = threading.Lock()
+
+    # -- data -----------------------------------------------------------------------------
+    def _as_of(self, version: str) -> datetime | None:
+        """When the data was written (the embedded manifest's time), else when this app first
+        served this data version (PostGIS)."""
+        data_dir = getattr(self.context.store, "data_dir", None)
+        if data_dir is not None:
+            try:
+                return datetime.fromtimestamp((Path(data_dir) / "manifest.json").stat().st_mtime)
+            except OSError:
+                return None
+        with self._lock:
+            if len(self._seen) > 16:
+                self._seen.clear()
+            return self._seen.setdefault(version, datetime.now())
+
+    def frame(self, access: ScopedStore, config: WallConfig, step: int, viewport: Any) -> dict:
+        """The outputs of the frame at ``step`` (BattlemapError when the store fails)."""
+        problem = probe(self.context.store)
+        if problem is not None:
+            raise BattlemapError(problem)
+        version = self.context.version
+        stops, _problems = self.planner.stops(access, config, version)
+        index, stop = stop_at(stops, step)
+        frame = build_frame(
+            access,
+            stop,
+            config,
+            step=step,
+            urls=self.urls(),
+            viewport=viewport,
+            summary=self.context.summary,
+        )
+        names = {s.region: access.store.region(s.region).name for s in stops}
+        as_of = as_of_text(self._as_of(version), config.lang)
+        return frame_outputs(frame, stops, index, names, as_of=as_of, lang=config.lang)
+
+    # -- page -----------------------------------------------------------------------------
+    def layout(self, query: str) -> Any:
+        """The wall for a page URL's query (never raises: a store failure shows the empty
+        wall with the stale badge, filled at the next refresh that succeeds)."""
+        config, problems = wall_config_from_query(self.base, parse_qs(query))
+        synthetic, initial = False, None
+        try:
+            access = self.context.access()
+            synthetic = bool(access.manifest.get("synthetic"))
+            _stops, plan_problems = self.planner.stops(access, config, self.context.version)
+            problems += plan_problems
+            initial = self.frame(access, config, 0, None)
+        except BattlemapError as exc:  # the store is down or the scope refused: say so
+            log.warning("wall: first frame not drawn: %s", one_line(exc))
+            initial = {ID.HEARTBEAT: heartbeat(False)}
+        notice = (wt("config_problem", config.lang) + "; ".join(problems)) if problems else ""
+        return wall_page(config, synthetic=synthetic, notice=notice, initial=initial)
+
+    def register(self, app: Dash) -> None:
+        """The step timer (browser), the viewport probe (browser) and the frame callback."""
+        app.clientside_callback(
+            _STEP,
+            Output(ID.STEP, "data"),
+            Input(ID.TICK, "n_intervals"),
+            State(ID.STEP, "data"),
+            prevent_initial_call=True,
+        )
+        app.clientside_callback(_VIEWPORT, Output(ID.VIEWPORT, "data"), Input(ID.CONFIG, "data"))
+
+        @app.callback(
+            [Output(i, p) for i, p in OUTPUT_IDS],
+            Input(ID.STEP, "data"),
+            Input(ID.REFRESH, "n_intervals"),
+            Input(ID.VIEWPORT, "data"),
+            State(ID.CONFIG, "data"),
+            prevent_initial_call=True,
+        )
+        def draw_frame(step, _refresh, viewport, config_data):
+            try:
+                config = WallConfig.from_dict(config_data or {})
+                outputs = self.frame(self.context.access(), config, int(step or 0), viewport)
+            except BattlemapError as exc:
+                log.warning("wall: frame not drawn (last frame kept): %s", one_line(exc))
+                return _failed()
+            except Exception:  # never a traceback on the wall: keep the last frame
+                log.exception("wall: frame failed")
+                return _failed()
+            return [outputs[i] for i, _p in OUTPUT_IDS]
+
+
+def _failed() -> list[Any]:
+    """Nothing changes on screen but the heartbeat, which tells wall.js the data is stale."""
+    return [no_update] * (len(OUTPUT_IDS) - 1) + [heartbeat(False)]
