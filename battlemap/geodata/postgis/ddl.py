@@ -198,5 +198,9 @@ TABLES: dict[str, Table] = {
     )
 }
 
+from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES  # noqa: E402 - needs Table
+
+TABLES.update({t.name: t for t in CADRE_TABLES})  # issue 15: optional cadre tables
+
 # Load order: regions first (households are checked against them).
 LOAD_ORDER: tuple[str, ...] = tuple(TABLES)

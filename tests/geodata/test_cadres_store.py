@@ -1,0 +1,98 @@
+"""Cadre counts and rows (issue 15): both stores agree, an independent pandas recount from
+the parquet files agrees, the planted problems are counted and nothing else, and a data
+dir without cadre tables opens with no cadre data."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from battlemap.geodata.cadres_store import cadre_counts, cadre_source
+from battlemap.geodata.datadir import read_manifest, record_files
+from battlemap.geodata.embedded import EmbeddedStore
+
+PROVINCE = "520000000000"
+
+
+def _some_codes(store) -> list[str]:
+    county = store.regions.children(store.regions.children(PROVINCE)[0].code)[0]
+    town = store.regions.children(county.code)[0]
+    village = store.regions.children(town.code)[0]
+    return [PROVINCE, county.code, town.code, village.code]
+
+
+def test_counts_agree_between_stores(embedded_store, postgis_store) -> None:
+    codes = _some_codes(embedded_store)
+    for year in embedded_store.years:
+        got = cadre_source(postgis_store).counts_many(codes, year)
+        assert got == cadre_source(embedded_store).counts_many(codes, year), year
+
+
+def test_rows_agree_between_stores(embedded_store, postgis_store) -> None:
+    county = _some_codes(embedded_store)[1]
+    a = cadre_source(embedded_store).frames(county, 2018)
+    b = cadre_source(postgis_store).frames(county, 2018)
+    for name in ("households", "cadres", "assignments", "visits"):
+        left, right = getattr(a, name), getattr(b, name)
+        assert len(left) > 0, name
+        pd.testing.assert_frame_equal(
+            left.reset_index(drop=True), right.reset_index(drop=True), check_dtype=False
+        )
+
+
+def test_planted_problems_are_counted_and_nothing_else(embedded_store, small_data_dir) -> None:
+    planted = read_manifest(small_data_dir)["cadre_problems"]
+    kinds = pd.Series([p["kind"] for p in planted["problems"]]).value_counts().to_dict()
+    for year in embedded_store.years:
+        counts = cadre_counts(embedded_store, PROVINCE, year)
+        expected = kinds if year == planted["year"] else {}
+        assert counts["poor_households_without_helper"] == expected.get("without_helper", 0)
+        assert counts["helpers_over_limit"] == expected.get("helper_over_limit", 0)
+        assert counts["far_checkins_in_year"] == expected.get("far_checkin", 0)
+        if year >= 2016:  # visit logs start in 2016
+            assert counts["households_not_visited"] == expected.get("not_visited", 0)
+
+
+@pytest.mark.parametrize("year", [2016, 2018])
+def test_independent_recount_from_parquet(small_data_dir, embedded_store, year) -> None:
+    """Coverage and visit counts straight from the parquet files with pandas merges."""
+    d = small_data_dir
+    day = pd.Timestamp(year, 12, 31)
+    hh = pd.read_parquet(d / "households.parquet", columns=["hh_id", "village_code", "lon", "lat"])
+    hy = pd.read_parquet(d / "household_years.parquet", columns=["hh_id", "year", "status"])
+    poor = hy[(hy.year == year) & hy.status.astype(str).isin(["未脱贫", "返贫"])]
+    a = pd.read_parquet(d / "assignments.parquet")
+    start, end = pd.to_datetime(a.start_date), pd.to_datetime(a.end_date)
+    helped = set(a.hh_id[(start <= day) & (end.isna() | (end >= day))])
+    v = pd.read_parquet(d / "visits.parquet")
+    date = pd.to_datetime(v.date)
+    recent = set(v.hh_id[(date <= day) & (date > day - pd.Timedelta(days=90))])
+    in_year = v[date.dt.year == year].merge(hh, on="hh_id", suffixes=("", "_hh"))
+    lat1, lat2 = np.radians(in_year.lat), np.radians(in_year.lat_hh)
+    dlon = np.radians(in_year.lon_hh - in_year.lon)
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin(dlon / 2) ** 2
+    metres = 2 * 6_371_008.8 * np.arcsin(np.sqrt(h))
+    county = _some_codes(embedded_store)[1]
+    for code, prefix in ((PROVINCE, "52"), (county, county[:6])):
+        mine = poor[poor.hh_id.isin(hh.hh_id[hh.village_code.str.startswith(prefix)])]
+        got = cadre_counts(embedded_store, code, year)
+        assert got["poor_households"] == len(mine)
+        assert got["poor_households_without_helper"] == (~mine.hh_id.isin(helped)).sum()
+        assert got["households_not_visited"] == (~mine.hh_id.isin(recent)).sum()
+        local = in_year.village_code.str.startswith(prefix)
+        assert got["visits_in_year"] == local.sum()
+        assert got["far_checkins_in_year"] == (local & (metres > 500)).sum()
+
+
+def test_data_dir_without_cadre_tables(small_data_dir, tmp_path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(small_data_dir, old)
+    for name in ("cadres", "assignments", "visits"):
+        (old / f"{name}.parquet").unlink()
+    record_files(old)
+    store = EmbeddedStore(old)
+    assert cadre_counts(store, PROVINCE, 2018) is None
+    assert cadre_source(store).frames(PROVINCE, 2018).visits.empty
