@@ -1,0 +1,158 @@
+"""The interactive HTML exports open with no network and draw their map, stamped, with the
+numbers `battlemap stats` gives; they follow the caller's scope and rights."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from battlemap.exports import ExportRequest, render
+from battlemap.exports.html_folium import HOUSEHOLD_CAP, folium_map
+from battlemap.exports.offline import external_references
+from battlemap.exports.stamp import SYNTHETIC_MARK
+from battlemap.geodata.access import MissingRightError, OutOfScopeError, Scope, ScopedStore
+from battlemap.indicators.summary import region_summary
+from battlemap.viewstate import ViewState
+from tests.exports.offline_browser import (
+    console_errors,
+    offline_chrome,
+    open_offline,
+    screen_stats,
+    wait_for,
+)
+
+CITY = "520100000000"  # 贵阳市: ten counties, one of them a flagged 贫困县 (息烽县)
+YEAR = 2018
+WHEN = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = offline_chrome()
+    yield driver
+    driver.quit()
+
+
+def _request(store, *, scope: Scope | None = None, lang: str = "zh", **options) -> ExportRequest:
+    return ExportRequest(
+        ScopedStore(store, scope or Scope()),
+        ViewState(region=CITY, year=YEAR, lang=lang),
+        options=options,
+        generated_at=WHEN,
+    )
+
+
+@pytest.fixture(scope="module")
+def pages(embedded_store, tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("html-exports")
+    out = {}
+    for fmt in ("html-folium", "html-deck"):
+        result = render(fmt, _request(embedded_store))
+        out[fmt] = folder / result.filename
+        out[fmt].write_bytes(result.data)
+    return out
+
+
+@pytest.mark.parametrize("fmt", ["html-folium", "html-deck"])
+def test_page_is_one_offline_file_with_the_stamp(pages, embedded_store, fmt: str) -> None:
+    text = pages[fmt].read_text(encoding="utf-8")
+    assert external_references(text) == []
+    suffix = "folium" if fmt == "html-folium" else "deck"
+    assert pages[fmt].name == f"{CITY}_{YEAR}_incidence_{suffix}.html"
+    rules = embedded_store.rules.digest()
+    for piece in ("贵阳市", CITY, str(YEAR), "贫困发生率", rules, SYNTHETIC_MARK, "2026-12-01"):
+        assert piece in text
+
+
+@pytest.mark.browser
+def test_folium_map_draws_offline_with_stats_numbers(browser, pages, embedded_store) -> None:
+    open_offline(browser, pages["html-folium"])
+    wait_for(browser, "document.querySelector('.leaflet-overlay-pane canvas')")
+    wait_for(browser, "document.querySelectorAll('.marker-cluster').length > 0")
+    assert console_errors(browser) == []
+    loads = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+    )
+    assert [u for u in loads if not u.startswith(("file:", "data:", "blob:"))] == []
+    stamp = browser.find_element("id", "bm-stamp").text
+    assert "贵阳市" in stamp and SYNTHETIC_MARK in stamp and str(YEAR) in stamp
+    # the map area (below the stamp, left of the layer control) is drawn, not blank
+    stats = screen_stats(browser, (60, 120, 900, 600))
+    assert stats["variance"] > 50 and stats["colours"] > 20, stats
+    # a child's tooltip carries the incidence `battlemap stats` gives for it
+    summary = region_summary(embedded_store, CITY, YEAR)
+    child, incidence = next((c, v) for c, v in summary["children"].items() if v)
+    lon, lat = embedded_store.unit_shapes(CITY).labels[child]  # a point inside the child
+    x, y = browser.execute_script(
+        """
+        const key = Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom);
+        const map = window[key];
+        const p = map.latLngToContainerPoint([arguments[1], arguments[0]]);
+        const box = map.getContainer().getBoundingClientRect();
+        return [box.left + p.x, box.top + p.y];
+        """,
+        lon,
+        lat,
+    )
+    # a real hover: the mouse moved over the child's polygon on the canvas
+    browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    text = wait_for(
+        browser,
+        "document.querySelector('.leaflet-tooltip') && "
+        "document.querySelector('.leaflet-tooltip').innerText",
+    )
+    assert text is not None
+    assert f"{incidence:,.2f}%" in text
+    assert "贫困人口" in text and "脱贫进度" in text  # every indicator, not only the shown one
+
+
+@pytest.mark.browser
+def test_deck_map_draws_offline(browser, pages) -> None:
+    open_offline(browser, pages["html-deck"])
+    wait_for(browser, "document.querySelector('#deck-container canvas')")
+    wait_for(browser, "typeof deckInstance !== 'undefined' && deckInstance.isInitialized")
+    browser.execute_script("return new Promise(r => setTimeout(r, 1500))")
+    assert [e for e in console_errors(browser)] == []
+    stats = screen_stats(browser, (0, 120, 1200, 600))
+    assert stats["variance"] > 50 and stats["colours"] > 20, stats
+    assert "贵阳市" in browser.find_element("id", "bm-stamp").text
+
+
+def test_household_points_are_masked_and_clustered(embedded_store) -> None:
+    result = render("html-folium", _request(embedded_store))
+    text = result.data.decode()
+    data = json.loads(re.search(r"var data = (\[\[.*?\]\]);", text).group(1))
+    registered = embedded_store.counts(CITY, YEAR)["registered_households"]
+    assert len(data) == registered <= HOUSEHOLD_CAP
+    names = {row[6] for row in data}
+    assert names and all(re.fullmatch(r".\*+", n) for n in names)
+
+
+def test_households_left_out_without_the_right(embedded_store) -> None:
+    built = folium_map(_request(embedded_store, scope=Scope(households=False)))
+    assert built.households == 0 and "仅可导出汇总数据" in built.note
+    text = render("html-folium", _request(embedded_store, scope=Scope(households=False))).data
+    assert b"markerClusterGroup" not in text
+
+
+@pytest.mark.parametrize("fmt", ["html-folium", "html-deck"])
+@pytest.mark.parametrize(
+    ("scope", "error"),
+    [
+        (Scope(roots=("520200000000",)), OutOfScopeError),  # another city
+        (Scope(exports=False), MissingRightError),
+    ],
+)
+def test_scope_and_export_right_are_checked(embedded_store, fmt, scope, error) -> None:
+    with pytest.raises(error):
+        render(fmt, _request(embedded_store, scope=scope))
+
+
+def test_deck_h3_columns_and_english(embedded_store) -> None:
+    text = render("html-deck", _request(embedded_store, lang="en", cells=True)).data.decode()
+    assert '"@@type": "H3HexagonLayer"' in text and "Poverty incidence" in text
+    assert external_references(text) == []
