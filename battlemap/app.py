@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from dash import Dash, html, set_props
 from battlemap import ids
 from battlemap.auth.bar import access_bar
 from battlemap.auth.config import AuthConfig
+from battlemap.auth.demo_secret import data_dir_secret
 from battlemap.auth.production import check_production
 from battlemap.auth.store import AuthStore
 from battlemap.auth.web import WebAuth
@@ -216,6 +218,8 @@ def __getattr__(name: str) -> Any:
             settings, auth = settings_from_env(), AuthConfig.from_env()
             where = {"kind": settings.store, "data_dir": settings.data_dir, "dsn": settings.dsn}
             check_production(auth, **where)  # no secret or no admin: refuse to serve
+            if auth.secret_key is None:  # open demo: one key for all workers (the data dir's)
+                auth = replace(auth, secret_key=data_dir_secret(settings.data_dir))
             _server = create_app(settings, auth=auth).server
         return _server
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

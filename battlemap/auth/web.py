@@ -29,6 +29,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
 from battlemap.auth.config import AuthConfig
+from battlemap.auth.limits_store import SCHEME as LIMITS_SCHEME
 from battlemap.auth.login_page import login_html, logout_html
 from battlemap.auth.passwords import verify_password
 from battlemap.auth.principal import Principal, scope_of
@@ -109,8 +110,14 @@ class WebAuth:
         manager = LoginManager()
         manager.init_app(server)
         manager.user_loader(self._load)
+        # counters in the auth store: every worker and app server counts against one limit
         self.limiter = Limiter(
-            _address, app=server, storage_uri="memory://", default_limits=[], key_prefix="bm"
+            _address,
+            app=server,
+            storage_uri=f"{LIMITS_SCHEME}://",
+            storage_options={"backend": lambda: self.store.backend},
+            default_limits=[],
+            key_prefix="bm",
         )
         login = self._login
         for value, key in ((LIMIT_PER_USER, _user_key), (LIMIT_PER_ADDRESS, _address)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from pathlib import Path
 
@@ -37,6 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_web_options(parser)
     parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes (default 1); each serves with 8 threads",
+    )
+    parser.add_argument(
         "--production",
         action="store_true",
         help="require sign-in (needs BATTLEMAP_SECRET_KEY or --secret-file and an admin user)",
@@ -60,13 +67,30 @@ def run(args: argparse.Namespace) -> int:
     auth = AuthConfig(production=args.production, secret_key=load_secret(args.secret_file))
     # before generating anything: no secret or no admin is one line and exit 2
     check_production(auth, kind=settings.store, data_dir=settings.data_dir, dsn=settings.dsn)
+    if auth.secret_key is None:  # the open demo: one key made here, inherited by every worker
+        auth = AuthConfig(production=auth.production, secret_key=secrets.token_hex(32))
     if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
         _first_run(settings.data_dir, args.demo_households)
     from battlemap.app import create_app
     from battlemap.web.server import development_mode, serve
 
     development = development_mode(settings.debug, getattr(args, "production", False))
-    return serve(lambda: create_app(settings, auth=auth), settings, development=development)
+    return serve(
+        lambda: create_app(settings, auth=auth),
+        settings,
+        workers=args.workers,
+        development=development,
+    )
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers from 1 to 64")
+    return value
 
 
 def _first_run(data_dir: Path, households: int) -> None:

@@ -77,6 +77,7 @@ def serve(
         "worker_class": "gthread",
         "threads": threads,
         "timeout": 60,
+        "keepalive": 5,  # behind a load balancer idle connections are kept a little longer
         "graceful_timeout": 5,
         "loglevel": "debug" if settings.debug else "info",
         "errorlog": "-",
