@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from battlemap.i18n_funds import FUNDS_TEXT
+
 __all__ = ["LANGUAGES", "TEXT", "hh_type_label", "level_name", "t"]
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -119,6 +121,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "ranking": ("下级排名", "Ranking of sub-regions"),
     "exit_checks": ("退出核查", "Exit checks"),
     "warnings": ("返贫预警", "Early warnings"),
+    "export": ("导出", "Export"),
+    "export_choose": ("导出当前视图", "Export this view"),
+    "export_map": ("地图", "Map"),
+    "export_a4": ("A4 300 dpi", "A4 300 dpi"),
+    "export_indicators": ("下级指标表", "Sub-region indicators"),
+    "export_households": ("贫困户名单", "Household list"),
+    "export_workbook": ("全部表格", "All tables"),
+    "export_polygons": ("下级区划边界及指标", "Sub-region polygons with indicators"),
+    "export_html_folium": ("离线交互地图 (Leaflet)", "Offline interactive map (Leaflet)"),
+    "export_html_deck": ("离线三维地图 (deck.gl)", "Offline 3D map (deck.gl)"),
+    "export_ready": ("已生成", "Ready"),
     "warning_unstable": ("脱贫不稳定户", "Unstable after exit"),
     "warning_edge": ("边缘易致贫户", "At the edge of poverty"),
     "warning_sudden": ("突发严重困难户", "Sudden severe hardship"),
@@ -241,6 +254,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "exit_reasons": ("不达标原因", "Reasons"),
     "no_flagged": ("辖区内无贫困县/贫困村", "No poverty counties or villages here"),
 }
+
+TEXT.update(FUNDS_TEXT)  # projects and funds (issue 14)
 
 
 def t(key: str, lang: str = "zh") -> str:

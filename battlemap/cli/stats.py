@@ -6,8 +6,10 @@ import argparse
 import json
 
 from battlemap.cli.options import add_store_options, store_from_args
+from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.cadres_store import cadre_counts
 from battlemap.indicators.summary import region_summary
+from battlemap.views.funds import funds_stats
 
 __all__ = ["register"]
 
@@ -25,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = region_summary(store, args.region, args.year)
         summary["cadres"] = cadre_counts(store, args.region, args.year)  # issue 15
+        summary["funds"] = funds_stats(ScopedStore(store), args.region, args.year)  # issue 14
         print(json.dumps(summary, ensure_ascii=False, indent=2))
     finally:
         store.close()
