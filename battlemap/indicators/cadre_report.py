@@ -1,0 +1,271 @@
+"""A region's cadre detail for one year (issue 15): per household, cadre, unit and child
+region, with every problem and its reason. Pure: frames in (a store's
+:class:`~battlemap.geodata.cadres_store.CadreFrames`), frames out.
+
+Counted on 31 December: a household's helper is the assignment covering that day, a cadre's
+load the households assigned to it that day; visits are those dated in the year (the
+``not_visited_days`` window, at most 365 days, lies inside it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_RETURNED
+from battlemap.indicators import cadres as ind
+from battlemap.indicators.cadre_rules import CadreRules
+
+__all__ = ["PROBLEM_COLUMNS", "CadreDetail", "region_detail"]
+
+PROBLEM_COLUMNS = ("kind", "reason", "cadre_id", "hh_id", "visit_ids", "date", "village_code")
+
+
+@dataclass
+class CadreDetail:
+    """Tables of one region and year (empty frames when there is no cadre data)."""
+
+    year: int
+    households: pd.DataFrame  # poor households: helper, last visit, problems
+    cadres: pd.DataFrame  # cadres of the region: load, visits, score, rank in county
+    units: pd.DataFrame  # 帮扶单位: ranked by households exited, then score
+    problems: pd.DataFrame  # PROBLEM_COLUMNS, one row per problem
+    has_data: bool = True
+    rules: dict = field(default_factory=dict)
+
+
+def _km(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True) -> CadreDetail:
+    """Households, cadres, units and problems of a region in ``year`` (see module doc)."""
+    day = ind.year_end_day(year)
+    hh, cad, asg, vis = frames.households, frames.cadres, frames.assignments, frames.visits
+    n, m = len(hh), len(cad)
+    hh_pos = pd.Index(hh["hh_id"])
+    cad_ids = list(cad["cadre_id"])
+    ext = sorted(set(asg["cadre_id"]) - set(cad_ids))  # helpers registered outside the region
+    all_ids = pd.Index(cad_ids + ext)
+
+    a_hh = hh_pos.get_indexer(asg["hh_id"])
+    a_cad = all_ids.get_indexer(asg["cadre_id"])
+    a_start = asg["start_day"].to_numpy(np.int64)
+    a_end = asg["end_day"].to_numpy(np.int64)
+    ok = (a_hh >= 0) & (a_cad >= 0)
+    helper = ind.helper_of(n, a_hh[ok], a_cad[ok], a_start[ok], a_end[ok], day)
+    loads = ind.helper_loads(len(all_ids), a_cad[ok], a_start[ok], a_end[ok], day)
+
+    status = hh["status"].to_numpy(object)
+    prev = hh["prev_status"].to_numpy(object)
+    poor = np.isin(status, POOR_STATUSES)
+    exited = (status == STATUS_EXITED) & np.isin(prev, POOR_STATUSES)
+    returned = (status == STATUS_RETURNED) & (prev == STATUS_EXITED)
+
+    v_hh = hh_pos.get_indexer(vis["hh_id"])
+    v_cad = all_ids.get_indexer(vis["cadre_id"])
+    v_day = vis["day"].to_numpy(np.int64)
+    checks = ind.visit_checks(
+        vis["visit_id"].to_numpy(np.int64),
+        pd.factorize(vis["cadre_id"])[0].astype(np.int64),
+        v_day,
+        vis["lon"].to_numpy(float),
+        vis["lat"].to_numpy(float),
+        vis["hh_lon"].to_numpy(float),
+        vis["hh_lat"].to_numpy(float),
+        rules,
+    )
+    local = v_hh >= 0
+    last = ind.last_visit(n, v_hh[local], v_day[local], day)
+    late = poor & ind.not_visited(last, day, rules)
+
+    # -- problems ------------------------------------------------------------------------
+    problems: list[dict] = []
+    iso = ind.day_iso(day)
+    codes = hh["village_code"].to_numpy(object)
+    ids = hh["hh_id"].to_numpy(object)
+    for i in np.nonzero(poor & (helper < 0))[0]:
+        problems.append(
+            _problem(
+                "without_helper",
+                "无帮扶责任人（12月31日无结对干部）",
+                None,
+                ids[i],
+                [],
+                iso,
+                codes[i],
+            )
+        )
+    for i in np.nonzero(late)[0]:
+        seen = ind.day_iso(last[i]) if last[i] >= 0 else "本年无走访"
+        problems.append(
+            _problem(
+                "not_visited",
+                f"超期未走访（{rules.not_visited_days} 天内无走访，最近：{seen}）",
+                all_ids[helper[i]] if helper[i] >= 0 else None,
+                ids[i],
+                [],
+                iso,
+                codes[i],
+            )
+        )
+    cad_village = np.asarray(list(cad["village_code"]) + [None] * len(ext), dtype=object)
+    for c in np.nonzero(loads > rules.max_households)[0]:
+        if c < m:
+            problems.append(
+                _problem(
+                    "helper_over_limit",
+                    f"帮扶户数超限（{loads[c]} 户 > {rules.max_households} 户）",
+                    all_ids[c],
+                    None,
+                    [],
+                    iso,
+                    cad_village[c],
+                )
+            )
+    vid = vis["visit_id"].to_numpy(np.int64)
+    vcad = vis["cadre_id"].to_numpy(object)
+    vhh = vis["hh_id"].to_numpy(object)
+    hv = vis["hh_village_code"].to_numpy(object)
+    for k in np.nonzero(checks.far & local)[0]:
+        problems.append(
+            _problem(
+                "far_checkin",
+                f"未真正入户（签到点距农户 {_km(checks.distance_m[k])} 米 > "
+                f"{rules.far_checkin_m:g} 米）",
+                vcad[k],
+                vhh[k],
+                [int(vid[k])],
+                ind.day_iso(v_day[k]),
+                hv[k],
+            )
+        )
+    own = (v_cad >= 0) & (v_cad < m)
+    trips = pd.DataFrame({"cadre": vcad, "day": v_day, "id": vid, "km": checks.travel_km})
+    trips = trips[checks.impossible & own]
+    for (cadre_id, d), group in trips.groupby(["cadre", "day"], sort=True):
+        c = all_ids.get_loc(cadre_id)
+        problems.append(
+            _problem(
+                "impossible_travel",
+                f"轨迹异常（同日签到相距 {_km(group.km.max())} 公里 > "
+                f"{rules.impossible_travel_km:g} 公里）",
+                cadre_id,
+                None,
+                sorted(int(x) for x in group.id),
+                ind.day_iso(d),
+                cad_village[c],
+            )
+        )
+    problem_frame = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS))
+    problem_frame = problem_frame.sort_values(
+        ["kind", "village_code", "cadre_id", "hh_id"], kind="stable", na_position="first"
+    )
+
+    # -- per cadre -----------------------------------------------------------------------
+    kind_w = vis["kind"].map(rules.score.per_kind).fillna(0).to_numpy(float)
+    k = len(all_ids)
+    vc = np.where(v_cad >= 0, v_cad, 0)
+    weight = np.where(v_cad >= 0, 1.0, 0.0)
+    visits_n = np.bincount(vc, weights=weight, minlength=k)
+    far_n = np.bincount(vc, weights=weight * checks.far, minlength=k)
+    points = np.bincount(vc, weights=weight * kind_w * ~checks.far, minlength=k)
+    trip_days = np.zeros(k)
+    if len(trips):
+        per = trips.groupby("cadre")["day"].nunique()
+        trip_days[all_ids.get_indexer(per.index)] = per.to_numpy()
+    helped = helper >= 0
+    hc = np.where(helped, helper, 0)
+    late_n = np.bincount(hc, weights=helped & late, minlength=k)
+    exit_n = np.bincount(hc, weights=helped & exited, minlength=k)
+    ret_n = np.bincount(hc, weights=helped & returned, minlength=k)
+    poor_n = np.bincount(hc, weights=helped & poor, minlength=k)
+    score = ind.score(points, far_n, trip_days, late_n, exit_n, rules)
+    in_post = ind.active_on(
+        cad["start_day"].to_numpy(np.int64), cad["end_day"].to_numpy(np.int64), day
+    )
+    by_cadre = problem_frame.dropna(subset=["cadre_id"]).groupby("cadre_id")["reason"]
+    reasons = by_cadre.agg(lambda r: "；".join(dict.fromkeys(x.split("（")[0] for x in r)))
+    cadre_frame = pd.DataFrame(
+        {
+            "cadre_id": cad["cadre_id"].to_numpy(object),
+            "name": cad["name"].to_numpy(object),
+            "unit": cad["unit"].to_numpy(object),
+            "unit_level": cad["unit_level"].to_numpy(object),
+            "role": cad["role"].to_numpy(object),
+            "village_code": cad["village_code"].to_numpy(object),
+            "in_post": in_post,
+            "households": loads[:m].astype(np.int64),
+            "poor_households": poor_n[:m].astype(np.int64),
+            "visits": visits_n[:m].astype(np.int64),
+            "far_checkins": far_n[:m].astype(np.int64),
+            "impossible_travel_days": trip_days[:m].astype(np.int64),
+            "households_not_visited": late_n[:m].astype(np.int64),
+            "households_exited": exit_n[:m].astype(np.int64),
+            "households_returned": ret_n[:m].astype(np.int64),
+            "score": score[:m],
+        }
+    )
+    last_day = np.full(k, -1, dtype=np.int64)
+    np.maximum.at(last_day, vc[v_cad >= 0], v_day[v_cad >= 0])
+    cadre_frame["last_visit"] = [ind.day_iso(x) for x in last_day[:m]]
+    cadre_frame["problems"] = cadre_frame["cadre_id"].map(reasons).fillna("")
+    county = cadre_frame["village_code"].str[:6]
+    cadre_frame["rank_in_county"] = (
+        cadre_frame["score"]
+        .where(cadre_frame["in_post"])
+        .groupby(county)
+        .rank(ascending=False, method="min")
+        .fillna(0)
+        .astype(np.int64)
+    )
+
+    # -- per unit (帮扶单位) -------------------------------------------------------------
+    posted = cadre_frame[cadre_frame["in_post"]]
+    units = (
+        posted.groupby(["unit", "unit_level"], sort=True)
+        .agg(
+            cadres=("cadre_id", "size"),
+            households=("households", "sum"),
+            visits=("visits", "sum"),
+            households_exited=("households_exited", "sum"),
+            households_returned=("households_returned", "sum"),
+            problems=("problems", lambda p: int((p != "").sum())),
+            score=("score", "mean"),
+        )
+        .reset_index()
+    )
+    units["score"] = units["score"].round(2)
+    units = units.sort_values(
+        ["households_exited", "score", "unit"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
+    units.insert(0, "rank", np.arange(1, len(units) + 1))
+
+    households = pd.DataFrame(
+        {
+            "hh_id": ids,
+            "village_code": codes,
+            "status": status,
+            "helper_id": [all_ids[h] if h >= 0 else None for h in helper],
+            "last_visit": [ind.day_iso(x) for x in last],
+            "without_helper": poor & (helper < 0),
+            "not_visited": late,
+        }
+    )[poor].reset_index(drop=True)
+    return CadreDetail(
+        int(year), households, cadre_frame, units, problem_frame.reset_index(drop=True), has_data
+    )
+
+
+def _problem(kind, reason, cadre_id, hh_id, visit_ids, date, village_code) -> dict:
+    return {
+        "kind": kind,
+        "reason": reason,
+        "cadre_id": cadre_id,
+        "hh_id": hh_id,
+        "visit_ids": visit_ids,
+        "date": date,
+        "village_code": village_code,
+    }

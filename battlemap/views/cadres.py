@@ -1,0 +1,179 @@
+"""Cadre views (issue 15): a region's cadre detail under the caller's scope, the cadres
+panel of the county and village views, the check-in layer's rows, the household table's
+helper and last-visit columns.
+
+Everything reads through a :class:`~battlemap.geodata.access.ScopedStore`: the region is
+scope-checked, cadre names are masked like household heads (``mask_name``) unless the scope
+grants personal data, and a scope without household rights gets no household, visit or
+cadre row (the unit table only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from battlemap.geodata.access import ScopedStore, mask_name
+from battlemap.geodata.cadres_store import cadre_source
+from battlemap.indicators import cadres as ind
+from battlemap.indicators.cadre_report import CadreDetail, region_detail
+from battlemap.layers.checkins import score_bars
+from battlemap.views.panel import PanelView
+from battlemap.viewstate import ViewState
+
+__all__ = [
+    "PANEL_LEVELS",
+    "cadre_detail",
+    "cadres_panel",
+    "checkin_rows",
+    "household_cadre_columns",
+]
+
+PANEL_LEVELS = (3, 5)  # the cadres panel belongs to the county and village views
+_TEXT = {
+    "title": ("帮扶干部", "Cadres"),
+    "no_data": ("无帮扶干部数据", "No cadre data"),
+    "level": ("在县、村视图中列出帮扶干部", "Cadres are listed in the county and village views"),
+    "aggregates": ("本角色只见帮扶单位汇总", "Your role sees unit totals only"),
+    "note": (
+        "{n} 名在岗干部 · 帮扶户数超限 {over} · 超期未走访 {late} 户 · 未真正入户 {far} 次",
+        "{n} cadres in post · over the limit {over} · not visited {late} households · "
+        "far check-ins {far}",
+    ),
+    "name": ("姓名", "Name"),
+    "role": ("职务", "Role"),
+    "unit": ("帮扶单位", "Unit"),
+    "households": ("帮扶户数", "Households"),
+    "last_visit": ("最近走访", "Last visit"),
+    "visits": ("本年走访", "Visits"),
+    "score": ("记工分", "Score"),
+    "problems": ("问题", "Problems"),
+    "cadres": ("干部数", "Cadres"),
+    "households_exited": ("本年脱贫户", "Exited"),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return _TEXT[key][1 if lang == "en" else 0]
+
+
+def cadre_detail(
+    access: ScopedStore, code: str, year: int, *, unit: str | None = None
+) -> CadreDetail:
+    """The region's cadre detail (households, cadres, units, problems) as the scope allows;
+    ``unit`` keeps one 帮扶单位's cadres and their problems."""
+    info = access.region(code)
+    store = access.store
+    year = store.check_year(year)
+    source = cadre_source(store)
+    detail = region_detail(source.frames(info.code, year), year, source.rules,
+                           has_data=source.has_data)  # fmt: skip
+    if unit is not None:
+        keep = detail.cadres["unit"] == unit
+        ids = set(detail.cadres.loc[keep, "cadre_id"])
+        detail = replace(
+            detail,
+            cadres=detail.cadres[keep].reset_index(drop=True),
+            units=detail.units[detail.units["unit"] == unit].reset_index(drop=True),
+            problems=detail.problems[detail.problems["cadre_id"].isin(ids)].reset_index(drop=True),
+            households=detail.households[detail.households["helper_id"].isin(ids)].reset_index(
+                drop=True
+            ),
+        )
+    if not access.scope.households:
+        return replace(
+            detail,
+            households=detail.households.iloc[:0],
+            cadres=detail.cadres.iloc[:0],
+            problems=detail.problems.iloc[:0],
+        )
+    if not access.scope.pii:
+        masked = [mask_name(n) for n in detail.cadres["name"].tolist()]
+        detail = replace(detail, cadres=detail.cadres.assign(name=masked))
+    return detail
+
+
+def cadres_panel(access: ScopedStore, state: ViewState, **_: Any) -> PanelView:
+    """The cadres panel: helpers, households each carries, last visit, score, problems (a
+    county or village view; a note elsewhere), and a bar chart of the scores."""
+    lang = state.lang
+    info = access.region(state.region)
+    title = _t("title", lang)
+    if info.level not in PANEL_LEVELS:
+        return PanelView("cadres", title, note=_t("level", lang))
+    detail = cadre_detail(access, info.code, state.year)
+    if not detail.has_data:
+        return PanelView("cadres", title, note=_t("no_data", lang), data={"has_data": False})
+    keys = ("name", "role", "unit", "households", "last_visit", "visits", "score", "problems")
+    columns = [{"name": _t(k, lang), "id": k} for k in keys]
+    posted = detail.cadres[detail.cadres["in_post"]]
+    posted = posted.sort_values(["score", "cadre_id"], ascending=[False, True], kind="stable")
+    rows = [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()}
+        for row in posted[list(keys)].to_dict("records")
+    ]
+    kinds = detail.problems["kind"].value_counts()
+    note = _t("note", lang).format(
+        n=len(posted),
+        over=int(kinds.get("helper_over_limit", 0)),
+        late=int(kinds.get("not_visited", 0)),
+        far=int(kinds.get("far_checkin", 0)),
+    )
+    if not access.scope.households:
+        note = _t("aggregates", lang)
+        columns = [{"name": _t(k, lang), "id": k}
+                   for k in ("unit", "cadres", "households", "visits", "households_exited",
+                             "score")]  # fmt: skip
+        rows = detail.units[[c["id"] for c in columns]].to_dict("records")
+        figure = None
+    else:
+        figure = score_bars(posted["name"].tolist(), posted["score"].tolist(), lang=lang)
+    return PanelView(
+        "cadres",
+        title,
+        figure=figure,
+        rows=rows,
+        columns=columns,
+        note=note,
+        data={"has_data": True, "problems": len(detail.problems)},
+    )
+
+
+def checkin_rows(access: ScopedStore, code: str, year: int) -> pd.DataFrame:
+    """The check-in layer's rows: visits of the year to the region's households (check-in
+    point, kind, household point, far flag and distance). Needs household rights."""
+    info = access.require_households(code)
+    source = cadre_source(access.store)
+    frames = source.frames(info.code, access.store.check_year(year))
+    v = frames.visits
+    v = v[v["hh_village_code"].between(*_range(info.code))].reset_index(drop=True)
+    distance = ind.haversine_m(v["lon"], v["lat"], v["hh_lon"], v["hh_lat"])
+    return v.assign(
+        distance_m=np.asarray(distance, dtype=float),
+        far=np.asarray(distance, dtype=float) > source.rules.far_checkin_m,
+        date=[ind.day_iso(d) for d in v["day"]],
+    )
+
+
+def household_cadre_columns(access: ScopedStore, code: str, year: int) -> pd.DataFrame:
+    """``hh_id``, ``helper`` (masked like household heads) and ``last_visit`` of the
+    region's poor households in ``year``, for the household table."""
+    detail = cadre_detail(access, code, year)
+    names = dict(zip(detail.cadres["cadre_id"], detail.cadres["name"], strict=True))
+    h = detail.households
+    return pd.DataFrame(
+        {
+            "hh_id": h["hh_id"],
+            "helper": [names.get(c) if c else None for c in h["helper_id"]],
+            "last_visit": h["last_visit"],
+        }
+    )
+
+
+def _range(code: str) -> tuple[str, str]:
+    from battlemap.geodata.features import code_range
+
+    return code_range(code)

@@ -1,0 +1,99 @@
+"""``battlemap cadres-report`` (issue 15): every planted problem is found with its reason
+and nothing else; names masked unless --show-names; CSV/XLSX/JSON; bad input exits 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+from openpyxl import load_workbook
+
+from battlemap.cli import cadres_report
+from battlemap.geodata.datadir import read_manifest
+
+_REASON_START = {
+    "without_helper": "无帮扶责任人",
+    "not_visited": "超期未走访",
+    "helper_over_limit": "帮扶户数超限",
+    "far_checkin": "未真正入户",
+    "impossible_travel": "轨迹异常",
+}
+
+
+def _run(capsys, *argv: str) -> str:
+    parser = argparse.ArgumentParser()
+    cadres_report.register(parser.add_subparsers())
+    args = parser.parse_args(["cadres-report", *argv])
+    assert args.func(args) == 0
+    return capsys.readouterr().out
+
+
+def _key(problem: dict) -> tuple:
+    kind = problem["kind"]
+    if kind == "far_checkin":
+        ids = problem.get("visit_ids") or [problem.get("visit_id")]
+        return kind, ids[0]
+    if kind == "impossible_travel":
+        return kind, problem["cadre_id"], problem["date"]
+    if kind == "helper_over_limit":
+        return kind, problem["cadre_id"]
+    return kind, problem["hh_id"]
+
+
+def test_planted_problems_found_with_reasons_and_nothing_else(small_data_dir, capsys) -> None:
+    planted = read_manifest(small_data_dir)["cadre_problems"]
+    year = planted["year"]
+    out = _run(capsys, "--region", "52", "--year", str(year), "--format", "json",
+               "--data-dir", str(small_data_dir))  # fmt: skip
+    report = json.loads(out)
+    found = report["problems"]
+    assert sorted(map(_key, found)) == sorted(map(_key, planted["problems"]))
+    for problem in found:
+        assert problem["reason"].startswith(_REASON_START[problem["kind"]]), problem
+    travel = {p["cadre_id"]: p for p in planted["problems"] if p["kind"] == "impossible_travel"}
+    for problem in found:
+        if problem["kind"] == "impossible_travel":
+            assert problem["visit_ids"] == travel[problem["cadre_id"]]["visit_ids"]
+    flagged = {p["cadre_id"] for p in found if p["cadre_id"]}
+    cadres = {c["cadre_id"]: c for c in report["cadres"]}
+    assert all(cadres[c]["problems"] for c in flagged if c in cadres)
+    assert sum(bool(c["problems"]) for c in report["cadres"]) == len(flagged & set(cadres))
+    # the year before has none
+    earlier = json.loads(_run(capsys, "--region", "52", "--year", str(year - 1), "--format",
+                              "json", "--data-dir", str(small_data_dir)))  # fmt: skip
+    assert earlier["problems"] == []
+
+
+def test_names_masked_unless_asked_and_files(small_data_dir, tmp_path, capsys) -> None:
+    problems = read_manifest(small_data_dir)["cadre_problems"]["problems"]
+    code = next(p["cadre_id"] for p in problems if p.get("cadre_id"))[:6]
+    base = ["--region", code, "--year", "2018", "--data-dir", str(small_data_dir)]
+    masked = json.loads(_run(capsys, *base, "--format", "json"))["cadres"]
+    shown = json.loads(_run(capsys, *base, "--format", "json", "--show-names"))["cadres"]
+    assert masked and all(m["name"][1:] == "*" * max(len(s["name"]) - 1, 1)
+                          for m, s in zip(masked, shown, strict=True))  # fmt: skip
+    assert any(s["name"] != m["name"] for m, s in zip(masked, shown, strict=True))
+    unit = json.loads(_run(capsys, *base, "--format", "json"))["units"][0]["unit"]
+    one = json.loads(_run(capsys, *base, "--format", "json", "--unit", unit))
+    assert {c["unit"] for c in one["cadres"]} == {unit} and len(one["units"]) == 1
+    path = tmp_path / "r.xlsx"
+    _run(capsys, *base, "--format", "xlsx", "--output", str(path))
+    book = load_workbook(path)
+    assert book.sheetnames == ["帮扶单位", "帮扶干部", "问题清单"]
+    assert book["帮扶干部"].max_row == len(masked) + 1
+    csv_text = _run(capsys, *base)
+    assert csv_text.splitlines()[0].startswith("section,rank,unit")
+    assert sum(line.startswith("cadre,") for line in csv_text.splitlines()) == len(masked)
+
+
+@pytest.mark.parametrize("argv", [["--region", "99", "--year", "2018"],
+                                  ["--region", "52", "--year", "1999"]])  # fmt: skip
+def test_bad_input_is_one_line(small_data_dir, argv) -> None:
+    from battlemap.geodata.errors import BattlemapError
+
+    parser = argparse.ArgumentParser()
+    cadres_report.register(parser.add_subparsers())
+    args = parser.parse_args(["cadres-report", *argv, "--data-dir", str(small_data_dir)])
+    with pytest.raises(BattlemapError):
+        args.func(args)
