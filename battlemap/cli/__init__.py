@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "battlemap.cli.generate",
     "battlemap.cli.stats",
     "battlemap.cli.exit_report",
+    "battlemap.cli.brief",
     "battlemap.cli.cadres_report",
     "battlemap.cli.funds_report",
     "battlemap.cli.export",
