@@ -130,6 +130,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dsn_options(rec, help="the PostGIS database the import also wrote")
     rec.set_defaults(func=run_recover)
 
+    from battlemap.cli.import_cadres import register_cadre_imports  # issue 15
+
+    register_cadre_imports(commands, _common, _rejected, _summary)
+
 
 def run_recover(args: argparse.Namespace) -> int:
     from battlemap.geodata.importer.atomic import recover_data_dir
