@@ -27,7 +27,6 @@ from battlemap.auth.production import check_production
 from battlemap.auth.store import AuthStore
 from battlemap.auth.web import WebAuth
 from battlemap.callbacks import AppContext, MapUrls, register_all
-from battlemap.views.mapview import initial_figure
 from battlemap.compression import enable_compression
 from battlemap.geodata.access import AccessRefusedError, Scope, ScopedStore
 from battlemap.geodata.errors import BattlemapError
@@ -36,6 +35,7 @@ from battlemap.i18n import t
 from battlemap.layout import error_page, page
 from battlemap.routes import register_routes
 from battlemap.settings import Settings
+from battlemap.views.mapview import initial_figure
 from battlemap.viewstate import default_state, parse_query
 from battlemap.wall import WallScreen, is_wall_page
 from battlemap.web.config import web_settings_from_env

@@ -11,6 +11,7 @@ from typing import Any
 from dash import dash_table, dcc, html
 
 from battlemap import ids
+from battlemap.exportmenu import export_menu
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import t
 from battlemap.layers.base import FONT_FAMILY, graph_config
@@ -298,6 +299,7 @@ def page(
                                 className="bm-map-box",
                             ),
                             html.Div(id=ids.NOTICE, className="bm-notice"),
+                            export_menu(access.scope, lang),
                         ],
                     ),
                     html.Aside(

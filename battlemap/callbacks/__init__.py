@@ -9,6 +9,7 @@ from dash import Dash
 from battlemap.callbacks import (
     charts,
     clientside,
+    exports,
     filters,
     mapview,
     panels,
@@ -29,6 +30,7 @@ def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) ->
     panels.register(app, context)
     charts.register(app, context)
     tables.register(app, context)
+    exports.register(app, context)
     search.register(app, context)
     filters.register(app)
     clientside.register(app)

@@ -185,7 +185,7 @@ def _children(access: ScopedStore, base: ViewState, info: RegionInfo,
         progress.show(i, child.name)
         try:
             _one(access, base.but(region=child.code), args, out, now)
-        except Exception as exc:  # noqa: BLE001 - one child's failure must not stop the rest
+        except Exception as exc:  # one child's failure must not stop the rest
             failed.append(child.code)
             progress.close()
             print(f"battlemap: {child.code} {child.name}: error: {exc}", file=sys.stderr)
