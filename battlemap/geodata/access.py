@@ -94,6 +94,9 @@ class ScopedStore:
         self.store = store
         self.scope = scope or Scope()
         self.observer = observer
+        # counts read through this object, by (code, year): one serves one request, whose
+        # map asks for the same units in several years (colour range, comparison)
+        self._memo: dict[tuple[str, int], Counts] = {}
 
     # -- the one check -------------------------------------------------------------------
     def region(self, code: str | int) -> RegionInfo:
@@ -158,13 +161,33 @@ class ScopedStore:
 
     # -- counts --------------------------------------------------------------------------
     def counts(self, code: str, year: int) -> Counts:
-        return self.store.counts(self.region(code).code, year)
+        info = self.region(code)
+        return self._memoised([info.code], year)[info.code]
 
     def children_counts(self, code: str, year: int) -> dict[str, Counts]:
-        return self.store.children_counts(self.region(code).code, year)
+        info = self.region(code)
+        children = [c.code for c in self.store.regions.children(info.code)]
+        if not children:
+            return {}
+        # the region comes along: the map reads its own counts too
+        return {
+            c: v for c, v in self._memoised([*children, info.code], year).items() if c in children
+        }
+
+    def _memoised(self, codes: list[str], year: int) -> dict[str, Counts]:
+        """Counts of ``codes`` in ``year`` from the memo, fetched once if missing: a store
+        whose every query is a round trip (``batch_years``) gives all years at once."""
+        year = self.store.check_year(year)
+        if any((c, year) not in self._memo for c in codes):
+            years = list(self.store.years) if self.store.batch_years else [year]
+            for y, by_code in self.store.counts_years(codes, years).items():
+                for c, counts in by_code.items():
+                    self._memo[(c, y)] = counts
+        return {c: dict(self._memo[(c, year)]) for c in codes}  # callers may keep or change them
 
     def series(self, code: str) -> dict[int, Counts]:
-        return self.store.series(self.region(code).code)
+        info = self.region(code)
+        return {y: self._memoised([info.code], y)[info.code] for y in self.store.years}
 
     def summary(self, code: str, year: int) -> dict[str, Any]:
         """``battlemap stats`` for the region and year (indicators.summary.region_summary)."""

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from battlemap.geodata.metrics import MetricSet
     from battlemap.indicators.rules import ExitRules
 
-__all__ = ["Counts", "CountyAssessment", "Store", "open_store"]
+__all__ = ["Counts", "CountyAssessment", "RegionStats", "Store", "open_store"]
 
 Counts = dict[str, int]
 SHAPES_CACHE_ENTRIES = 2048  # every prefecture and county, the townships in view
@@ -58,12 +58,36 @@ class CountyAssessment:
     missed_registration_pct: float | None
 
 
+@dataclass(frozen=True)
+class RegionStats:
+    """Everything a stats call reads of one region and year, fetched together.
+
+    ``series``: the region's counts in every year of the data set; ``children``: each
+    child's counts in ``year``; ``parent``: the parent's counts in ``year`` (None for a
+    province); ``assessment``: the region's county assessment in ``year``, if any.
+    """
+
+    code: str
+    year: int
+    series: dict[int, Counts]
+    children: dict[str, Counts]
+    parent: Counts | None
+    assessment: CountyAssessment | None
+
+    @property
+    def counts(self) -> Counts:
+        """The region's counts in ``year``."""
+        return self.series[self.year]
+
+
 class Store(ABC):
     """A read-only view of one data set: the region tree plus counts per region and year."""
 
     regions: RegionTree
     years: tuple[int, ...]
     metrics: MetricSet  # the metric definitions under the active exit rules
+    # every query is a round trip to a server: readers fetch all years of a region at once
+    batch_years: bool = False
 
     @property
     def rules(self) -> ExitRules:
@@ -98,6 +122,40 @@ class Store(ABC):
         if not full:
             return {}
         return self._counts(full, self.check_year(year))
+
+    def counts_years(self, codes: list[str], years: list[int]) -> dict[int, dict[str, Counts]]:
+        """All metrics of several regions in several years, keyed by year then code (one
+        query on a database engine)."""
+        full = [self.region(c).code for c in codes]
+        checked = [self.check_year(y) for y in years]
+        if not full:
+            return {y: {} for y in checked}
+        return self._counts_years(full, checked)
+
+    def _counts_years(self, codes: list[str], years: list[int]) -> dict[int, dict[str, Counts]]:
+        """Counts for known codes in valid years (engines with round trips override)."""
+        return {year: self._counts(codes, year) for year in years}
+
+    def region_stats(self, code: str | int, year: int) -> RegionStats:
+        """The region's series, its children and parent in ``year`` and its assessment:
+        what ``battlemap stats`` reads, in one query on a database engine."""
+        info = self.region(code)
+        year = self.check_year(year)
+        children = [c.code for c in self.regions.children(info.code)]
+        return self._region_stats(info.code, info.parent_code, children, year)
+
+    def _region_stats(
+        self, code: str, parent: str | None, children: list[str], year: int
+    ) -> RegionStats:
+        """RegionStats of a known region (engines with round trips override)."""
+        return RegionStats(
+            code=code,
+            year=year,
+            series={y: self._counts([code], y)[code] for y in self.years},
+            children=self._counts(children, year) if children else {},
+            parent=self._counts([parent], year)[parent] if parent else None,
+            assessment=self._assessments([code], year).get(code),
+        )
 
     def assessment(self, code: str | int, year: int) -> CountyAssessment | None:
         """The county's assessment in ``year``; None when the data set has none."""

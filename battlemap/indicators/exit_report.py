@@ -13,7 +13,7 @@ from typing import Any
 from battlemap.geodata.codes import LEVEL_NAMES, code_prefix
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.regions import RegionInfo
-from battlemap.geodata.store import Counts, CountyAssessment, Store
+from battlemap.geodata.store import Counts, CountyAssessment, RegionStats, Store
 from battlemap.indicators.exit_checks import (
     CHECK_LABELS,
     COUNTY_STANDARD,
@@ -106,14 +106,21 @@ def _assess(
     )
 
 
-def assess_region(store: Store, code: str | int, year: int) -> ExitAssessment | None:
+def assess_region(
+    store: Store, code: str | int, year: int, *, stats: RegionStats | None = None
+) -> ExitAssessment | None:
     """The exit checks of a flagged county (贫困县) or village (贫困村); None for other levels
-    and for regions without ``poverty_flag`` (摘帽 and 出列 apply to flagged regions only)."""
+    and for regions without ``poverty_flag`` (摘帽 and 出列 apply to flagged regions only).
+    ``stats``: the region's :meth:`Store.region_stats` for ``year``, if already fetched."""
     info = store.region(code)
     if info.level not in ASSESSED_LEVELS or not info.poverty_flag:
         return None
-    counts = store.counts(info.code, year)
-    assessment = store.assessment(info.code, year) if info.level == COUNTY else None
+    if stats is not None and (stats.code, stats.year) == (info.code, int(year)):
+        counts, assessment = stats.counts, stats.assessment
+        assessment = assessment if info.level == COUNTY else None
+    else:
+        counts = store.counts(info.code, year)
+        assessment = store.assessment(info.code, year) if info.level == COUNTY else None
     return _assess(info, year, counts, assessment, store.rules)
 
 

@@ -25,11 +25,9 @@ def region_summary(store: Store, code: str | int, year: int) -> dict[str, Any]:
     registered households, for the region and its parent (None for a province).
     """
     info = store.region(code)
-    counts = store.counts(info.code, year)
-    children = store.children_counts(info.code, year)
-    series = store.series(info.code)
-    parent = store.counts(info.parent_code, year) if info.parent_code else None
-    assessed = assess_region(store, info.code, year)
+    stats = store.region_stats(info.code, year)  # one query on PostGIS
+    counts, children, series, parent = stats.counts, stats.children, stats.series, stats.parent
+    assessed = assess_region(store, info.code, year, stats=stats)
     progress = exit_progress(series, int(year), store.rules).as_dict()
     progress.pop("exits_by_year")
     return {

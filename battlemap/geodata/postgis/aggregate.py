@@ -1,19 +1,38 @@
-"""``region_year_stats``: every metric per (region, year), built in SQL.
+"""``region_year_stats``: every metric per (region, year).
 
-Household-years (:data:`~battlemap.geodata.metrics.HOUSEHOLD_YEAR_SOURCE`) are grouped per
-village with each metric's ``sql`` expression, joined with the villages' rural population
-and rolled up to every ancestor by code prefix (2/4/6/9/12 digits, padded with zeros).
-Every region gets a row for every year of the data set, zeros when it has no households.
+``db load`` COPYs the numbers the embedded store computes (:func:`load_aggregate`: its
+verified ``aggregates.parquet`` cache, or the same numpy sums over the parquet tables): one
+computation, the same answers in both stores. Aggregates for other exit rules, and an
+import's rebuild, are built in SQL (:func:`build_aggregate`): household-years
+(:data:`~battlemap.geodata.metrics.HOUSEHOLD_YEAR_SOURCE`) are grouped per village with each
+metric's ``sql`` expression, joined with the villages' rural population and rolled up to
+every ancestor by code prefix (2/4/6/9/12 digits, padded with zeros). Either way every
+region gets a row for every year of the data set, zeros when it has no households.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.geodata.metrics import HOUSEHOLD_YEAR_SOURCE, METRIC_NAMES, MetricSet
 
-__all__ = ["BUILD_SETTINGS", "aggregate_sql", "build_aggregate", "use_build_settings"]
+__all__ = [
+    "BUILD_SETTINGS",
+    "ComputedAggregate",
+    "aggregate_sql",
+    "build_aggregate",
+    "compute_aggregate",
+    "copy_aggregate",
+    "use_build_settings",
+]
 
 # Session settings for the build: enough memory to hash-aggregate without spilling.
 BUILD_SETTINGS = {
@@ -118,3 +137,86 @@ def build_aggregate(cur, metrics: MetricSet, years: Sequence[int], table: str) -
     cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (code, year)")
     cur.execute(f"ANALYZE {table} (code, year)")  # lookups only filter on these
     return rows
+
+
+@dataclass(frozen=True)
+class ComputedAggregate:
+    """The [region, year, metric] counts of a data dir, as the embedded store has them."""
+
+    codes: tuple[str, ...]
+    years: tuple[int, ...]
+    values: np.ndarray  # int64 [len(codes), len(years), len(METRIC_NAMES)]
+    from_cache: bool  # read from aggregates.parquet rather than summed from the tables
+
+
+def compute_aggregate(
+    data_dir: Path, years: Sequence[int], metrics: MetricSet, *, trust_cache: bool
+) -> ComputedAggregate:
+    """The embedded store's aggregates of ``data_dir`` under ``metrics``: its
+    ``aggregates.parquet`` when ``trust_cache`` (the files were checked against the
+    manifest), the cache is fresh and built under these rules; else summed from the tables
+    (a part at a time, nothing written). DataDirError for unreadable or inconsistent tables.
+    """
+    from battlemap.geodata import aggregate
+    from battlemap.geodata.datadir import AGGREGATES_FILE, read_table
+    from battlemap.geodata.embedded import build_aggregates, cache_is_fresh
+    from battlemap.geodata.errors import DataDirError, one_line
+    from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
+
+    try:
+        tree = RegionTree(read_table(data_dir, "regions", list(REGION_COLUMNS)))
+        years = tuple(int(y) for y in years)
+        if trust_cache and cache_is_fresh(data_dir):
+            try:
+                frame = read_table(data_dir, AGGREGATES_FILE)
+                values = aggregate.from_frame(frame, tree.codes, years, metrics.digest)
+            except DataDirError:
+                values = None
+            if values is not None:
+                return ComputedAggregate(tuple(tree.codes), years, values, True)
+        values = build_aggregates(data_dir, tree, years, metrics, write=False)
+    except DataDirError:
+        raise
+    except Exception as exc:  # pandas/pyarrow on inconsistent tables
+        raise DataDirError(f"{data_dir}: the counts cannot be computed: {one_line(exc)}") from None
+    return ComputedAggregate(tuple(tree.codes), years, values, False)
+
+
+def aggregate_create_sql(table: str) -> str:
+    """CREATE TABLE of an aggregate table: code, year, one bigint per metric."""
+    # nullable like the SQL-built table: imports COPY a few columns into a LIKE copy
+    metrics = ",\n  ".join(f"{name} bigint" for name in METRIC_NAMES)
+    return (
+        f'CREATE TABLE {table} (\n  code char(12) COLLATE "C" NOT NULL,\n'
+        f"  year smallint NOT NULL,\n  {metrics}\n)"
+    )
+
+
+def _aggregate_csv(computed: ComputedAggregate, rows_per_chunk: int = 16_384):
+    n_codes, n_years = len(computed.codes), len(computed.years)
+    codes = np.repeat(np.asarray(computed.codes, dtype=object), n_years)
+    years = np.tile(np.asarray(computed.years, dtype=np.int16), n_codes)
+    flat = computed.values.reshape(n_codes * n_years, -1)
+    options = pacsv.WriteOptions(include_header=False)
+    for start in range(0, len(codes), rows_per_chunk):
+        stop = start + rows_per_chunk
+        columns = {"code": pa.array(codes[start:stop], pa.string()), "year": years[start:stop]}
+        columns.update((name, flat[start:stop, j]) for j, name in enumerate(METRIC_NAMES))
+        sink = io.BytesIO()
+        pacsv.write_csv(pa.table(columns), sink, options)
+        yield sink.getvalue()
+
+
+def copy_aggregate(cur, computed: ComputedAggregate, table: str) -> int:
+    """Create ``table`` and COPY ``computed`` into it (in the cursor's transaction, rows in
+    code order), then its primary key; returns the row count."""
+    from battlemap.geodata.postgis.copy import BatchReader
+
+    cur.execute(aggregate_create_sql(table))
+    reader = BatchReader(_aggregate_csv(computed))
+    cur.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv, FREEZE)", reader)
+    if reader.error is not None:
+        raise reader.error
+    cur.execute(f"ALTER TABLE {table} ADD PRIMARY KEY (code, year)")
+    cur.execute(f"ANALYZE {table} (code, year)")  # lookups only filter on these
+    return len(computed.codes) * len(computed.years)

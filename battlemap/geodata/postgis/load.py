@@ -9,6 +9,7 @@ the old tables until the commit.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +23,11 @@ from battlemap.geodata.datadir import check_files, read_manifest, require_data_d
 from battlemap.geodata.errors import BattlemapError, DataDirError, StoreUnavailableError
 from battlemap.geodata.journal import recover_on_open
 from battlemap.geodata.metrics import MetricSet, metric_set
-from battlemap.geodata.postgis.aggregate import build_aggregate, use_build_settings
+from battlemap.geodata.postgis.aggregate import (
+    compute_aggregate,
+    copy_aggregate,
+    use_build_settings,
+)
 from battlemap.geodata.postgis.connection import connect, describe_dsn, first_line
 from battlemap.geodata.postgis.copy import copy_parquet
 from battlemap.geodata.postgis.ddl import (
@@ -63,6 +68,7 @@ class LoadReport:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     years: tuple[int, ...] = ()
+    aggregate_from_cache: bool = False  # the embedded store's verified cache was COPYed
 
     @property
     def total_seconds(self) -> float:
@@ -223,7 +229,14 @@ def _swap(cur, target: str) -> None:
     cur.execute(f"DROP SCHEMA {STAGING_SCHEMA}")
 
 
-def _load(cur, data_dir: Path, manifest: dict[str, Any], metrics: MetricSet, steps: _Steps) -> None:
+def _load(
+    cur,
+    data_dir: Path,
+    manifest: dict[str, Any],
+    metrics: MetricSet,
+    steps: _Steps,
+    computing: Background,
+) -> None:
     report = steps.report
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
     use_build_settings(cur)
@@ -242,10 +255,14 @@ def _load(cur, data_dir: Path, manifest: dict[str, Any], metrics: MetricSet, ste
     years = report.years = _years(cur, manifest, data_dir)
     metrics.rules.check_years(years)
     steps.run("checks", lambda: _check_regions(cur))
+    computed = steps.run("aggregate wait", computing.result)  # summed while COPY ran
+    report.aggregate_from_cache = computed.from_cache
+    if computed.years != years:
+        raise DataDirError(f"{data_dir}: the aggregates' years differ from the data set's")
     report.rows[AGGREGATE_TABLE] = steps.run(
         "aggregate",
-        lambda: build_aggregate(cur, metrics, years, AGGREGATE_TABLE),
-        lambda n: f"{n:,} region-years",
+        lambda: copy_aggregate(cur, computed, AGGREGATE_TABLE),
+        lambda n: f"{n:,} region-years COPYed",
     )
     rows = report.rows["household_years"]
     steps.run("totals", lambda: _check_household_years(cur, years, metrics, rows))
@@ -322,10 +339,17 @@ def load_data_dir(
     metrics = metric_set(rules)
     report = LoadReport()
     steps = _Steps(report, progress)
+    years = tuple(sorted({int(y) for y in manifest["years"]}))
+    metrics.rules.check_years(years)
     conn = connect(dsn, autocommit=False)
+    # the counts are summed (or read from the verified cache) while the tables are COPYed
+    computing = Background(
+        lambda: compute_aggregate(path, years, metrics, trust_cache=verify),
+        name="battlemap-aggregate",
+    )
     try:
         with conn.cursor() as cur:
-            _load(cur, path, manifest, metrics, steps)
+            _load(cur, path, manifest, metrics, steps, computing)
             if import_id is not None:
                 record_import(cur, import_id)
         steps.run("commit", conn.commit)
@@ -351,3 +375,27 @@ def load_data_dir(
     finally:
         conn.close()
     return report
+
+
+class Background:
+    """``func()`` run in a daemon thread (an abandoned load's exit does not wait for it);
+    :meth:`result` waits and returns its value or raises its exception."""
+
+    def __init__(self, func: Callable[[], Any], *, name: str) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = func()
+            except BaseException as exc:
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

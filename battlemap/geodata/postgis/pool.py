@@ -141,10 +141,14 @@ class _GuardedCursor(psycopg2.extensions.cursor):
     """Every statement and COPY runs under the connection's hang guard."""
 
     def execute(self, query: Any, vars: Any = None) -> Any:
+        if self.connection.on_statement is not None:
+            self.connection.on_statement(query)
         with hang_guard(self.connection, self.connection.hang_after_s):
             return super().execute(query, vars)
 
     def copy_expert(self, sql: Any, file: Any, size: int = 8192) -> Any:
+        if self.connection.on_statement is not None:
+            self.connection.on_statement(sql)
         with hang_guard(self.connection, self.connection.hang_after_s):
             return super().copy_expert(sql, file, size)
 
@@ -154,6 +158,8 @@ class GuardedConnection(psycopg2.extensions.connection):
     server never answers (made by ``connect(..., timeout_s=...)``)."""
 
     hang_after_s: float | None = None
+    # told every statement's text before it is sent (a round-trip counter, a debug log)
+    on_statement: Callable[[str], None] | None = None
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("cursor_factory", _GuardedCursor)

@@ -38,7 +38,7 @@ from battlemap.geodata.postgis.load import LOCK_KEY
 from battlemap.geodata.postgis.pool import GRACE_S, ConnectionPool, DatabaseHungError
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import STATUS_POOR, STATUS_RETURNED
-from battlemap.geodata.store import Counts, CountyAssessment, Store
+from battlemap.geodata.store import Counts, CountyAssessment, RegionStats, Store
 from battlemap.indicators.rules import GUARANTEES, ExitRules
 
 __all__ = ["PostgisStore"]
@@ -120,12 +120,22 @@ def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     return pd.DataFrame(data, columns=table.column_names, copy=False)
 
 
+def _metrics(values: tuple) -> Counts:
+    return dict(zip(METRIC_NAMES, map(int, values), strict=True))
+
+
+def _zero() -> Counts:
+    return dict.fromkeys(METRIC_NAMES, 0)
+
+
 def _optional_pct(value: float | None) -> float | None:
     return None if value is None or math.isnan(value) else float(value)
 
 
 class PostgisStore(Store):
     """Counts and features from a PostGIS database loaded by ``battlemap db load``."""
+
+    batch_years = True
 
     def __init__(
         self,
@@ -134,8 +144,10 @@ class PostgisStore(Store):
         rules: ExitRules | None = None,
         timeout_s: float | None = None,
         pool_size: int = POOL_SIZE,
+        on_statement: Callable[[str], None] | None = None,
     ) -> None:
         self._dsn = dsn
+        self._on_statement = on_statement  # told each statement sent (counts round trips)
         self._where = describe_dsn(dsn)
         self.timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
         self.metrics = metric_set(rules)
@@ -169,9 +181,20 @@ class PostgisStore(Store):
         if not self.years or not len(self.regions):
             self.close()
             raise StoreUnavailableError(self._not_loaded("it has no regions or no years"))
+        metrics = ", ".join(f"s.{name}" for name in METRIC_NAMES)
         self._counts_sql = (
-            f"SELECT code, {', '.join(METRIC_NAMES)} FROM {self._table} "
-            "WHERE code = ANY(%s::char(12)[]) AND year = %s"
+            f"SELECT s.code, s.year, {metrics} FROM {self._table} s "
+            "WHERE s.code = ANY(%(codes)s::char(12)[]) AND s.year = ANY(%(years)s::smallint[])"
+        )
+        # one stats call, one statement: the region in every year, its parent and children
+        # in the year, and its county assessment
+        self._stats_sql = (
+            f"SELECT s.code, s.year, {metrics}, a.code IS NOT NULL, a.satisfaction_pct, "
+            "a.missed_registration_pct "
+            f"FROM {self._table} s LEFT JOIN county_assessments a "
+            "ON a.code = s.code AND a.year = s.year AND s.code = %(code)s::char(12) "
+            "WHERE s.code = ANY(%(codes)s::char(12)[]) "
+            "AND (s.code = %(code)s::char(12) OR s.year = %(year)s)"
         )
 
     # -- connection -----------------------------------------------------------------------
@@ -183,7 +206,9 @@ class PostgisStore(Store):
 
     def _connect(self):
         # work_mem for region-wide feature joins; all settings travel in the start-up packet
-        return connect(self._dsn, timeout_s=self.timeout_s, session={"work_mem": SESSION_WORK_MEM})
+        conn = connect(self._dsn, timeout_s=self.timeout_s, session={"work_mem": SESSION_WORK_MEM})
+        conn.on_statement = self._on_statement
+        return conn
 
     def _region_columns(self) -> list[str]:
         """REGION_COLUMNS as SELECT items; a database loaded before a column was renamed
@@ -318,21 +343,61 @@ class PostgisStore(Store):
             conn.close()
         return table
 
-    def _counts(self, codes: list[str], year: int) -> dict[str, Counts]:
+    def _aggregate_rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
+        """Rows of a query over the aggregate table; an aggregate for other rules that a
+        reload dropped is built again, once."""
         try:
-            rows = self._fetch(self._counts_sql, (list(codes), int(year)))
+            return self._fetch(sql, params)
         except StoreUnavailableError:
-            # a reload drops aggregates built for other rules: build ours again, once
             if (
                 self._table == AGGREGATE_TABLE
                 or self._fetch("SELECT to_regclass(%s)", (self._table,))[0][0]
             ):
                 raise
             self._rules_aggregate(self.metrics.digest)
-            rows = self._fetch(self._counts_sql, (list(codes), int(year)))
-        found = {row[0]: dict(zip(METRIC_NAMES, map(int, row[1:]), strict=True)) for row in rows}
-        zero = dict.fromkeys(METRIC_NAMES, 0)
-        return {code: found.get(code, dict(zero)) for code in codes}
+            return self._fetch(sql, params)
+
+    def _counts_years(self, codes: list[str], years: list[int]) -> dict[int, dict[str, Counts]]:
+        params = {"codes": list(codes), "years": [int(y) for y in years]}
+        found: dict[int, dict[str, Counts]] = {int(y): {} for y in years}
+        for row in self._aggregate_rows(self._counts_sql, params):
+            found[int(row[1])][row[0]] = _metrics(row[2:])
+        return {
+            year: {code: by_code.get(code) or _zero() for code in codes}
+            for year, by_code in found.items()
+        }
+
+    def _counts(self, codes: list[str], year: int) -> dict[str, Counts]:
+        return self._counts_years(codes, [year])[int(year)]
+
+    def _region_stats(
+        self, code: str, parent: str | None, children: list[str], year: int
+    ) -> RegionStats:
+        others = [*children, *([parent] if parent else [])]
+        params = {"code": code, "codes": [code, *others], "year": int(year)}
+        series: dict[int, Counts] = {}
+        year_rows: dict[str, Counts] = {}
+        assessment = None
+        n = len(METRIC_NAMES)
+        for row in self._aggregate_rows(self._stats_sql, params):
+            counts = _metrics(row[2 : 2 + n])
+            if row[0] == code:
+                series[int(row[1])] = counts
+                if int(row[1]) == year and row[2 + n]:
+                    sat, missed = row[3 + n :]
+                    assessment = CountyAssessment(
+                        code, int(year), _optional_pct(sat), _optional_pct(missed)
+                    )
+            else:
+                year_rows[row[0]] = counts
+        return RegionStats(
+            code=code,
+            year=int(year),
+            series={y: series.get(y) or _zero() for y in self.years},
+            children={c: year_rows.get(c) or _zero() for c in children},
+            parent=(year_rows.get(parent) or _zero()) if parent else None,
+            assessment=assessment,
+        )
 
     def _assessments(self, codes: list[str], year: int) -> dict[str, CountyAssessment]:
         rows = self._fetch(
