@@ -41,6 +41,22 @@
     }
   }
 
+  // A table panel shows the rows that fit its box whole; the others are hidden, never cut.
+  function cutRows() {
+    var boxes = document.querySelectorAll('.bm-wall-tablebox');
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i];
+      var bottom = box.getBoundingClientRect().bottom;
+      var rows = box.querySelectorAll('tbody tr');
+      for (var k = 0; k < rows.length; k++) {
+        var cut = rows[k].getBoundingClientRect().bottom > bottom + 0.5;
+        if (rows[k].classList.contains('bm-wall-cut') !== cut) {
+          rows[k].classList.toggle('bm-wall-cut', cut);
+        }
+      }
+    }
+  }
+
   function update() {
     var r = root();
     if (!r) { return; }
@@ -68,6 +84,14 @@
       badge.hidden = !stale;
     }
     r.classList.toggle('is-stale', stale);
+    cutRows();
+    if (!state.observer) {  // cut rows as soon as a new table arrives (one observer, ever)
+      var box = document.querySelector('.bm-wall-tablebox');
+      if (box && window.MutationObserver) {
+        state.observer = new MutationObserver(cutRows);
+        state.observer.observe(box, {childList: true, subtree: true});
+      }
+    }
     trimHistory();
   }
 

@@ -49,6 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="require sign-in (needs BATTLEMAP_SECRET_KEY or --secret-file and an admin user)",
     )
     parser.add_argument("--secret-file", default=None, help="file holding the session secret")
+    parser.add_argument(
+        "--wall-config",
+        default=None,
+        metavar="FILE",
+        help="TOML settings of the /wall screen (tour, interval, language; see README)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -67,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     auth = AuthConfig(production=args.production, secret_key=load_secret(args.secret_file))
     # before generating anything: no secret or no admin is one line and exit 2
     check_production(auth, kind=settings.store, data_dir=settings.data_dir, dsn=settings.dsn)
+    _wall_config(args.wall_config)  # a bad wall file: one line and exit 2, before generating
     if auth.secret_key is None:  # the open demo: one key made here, inherited by every worker
         auth = AuthConfig(production=auth.production, secret_key=secrets.token_hex(32))
     if settings.store == "embedded" and not (settings.data_dir / MANIFEST_FILE).exists():
@@ -91,6 +98,17 @@ def _workers(text: str) -> int:
     if not 1 <= value <= 64:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers from 1 to 64")
     return value
+
+
+def _wall_config(path: str | None) -> None:
+    """Check the wall's TOML file and pass it to the app (every worker reads it)."""
+    if path:
+        import os
+
+        from battlemap.wall import CONFIG_ENV, load_wall_config
+
+        load_wall_config(path)
+        os.environ[CONFIG_ENV] = str(Path(path).resolve())
 
 
 def _first_run(data_dir: Path, households: int) -> None:

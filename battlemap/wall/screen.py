@@ -147,16 +147,21 @@ class WallScreen:
             prevent_initial_call=True,
         )
         def draw_frame(step, _refresh, viewport, config_data):
-            try:
-                config = WallConfig.from_dict(config_data or {})
-                outputs = self.frame(self.context.access(), config, int(step or 0), viewport)
-            except BattlemapError as exc:
-                log.warning("wall: frame not drawn (last frame kept): %s", one_line(exc))
-                return _failed()
-            except Exception:  # never a traceback on the wall: keep the last frame
-                log.exception("wall: frame failed")
-                return _failed()
-            return [outputs[i] for i, _p in OUTPUT_IDS]
+            return self.draw(step, viewport, config_data)
+
+    def draw(self, step: Any, viewport: Any, config_data: Any) -> list[Any]:
+        """The frame callback's outputs; on any failure the last frame stays (no_update)
+        and the heartbeat says ``fail`` (never a traceback on the wall)."""
+        try:
+            config = WallConfig.from_dict(config_data or {})
+            outputs = self.frame(self.context.access(), config, int(step or 0), viewport)
+        except BattlemapError as exc:
+            log.warning("wall: frame not drawn (last frame kept): %s", one_line(exc))
+            return _failed()
+        except Exception:  # a bug: logged, and the wall keeps its last frame
+            log.exception("wall: frame failed")
+            return _failed()
+        return [outputs[i] for i, _p in OUTPUT_IDS]
 
 
 def _failed() -> list[Any]:

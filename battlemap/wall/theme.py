@@ -117,13 +117,14 @@ def dark_chart(
 ) -> Figure:
     """A panel chart on the dark wall: light text at the wall's sizes, transparent
     background; ``box_height`` px replaces the view's fixed height (the panel's size)."""
-    size = font_px(height)
+    size = font_px(height, 1 / 57)
     fig = copy.deepcopy(figure)
     layout = fig.setdefault("layout", {})
     _layout_common(layout, size)
     layout.pop("height", None)
     layout.pop("width", None)
     layout["autosize"] = True
+    layout["uniformtext"] = {"minsize": size, "mode": "hide"}  # no bar text below the floor
     margin = dict(layout.get("margin") or {})
     margin.update(
         {

@@ -1,0 +1,142 @@
+"""The wall's server side: first frame in the layout, frames per step, stale on a lost store,
+the probe of the embedded data dir (no browser: see test_wall_browser.py for the screen)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from dash import no_update
+
+from battlemap.app import create_app
+from battlemap.callbacks.context import AppContext
+from battlemap.geodata.embedded import EmbeddedStore
+from battlemap.indicators.summary import region_summary
+from battlemap.settings import Settings
+from battlemap.views.mapview import MapUrls
+from battlemap.wall.config import WallConfig
+from battlemap.wall.health import probe
+from battlemap.wall.layout import ID
+from battlemap.wall.render import OUTPUT_IDS
+from battlemap.wall.screen import WallScreen
+
+URLS = MapUrls(geo=lambda code: f"/geo/{code}.json", glyphs=None)
+
+
+def _find(node, wanted: str):
+    """The component with id ``wanted`` in a Dash layout's JSON."""
+    if isinstance(node, dict):
+        if node.get("props", {}).get("id") == wanted:
+            return node
+        for value in node.values():
+            hit = _find(value, wanted)
+            if hit is not None:
+                return hit
+    elif isinstance(node, list):
+        for value in node:
+            hit = _find(value, wanted)
+            if hit is not None:
+                return hit
+    return None
+
+
+def _text(node) -> str:
+    if isinstance(node, dict):
+        return _text(node.get("props", {}).get("children"))
+    if isinstance(node, list):
+        return "".join(_text(n) for n in node)
+    return "" if node is None else str(node)
+
+
+@pytest.fixture(scope="module")
+def client(embedded_store, small_data_dir):
+    app = create_app(Settings(data_dir=small_data_dir), store=embedded_store, warm=False)
+    return app.server.test_client()
+
+
+def test_wall_layout_is_the_first_frame(client, embedded_store) -> None:
+    response = client.get("/_dash-layout", headers={"Referer": "http://localhost/wall?year=2016"})
+    assert response.status_code == 200
+    layout = json.loads(response.data)
+    root = embedded_store.regions.roots()[0].code
+    summary = region_summary(embedded_store, root, 2016)
+    assert _find(layout, ID.ROOT) is not None
+    assert _text(_find(layout, "wall-kpi-kpi_poor")).find(f"{summary['poor_persons']:,}") > 0
+    assert f"{summary['incidence_pct']:.2f}%" in _text(_find(layout, "wall-kpi-kpi_incidence"))
+    beat = _text(_find(layout, ID.HEARTBEAT))
+    assert beat.startswith("ok|") and beat.split("|")[2] == root
+    figure = _find(layout, ID.MAP)["props"]["figure"]
+    assert figure["layout"]["uirevision"] == root
+    # the page itself is unchanged: / still gets the battle map, not the wall
+    page = json.loads(client.get("/_dash-layout", headers={"Referer": "http://localhost/"}).data)
+    assert _find(page, ID.ROOT) is None
+
+
+def test_bad_url_parameters_are_named_not_fatal(client) -> None:
+    referer = "http://localhost/wall?interval=0&lang=en&tour=999"
+    layout = json.loads(client.get("/_dash-layout", headers={"Referer": referer}).data)
+    notice = _text(_find(layout, ID.NOTICE))
+    assert "interval" in notice and "tour" in notice
+    assert _find(layout, ID.HEARTBEAT)["props"]["children"].startswith("ok|")
+
+
+def test_each_step_draws_the_next_stop(embedded_store, small_data_dir) -> None:
+    context = AppContext(Settings(data_dir=small_data_dir), store=embedded_store)
+    wall = WallScreen(context, lambda: URLS, WallConfig(attention=2, year=2017))
+    config = WallConfig(attention=2, year=2017).to_dict()
+    beats = []
+    for step in range(6):
+        outputs = dict(
+            zip(OUTPUT_IDS, wall.draw(step, {"h": 2160, "w": 3840}, config), strict=True)
+        )
+        beats.append(outputs[(ID.HEARTBEAT, "children")].split("|"))
+        figure = outputs[(ID.MAP, "figure")]
+        assert figure["layout"]["uirevision"] == beats[-1][2]
+        labels = [t for t in figure["data"] if t.get("meta") == "labels"]
+        assert labels and labels[0]["textfont"]["size"] >= 2160 / 60
+    regions = [b[2] for b in beats]
+    root = embedded_store.regions.roots()[0].code
+    assert regions[0] == root and len(set(regions)) >= 3  # drilled in and out
+    count = int(beats[0][3].split("/")[1])
+    assert [int(b[3].split("/")[0]) for b in beats] == [s % count for s in range(6)]
+    if count < 6:
+        assert regions[count] == regions[0]  # the tour cycles
+
+
+@pytest.fixture
+def live_dir(small_data_dir: Path, tmp_path: Path) -> Path:
+    live = tmp_path / "data"
+    shutil.copytree(small_data_dir, live)
+    return live
+
+
+def test_a_lost_data_dir_keeps_the_last_frame(live_dir: Path, tmp_path: Path) -> None:
+    store = EmbeddedStore(live_dir)
+    context = AppContext(Settings(data_dir=live_dir), store=store)
+    wall = WallScreen(context, lambda: URLS, WallConfig())
+    config = WallConfig().to_dict()
+    assert probe(store) is None
+    assert wall.draw(0, None, config)[-1].startswith("ok|")
+    live_dir.rename(tmp_path / "away")  # the disk went away
+    try:
+        assert "manifest" in probe(store)
+        outputs = wall.draw(1, None, config)
+        assert outputs[:-1] == [no_update] * (len(OUTPUT_IDS) - 1)
+        assert outputs[-1].startswith("fail|")
+    finally:
+        (tmp_path / "away").rename(live_dir)
+    assert probe(store) is None and wall.draw(1, None, config)[-1].startswith("ok|")
+
+
+def test_a_missing_data_file_is_seen(live_dir: Path) -> None:
+    store = EmbeddedStore(live_dir)
+    part = next((live_dir / "households.parquet").iterdir())
+    part.rename(live_dir / "elsewhere")
+    assert "households.parquet/" in probe(store)
+
+
+@pytest.mark.postgis
+def test_postgis_probe_answers(postgis_store) -> None:
+    assert probe(postgis_store) is None
