@@ -67,7 +67,7 @@ def funds_report(access: ScopedStore, code: str, year: int) -> pd.DataFrame:
         rule_name=hits.rule.map(RULE_NAMES),
         date=hits.date.dt.strftime("%Y-%m-%d"),
     )
-    return out[list(REPORT_COLUMNS)].reset_index(drop=True)
+    return out[list(REPORT_COLUMNS)].astype(object).reset_index(drop=True)
 
 
 def report_records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -202,5 +202,10 @@ from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES  # noqa: E402 - ne
 
 TABLES.update({t.name: t for t in CADRE_TABLES})  # issue 15: optional cadre tables
 
+# Projects and funds (issue 14; postgis/funds_ddl.py), optional files like the assessments.
+from battlemap.geodata.postgis.funds_ddl import FUNDS_TABLES  # noqa: E402
+
+TABLES.update({t.name: t for t in FUNDS_TABLES})
+
 # Load order: regions first (households are checked against them).
 LOAD_ORDER: tuple[str, ...] = tuple(TABLES)

@@ -513,7 +513,7 @@ def _plant(rng, t: _Working, rows, n_hh, end) -> list[dict]:
         & (pay_count >= 3)
         & (hh_pay >= 1)
     )
-    pool = list(rng.permutation(np.nonzero(base)[0]))
+    pool = list(rng.permutation(np.nonzero(base)[0])[:400])  # plenty for a few per rule
     k = max(2, min(6, n // 25_000 + 2))
     planted: list[dict] = []
     paid = np.bincount(pay.project, weights=pay.amount, minlength=n)
@@ -521,7 +521,12 @@ def _plant(rng, t: _Working, rows, n_hh, end) -> list[dict]:
     groups = {int(i): g for i, g in pay[pay.project.isin(pool)].groupby("project")}
 
     def take(ok) -> list[int]:
-        got = [i for i in pool if ok(i)][:k]
+        got = []
+        for i in pool:
+            if len(got) == k:
+                break
+            if ok(i):
+                got.append(i)
         for i in got:
             pool.remove(i)
         return got
@@ -595,20 +600,26 @@ def _plant(rng, t: _Working, rows, n_hh, end) -> list[dict]:
             p.loc[i, ["lon", "lat"]] = [p.lon.iat[mates[0]], p.lat.iat[mates[0]]]
             planted.append({"rule": "location_outside", "project": i})
     kinds = p.type.to_numpy()
-    members = t.benef.groupby("project").hh.apply(set).to_dict()
-    for i in take(lambda i: i in members):  # one household in two projects of a kind and year
+    benef = t.benef.sort_values("project", kind="stable")
+    cut = np.searchsorted(benef.project.to_numpy(), np.arange(n + 1))
+    hh_of = benef.hh.to_numpy()
+
+    def members_of(i: int) -> set:
+        return set(hh_of[cut[i] : cut[i + 1]].tolist())
+
+    for i in take(lambda i: cut[i + 1] > cut[i]):  # a household in two projects of a kind, year
         mates = np.nonzero((kinds == kinds[i]) & (year == year[i]) & (np.arange(n) != i))[0]
-        mates = [j for j in mates if j in members and members[j] - members[i]]
+        mates = [j for j in mates[:50] if members_of(j) - members_of(i)]
         if mates:
             j = int(mates[0])
-            h = min(members[j] - members[i])
+            h = min(members_of(j) - members_of(i))
             t.benef = pd.concat(
                 [t.benef, pd.DataFrame({"project": [i], "hh": [h]})], ignore_index=True
             )
             planted.append({"rule": "beneficiary_double", "project": max(i, j), "hh": int(h)})
     for i in take(lambda i: True):  # completed, nothing paid (and its allocation withdrawn)
-        pay.drop(groups[i].index, inplace=True)
-        alloc.drop(alloc.index[alloc.project == i], inplace=True)
+        t.pay = pay = pay.drop(groups[i].index)
+        t.alloc = alloc = alloc.drop(alloc.index[alloc.project == i])
         planted.append({"rule": "completed_no_payment", "project": i})
     return planted
 
