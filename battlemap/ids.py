@@ -48,3 +48,6 @@ FILTER_REMOVE = "filter-remove"
 FILTER_PICK = "filter-pick"
 COMPARE = "compare-year"
 MAP_VIEW = "map-view"
+CADRES_BOX = "cadre-chart-box"  # issue 15: the cadres panel
+CADRES_TABLE = "cadre-table"
+CADRES_NOTE = "cadre-note"

@@ -331,6 +331,18 @@ def page(
                                 dash_table.DataTable(id=ids.EXIT_CHECKS, **table_style()),
                             ),
                             _panel(
+                                t("cadres_panel", lang),
+                                html.P(id=ids.CADRES_NOTE, className="bm-note"),
+                                _chart_box(ids.CADRES_BOX, 0),
+                                dash_table.DataTable(
+                                    id=ids.CADRES_TABLE,
+                                    page_size=10,
+                                    sort_action="native",
+                                    **table_style(),
+                                ),
+                                panel_id="cadres-panel",
+                            ),
+                            _panel(
                                 t(
                                     "household_table_named"
                                     if access.scope.pii
@@ -355,10 +367,26 @@ def page(
                     html.Span(
                         t("synthetic_badge", lang) if synthetic else "", className="bm-synthetic"
                     ),
+                    _as_of(access, lang),
                     html.Span(t("attribution", lang), className="bm-attribution"),
                 ],
             ),
         ],
+    )
+
+
+def _as_of(access: ScopedStore, lang: str) -> html.Span | None:
+    """When the data shown were made or last loaded (on PostGIS, as the server the page
+    reads from knows it: a replica shows its own replayed time)."""
+    from battlemap.exports.stamp import data_as_of
+
+    when = data_as_of(access)
+    if not when:
+        return None
+    return html.Span(
+        f"{t('data_as_of_page', lang)} {when.replace('T', ' ').replace('Z', ' UTC')}",
+        id="data-as-of",
+        className="bm-as-of",
     )
 
 

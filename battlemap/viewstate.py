@@ -40,6 +40,7 @@ LAYER_KEYS: tuple[str, ...] = (
     "by_cause",
     "hexbins",
     "flows",
+    "checkins",
     "year_scale",
 )
 DEFAULT_LAYERS: tuple[str, ...] = ("choropleth", "labels", "households")

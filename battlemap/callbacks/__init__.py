@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dash import Dash
 
 from battlemap.callbacks import (
+    cadres,
     charts,
     clientside,
     exports,
@@ -30,6 +31,7 @@ def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) ->
     panels.register(app, context)
     charts.register(app, context)
     tables.register(app, context)
+    cadres.register(app, context)
     exports.register(app, context)
     search.register(app, context)
     filters.register(app)

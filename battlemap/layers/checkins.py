@@ -14,12 +14,13 @@ from battlemap.layers.base import Figure, chart_layout, message_figure
 
 __all__ = ["KIND_COLOURS", "checkin_traces", "score_bars"]
 
-# colour-blind-safe (Okabe–Ito) per visit kind
+# colour-blind-safe (Paul Tol's muted scheme) per visit kind, apart from the household
+# points' status colours
 KIND_COLOURS = dict(
-    zip(VISIT_KINDS, ("#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#999999"),
+    zip(VISIT_KINDS, ("#882255", "#117733", "#DDCC77", "#AA4499", "#44AA99", "#999999"),
         strict=True)
 )  # fmt: skip
-FAR_COLOUR = "#D55E00"
+FAR_COLOUR = "#000000"  # a far check-in: black ring and a black line to the household
 _KIND_EN = {"走访": "Visit", "政策落实": "Policy", "产业帮扶": "Industry", "就业帮扶": "Jobs",
             "就医就学协调": "Health/school", "其他": "Other"}  # fmt: skip
 MAX_POINTS = 20_000  # newest first beyond this (a county's year is ~10 k at full size)
@@ -50,7 +51,7 @@ def checkin_traces(rows: pd.DataFrame, *, lang: str = "zh") -> list[dict[str, An
                 "mode": "lines",
                 "lon": lon,
                 "lat": lat,
-                "line": {"width": 2, "color": FAR_COLOUR},
+                "line": {"width": 2.5, "color": FAR_COLOUR},
                 "hoverinfo": "skip",
                 "name": "未真正入户" if lang != "en" else "Far check-in",
                 "meta": "checkins-far",

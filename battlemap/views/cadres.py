@@ -20,7 +20,7 @@ from battlemap.geodata.access import ScopedStore, mask_name
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_report import CadreDetail, region_detail
-from battlemap.layers.checkins import score_bars
+from battlemap.layers.checkins import checkin_traces, score_bars
 from battlemap.views.panel import PanelView
 from battlemap.viewstate import ViewState
 
@@ -28,6 +28,7 @@ __all__ = [
     "PANEL_LEVELS",
     "cadre_detail",
     "cadres_panel",
+    "checkin_layer",
     "checkin_rows",
     "household_cadre_columns",
 ]
@@ -39,7 +40,7 @@ _TEXT = {
     "level": ("在县、村视图中列出帮扶干部", "Cadres are listed in the county and village views"),
     "aggregates": ("本角色只见帮扶单位汇总", "Your role sees unit totals only"),
     "note": (
-        "{n} 名在岗干部 · 帮扶户数超限 {over} · 超期未走访 {late} 户 · 未真正入户 {far} 次",
+        "{n} 名在岗干部 · 帮扶户数超限 {over} 名 · 超期未走访 {late} 户 · 未真正入户 {far} 次",
         "{n} cadres in post · over the limit {over} · not visited {late} households · "
         "far check-ins {far}",
     ),
@@ -177,3 +178,10 @@ def _range(code: str) -> tuple[str, str]:
     from battlemap.geodata.features import code_range
 
     return code_range(code)
+
+
+def checkin_layer(access: ScopedStore, code: str, year: int, *, lang: str = "zh") -> list:
+    """The check-in layer's map traces (none without cadre data)."""
+    if not cadre_source(access.store).has_data:
+        return []
+    return checkin_traces(checkin_rows(access, code, year), lang=lang)

@@ -238,6 +238,10 @@ def _build(
             names,
             lang=state.lang,
         )
+    if "checkins" in layers and info.level >= 4 and access.scope.households:
+        from battlemap.views.cadres import checkin_layer  # issue 15
+
+        traces += checkin_layer(access, info.code, state.year, lang=state.lang)
     zmax = shown.zmax
     if "labels" in layers:
         traces += label_traces(
