@@ -19,6 +19,8 @@ class Settings:
     store: str = "embedded"
     data_dir: Path = Path(os.environ.get("BATTLEMAP_DATA_DIR", "demo-data"))
     dsn: str | None = os.environ.get("BATTLEMAP_DSN")
+    # read replicas of dsn (--read-dsn): the data are read there, writes go to dsn
+    read_dsns: tuple[str, ...] = ()
     host: str = "127.0.0.1"
     port: int = 8050
     language: str = "zh"
@@ -40,6 +42,9 @@ class Settings:
             raise BattlemapError(f"unknown language {self.language!r}: use zh or en")
         object.__setattr__(self, "data_dir", Path(self.data_dir))
         object.__setattr__(self, "allowed_hosts", tuple(self.allowed_hosts))
+        object.__setattr__(self, "read_dsns", tuple(self.read_dsns))
+        if self.read_dsns and self.store != "postgis":
+            raise BattlemapError("--read-dsn needs --store postgis")
         if self.max_body_bytes < 1024:
             raise BattlemapError(f"request body cap {self.max_body_bytes} is below 1024 bytes")
         if not 0 < self.db_timeout_s <= 3600:

@@ -56,11 +56,13 @@ def _free_port() -> int:
 class PgCluster:
     """One temporary cluster: ``start()``, ``dsn(db)``, ``create_database(name)``, ``stop()``."""
 
-    def __init__(self, bindir: Path | None = None) -> None:
+    def __init__(self, bindir: Path | None = None, *, replication: bool = False) -> None:
         self.bindir = bindir or find_bindir()
         self.root: Path | None = None
         self.port: int | None = None
         self._as_postgres = os.geteuid() == 0
+        # WAL for streaming replicas (wal_level=replica, WAL senders) instead of the minimum
+        self.replication = replication
 
     # -- lifecycle ------------------------------------------------------------------------
     def _run(self, *args: str) -> subprocess.CompletedProcess:
@@ -96,21 +98,7 @@ class PgCluster:
             "initdb", "-D", "data", "-E", "UTF8", "--locale=C.UTF-8", "-A", "trust",
             "-U", "postgres", "--no-sync",
         )  # fmt: skip
-        for attempt in range(5):
-            self.port = _free_port()
-            options = (
-                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c jit=off "
-                "-c wal_level=minimal -c max_wal_senders=0"
-            )
-            try:
-                self._run("pg_ctl", "-D", "data", "-l", "server.log", "-w", "-t", "60",
-                          "-o", options, "start")  # fmt: skip
-                break
-            except PgClusterError:
-                if attempt == 4:
-                    raise
-                time.sleep(0.2)
+        self._start_server()
         try:
             conn = self.connect("template1")
             try:
@@ -122,6 +110,45 @@ class PgCluster:
             raise PgClusterError(
                 f"CREATE EXTENSION postgis failed: {str(exc).strip()}; {INSTALL_HINT}"
             ) from None
+        return self
+
+    def _start_server(self) -> None:
+        """pg_ctl start on a free port (a few tries: another process may take the port)."""
+        if self.replication:
+            wal = "-c wal_level=replica -c max_wal_senders=4 -c hot_standby=on"
+        else:
+            wal = "-c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0"
+        for attempt in range(5):
+            self.port = _free_port()
+            options = (
+                f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                f"-c synchronous_commit=off -c jit=off {wal}"
+            )
+            try:
+                self._run("pg_ctl", "-D", "data", "-l", "server.log", "-w", "-t", "60",
+                          "-o", options, "start")  # fmt: skip
+                return
+            except PgClusterError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2)
+
+    def start_standby(self, primary: PgCluster) -> PgCluster:
+        """Start as a hot standby of ``primary`` (a ``replication=True`` cluster, running):
+        ``pg_basebackup -R`` into a temp dir, then streaming replication over loopback."""
+        if not primary.replication or primary.port is None:
+            raise PgClusterError("the primary must be a running PgCluster(replication=True)")
+        self.replication = True
+        self.root = Path(tempfile.mkdtemp(prefix="bmpg-", dir="/tmp"))
+        atexit.register(self.stop)
+        if self._as_postgres:
+            pw = pwd.getpwnam("postgres")
+            os.chown(self.root, pw.pw_uid, pw.pw_gid)
+        self._run(
+            "pg_basebackup", "-D", "data", "-R", "-X", "stream", "-c", "fast", "--no-sync",
+            "-h", "127.0.0.1", "-p", str(primary.port), "-U", "postgres",
+        )  # fmt: skip
+        self._start_server()
         return self
 
     def stop(self) -> None:

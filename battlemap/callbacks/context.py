@@ -89,6 +89,7 @@ class AppContext:
             dsn=self.settings.dsn,
             rules=self.settings.rules,
             db_timeout_s=self.settings.db_timeout_s,
+            read_dsns=self.settings.read_dsns,
         )
         try:
             return store, before if before is not None else data_stamp(store)

@@ -26,6 +26,7 @@ __all__ = [
     "DsnAction",
     "add_dsn_file_option",
     "add_dsn_options",
+    "add_read_dsn_options",
     "add_rules_option",
     "add_store_options",
     "read_dsn_file",
@@ -47,6 +48,7 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
         help="embedded store data dir (default: %(default)s)",
     )
     add_dsn_options(parser, help="PostgreSQL DSN for --store postgis")
+    add_read_dsn_options(parser)
     parser.add_argument(
         "--db-timeout",
         type=float,
@@ -75,6 +77,50 @@ def add_dsn_options(
         "~/.pgpass are read",
     )
     add_dsn_file_option(group)
+
+
+def add_read_dsn_options(container: Any) -> None:
+    """``--read-dsn DSN`` and ``--read-dsn-file FILE`` (each repeatable, both append to
+    ``args.read_dsns``): streaming replicas the PostGIS store reads from, taking turns;
+    ``--dsn`` stays the primary that imports, users and the audit log write to."""
+    container.add_argument(
+        "--read-dsn",
+        action=_ReadDsnAction,
+        dest="read_dsns",
+        default=[],
+        metavar="DSN",
+        help="a read replica of --dsn for --store postgis (repeatable): the data are read "
+        "there, imports, users and the audit log go to --dsn",
+    )
+    container.add_argument(
+        "--read-dsn-file",
+        action=_ReadDsnFileAction,
+        dest="read_dsns",
+        default=[],
+        metavar="FILE",
+        help="read a replica's DSN (with its password) from FILE (repeatable)",
+    )
+
+
+class _ReadDsnAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        if _has_password(values):
+            print(
+                PASSWORD_WARNING.replace("--dsn", "--read-dsn", 1).replace(
+                    "--dsn-file", "--read-dsn-file"
+                ),
+                file=sys.stderr,
+            )
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest, []), values])
+
+
+class _ReadDsnFileAction(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        try:
+            dsn = read_dsn_file(Path(values))
+        except BattlemapError as exc:
+            parser.error(str(exc).replace("--dsn-file", "--read-dsn-file", 1))
+        setattr(namespace, self.dest, [*getattr(namespace, self.dest, []), dsn])
 
 
 def add_dsn_file_option(group: Any) -> None:
@@ -147,6 +193,9 @@ def add_rules_option(parser: argparse.ArgumentParser) -> None:
 def store_from_args(args: argparse.Namespace) -> Store:
     if args.store == "postgis" and not args.dsn:
         raise BattlemapError("--store postgis needs --dsn or --dsn-file (or BATTLEMAP_DSN)")
+    read_dsns = tuple(getattr(args, "read_dsns", None) or ())
+    if read_dsns and args.store != "postgis":
+        raise BattlemapError("--read-dsn needs --store postgis")
     rules = load_rules(getattr(args, "rules", None))
     timeout = getattr(args, "db_timeout", None)
     if timeout is None and os.environ.get("BATTLEMAP_DB_TIMEOUT"):
@@ -154,5 +203,10 @@ def store_from_args(args: argparse.Namespace) -> Store:
 
         timeout = web_settings_from_env().get("db_timeout_s")
     return open_store(
-        args.store, data_dir=args.data_dir, dsn=args.dsn, rules=rules, db_timeout_s=timeout
+        args.store,
+        data_dir=args.data_dir,
+        dsn=args.dsn,
+        rules=rules,
+        db_timeout_s=timeout,
+        read_dsns=read_dsns,
     )

@@ -63,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
         store=args.store,
         data_dir=args.data_dir,
         dsn=args.dsn,
+        read_dsns=tuple(args.read_dsns),
         host=args.host,
         port=args.port,
         language=args.language,

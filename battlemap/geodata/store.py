@@ -331,12 +331,14 @@ def open_store(
     dsn: str | None = None,
     rules: ExitRules | None = None,
     db_timeout_s: float | None = None,
+    read_dsns: tuple[str, ...] = (),
 ) -> Store:
     """Open the embedded store on ``data_dir`` or the PostGIS store on ``dsn``.
 
     ``rules`` are the exit rules for the rule-dependent counts (default: ``load_rules()``,
     i.e. ``$BATTLEMAP_RULES`` or the shipped rules); ``db_timeout_s`` bounds PostGIS
-    connects and statements (default 5 s).
+    connects and statements (default 5 s); ``read_dsns``: replicas of ``dsn`` that PostGIS
+    reads go to (``dsn`` stays the primary).
     """
     if kind == "embedded":
         from battlemap.geodata.embedded import EmbeddedStore
@@ -345,5 +347,5 @@ def open_store(
     if kind == "postgis":
         from battlemap.geodata.postgis import PostgisStore
 
-        return PostgisStore(dsn, rules=rules, timeout_s=db_timeout_s)
+        return PostgisStore(dsn, rules=rules, timeout_s=db_timeout_s, read_dsns=read_dsns)
     raise ValueError(f"unknown store {kind!r}: use 'embedded' or 'postgis'")

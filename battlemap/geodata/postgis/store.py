@@ -12,9 +12,11 @@ and a clear error, never the whole site.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -108,6 +110,22 @@ class _Unreachable(StoreUnavailableError):
     """The server did not answer or accept a connection (opens the fail-fast window)."""
 
 
+class _Reader:
+    """A server the store reads from: its connection pool and its outage window."""
+
+    def __init__(self, dsn: str | None, pool: ConnectionPool) -> None:
+        self.where = describe_dsn(dsn)
+        self.pool = pool
+        self.down: tuple[float, str] | None = None  # (fail fast until, why) after an outage
+
+
+def _utc_iso(when: datetime | None) -> str:
+    """``2026-12-04T22:07:30Z`` (UTC, to the second); "" for None."""
+    if when is None:
+        return ""
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _arrow_to_frame(table: pa.Table) -> pd.DataFrame:
     """Columns as numpy: text as plain ``object`` (None for NULL, never pandas' inferred
     Arrow strings, like the embedded engine), numbers as they are."""
@@ -145,22 +163,32 @@ class PostgisStore(Store):
         timeout_s: float | None = None,
         pool_size: int = POOL_SIZE,
         on_statement: Callable[[str], None] | None = None,
+        read_dsns: Sequence[str] = (),
     ) -> None:
-        self._dsn = dsn
+        self._dsn = dsn  # the primary: aggregates for other rules are built there
         self._on_statement = on_statement  # told each statement sent (counts round trips)
-        self._where = describe_dsn(dsn)
         self.timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else float(timeout_s)
         self.metrics = metric_set(rules)
-        self._pool = ConnectionPool(self._connect, size=pool_size, wait_s=self.timeout_s)
-        self._down: tuple[float, str] | None = None  # (fail fast until, why) after an outage
+        # the servers reads go to: the replicas (--read-dsn), else the primary
+        self._readers = [
+            _Reader(source, self._pool_for(source, pool_size))
+            for source in (list(read_dsns) or [dsn])
+        ]
+        self._turn = itertools.count()
+        self._pool = self._readers[0].pool
+        self._where = self._readers[0].where
         try:
-            with self._pool.connection():  # fails fast and clearly when unreachable
-                pass
+            if len(self._readers) == 1:
+                with self._pool.connection():  # fails fast and clearly when unreachable
+                    pass
             self._check_loaded()
-            manifest, years, digest = self._fetch(
-                f"SELECT manifest, years, metrics_digest FROM {META_TABLE} LIMIT 1"
+            manifest, years, digest, loaded_at = self._fetch(
+                f"SELECT manifest, years, metrics_digest, loaded_at FROM {META_TABLE} LIMIT 1"
             )[0]
-            self.manifest: dict[str, Any] = manifest or {}
+            self.manifest: dict[str, Any] = dict(manifest or {})
+            # when the data served were loaded or last imported, as the server read knows it
+            self.as_of = _utc_iso(loaded_at)
+            self.manifest.setdefault("as_of", self.as_of)
             self.years = tuple(sorted(int(y) for y in years))
             self.metrics.rules.check_years(self.years)
             frame = pd.DataFrame(
@@ -204,11 +232,14 @@ class PostgisStore(Store):
             "run `battlemap db load --dsn DSN --data-dir DIR`"
         )
 
-    def _connect(self):
-        # work_mem for region-wide feature joins; all settings travel in the start-up packet
-        conn = connect(self._dsn, timeout_s=self.timeout_s, session={"work_mem": SESSION_WORK_MEM})
-        conn.on_statement = self._on_statement
-        return conn
+    def _pool_for(self, dsn: str | None, size: int) -> ConnectionPool:
+        def factory():
+            # work_mem for region-wide feature joins; settings travel in the start-up packet
+            conn = connect(dsn, timeout_s=self.timeout_s, session={"work_mem": SESSION_WORK_MEM})
+            conn.on_statement = self._on_statement
+            return conn
+
+        return ConnectionPool(factory, size=size, wait_s=self.timeout_s)
 
     def _region_columns(self) -> list[str]:
         """REGION_COLUMNS as SELECT items; a database loaded before a column was renamed
@@ -236,43 +267,48 @@ class PostgisStore(Store):
         """Run ``work(cursor)`` on a pooled connection (its statements are under the
         timeouts); retry once on a fresh connection if a pooled one had gone stale.
 
-        After the server failed to answer or to accept a connection, every query fails at
-        once for ``timeout_s`` (then one tries again): a page's several queries cost one
-        timeout, not one each."""
-        down = self._down
-        if down is not None and time.monotonic() < down[0]:
-            raise StoreUnavailableError(down[1])
-        try:
-            result = self._attempt(work)
-        except _Unreachable as exc:
-            self._down = (time.monotonic() + self.timeout_s, str(exc))
-            raise StoreUnavailableError(str(exc)) from None
-        self._down = None
-        return result
+        Reads take turns over the servers (the replicas of ``--read-dsn``); one that does
+        not answer is skipped for the next. After a server failed to answer or to accept a
+        connection, it is skipped, and with no other one every query fails at once, for
+        ``timeout_s`` (then one tries again): a page's several queries cost one timeout,
+        not one each."""
+        readers = self._readers
+        first = next(self._turn) % len(readers)
+        why = ""
+        for reader in readers[first:] + readers[:first]:
+            down = reader.down
+            if down is not None and time.monotonic() < down[0]:
+                why = down[1]
+                continue
+            try:
+                result = self._attempt(reader, work)
+            except _Unreachable as exc:
+                reader.down = (time.monotonic() + self.timeout_s, str(exc))
+                why = str(exc)
+                continue
+            reader.down = None
+            return result
+        raise StoreUnavailableError(why)
 
-    def _attempt(self, work: Callable[[Any], Any]) -> Any:
+    def _attempt(self, reader: _Reader, work: Callable[[Any], Any]) -> Any:
+        where = reader.where
         for attempt in (0, 1):
             try:
-                with self._pool.connection() as conn, conn.cursor() as cur:
+                with reader.pool.connection() as conn, conn.cursor() as cur:
                     return work(cur)
             except DatabaseHungError:
                 raise _Unreachable(
-                    f"PostgreSQL at {self._where} did not answer within "
-                    f"{self.timeout_s + GRACE_S:g} s"
+                    f"PostgreSQL at {where} did not answer within {self.timeout_s + GRACE_S:g} s"
                 ) from None
             except psycopg2.extensions.QueryCanceledError:
                 raise StoreUnavailableError(
-                    f"query on {self._where} exceeded the {self.timeout_s:g} s statement timeout"
+                    f"query on {where} exceeded the {self.timeout_s:g} s statement timeout"
                 ) from None
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
                 if attempt:
-                    raise _Unreachable(
-                        f"lost PostgreSQL at {self._where}: {first_line(exc)}"
-                    ) from None
+                    raise _Unreachable(f"lost PostgreSQL at {where}: {first_line(exc)}") from None
             except psycopg2.Error as exc:
-                raise StoreUnavailableError(
-                    f"query on {self._where} failed: {first_line(exc)}"
-                ) from None
+                raise StoreUnavailableError(f"query on {where} failed: {first_line(exc)}") from None
             except DatabaseUnreachableError as exc:
                 raise _Unreachable(str(exc)) from None
         raise AssertionError("unreachable")
@@ -312,7 +348,8 @@ class PostgisStore(Store):
         return _arrow_to_frame(table.select(list(types)))
 
     def close(self) -> None:
-        self._pool.close()
+        for reader in getattr(self, "_readers", ()):
+            reader.pool.close()
 
     def data_stamp(self) -> str:
         """A cheap stamp of the loaded data: changes with every load or import (manifest)."""
@@ -341,7 +378,25 @@ class PostgisStore(Store):
             ) from None
         finally:
             conn.close()
+        if self._readers[0].where != describe_dsn(self._dsn) or len(self._readers) > 1:
+            self._await_replicas(table)
         return table
+
+    def _await_replicas(self, table: str) -> None:
+        """Wait (up to the statement timeout) until every replica has replayed ``table``,
+        built on the primary."""
+        deadline = time.monotonic() + max(self.timeout_s, 5.0)
+        for reader in self._readers:
+            while not self._attempt(
+                reader,
+                lambda cur: cur.execute("SELECT to_regclass(%s)", (table,)) or cur.fetchone()[0],
+            ):
+                if time.monotonic() > deadline:
+                    raise StoreUnavailableError(
+                        f"the replica {reader.where} has not replayed the aggregates for "
+                        "these exit rules yet: try again shortly"
+                    )
+                time.sleep(0.1)
 
     def _aggregate_rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
         """Rows of a query over the aggregate table; an aggregate for other rules that a
