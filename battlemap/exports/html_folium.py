@@ -301,11 +301,11 @@ def folium_map(request: ExportRequest) -> FoliumMap:
     aliases = [
         _text("name", lang),
         _text("code", lang),
-        *[INDICATORS[k].title(lang) for k in keys],
+        *[INDICATORS[k].name(lang) for k in keys],
     ]
     if state.compare is not None or state.filter:
         fields.insert(2, "shown")
-        aliases.insert(2, shown.indicator.title(lang))
+        aliases.insert(2, shown.indicator.name(lang))
     folium.GeoJson(
         collection,
         name=shown.indicator.name(lang),

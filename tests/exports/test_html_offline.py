@@ -156,3 +156,17 @@ def test_deck_h3_columns_and_english(embedded_store) -> None:
     text = render("html-deck", _request(embedded_store, lang="en", cells=True)).data.decode()
     assert '"@@type": "H3HexagonLayer"' in text and "Poverty incidence" in text
     assert external_references(text) == []
+
+
+def test_deck_columns_are_the_poor_persons_of_stats(pages, embedded_store) -> None:
+    text = pages["html-deck"].read_text(encoding="utf-8")
+    deck = json.loads(re.search(r"const jsonInput = (\{.*?\});\n", text, re.S).group(1))
+    columns = next(layer for layer in deck["layers"] if layer["id"] == "columns")
+    assert columns["@@type"] == "ColumnLayer"
+    shapes = embedded_store.unit_shapes(CITY)
+    heights = {tuple(row["pos"]): row["v"] for row in columns["data"]}
+    assert len(heights) == len(shapes.codes)
+    for code, point in shapes.labels.items():
+        assert heights[point] == region_summary(embedded_store, code, YEAR)["poor_persons"]
+    flows = next(layer for layer in deck["layers"] if layer["id"] == "flows")
+    assert flows["@@type"] == "ArcLayer" and len(flows["data"]) > 0
