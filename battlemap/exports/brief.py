@@ -525,6 +525,7 @@ def brief_docx(brief: Brief, images: Mapping[str, bytes]) -> bytes:
     (PNG), CJK text in the East Asian font slot, the stamp in the document properties."""
     import docx
     from docx.enum.text import WD_BREAK
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt
 
@@ -542,7 +543,12 @@ def brief_docx(brief: Brief, images: Mapping[str, bytes]) -> bytes:
         fonts.set(qn("w:eastAsia"), "Noto Sans CJK SC")
     document.styles["Normal"].font.size = Pt(10.5)
     footer = section.footer.paragraphs[0]
-    footer.text = brief.stamp.title() + (f" · {SYNTHETIC_MARK}" if brief.stamp.synthetic else "")
+    mark = f" · {SYNTHETIC_MARK}" if brief.stamp.synthetic else ""
+    footer.text = f"{brief.stamp.title()}{mark} · " + ("Page " if brief.lang == "en" else "第 ")
+    page = OxmlElement("w:fldSimple")  # Word fills in the page number
+    page.set(qn("w:instr"), "PAGE")
+    footer._p.append(page)
+    footer.add_run("" if brief.lang == "en" else " 页")
     props = document.core_properties
     props.title = brief.title
     props.subject = brief.stamp.title()

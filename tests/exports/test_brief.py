@@ -153,6 +153,10 @@ def test_docx_holds_the_same(embedded_store, stats: dict) -> None:
     assert f"{stats['incidence_pct']:.2f}%" in cells
     assert len(document.inline_shapes) == 5  # map, trend, causes, warnings, radar
     assert document.core_properties.comments.startswith("数据截至")
+    footer = document.sections[0].footer.paragraphs[0]
+    assert (
+        footer.text.startswith("息烽县 (520122000000) · 2016") and 'w:instr="PAGE"' in footer._p.xml
+    )
 
 
 def test_html_in_english_is_offline_with_inline_figures(embedded_store, stats: dict) -> None:
