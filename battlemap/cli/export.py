@@ -33,7 +33,7 @@ from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.regions import RegionInfo
 from battlemap.i18n import LANGUAGES
-from battlemap.layers.catalog import DEFAULT_INDICATOR, available_indicators
+from battlemap.layers.catalog import DEFAULT_INDICATOR, INDICATORS, available_indicators
 from battlemap.views import PANELS
 from battlemap.viewstate import DEFAULT_LAYERS, LAYER_KEYS, ViewState
 
@@ -153,8 +153,8 @@ def run(args: argparse.Namespace) -> int:
         info = access.region(args.region)
         year = store.check_year(args.year)
         names = getattr(store, "metric_names", None)
-        known = available_indicators(names) if names else None
-        if known is not None and args.indicator not in known:
+        known = available_indicators(names) if names else list(INDICATORS)
+        if args.indicator not in known:
             raise BattlemapError(
                 f"unknown indicator {args.indicator!r} (one of {', '.join(known)})"
             )
