@@ -14,6 +14,10 @@ engine with its own SQL, so the parity test compares two implementations.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -26,8 +30,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
-from battlemap.geodata.cadre_tables import CADRE_FILES, ROLE_HELPER, VISIT_KINDS
-from battlemap.geodata.datadir import read_table
+from battlemap.geodata.cadre_tables import CADRE_FILES, VISIT_KINDS
+from battlemap.geodata.datadir import owner_only, read_manifest, read_table
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
 from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
@@ -36,6 +40,9 @@ from battlemap.indicators.cadre_rules import CadreRules, default_cadre_rules
 
 __all__ = ["CadreFrames", "CadreSource", "EmbeddedCadres", "cadre_source", "region_frames_empty"]
 
+log = logging.getLogger(__name__)
+CACHE_DIR = "cadres_cache"  # per-village counts, keyed by data version and rules
+CACHE_FORMAT = 1
 _STATUS = (STATUS_POOR, STATUS_EXITED, STATUS_RETURNED)  # codes 0, 1, 2; -1 not registered
 _LOCK = threading.Lock()
 
@@ -61,6 +68,9 @@ class CadreFrames:
     cadres: pd.DataFrame
     assignments: pd.DataFrame
     visits: pd.DataFrame
+    # optional: per assignment and visit row, (household row, cadre row) positions in the
+    # households and cadres frames (−1: not there), so no ID join is needed
+    positions: dict | None = None
 
 
 def region_frames_empty() -> CadreFrames:
@@ -137,34 +147,80 @@ class EmbeddedCadres(CadreSource):
 
     # -- loading ---------------------------------------------------------------------------
     def _load(self) -> None:
-        if self._values is not None:
+        """The in-memory arrays (for a region's rows)."""
+        if getattr(self, "hh_id", None) is not None:
             return
         with self._build_lock:
-            if self._values is None:
+            if getattr(self, "hh_id", None) is None:
                 self._build()
+
+    def _counts_values(self) -> np.ndarray:
+        """[region, year, count] from the cache file when it matches, else computed."""
+        if self._values is None:
+            with self._build_lock:
+                if self._values is None:
+                    self._values = self._cached()
+        return self._values
+
+    def _cache_path(self) -> Path:
+        manifest = read_manifest(self.data_dir)
+        key = json.dumps([manifest.get("version"), manifest.get("import_id"), self.years,
+                          self.rules.not_visited_days, self.rules.max_households,
+                          self.rules.far_checkin_m, len(self.codes), CACHE_FORMAT])  # fmt: skip
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return self.data_dir / CACHE_DIR / f"counts-{digest}.npy"
+
+    def _cached(self) -> np.ndarray:
+        path = self._cache_path()
+        shape = (len(self.codes), len(self.years), len(ind.CADRE_COUNT_NAMES))
+        try:
+            values = np.load(path, allow_pickle=False)
+            if values.shape == shape and values.dtype == np.int64:
+                return values
+        except (OSError, ValueError):
+            pass
+        self._build_arrays_locked()
+        values = self._aggregate()
+        try:
+            with owner_only():
+                path.parent.mkdir(exist_ok=True)
+                for old in path.parent.glob("counts-*.npy"):
+                    old.unlink(missing_ok=True)
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as handle:
+                    np.save(handle, values, allow_pickle=False)
+                os.replace(tmp, path)
+        except OSError as exc:  # a read-only data dir: serve from memory
+            log.warning("%s: cannot write the cadre counts cache: %s", self.data_dir, exc)
+        return values
+
+    def _build_arrays_locked(self) -> None:
+        if getattr(self, "hh_id", None) is None:
+            self._build()
 
     def _build(self) -> None:
         d = self.data_dir
         hh = _read(d / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
         hh = hh.sort_by([("village_code", "ascending"), ("hh_id", "ascending")])
-        self.hh_id = hh["hh_id"].combine_chunks().cast(pa.string())
+        hh_id = hh["hh_id"].combine_chunks().cast(pa.string())
         self.hh_village = hh["village_code"].to_numpy().astype(str)
         self.hh_lon, self.hh_lat = hh["lon"].to_numpy(), hh["lat"].to_numpy()
-        n = len(self.hh_id)
+        n = len(hh_id)
         hy = _read(d / "household_years.parquet", ["hh_id", "year", "status"])
-        idx = pc.index_in(hy["hh_id"].cast(pa.string()), value_set=self.hh_id).to_numpy(
-            zero_copy_only=False
-        )
-        year = hy["year"].to_numpy()
+        idx = pc.index_in(hy["hh_id"].cast(pa.string()), value_set=hh_id)
+        ok = pc.is_valid(idx).to_numpy(zero_copy_only=False)
+        idx = pc.fill_null(idx, 0).to_numpy().astype(np.int64)
+        year = hy["year"].to_numpy().astype(np.int64)
         status_text = hy["status"].cast(pa.string())
         code = np.full(len(hy), -1, dtype=np.int8)
         for i, name in enumerate(_STATUS):
             code[pc.equal(status_text, name).to_numpy(zero_copy_only=False)] = i
+        years = np.asarray(self.years, dtype=np.int64)
+        ypos = np.clip(np.searchsorted(years, year), 0, len(years) - 1)
+        ok &= years[ypos] == year
         self.status = np.full((n, len(self.years)), -1, dtype=np.int8)
-        year_pos = {y: k for k, y in enumerate(self.years)}
-        ok = ~np.isnan(idx.astype(float)) & np.isin(year, self.years)
-        ypos = np.vectorize(year_pos.get, otypes=[np.int64])(year[ok]) if ok.any() else year[ok]
-        self.status[idx[ok].astype(np.int64), ypos] = code[ok]
+        self.status[idx[ok], ypos[ok]] = code[ok]
+        del hy, idx, year, status_text, code, ypos, ok
 
         cadres = read_table(d, "cadres")
         cadres = cadres.sort_values("cadre_id", kind="stable").reset_index(drop=True)
@@ -173,35 +229,38 @@ class EmbeddedCadres(CadreSource):
         self.c_village = cadres["village_code"].astype(str).to_numpy()
         self.c_start = _days(pa.array(cadres["start_date"], pa.date32()))
         self.c_end = _days(pa.array(cadres["end_date"], pa.date32()))
-        self.c_helper = (cadres["role"] == ROLE_HELPER).to_numpy()
 
         a = _read(d / "assignments.parquet", ["cadre_id", "hh_id", "start_date", "end_date"])
         a_cad = pc.index_in(a["cadre_id"].cast(pa.string()), value_set=cad_ids)
-        a_hh = pc.index_in(a["hh_id"].cast(pa.string()), value_set=self.hh_id)
+        a_hh = pc.index_in(a["hh_id"].cast(pa.string()), value_set=hh_id)
         keep = pc.and_(pc.is_valid(a_cad), pc.is_valid(a_hh)).to_numpy(zero_copy_only=False)
-        self.a_cad = a_cad.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
-        self.a_hh = a_hh.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.a_cad = pc.fill_null(a_cad, 0).to_numpy()[keep].astype(np.int64)
+        self.a_hh = pc.fill_null(a_hh, 0).to_numpy()[keep].astype(np.int64)
         self.a_start = _days(a["start_date"])[keep]
         self.a_end = _days(a["end_date"])[keep]
+        del a, a_cad, a_hh
 
         v = _read(d / "visits.parquet", ["visit_id", "cadre_id", "hh_id", "date", "lon", "lat",
                                           "kind"])  # fmt: skip
-        v_cad = pc.index_in(v["cadre_id"].cast(pa.string()), value_set=cad_ids)
-        v_hh = pc.index_in(v["hh_id"].cast(pa.string()), value_set=self.hh_id)
+        v_cad = pc.index_in(v["cadre_id"], value_set=cad_ids)
+        v_hh = pc.index_in(v["hh_id"], value_set=hh_id)
         keep = pc.and_(pc.is_valid(v_cad), pc.is_valid(v_hh)).to_numpy(zero_copy_only=False)
         self.v_id = v["visit_id"].to_numpy()[keep]
-        self.v_cad = v_cad.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
-        self.v_hh = v_hh.to_numpy(zero_copy_only=False)[keep].astype(np.int64)
+        self.v_cad = pc.fill_null(v_cad, 0).to_numpy()[keep].astype(np.int64)
+        self.v_hh = pc.fill_null(v_hh, 0).to_numpy()[keep].astype(np.int64)
         self.v_day = _days(v["date"])[keep]
         self.v_lon, self.v_lat = v["lon"].to_numpy()[keep], v["lat"].to_numpy()[keep]
-        kind = pc.index_in(v["kind"].cast(pa.string()), value_set=pa.array(VISIT_KINDS))
+        kind = pc.index_in(v["kind"], value_set=pa.array(VISIT_KINDS))
         self.v_kind = pc.fill_null(kind, len(VISIT_KINDS) - 1).to_numpy()[keep].astype(np.int8)
-        checks = ind.visit_checks(
-            self.v_id, self.v_cad, self.v_day, self.v_lon, self.v_lat,
-            self.hh_lon[self.v_hh], self.hh_lat[self.v_hh], self.rules,
-        )  # fmt: skip
-        self.v_far, self.v_travel_km = checks.far, checks.travel_km
-        self._values = self._aggregate()
+        del v, v_cad, v_hh, kind
+        # hh_id last: it marks the arrays complete (readers check it without the lock)
+        order = np.argsort(np.asarray(hh_id.to_numpy(zero_copy_only=False), dtype=object))
+        self.hh_rank = np.empty(len(order), dtype=np.int64)
+        self.hh_rank[order] = np.arange(len(order))
+        self.hh_obj = np.asarray(hh_id.to_numpy(zero_copy_only=False), dtype=object)
+        self.hh_village_obj = self.hh_village.astype(object)
+        self.c_text = {c: cadres[c].to_numpy(object) for c in CADRE_COLUMNS[:6]}
+        self.hh_id = hh_id
 
     def _aggregate(self) -> np.ndarray:
         villages = aggregate.village_codes(self.codes)
@@ -215,32 +274,35 @@ class EmbeddedCadres(CadreSource):
             sel = mask & (where >= 0)
             out[:, k, m] += np.bincount(where[sel], minlength=nv)
 
-        v_year = np.searchsorted(
-            np.asarray([ind.year_start_day(y) for y in self.years]), self.v_day, side="right"
-        ) - 1  # fmt: skip
+        far = ind.haversine_m(
+            self.v_lon, self.v_lat, self.hh_lon[self.v_hh], self.hh_lat[self.v_hh]
+        ) > self.rules.far_checkin_m  # fmt: skip
+        v_village = hv[self.v_hh]
         for k, year in enumerate(self.years):
             day = ind.year_end_day(year)
             poor = np.isin(self.status[:, k], (0, 2))
             helped = ind.covered(n, self.a_hh, self.a_start, self.a_end, day)
-            last = ind.last_visit(n, self.v_hh, self.v_day, day)
+            recent = np.zeros(n, dtype=bool)
+            window = (self.v_day > day - self.rules.not_visited_days) & (self.v_day <= day)
+            recent[self.v_hh[window]] = True
             loads = ind.helper_loads(len(self.c_start), self.a_cad, self.a_start, self.a_end, day)
-            in_year = (v_year == k) & (self.v_day <= day)
+            in_year = (self.v_day >= ind.year_start_day(year)) & (self.v_day <= day)
             add(k, 0, cv, ind.active_on(self.c_start, self.c_end, day))
             add(k, 1, hv, poor)
             add(k, 2, hv, poor & ~helped)
             add(k, 3, cv, loads > self.rules.max_households)
-            add(k, 4, hv, poor & ind.not_visited(last, day, self.rules))
-            add(k, 5, hv[self.v_hh], in_year)
-            add(k, 6, hv[self.v_hh], in_year & self.v_far)
+            add(k, 4, hv, poor & ~recent)
+            add(k, 5, v_village, in_year)
+            add(k, 6, v_village, in_year & far)
         return aggregate.roll_up(self.codes, villages, out)
 
     # -- queries ---------------------------------------------------------------------------
     def counts_many(self, codes: list[str], year: int) -> dict[str, dict[str, int]]:
         if not self.has_data:
             return {}
-        self._load()
+        values = self._counts_values()
         k = self.years.index(int(year))
-        rows = self._values[[self._index[c] for c in codes], k]
+        rows = values[[self._index[c] for c in codes], k]
         return {
             c: dict(zip(ind.CADRE_COUNT_NAMES, row.tolist(), strict=True))
             for c, row in zip(codes, rows, strict=True)
@@ -252,73 +314,75 @@ class EmbeddedCadres(CadreSource):
         self._load()
         lo, hi = code_range(code)
         k = self.years.index(int(year))
-        h0, h1 = np.searchsorted(self.hh_village, [lo, hi], side="left")
+        h0 = np.searchsorted(self.hh_village, lo, side="left")
         h1 = np.searchsorted(self.hh_village, hi, side="right")
         in_h = np.zeros(len(self.hh_id), dtype=bool)
         in_h[h0:h1] = True
-        registered = in_h & (self.status[:, k] >= 0)
-        rows = np.nonzero(registered)[0]
+        in_h &= self.status[:, k] >= 0
+        rows = np.nonzero(in_h)[0]
+        hh_pos = np.full(len(self.hh_id), -1, dtype=np.int64)
+        hh_pos[rows] = np.arange(len(rows))
         names = np.asarray([*_STATUS, None], dtype=object)
         prev = self.status[rows, k - 1] if k > 0 else np.full(len(rows), -1)
-        households = pd.DataFrame(
-            {
-                "hh_id": self.hh_id.take(pa.array(rows)).to_numpy(zero_copy_only=False),
-                "village_code": self.hh_village[rows].astype(object),
-                "lon": self.hh_lon[rows],
-                "lat": self.hh_lat[rows],
-                "status": names[self.status[rows, k]],
-                "prev_status": names[prev],
-            }
+        households = _frame(
+            hh_id=self.hh_obj[rows],
+            village_code=self.hh_village_obj[rows],
+            lon=self.hh_lon[rows],
+            lat=self.hh_lat[rows],
+            status=names[self.status[rows, k]],
+            prev_status=names[prev],
         )
         in_c = (self.c_village >= lo) & (self.c_village <= hi)
-        cad = self.cadres[in_c]
-        cadres = pd.DataFrame(
-            {
-                "cadre_id": cad["cadre_id"].astype(object).to_numpy(),
-                "name": cad["name"].astype(object).to_numpy(),
-                "unit": cad["unit"].astype(object).to_numpy(),
-                "unit_level": cad["unit_level"].astype(object).to_numpy(),
-                "role": cad["role"].astype(object).to_numpy(),
-                "village_code": cad["village_code"].astype(object).to_numpy(),
-                "start_day": self.c_start[in_c],
-                "end_day": self.c_end[in_c],
-            }
+        c_rows = np.nonzero(in_c)[0]
+        c_pos = np.full(len(in_c), -1, dtype=np.int64)
+        c_pos[c_rows] = np.arange(len(c_rows))
+        cadres = _frame(
+            **{name: self.c_text[name][c_rows] for name in CADRE_COLUMNS[:6]},
+            start_day=self.c_start[c_rows],
+            end_day=self.c_end[c_rows],
         )
-        ids = self.cadres["cadre_id"].astype(object).to_numpy()
+        ids = self.c_text["cadre_id"]
         a = np.nonzero(in_h[self.a_hh])[0]
-        assignments = pd.DataFrame(
-            {
-                "cadre_id": ids[self.a_cad[a]],
-                "hh_id": self.hh_id.take(pa.array(self.a_hh[a])).to_numpy(zero_copy_only=False),
-                "start_day": self.a_start[a],
-                "end_day": self.a_end[a],
-            }
-        ).sort_values(["hh_id", "start_day", "cadre_id"], kind="stable")
+        a = a[np.lexsort((self.a_cad[a], self.a_start[a], self.hh_rank[self.a_hh[a]]))]
+        assignments = _frame(
+            cadre_id=ids[self.a_cad[a]],
+            hh_id=self.hh_obj[self.a_hh[a]],
+            start_day=self.a_start[a],
+            end_day=self.a_end[a],
+        )  # ordered by hh_id, start, cadre_id (the hh_id and cadre_id ranks)
         first, last = ind.year_start_day(year), ind.year_end_day(year)
         in_v = (self.v_day >= first) & (self.v_day <= last)
         in_v &= in_h[self.v_hh] | in_c[self.v_cad]
         v = np.nonzero(in_v)[0]
         v = v[np.argsort(self.v_id[v], kind="stable")]
-        visits = pd.DataFrame(
-            {
-                "visit_id": self.v_id[v].astype(np.int64),
-                "cadre_id": ids[self.v_cad[v]],
-                "hh_id": self.hh_id.take(pa.array(self.v_hh[v])).to_numpy(zero_copy_only=False),
-                "day": self.v_day[v],
-                "lon": self.v_lon[v],
-                "lat": self.v_lat[v],
-                "kind": np.asarray(VISIT_KINDS, dtype=object)[self.v_kind[v]],
-                "hh_lon": self.hh_lon[self.v_hh[v]],
-                "hh_lat": self.hh_lat[self.v_hh[v]],
-                "hh_village_code": self.hh_village[self.v_hh[v]].astype(object),
-            }
+        visits = _frame(
+            visit_id=self.v_id[v].astype(np.int64),
+            cadre_id=ids[self.v_cad[v]],
+            hh_id=self.hh_obj[self.v_hh[v]],
+            day=self.v_day[v],
+            lon=self.v_lon[v],
+            lat=self.v_lat[v],
+            kind=np.asarray(VISIT_KINDS, dtype=object)[self.v_kind[v]],
+            hh_lon=self.hh_lon[self.v_hh[v]],
+            hh_lat=self.hh_lat[self.v_hh[v]],
+            hh_village_code=self.hh_village_obj[self.v_hh[v]],
         )
-        return CadreFrames(
-            households.reset_index(drop=True),
-            cadres.sort_values("cadre_id", kind="stable").reset_index(drop=True),
-            assignments.reset_index(drop=True),
-            visits.reset_index(drop=True),
-        )
+        # row positions (no string joins needed); an engine without them is joined by ID
+        positions = {
+            "assignments": (hh_pos[self.a_hh[a]], c_pos[self.a_cad[a]]),
+            "visits": (hh_pos[self.v_hh[v]], c_pos[self.v_cad[v]]),
+        }
+        return CadreFrames(households, cadres, assignments, visits, positions)
+
+
+def _frame(**columns: np.ndarray) -> pd.DataFrame:
+    """A frame of numpy columns; text stays plain ``object`` (as the PostGIS engine's)."""
+    return pd.DataFrame(
+        {
+            name: pd.Series(values, dtype=object if values.dtype == object else values.dtype)
+            for name, values in columns.items()
+        }
+    )
 
 
 def poor_statuses() -> tuple[str, ...]:

@@ -45,13 +45,17 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     day = ind.year_end_day(year)
     hh, cad, asg, vis = frames.households, frames.cadres, frames.assignments, frames.visits
     n, m = len(hh), len(cad)
-    hh_pos = pd.Index(hh["hh_id"])
-    cad_ids = list(cad["cadre_id"])
-    ext = sorted(set(asg["cadre_id"]) - set(cad_ids))  # helpers registered outside the region
-    all_ids = pd.Index(cad_ids + ext)
-
-    a_hh = hh_pos.get_indexer(asg["hh_id"])
-    a_cad = all_ids.get_indexer(asg["cadre_id"])
+    positions = getattr(frames, "positions", None) or {}
+    hh_index = pd.Index(hh["hh_id"].to_numpy(object))
+    cad_ids = cad["cadre_id"].to_numpy(object)
+    cad_index = pd.Index(cad_ids)
+    asg_cadre = asg["cadre_id"].to_numpy(object)
+    a_hh, a_cad = _positions(positions.get("assignments"), asg, hh_index, cad_index)
+    ext = np.sort(pd.unique(asg_cadre[a_cad < 0]))  # helpers registered outside the region
+    all_ids = pd.Index(np.concatenate([cad_ids, ext]).astype(object))
+    if len(ext):
+        outside = a_cad < 0
+        a_cad[outside] = all_ids.get_indexer(asg_cadre[outside])
     a_start = asg["start_day"].to_numpy(np.int64)
     a_end = asg["end_day"].to_numpy(np.int64)
     ok = (a_hh >= 0) & (a_cad >= 0)
@@ -64,12 +68,19 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     exited = (status == STATUS_EXITED) & np.isin(prev, POOR_STATUSES)
     returned = (status == STATUS_RETURNED) & (prev == STATUS_EXITED)
 
-    v_hh = hh_pos.get_indexer(vis["hh_id"])
-    v_cad = all_ids.get_indexer(vis["cadre_id"])
+    vis_cadre = vis["cadre_id"].to_numpy(object)
+    v_hh, v_cad = _positions(positions.get("visits"), vis, hh_index, cad_index)
+    if len(ext):
+        outside = v_cad < 0
+        v_cad[outside] = all_ids.get_indexer(vis_cadre[outside])
     v_day = vis["day"].to_numpy(np.int64)
+    group_cad = v_cad.astype(np.int64).copy()  # outside cadres numbered after the known ones
+    outside = v_cad < 0
+    if outside.any():
+        group_cad[outside] = len(all_ids) + pd.factorize(vis_cadre[outside])[0]
     checks = ind.visit_checks(
         vis["visit_id"].to_numpy(np.int64),
-        pd.factorize(vis["cadre_id"])[0].astype(np.int64),
+        group_cad,
         v_day,
         vis["lon"].to_numpy(float),
         vis["lat"].to_numpy(float),
@@ -111,7 +122,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
                 codes[i],
             )
         )
-    cad_village = np.asarray(list(cad["village_code"]) + [None] * len(ext), dtype=object)
+    cad_village = np.concatenate([cad["village_code"].to_numpy(object), np.full(len(ext), None)])
     for c in np.nonzero(loads > rules.max_households)[0]:
         if c < m:
             problems.append(
@@ -143,8 +154,11 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
             )
         )
     own = (v_cad >= 0) & (v_cad < m)
-    trips = pd.DataFrame({"cadre": vcad, "day": v_day, "id": vid, "km": checks.travel_km})
-    trips = trips[checks.impossible & own]
+    sel = checks.impossible & own
+    trips = pd.DataFrame(
+        {"cadre": pd.Series(vcad[sel], dtype=object), "day": v_day[sel], "id": vid[sel],
+         "km": checks.travel_km[sel]}
+    )  # fmt: skip
     for (cadre_id, d), group in trips.groupby(["cadre", "day"], sort=True):
         c = all_ids.get_loc(cadre_id)
         problems.append(
@@ -165,7 +179,9 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     )
 
     # -- per cadre -----------------------------------------------------------------------
-    kind_w = vis["kind"].map(rules.score.per_kind).fillna(0).to_numpy(float)
+    kind_codes, kind_names = pd.factorize(vis["kind"].to_numpy(object))
+    kind_w = np.asarray([rules.score.per_kind.get(k, 0.0) for k in kind_names] + [0.0])
+    kind_w = kind_w[kind_codes]
     k = len(all_ids)
     vc = np.where(v_cad >= 0, v_cad, 0)
     weight = np.where(v_cad >= 0, 1.0, 0.0)
@@ -188,7 +204,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     )
     by_cadre = problem_frame.dropna(subset=["cadre_id"]).groupby("cadre_id")["reason"]
     reasons = by_cadre.agg(lambda r: "；".join(dict.fromkeys(x.split("（")[0] for x in r)))
-    cadre_frame = pd.DataFrame(
+    cadre_frame = _objects(
         {
             "cadre_id": cad["cadre_id"].to_numpy(object),
             "name": cad["name"].to_numpy(object),
@@ -210,7 +226,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     )
     last_day = np.full(k, -1, dtype=np.int64)
     np.maximum.at(last_day, vc[v_cad >= 0], v_day[v_cad >= 0])
-    cadre_frame["last_visit"] = [ind.day_iso(x) for x in last_day[:m]]
+    cadre_frame["last_visit"] = iso_days(last_day[:m])
     cadre_frame["problems"] = cadre_frame["cadre_id"].map(reasons).fillna("")
     county = cadre_frame["village_code"].str[:6]
     cadre_frame["rank_in_county"] = (
@@ -223,7 +239,9 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     )
 
     # -- per unit (帮扶单位) -------------------------------------------------------------
-    posted = cadre_frame[cadre_frame["in_post"]]
+    posted = cadre_frame[cadre_frame["in_post"]].assign(
+        has_problem=lambda f: f["problems"].to_numpy(object) != ""
+    )
     units = (
         posted.groupby(["unit", "unit_level"], sort=True)
         .agg(
@@ -232,7 +250,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
             visits=("visits", "sum"),
             households_exited=("households_exited", "sum"),
             households_returned=("households_returned", "sum"),
-            problems=("problems", lambda p: int((p != "").sum())),
+            problems=("has_problem", "sum"),
             score=("score", "mean"),
         )
         .reset_index()
@@ -243,20 +261,54 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     ).reset_index(drop=True)
     units.insert(0, "rank", np.arange(1, len(units) + 1))
 
-    households = pd.DataFrame(
+    id_array = np.asarray(all_ids, dtype=object)
+    households = _objects(
         {
-            "hh_id": ids,
-            "village_code": codes,
-            "status": status,
-            "helper_id": [all_ids[h] if h >= 0 else None for h in helper],
-            "last_visit": [ind.day_iso(x) for x in last],
-            "without_helper": poor & (helper < 0),
-            "not_visited": late,
+            "hh_id": ids[poor],
+            "village_code": codes[poor],
+            "status": status[poor],
+            "helper_id": np.where(helper[poor] >= 0, id_array[np.maximum(helper[poor], 0)], None)
+            if len(id_array)
+            else np.full(int(poor.sum()), None, dtype=object),
+            "last_visit": iso_days(last[poor]),
+            "without_helper": (poor & (helper < 0))[poor],
+            "not_visited": late[poor],
         }
-    )[poor].reset_index(drop=True)
+    )
     return CadreDetail(
         int(year), households, cadre_frame, units, problem_frame.reset_index(drop=True), has_data
     )
+
+
+def _objects(columns: dict) -> pd.DataFrame:
+    """A frame whose text columns stay plain ``object`` (no conversion to Arrow strings)."""
+    return pd.DataFrame(
+        {
+            k: pd.Series(v, dtype=object)
+            if isinstance(v, np.ndarray) and v.dtype == object
+            else pd.Series(v)
+            for k, v in columns.items()
+        }
+    )
+
+
+def _positions(given, frame: pd.DataFrame, hh_index: pd.Index, cad_index: pd.Index):
+    """(household row, cadre row) per row of ``frame`` (−1 when absent): the engine's
+    positions when it gave them, else joined by ID."""
+    if given is not None:
+        return given[0].copy(), given[1].copy()
+    return (
+        hh_index.get_indexer(frame["hh_id"].to_numpy(object)),
+        cad_index.get_indexer(frame["cadre_id"].to_numpy(object)),
+    )
+
+
+def iso_days(days: np.ndarray) -> np.ndarray:
+    """Day numbers as ``YYYY-MM-DD`` strings (object array), None for −1 (vectorised)."""
+    days = np.asarray(days, dtype=np.int64)
+    text = days.astype("datetime64[D]").astype(str).astype(object)
+    text[days < 0] = None
+    return text
 
 
 def _problem(kind, reason, cadre_id, hh_id, visit_ids, date, village_code) -> dict:
