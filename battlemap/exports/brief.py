@@ -56,6 +56,7 @@ __all__ = [
     "brief_html",
     "build_brief",
     "render_brief",
+    "render_briefs",
     "summary_text",
 ]
 
@@ -468,17 +469,27 @@ def build_brief(access: ScopedStore, state: ViewState, generated_at: datetime) -
 
 
 # -- rendering ------------------------------------------------------------------------------
-def figure_jobs(brief: Brief, *, raster: bool) -> list[FigureJob]:
-    """The brief's figures to draw: the map as a 2× PNG (map layers are rasters even in
-    SVG), charts as SVG (vector text in the PDF) or, for Word, as 2× PNG."""
+def figure_jobs(brief: Brief, formats: Sequence[str]) -> list[FigureJob]:
+    """The brief's figures to draw for ``formats``: the map as a 2× PNG (map layers are
+    rasters even in SVG), charts as SVG for pdf/html (vector text in the PDF) and as 2× PNG
+    for Word (no SVG there). Keys are ``png:map``, ``svg:trend`` …"""
+    vector = any(f in ("pdf", "html") for f in formats)
+    raster = "docx" in formats
     jobs = []
     for key, figure in brief.figures.items():
         width, height = brief.sizes[key]
-        png = raster or key == "map"
-        jobs.append(
-            FigureJob(key, figure, "png" if png else "svg", width, height, 2.0 if png else 1)
-        )
+        if key == "map" or raster:
+            jobs.append(FigureJob(f"png:{key}", figure, "png", width, height, 2.0))
+        if key != "map" and vector:
+            jobs.append(FigureJob(f"svg:{key}", figure, "svg", width, height, 1.0))
     return jobs
+
+
+def _pictures(images: Mapping[str, bytes], fmt: str) -> dict[str, bytes]:
+    """The pictures of one format by figure key (SVG where drawn and wanted, else PNG)."""
+    prefer = "png" if fmt == "docx" else "svg"
+    keys = {k.split(":", 1)[1] for k in images}
+    return {k: images.get(f"{prefer}:{k}") or images[f"png:{k}"] for k in keys}
 
 
 def _data_uri(key: str, data: bytes) -> str:
@@ -594,13 +605,17 @@ def brief_docx(brief: Brief, images: Mapping[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def render_brief(
-    access: ScopedStore, state: ViewState, fmt: str, generated_at: datetime
-) -> ExportResult:
-    """The brief of ``state`` as ``fmt`` (pdf, html, docx), drawn and printed by one Chromium
-    that starts while the numbers are read."""
-    if fmt not in BRIEF_FORMATS:
-        raise BriefError(f"unknown brief format {fmt!r} (one of {', '.join(BRIEF_FORMATS)})")
+def render_briefs(
+    access: ScopedStore, state: ViewState, formats: Sequence[str], generated_at: datetime
+) -> dict[str, ExportResult]:
+    """The brief of ``state`` in each of ``formats`` (pdf, html, docx): the numbers read
+    once, every figure drawn and the PDF printed by one Chromium, started while the numbers
+    are read. Scope, year and formats are checked before the browser starts."""
+    unknown = [f for f in formats if f not in BRIEF_FORMATS]
+    if unknown or not formats:
+        raise BriefError(
+            f"unknown brief format {(unknown or [''])[0]!r} (one of {', '.join(BRIEF_FORMATS)})"
+        )
     info = access.check_export(state.region)  # refused before any browser starts
     state = replace(state, region=info.code)
     access.store.check_year(state.year)
@@ -609,18 +624,33 @@ def render_brief(
     def prepare() -> tuple[list[FigureJob], Any]:
         brief = build_brief(access, state, generated_at)
         built.append(brief)
-        page = (lambda images: brief_html(brief, images)) if fmt == "pdf" else None
-        return figure_jobs(brief, raster=fmt == "docx"), page
+        page = None
+        if "pdf" in formats:
+
+            def page(images: dict[str, bytes]) -> str:
+                return brief_html(brief, _pictures(images, "pdf"))
+
+        return figure_jobs(brief, formats), page
 
     stamp = make_stamp(access, state, generated_at)
     images, pdf = render_with_browser(prepare, PrintOptions(footer=_footer(stamp, state.lang)))
     brief = built[0]
-    if fmt == "pdf":
-        assert pdf is not None
-        data = pdf
-    elif fmt == "html":
-        data = brief_html(brief, images).encode("utf-8")
-    else:
-        data = brief_docx(brief, images)
-    name = file_name(brief.stamp.region_code, state.year, "brief", fmt)
-    return ExportResult(data=data, filename=name, media_type=MEDIA_TYPES[fmt])
+    out = {}
+    for fmt in formats:
+        if fmt == "pdf":
+            assert pdf is not None
+            data = pdf
+        elif fmt == "html":
+            data = brief_html(brief, _pictures(images, fmt)).encode("utf-8")
+        else:
+            data = brief_docx(brief, _pictures(images, fmt))
+        name = file_name(brief.stamp.region_code, state.year, "brief", fmt)
+        out[fmt] = ExportResult(data=data, filename=name, media_type=MEDIA_TYPES[fmt])
+    return out
+
+
+def render_brief(
+    access: ScopedStore, state: ViewState, fmt: str, generated_at: datetime
+) -> ExportResult:
+    """The brief of ``state`` as ``fmt`` (pdf, html, docx); see :func:`render_briefs`."""
+    return render_briefs(access, state, [fmt], generated_at)[fmt]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from battlemap.cli import main
-from battlemap.exports.brief import render_brief, summary_text
+from battlemap.exports.brief import render_brief, render_briefs, summary_text
 from battlemap.exports.offline import external_references
 from battlemap.exports.stamp import SYNTHETIC_MARK
 from battlemap.geodata.access import MissingRightError, OutOfScopeError, Scope, ScopedStore
@@ -139,30 +139,35 @@ def test_pdf_map_is_drawn(pdf: Path, tmp_path: Path) -> None:
     assert lower.std() > 20 and len(np.unique(lower)) > 30
 
 
-def test_docx_holds_the_same(embedded_store, stats: dict) -> None:
+@pytest.fixture(scope="module")
+def english(embedded_store) -> dict:
+    """The English brief as Word and HTML, from one browser (``render_briefs``)."""
+    access = ScopedStore(embedded_store, Scope())
+    state = ViewState(region=COUNTY, year=YEAR, lang="en")
+    return render_briefs(access, state, ["docx", "html"], WHEN)
+
+
+def test_docx_holds_the_same(english: dict, stats: dict) -> None:
     import docx
 
-    access = ScopedStore(embedded_store, Scope())
-    result = render_brief(access, ViewState(region=COUNTY, year=YEAR), "docx", WHEN)
+    result = english["docx"]
     assert result.filename == f"{COUNTY}_{YEAR}_brief.docx"
     document = docx.Document(io.BytesIO(result.data))
     text = "\n".join(p.text for p in document.paragraphs)
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
-    assert "息烽县脱贫攻坚简报" in text and SYNTHETIC_MARK in text
+    assert "Poverty alleviation brief: 息烽县" in text and SYNTHETIC_MARK in text
+    assert f"poverty incidence in 息烽县 was {stats['incidence_pct']:.2f}%" in text
     assert f"{stats['poor_persons']:,}" in cells
     assert f"{stats['incidence_pct']:.2f}%" in cells
     assert len(document.inline_shapes) == 5  # map, trend, causes, warnings, radar
-    assert document.core_properties.comments.startswith("数据截至")
+    assert document.core_properties.comments.startswith("Data as of")
     footer = document.sections[0].footer.paragraphs[0]
-    assert (
-        footer.text.startswith("息烽县 (520122000000) · 2016") and 'w:instr="PAGE"' in footer._p.xml
-    )
+    assert footer.text.startswith(f"息烽县 ({COUNTY}) · {YEAR}")
+    assert 'w:instr="PAGE"' in footer._p.xml
 
 
-def test_html_in_english_is_offline_with_inline_figures(embedded_store, stats: dict) -> None:
-    access = ScopedStore(embedded_store, Scope())
-    result = render_brief(access, ViewState(region=COUNTY, year=YEAR, lang="en"), "html", WHEN)
-    page = result.data.decode()
+def test_html_is_offline_with_inline_figures(english: dict, stats: dict) -> None:
+    page = english["html"].data.decode()
     assert external_references(page) == []
     assert page.count('src="data:image/svg+xml;base64,') == 4
     assert page.count('src="data:image/png;base64,') == 1
