@@ -20,6 +20,7 @@ from battlemap.geodata.importer.households import import_households
 from battlemap.geodata.synthetic.generate import generate
 from battlemap.layout import page
 from battlemap.settings import Settings
+from battlemap.views.summary import scoped_summary
 from battlemap.viewstate import ViewState
 from tests.pg import PgCluster, PgClusterError
 
@@ -37,8 +38,10 @@ def _one(cluster: PgCluster, sql: str, params: tuple = (), db: str = "bm"):
 
 
 def _wait_replayed(primary: PgCluster, standby: PgCluster, timeout_s: float = 60) -> str:
-    """Wait until the standby's replay LSN reaches the primary's current WAL LSN."""
-    target = _one(primary, "SELECT pg_current_wal_lsn()::text", db="postgres")
+    """Wait until the standby's replay LSN reaches the primary's WAL insert LSN (its
+    commits are in the WAL up to there; with synchronous_commit off the last may not be
+    written yet, so pg_current_wal_lsn() can lag behind it)."""
+    target = _one(primary, "SELECT pg_current_wal_insert_lsn()::text", db="postgres")
     deadline = time.monotonic() + timeout_s
     while not _one(
         standby, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (target,), db="postgres"
@@ -131,7 +134,7 @@ def test_the_app_reads_the_standby_and_sees_an_import_once_replayed(pair, tmp_pa
     _one(standby, "SELECT pg_wal_replay_resume()::text", db="postgres")
     _wait_replayed(primary, standby)
     assert context.access().counts(village, YEAR)["registered_persons"] == after
-    assert context.access().summary(village, YEAR)["registered_persons"] == after
+    assert scoped_summary(context.access(), village, YEAR)["registered_persons"] == after
     as_of_after = data_as_of(context.access())
     standby_time = _one(standby, "SELECT loaded_at FROM battlemap_meta")
     assert as_of_after == standby_time.strftime("%Y-%m-%dT%H:%M:%SZ") != as_of_before
@@ -150,3 +153,35 @@ def test_the_standby_refuses_writes(pair) -> None:
             cur.execute("CREATE TABLE nope (x int)")
     finally:
         conn.close()
+
+
+def test_stats_reads_the_replicas_given_on_the_command_line(pair, tmp_path) -> None:
+    """``--read-dsn`` and ``--read-dsn-file`` (repeatable): with the first replica
+    unreachable, `battlemap stats` answers from the other one, the embedded store's numbers."""
+    import json
+
+    from battlemap.geodata.embedded import EmbeddedStore
+    from battlemap.views.summary import region_summary
+    from tests.clirun import run_cli
+
+    primary, standby, data_dir = pair
+    dsn_file = tmp_path / "replica.dsn"
+    dsn_file.write_text(f"# the standby\n{standby.dsn('bm')}\n")
+    dsn_file.chmod(0o600)
+    embedded = EmbeddedStore(data_dir)
+    county = embedded.regions.level_codes(3)[0]
+    nobody = "postgresql://postgres@127.0.0.1:1/bm"  # nothing listens on port 1
+    result = run_cli(
+        "stats", "--region", county, "--year", str(YEAR), "--store", "postgis",
+        "--dsn", primary.dsn("bm"), "--read-dsn", nobody, "--read-dsn-file", str(dsn_file),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(
+        json.dumps(region_summary(embedded, county, YEAR), ensure_ascii=False)
+    )
+    refused = run_cli(
+        "stats", "--region", county, "--year", str(YEAR), "--data-dir", str(data_dir),
+        "--read-dsn", standby.dsn("bm"),
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines()[-1].endswith("--read-dsn needs --store postgis")

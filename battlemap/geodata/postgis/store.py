@@ -174,6 +174,7 @@ class PostgisStore(Store):
             _Reader(source, self._pool_for(source, pool_size))
             for source in (list(read_dsns) or [dsn])
         ]
+        self._replicas = bool(read_dsns)
         self._turn = itertools.count()
         self._pool = self._readers[0].pool
         self._where = self._readers[0].where
@@ -378,25 +379,46 @@ class PostgisStore(Store):
             ) from None
         finally:
             conn.close()
-        if self._readers[0].where != describe_dsn(self._dsn) or len(self._readers) > 1:
-            self._await_replicas(table)
+        self.wait_for_replicas()
         return table
 
-    def _await_replicas(self, table: str) -> None:
-        """Wait (up to the statement timeout) until every replica has replayed ``table``,
-        built on the primary."""
-        deadline = time.monotonic() + max(self.timeout_s, 5.0)
+    def wait_for_replicas(self, timeout_s: float | None = None) -> None:
+        """After a write on the primary (a derived table built on first use): wait until
+        every server reads go to has replayed the primary's WAL so far (at most
+        ``timeout_s``, default the statement timeout, at least 5 s); no wait without
+        ``--read-dsn``. StoreUnavailableError if a replica lags longer."""
+        if not self._replicas:
+            return
+        conn = connect(self._dsn, timeout_s=self.timeout_s)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_current_wal_insert_lsn()::text")
+                target = cur.fetchone()[0]
+        except psycopg2.Error as exc:
+            raise StoreUnavailableError(
+                f"lost PostgreSQL at {describe_dsn(self._dsn)}: {first_line(exc)}"
+            ) from None
+        finally:
+            conn.close()
+        deadline = time.monotonic() + max(self.timeout_s if timeout_s is None else timeout_s, 5)
         for reader in self._readers:
-            while not self._attempt(
-                reader,
-                lambda cur: cur.execute("SELECT to_regclass(%s)", (table,)) or cur.fetchone()[0],
-            ):
-                if time.monotonic() > deadline:
-                    raise StoreUnavailableError(
-                        f"the replica {reader.where} has not replayed the aggregates for "
-                        "these exit rules yet: try again shortly"
-                    )
-                time.sleep(0.1)
+            try:
+                while not self._attempt(reader, lambda cur: self._replayed(cur, target)):
+                    if time.monotonic() > deadline:
+                        raise StoreUnavailableError(
+                            f"the replica {reader.where} has not replayed the primary's "
+                            "changes yet: try again shortly"
+                        )
+                    time.sleep(0.05)
+            except _Unreachable as exc:  # reads skip it for now (see _run)
+                reader.down = (time.monotonic() + self.timeout_s, str(exc))
+
+    @staticmethod
+    def _replayed(cur, lsn: str) -> bool:
+        cur.execute(
+            "SELECT NOT pg_is_in_recovery() OR pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)
+        )
+        return bool(cur.fetchone()[0])
 
     def _aggregate_rows(self, sql: str, params: dict[str, Any]) -> list[tuple]:
         """Rows of a query over the aggregate table; an aggregate for other rules that a
