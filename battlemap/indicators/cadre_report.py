@@ -28,7 +28,7 @@ class CadreDetail:
     """Tables of one region and year (empty frames when there is no cadre data)."""
 
     year: int
-    households: pd.DataFrame  # poor households: helper, last visit, problems
+    households: pd.DataFrame  # registered households: poor, helper, last visit, problems
     cadres: pd.DataFrame  # cadres of the region: load, visits, score, rank in county
     units: pd.DataFrame  # 帮扶单位: ranked by households exited, then score
     problems: pd.DataFrame  # PROBLEM_COLUMNS, one row per problem
@@ -264,15 +264,16 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     id_array = np.asarray(all_ids, dtype=object)
     households = _objects(
         {
-            "hh_id": ids[poor],
-            "village_code": codes[poor],
-            "status": status[poor],
-            "helper_id": np.where(helper[poor] >= 0, id_array[np.maximum(helper[poor], 0)], None)
+            "hh_id": ids,
+            "village_code": codes,
+            "status": status,
+            "poor": poor,
+            "helper_id": np.where(helper >= 0, id_array[np.maximum(helper, 0)], None)
             if len(id_array)
-            else np.full(int(poor.sum()), None, dtype=object),
-            "last_visit": iso_days(last[poor]),
-            "without_helper": (poor & (helper < 0))[poor],
-            "not_visited": late[poor],
+            else np.full(n, None, dtype=object),
+            "last_visit": iso_days(last),
+            "without_helper": poor & (helper < 0),
+            "not_visited": late,
         }
     )
     return CadreDetail(

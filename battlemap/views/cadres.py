@@ -26,6 +26,7 @@ from battlemap.viewstate import ViewState
 
 __all__ = [
     "PANEL_LEVELS",
+    "add_cadre_columns",
     "cadre_detail",
     "cadres_panel",
     "checkin_layer",
@@ -160,8 +161,8 @@ def checkin_rows(access: ScopedStore, code: str, year: int) -> pd.DataFrame:
 
 
 def household_cadre_columns(access: ScopedStore, code: str, year: int) -> pd.DataFrame:
-    """``hh_id``, ``helper`` (masked like household heads) and ``last_visit`` of the
-    region's poor households in ``year``, for the household table."""
+    """``hh_id``, ``helper`` (masked like household heads) and ``last_visit`` (in the year)
+    of the region's registered households in ``year``, for the household table."""
     detail = cadre_detail(access, code, year)
     names = dict(zip(detail.cadres["cadre_id"], detail.cadres["name"], strict=True))
     h = detail.households
@@ -185,3 +186,27 @@ def checkin_layer(access: ScopedStore, code: str, year: int, *, lang: str = "zh"
     if not cadre_source(access.store).has_data:
         return []
     return checkin_traces(checkin_rows(access, code, year), lang=lang)
+
+
+def add_cadre_columns(
+    access: ScopedStore, state: ViewState, rows: list[dict], columns: list[dict]
+) -> list[dict]:
+    """The household table's rows get ``helper`` and ``last_visit`` (in place) and the
+    columns two headers; unchanged without cadre data."""
+    if not rows or not cadre_source(access.store).has_data:
+        return columns
+    extra = household_cadre_columns(access, state.region, state.year)
+    helper = dict(zip(extra["hh_id"], extra["helper"], strict=True))
+    last = dict(zip(extra["hh_id"], extra["last_visit"], strict=True))
+    for row in rows:
+        row["helper"] = helper.get(row["hh_id"]) or ""
+        row["last_visit"] = last.get(row["hh_id"]) or ""
+    lang = state.lang
+    return [
+        *columns,
+        {"name": _HELPER[1 if lang == "en" else 0], "id": "helper"},
+        {"name": _t("last_visit", lang), "id": "last_visit"},
+    ]
+
+
+_HELPER = ("帮扶责任人", "Helper")

@@ -102,6 +102,9 @@ def household_view(
         # what a click on the row's cause or type filters to (the cells show translations)
         row["filter_primary_cause"] = Filter("cause", cause).token if cause in CAUSES else ""
         row["filter_hh_type"] = Filter("hh_type", hh_type).token if hh_type in HH_TYPES else ""
+    from battlemap.views.cadres import add_cadre_columns  # issue 15: helper, last visit
+
+    columns = add_cadre_columns(access, state, rows, columns)
     flt = parse_filter(state.filter)
     note = ""
     if flt is not None and flt.kind == "guarantee":  # the rows are the gaps: say so

@@ -1,0 +1,62 @@
+"""Cadre views (issue 15): names masked like household heads by the scope's rights, no
+cadre or visit row for roles without household rights, scope refused, helper columns."""
+
+from __future__ import annotations
+
+import pytest
+
+from battlemap.geodata.access import MissingRightError, OutOfScopeError, Scope, ScopedStore
+from battlemap.geodata.datadir import read_manifest
+from battlemap.views.cadres import cadres_panel, checkin_rows
+from battlemap.views.tables import household_panel
+from battlemap.viewstate import ViewState
+
+
+@pytest.fixture(scope="module")
+def village(small_data_dir) -> str:
+    planted = read_manifest(small_data_dir)["cadre_problems"]["problems"]
+    return next(p["cadre_id"] for p in planted if p["kind"] == "helper_over_limit")[:12]
+
+
+def _names(panel) -> list[str]:
+    return [row["name"] for row in panel.rows]
+
+
+def test_names_masked_unless_the_role_may_see_them(embedded_store, village) -> None:
+    state = ViewState(region=village, year=2018)
+    masked = cadres_panel(ScopedStore(embedded_store, Scope(pii=False)), state)
+    shown = cadres_panel(ScopedStore(embedded_store, Scope(pii=True)), state)
+    assert len(masked.rows) == len(shown.rows) > 0
+    for m, s in zip(_names(masked), _names(shown), strict=True):
+        assert m == s[0] + "*" * max(len(s) - 1, 1)
+    assert "帮扶户数超限 1 名" in masked.note
+    table = household_panel(ScopedStore(embedded_store, Scope(pii=False)), state)
+    named = household_panel(ScopedStore(embedded_store, Scope(pii=True)), state)
+    assert [c["id"] for c in table.columns][-2:] == ["helper", "last_visit"]
+    helpers = [r["helper"] for r in table.rows if r["helper"]]
+    assert helpers and all(set(h[1:]) == {"*"} for h in helpers)
+    assert set(r["helper"] for r in named.rows) & set(_names(shown))
+
+
+def test_no_rows_without_household_rights(embedded_store, village) -> None:
+    access = ScopedStore(embedded_store, Scope(households=False))
+    panel = cadres_panel(access, ViewState(region=village, year=2018))
+    assert panel.rows and "name" not in panel.rows[0] and "unit" in panel.rows[0]
+    assert panel.figure is None
+    with pytest.raises(MissingRightError):
+        checkin_rows(access, village, 2018)
+
+
+def test_out_of_scope_is_refused(embedded_store, village) -> None:
+    other = "522700000000" if not village.startswith("5227") else "520100000000"
+    access = ScopedStore(embedded_store, Scope(roots=(other,)))
+    with pytest.raises(OutOfScopeError):
+        cadres_panel(access, ViewState(region=village, year=2018))
+    with pytest.raises(OutOfScopeError):
+        checkin_rows(access, village, 2018)
+
+
+def test_panel_only_in_county_and_village_views(embedded_store, village) -> None:
+    access = ScopedStore(embedded_store)
+    assert not cadres_panel(access, ViewState(region=village[:9] + "000", year=2018)).rows
+    assert cadres_panel(access, ViewState(region=village[:6] + "000000", year=2018)).rows
