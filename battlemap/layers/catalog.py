@@ -112,6 +112,34 @@ INDICATORS: dict[str, Indicator] = {
             lambda c: c.get("relocated_persons"),
             source="relocations",
         ),
+        # issue 15: from the cadre tables (views/cadres.py cadre_unit_values)
+        Indicator(
+            "no_helper",
+            ("无帮扶责任人的贫困户", "Poor households without a helper"),
+            ("户", "households"),
+            "Oranges",
+            0,
+            lambda c: c.get("poor_households_without_helper"),
+            source="cadres",
+        ),
+        Indicator(
+            "not_visited",
+            ("超期未走访的贫困户", "Poor households not visited lately"),
+            ("户", "households"),
+            "YlOrRd",
+            0,
+            lambda c: c.get("households_not_visited"),
+            source="cadres",
+        ),
+        Indicator(
+            "cadre_score",
+            ("帮扶干部平均记工分（县及以下）", "Cadres' mean score (county and below)"),
+            ("分", "points"),
+            "Blues",
+            1,
+            lambda c: c.get("score"),
+            source="cadres",
+        ),
     )
 }
 DEFAULT_INDICATOR = "incidence"

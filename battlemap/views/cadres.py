@@ -18,6 +18,7 @@ import pandas as pd
 
 from battlemap.geodata.access import ScopedStore, mask_name
 from battlemap.geodata.cadres_store import cadre_source
+from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_report import CadreDetail, region_detail
 from battlemap.layers.checkins import checkin_traces, score_bars
@@ -210,3 +211,42 @@ def add_cadre_columns(
 
 
 _HELPER = ("帮扶责任人", "Helper")
+
+
+SCORE_FROM_LEVEL = 3  # the score map needs a region's cadre detail: county and below
+_SCORE_CACHE_ENTRIES = 256
+
+
+def cadre_unit_values(
+    access: ScopedStore, region: str, year: int, indicator, codes: tuple[str, ...]
+) -> dict[str, float | int | None]:
+    """The cadre indicator's value per map unit (``codes``: the children, or the region
+    itself at a village): the cadres counts, and for ``cadre_score`` the mean 记工分 of
+    the unit's cadres in post (county and below; None above, and without cadre data)."""
+    info = access.region(region)
+    source = cadre_source(access.store)
+    if not source.has_data:
+        return dict.fromkeys(codes)
+    counts = source.counts_many(list(codes), access.store.check_year(year))
+    if indicator.key == "cadre_score":
+        scores = _unit_scores(access, info, year, codes)
+        counts = {c: {**counts[c], "score": scores.get(c)} for c in codes}
+    return {c: indicator.value(counts[c]) for c in codes}
+
+
+def _unit_scores(access: ScopedStore, info, year: int, codes) -> dict[str, float]:
+    if info.level < SCORE_FROM_LEVEL:
+        return {}
+    source = cadre_source(access.store)
+    cache: dict = source.__dict__.setdefault("_unit_scores", {})
+    key = (info.code, int(year))
+    if key not in cache:
+        detail = region_detail(source.frames(info.code, year), year, source.rules)
+        posted = detail.cadres[detail.cadres["in_post"]]
+        length = PREFIX_LENGTHS[min(info.level + 1, 5)] if codes != (info.code,) else 12
+        unit = posted["village_code"].str[:length].str.ljust(12, "0")
+        means = posted["score"].groupby(unit.to_numpy()).mean().round(1)
+        if len(cache) >= _SCORE_CACHE_ENTRIES:
+            cache.clear()
+        cache[key] = {str(k): float(v) for k, v in means.items()}
+    return cache[key]

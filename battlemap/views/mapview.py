@@ -83,6 +83,10 @@ def unit_values(
         flows = access.relocation_flows(region, year)
         persons = flows.groupby("origin_code")["persons"].sum()
         return {c: int(persons.get(c, 0)) for c in shapes.codes}
+    if indicator.source == "cadres":  # issue 15
+        from battlemap.views.cadres import cadre_unit_values
+
+        return cadre_unit_values(access, region, year, indicator, shapes.codes)
     counts = _unit_counts(access, region, year, shapes.codes)
     return {c: indicator.value(counts[c]) if c in counts else None for c in shapes.codes}
 

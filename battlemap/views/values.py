@@ -96,6 +96,10 @@ def _counts_values(access: ScopedStore, region: str, year: int, indicator: Indic
         flows = access.relocation_flows(region, year)
         persons = flows.groupby("origin_code")["persons"].sum()
         return {c: int(persons.get(c, 0)) for c in shapes.codes}
+    if indicator.source == "cadres":  # issue 15
+        from battlemap.views.cadres import cadre_unit_values
+
+        return cadre_unit_values(access, region, year, indicator, shapes.codes)
     if shapes.codes == (region,):
         counts = {region: access.counts(region, year)}
     else:

@@ -53,3 +53,9 @@ def test_checkin_layer_and_cadres_panel_draw(dash_duo, battlemap_app, small_data
     driver.execute_script("arguments[0].scrollIntoView()", panel)
     time.sleep(0.3)
     driver.save_screenshot(str(ARTIFACTS / "cadres-panel.png"))
+
+    county = village[:6] + "000000"
+    driver.get(dash_duo.server_url + f"/?region={county}&year=2018&indicator=cadre_score")
+    state = wait_for_map(driver, county)
+    assert state["z"] and any(z is not None for z in state["z"]), state["z"]
+    driver.save_screenshot(str(ARTIFACTS / "cadres-score-map.png"))

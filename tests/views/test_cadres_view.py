@@ -60,3 +60,24 @@ def test_panel_only_in_county_and_village_views(embedded_store, village) -> None
     access = ScopedStore(embedded_store)
     assert not cadres_panel(access, ViewState(region=village[:9] + "000", year=2018)).rows
     assert cadres_panel(access, ViewState(region=village[:6] + "000000", year=2018)).rows
+
+
+def test_choropleth_choices(embedded_store, village) -> None:
+    from battlemap.geodata.cadres_store import cadre_counts
+    from battlemap.views.cadres import cadre_detail
+    from battlemap.views.values import shown_values
+
+    access = ScopedStore(embedded_store)
+    province = embedded_store.regions.roots()[0].code
+    got = shown_values(access, ViewState(region=province, year=2018, indicator="no_helper"))
+    total = cadre_counts(embedded_store, province, 2018)["poor_households_without_helper"]
+    assert sum(got.values.values()) == total > 0
+    county = village[:6] + "000000"
+    score = shown_values(access, ViewState(region=county, year=2018, indicator="cadre_score"))
+    cadres = cadre_detail(access, county, 2018).cadres
+    posted = cadres[cadres["in_post"]]
+    town = village[:9] + "000"
+    expected = posted[posted["village_code"].str.startswith(village[:9])]["score"].mean()
+    assert score.values[town] == round(expected, 1)
+    above = shown_values(access, ViewState(region=province, year=2018, indicator="cadre_score"))
+    assert set(above.values.values()) == {None}
