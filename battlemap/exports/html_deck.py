@@ -77,7 +77,7 @@ def _zoom(bounds: tuple[float, float, float, float], width: int = 1000) -> float
     """A zoom that fits the bounds' longer side in about ``width`` pixels."""
     minx, miny, maxx, maxy = bounds
     span = max(maxx - minx, (maxy - miny) * 1.3, 1e-3)
-    return max(min(math.log2(360 * width / (256 * span)) - 1.0, 14.0), 3.0)
+    return max(min(math.log2(360 * width / (256 * span)) - 1.4, 14.0), 3.0)
 
 
 def _flows(
