@@ -215,6 +215,15 @@ def test_bad_input_is_one_line_exit_2_and_no_file(small_data_dir, tmp_path, caps
         assert err.count("\n") == 1
 
 
+def test_missing_chromium_is_one_line_exit_2(small_data_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("BROWSER_PATH", str(tmp_path / "no-chromium"))
+    out = tmp_path / "brief.pdf"
+    code, err = _brief_cli(capsys, "--region", COUNTY, "--year", str(YEAR), "--out", str(out),
+                           "--data-dir", str(small_data_dir))  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and "Chromium" in err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_summary_is_written_from_the_numbers(lang: str) -> None:
     overview = ExitOverview(
