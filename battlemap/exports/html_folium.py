@@ -193,8 +193,11 @@ def _outline(collection: dict[str, Any]) -> dict[str, Any]:
 def _household_layer(
     access: ScopedStore, state: ViewState, request: ExportRequest
 ) -> tuple[FastMarkerCluster | None, int, str]:
-    """Clustered household points (masked names), or None and why not."""
+    """Clustered household points (masked names) when the view has the household layer,
+    or None and why not."""
     lang = state.lang
+    if "households" not in state.layers:
+        return None, 0, ""
     if not access.scope.households:
         return None, 0, _text("households_no_right", lang)
     registered = int(access.counts(state.region, state.year)["registered_households"])
