@@ -40,6 +40,7 @@ LAYER_KEYS: tuple[str, ...] = (
     "by_cause",
     "hexbins",
     "flows",
+    "projects",
     "checkins",
     "year_scale",
 )

@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import owner_only, read_table
@@ -125,23 +126,31 @@ def normalise(name: str, frame: pd.DataFrame) -> pd.DataFrame:
         elif column in ("amount", "budget", "lon", "lat"):
             data[column] = pd.to_numeric(values).astype(float).to_numpy()
         else:
-            data[column] = np.asarray(
-                [
-                    None
-                    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-                    else str(v)
-                    for v in values.tolist()
-                ],
-                dtype=object,
-            )
+            data[column] = pd.Series(text_values(values), dtype=object)
     return pd.DataFrame(data, columns=list(FUNDS_TABLES[name]))
+
+
+def text_values(values: pd.Series) -> np.ndarray:
+    """Text as a numpy object array with None for missing (fast hashing, no Arrow strings)."""
+    if values.dtype != object:
+        return values.to_numpy(dtype=object, na_value=None)
+    out = values.to_numpy(dtype=object).copy()
+    out[pd.isna(values).to_numpy()] = None
+    return out
+
+
+def plain_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of ``frame`` as object arrays (pandas' Arrow strings hash slowly)."""
+    return frame.assign(
+        **{c: pd.Series(text_values(frame[c]), index=frame.index, dtype=object) for c in columns}
+    )
 
 
 def scan_inputs(
     tables: dict[str, pd.DataFrame], households: pd.Series, household_years: pd.DataFrame
 ) -> tuple[pd.DataFrame, pd.Index]:
     """(registry rows of the paid households, the paid IDs that are registered)."""
-    payees = pd.Index(tables["fund_payments"].payee_hh_id.dropna().unique())
+    payees = pd.Index(tables["fund_payments"].payee_hh_id.dropna().unique(), dtype=object)
     known = payees[payees.isin(households)]
     return household_years[household_years.hh_id.isin(known)], known
 
@@ -217,7 +226,7 @@ class EmbeddedFunds(FundsSource):
         if list(frame.columns) != ["code", "year", *FUNDS_METRICS]:
             return None
         out = np.zeros((len(self.codes), len(self.years), len(FUNDS_METRICS)), dtype=np.int64)
-        rows = pd.Index(self.codes).get_indexer(frame.code)
+        rows = pd.Index(self.codes, dtype=object).get_indexer(text_values(frame.code))
         ks = frame.year.map(self._year_index).to_numpy()
         ok = (rows >= 0) & pd.notna(ks)
         out[rows[ok], ks[ok].astype(int)] = frame[list(FUNDS_METRICS)].to_numpy(np.int64)[ok]
@@ -233,19 +242,36 @@ class EmbeddedFunds(FundsSource):
             return empty, scan_empty()
         tables = self.tables()
         linked = pd.Index(
-            pd.concat([tables["project_beneficiaries"].hh_id, tables["fund_payments"].payee_hh_id])
+            dtype=object,
+            data=pd.concat(
+                [tables["project_beneficiaries"].hh_id, tables["fund_payments"].payee_hh_id]
+            )
             .dropna()
-            .unique()
+            .unique(),
         )
-        households = read_table(self.data_dir, "households", ["hh_id", "village_code", "size"])
-        years = read_table(
-            self.data_dir, "household_years", ["hh_id", "year", "status", "income_per_capita"]
+        households = plain_text(
+            read_table(self.data_dir, "households", ["hh_id", "village_code", "size"]),
+            ["hh_id", "village_code"],
         )
-        years = years[years.hh_id.isin(linked)]
-        years = years.assign(status=years.status.astype(str))
+        years = self._linked_years(linked)
         return build_funds(
             self.codes, self.years, tables, households, years, self._shapes(tables), self.rules
         )
+
+    def _linked_years(self, linked: pd.Index) -> pd.DataFrame:
+        """household_years rows of the linked households (filtered in Arrow, part by part)."""
+        columns = ["hh_id", "year", "status", "income_per_capita"]
+        wanted = pa.array(linked.to_numpy(object), pa.string())
+        path = self.data_dir / TABLE_FILES["household_years"]
+        try:
+            table = pq.read_table(path, columns=columns)
+        except Exception as exc:  # pyarrow raises many types for corrupt files
+            raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
+        hh = pc.cast(table.column("hh_id"), pa.string())
+        table = table.filter(pc.is_in(hh, value_set=wanted))
+        frame = table.to_pandas()
+        frame = frame.assign(status=frame.status.astype(str))
+        return plain_text(frame, ["hh_id", "status"])
 
     def _shapes(self, tables):
         wanted = set(tables["projects"].code.dropna())

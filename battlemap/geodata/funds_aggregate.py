@@ -45,17 +45,17 @@ def _day(values) -> np.ndarray:
 def ancestor_index(codes: tuple[str, ...], wanted: np.ndarray) -> np.ndarray:
     """[n, 5] region indexes of each wanted code's ancestors and itself (province … village;
     -1 where a level repeats the one above or the code is unknown)."""
-    index = pd.Index(codes)
+    index = pd.Index(codes, dtype=object)
     text = pd.Series(np.asarray(wanted, dtype=object)).astype(str)
     out = np.full((len(text), 5), -1, dtype=np.int64)
     previous = None
     for j, length in enumerate((2, 4, 6, 9, 12)):
-        prefix = text.str[:length].str.ljust(12, "0")
+        prefix = text.str[:length].str.ljust(12, "0").to_numpy(dtype=object)
         idx = index.get_indexer(prefix)
         if previous is not None:
-            idx = np.where(prefix.to_numpy() == previous, -1, idx)
+            idx = np.where(prefix == previous, -1, idx)
         out[:, j] = idx
-        previous = prefix.to_numpy()
+        previous = prefix
     return out
 
 
@@ -106,7 +106,7 @@ def funds_values(
     located = anc.max(axis=1) >= 0
     projects, anc = projects[located].reset_index(drop=True), anc[located]
     n = len(projects)
-    pid = pd.Index(projects.project_id)
+    pid = pd.Index(projects.project_id.to_numpy(object), dtype=object)
     source = projects.source.map({s: i for i, s in enumerate(SOURCE_KEYS)}).to_numpy()
 
     for table, name in (("fund_allocations", "allocated"), ("fund_payments", "paid")):
@@ -170,7 +170,9 @@ def _beneficiaries(out, codes, years, ends, tables, projects, households, househ
     rows = household_years[household_years.hh_id.isin(first.index)]
     y0 = years[0]
     income = np.full((len(first), len(years)), np.nan)
-    at = pd.Index(first.index).get_indexer(rows.hh_id)
+    at = pd.Index(first.index.to_numpy(object), dtype=object).get_indexer(
+        rows.hh_id.to_numpy(object)
+    )
     k = rows.year.to_numpy(int) - y0
     ok = (at >= 0) & (k >= 0) & (k < len(years)) & rows.income_per_capita.notna().to_numpy()
     income[at[ok], k[ok]] = to_fen(rows.income_per_capita.to_numpy(float)[ok])

@@ -97,9 +97,31 @@ def _hits(rule: str, frame: pd.DataFrame, reason: Callable, evidence: Callable) 
     )
 
 
-def _payee_rules(payments, registry, known, rules: FundsRules) -> list[pd.DataFrame]:
-    paid = payments[payments.payee_hh_id.notna()]
-    outside = paid[~paid.payee_hh_id.isin(known)]
+class _Tables:
+    """The scan's tables with integer keys: project index of every row, day numbers."""
+
+    def __init__(self, projects, beneficiaries, allocations, payments) -> None:
+        self.projects = projects.reset_index(drop=True)
+        order = np.argsort(payments.payment_id.to_numpy(object), kind="stable")
+        self.payments = payments.iloc[order].reset_index(drop=True)  # by ID: order-independent
+        self.allocations = allocations.reset_index(drop=True)
+        self.beneficiaries = beneficiaries
+        index = pd.Index(self.projects.project_id.to_numpy(object), dtype=object)
+        self.n = len(index)
+        self.pp = index.get_indexer(self.payments.project_id.to_numpy(object))
+        self.ap = index.get_indexer(self.allocations.project_id.to_numpy(object))
+        self.bp = index.get_indexer(beneficiaries.project_id.to_numpy(object))
+        self.pday = _days(self.payments.date)
+        self.aday = _days(self.allocations.date)
+        self.cents = np.floor(self.payments.amount.to_numpy(float) * 100 + 0.5).astype(np.int64)
+
+
+def _payee_rules(t: _Tables, registry, known, rules: FundsRules) -> list[pd.DataFrame]:
+    pay = t.payments
+    payee = pay.payee_hh_id.to_numpy(object)
+    has = pd.notna(payee)
+    registered = has & (pd.Index(known, dtype=object).get_indexer(payee) >= 0)
+    outside = pay[has & ~registered]
     out = [
         _hits(
             "payee_not_registered",
@@ -113,13 +135,18 @@ def _payee_rules(payments, registry, known, rules: FundsRules) -> list[pd.DataFr
             },
         )
     ]
-    inside = paid[paid.payee_hh_id.isin(known)]
+    inside = pay[registered]
     if not inside.empty and not registry.empty:
         out.append(_exited(inside, registry, rules))
-    dup = inside.sort_values(["project_id", "payee_hh_id", "date", "payment_id"], kind="stable")
-    rank = dup.groupby(["project_id", "payee_hh_id"]).cumcount()
-    times = dup.groupby(["project_id", "payee_hh_id"]).payment_id.transform("size")
-    ids = dup.groupby(["project_id", "payee_hh_id"]).payment_id.agg(list)
+    codes, _ = pd.factorize(pd.Series(payee[registered], dtype=object))
+    key = (t.pp[registered].astype(np.int64) + 1) * (codes.max(initial=0) + 1) + codes
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    dup = inside[counts[inverse] > 1]
+    dup = dup.sort_values(["project_id", "payee_hh_id", "date", "payment_id"], kind="stable")
+    groups = dup.groupby(["project_id", "payee_hh_id"])
+    rank = groups.cumcount()
+    times = groups.payment_id.transform("size")
+    ids = groups.payment_id.agg(list)
     second = dup[rank == 1].assign(times=times[rank == 1])
     out.append(
         _hits(
@@ -134,20 +161,19 @@ def _payee_rules(payments, registry, known, rules: FundsRules) -> list[pd.DataFr
 
 def _exited(paid: pd.DataFrame, registry: pd.DataFrame, rules: FundsRules) -> pd.DataFrame:
     """Payments to households exited at least ``exited_years`` before the payment's year."""
-    years = sorted(int(y) for y in registry.year.unique())
-    y0, span = years[0], years[-1] - years[0] + 1
-    ids = pd.Index(registry.hh_id.unique())
-    exited = np.zeros((len(ids), span), dtype=bool)
-    exited[ids.get_indexer(registry.hh_id), registry.year.to_numpy(int) - y0] = (
-        registry.status.astype(str).to_numpy() == _STATUS_EXITED
-    )
-    start = np.full((len(ids), span), -1, dtype=np.int64)  # first year of the current run
+    year = registry.year.to_numpy(np.int64)
+    y0, span = int(year.min()), int(year.max() - year.min() + 1)
+    codes, uniques = pd.factorize(pd.Series(registry.hh_id.to_numpy(object), dtype=object))
+    exited = np.zeros((len(uniques), span), dtype=bool)
+    status = pd.Series(registry.status.to_numpy(object), dtype=object).astype(str).to_numpy()
+    exited[codes, year - y0] = status == _STATUS_EXITED
+    start = np.full((len(uniques), span), -1, dtype=np.int64)  # first year of the current run
     for k in range(span):
-        prev = start[:, k - 1] if k else np.full(len(ids), -1)
+        prev = start[:, k - 1] if k else np.full(len(uniques), -1)
         start[:, k] = np.where(exited[:, k], np.where(prev >= 0, prev, y0 + k), -1)
     pay_year = pd.to_datetime(paid.date).dt.year.to_numpy()
     k = np.clip(pay_year - y0, 0, span - 1)
-    row = ids.get_indexer(paid.payee_hh_id)
+    row = pd.Index(uniques, dtype=object).get_indexer(paid.payee_hh_id.to_numpy(object))
     since = np.where(row >= 0, start[np.maximum(row, 0), k], -1)
     hit = (since >= 0) & (pay_year - since >= rules.exited_years)
     found = paid[hit].assign(since=since[hit], gone=(pay_year - since)[hit])
@@ -165,10 +191,22 @@ def _exited(paid: pd.DataFrame, registry: pd.DataFrame, rules: FundsRules) -> pd
     )
 
 
-def _timing_rules(projects, allocations, payments, rules: FundsRules, as_of) -> list:
-    first = allocations.groupby("project_id").date.min()
-    pay = payments.assign(first_alloc=payments.project_id.map(first))
-    early = pay[pay.first_alloc.isna() | (pay.date < pay.first_alloc)]
+_NEVER = 1 << 40
+
+
+def _timing_rules(t: _Tables, rules: FundsRules, as_of) -> list[pd.DataFrame]:
+    pay, pp = t.payments, t.pp
+    first = np.full(t.n + 1, _NEVER, dtype=np.int64)  # slot n: payments of unknown projects
+    located = t.ap >= 0
+    np.minimum.at(first, t.ap[located], t.aday[located])
+    slot = np.where(pp >= 0, pp, t.n)
+    early_mask = t.pday < first[slot]
+    first_day = first[slot][early_mask]
+    early = pay[early_mask].assign(
+        first_alloc=pd.to_datetime(
+            np.where(first_day < _NEVER, first_day, -(1 << 40)), unit="D"
+        ).where(first_day < _NEVER)
+    )
     out = [
         _hits(
             "payment_before_allocation",
@@ -186,10 +224,10 @@ def _timing_rules(projects, allocations, payments, rules: FundsRules, as_of) -> 
             },
         )
     ]
-    ends = projects.set_index("project_id").actual_end
-    pay = pay.assign(actual_end=pay.project_id.map(ends))
-    grace = pd.Timedelta(days=rules.close_grace_days)
-    late = pay[pay.actual_end.notna() & (pay.date > pay.actual_end + grace)]
+    ends = np.r_[_days(t.projects.actual_end), _NEVER]
+    ends = np.where(ends < 0, _NEVER, ends)
+    late_mask = (ends[slot] < _NEVER) & (t.pday > ends[slot] + rules.close_grace_days)
+    late = pay[late_mask].assign(actual_end=pd.to_datetime(ends[slot][late_mask], unit="D"))
     out.append(
         _hits(
             "payment_after_close",
@@ -206,43 +244,52 @@ def _timing_rules(projects, allocations, payments, rules: FundsRules, as_of) -> 
             },
         )
     )
-    # overpaid: the payment that takes the running total above the budget
-    budget = projects.set_index("project_id").budget
-    ordered = payments.sort_values(["project_id", "date", "payment_id"], kind="stable")
-    cents = np.floor(ordered.amount.to_numpy(float) * 100 + 0.5).astype(np.int64)
-    running = pd.Series(cents, index=ordered.index).groupby(ordered.project_id.to_numpy()).cumsum()
-    cap = ordered.project_id.map(budget).to_numpy(float) * (1 + rules.overpaid_tolerance_pct / 100)
-    over = ordered[running.to_numpy() > np.floor(cap * 100 + 0.5)]
-    over = over.groupby("project_id", sort=False).head(1)
-    totals = pd.Series(cents, index=ordered.index).groupby(ordered.project_id.to_numpy()).sum()
-    over = over.assign(budget=over.project_id.map(budget), total=over.project_id.map(totals) / 100)
-    out.append(
-        _hits(
-            "overpaid",
-            over,
-            lambda r: f"累计支付 {_yuan(r.total)} 元，超过预算 {_yuan(r.budget)} 元",
-            lambda r: {"paid": r.total, "budget": r.budget, "payment_id": r.payment_id},
-        )
-    )
-    out.append(_idle(allocations, payments, rules, as_of))
+    out.append(_overpaid(t, rules))
+    out.append(_idle(t, rules, as_of))
     return out
 
 
-def _idle(allocations, payments, rules: FundsRules, as_of) -> pd.DataFrame:
+def _overpaid(t: _Tables, rules: FundsRules) -> pd.DataFrame:
+    """The payment that takes a project's running total above its budget."""
+    mine = np.nonzero(t.pp >= 0)[0]
+    order = mine[np.lexsort((mine, t.pday[mine], t.pp[mine]))]  # by project, date, ID
+    group = t.pp[order]
+    running = np.cumsum(t.cents[order])
+    starts = np.r_[0, np.nonzero(group[1:] != group[:-1])[0] + 1]
+    before = np.repeat(np.r_[0, running[starts[1:] - 1]], np.diff(np.r_[starts, len(order)]))
+    running = running - before
+    budget = t.projects.budget.to_numpy(float)
+    cap = np.floor(budget * (1 + rules.overpaid_tolerance_pct / 100) * 100 + 0.5)
+    over = running > cap[group]
+    if not over.any():
+        return _hits("overpaid", t.payments.iloc[:0], str, dict)
+    projects, first = np.unique(group[over], return_index=True)
+    rows = order[np.nonzero(over)[0][first]]
+    totals = np.bincount(group, weights=t.cents[order], minlength=t.n)
+    found = t.payments.iloc[rows].assign(
+        budget=budget[projects], total=np.round(totals[projects]) / 100
+    )
+    return _hits(
+        "overpaid",
+        found,
+        lambda r: f"累计支付 {_yuan(r.total)} 元，超过预算 {_yuan(r.budget)} 元",
+        lambda r: {"paid": r.total, "budget": r.budget, "payment_id": r.payment_id},
+    )
+
+
+def _idle(t: _Tables, rules: FundsRules, as_of) -> pd.DataFrame:
     """Allocations with no payment of their project within ``idle_days`` of their date."""
-    window = pd.Timedelta(days=rules.idle_days)
-    due = allocations[allocations.date + window <= as_of]
-    pay = payments.sort_values(["project_id", "date"], kind="stable")
-    projects = pd.Index(pd.unique(pd.concat([due.project_id, pay.project_id])))
-    key_pay = projects.get_indexer(pay.project_id).astype(np.int64) * 10**6 + _days(pay.date)
-    key_due = projects.get_indexer(due.project_id).astype(np.int64) * 10**6 + _days(due.date)
-    order = np.argsort(key_pay, kind="stable")
-    key_pay = key_pay[order]
+    limit = int((as_of.to_datetime64().astype("datetime64[D]")).astype(np.int64))
+    due = (t.ap >= 0) & (t.aday + rules.idle_days <= limit)
+    mine = t.pp >= 0
+    key_pay = np.sort(t.pp[mine].astype(np.int64) * 10**6 + t.pday[mine])
+    key_due = t.ap[due].astype(np.int64) * 10**6 + t.aday[due]
     at = np.searchsorted(key_pay, key_due, "left")
-    nxt = np.where(at < len(key_pay), key_pay[np.minimum(at, len(key_pay) - 1)], -1)
-    same = (nxt >= 0) & (nxt // 10**6 == key_due // 10**6)
-    ok = same & (nxt - key_due <= rules.idle_days)
-    idle = due[~ok].assign(date_alloc=due.date[~ok], date=due.date[~ok] + window)
+    nxt = np.where(at < len(key_pay), key_pay[np.minimum(at, max(len(key_pay) - 1, 0))], -1)
+    ok = (nxt >= 0) & (nxt // 10**6 == key_due // 10**6) & (nxt - key_due <= rules.idle_days)
+    rows = t.allocations[due][~ok]
+    window = pd.Timedelta(days=rules.idle_days)
+    idle = rows.assign(date_alloc=rows.date, date=rows.date + window)
     return _hits(
         "idle_allocation",
         idle,
@@ -256,10 +303,12 @@ def _idle(allocations, payments, rules: FundsRules, as_of) -> pd.DataFrame:
 
 
 def _days(values: pd.Series) -> np.ndarray:
-    return (pd.to_datetime(values).to_numpy("datetime64[D]").astype(np.int64)).astype(np.int64)
+    """Dates → int days since 1970 (NaT → a very negative number)."""
+    return pd.to_datetime(values).to_numpy("datetime64[D]").astype(np.int64)
 
 
-def _project_rules(projects, beneficiaries, payments, shapes, as_of) -> list[pd.DataFrame]:
+def _project_rules(t: _Tables, shapes, as_of) -> list[pd.DataFrame]:
+    projects = t.projects
     out = []
     placed = projects[projects.lon.notna() & projects.lat.notna()]
     if not placed.empty and shapes is not None:
@@ -279,35 +328,13 @@ def _project_rules(projects, beneficiaries, payments, shapes, as_of) -> list[pd.
                 lambda r: {"lon": r.lon, "lat": r.lat, "code": r.code},
             )
         )
-    kinds = projects.set_index("project_id")[["type", "planned_start"]]
-    links = beneficiaries.drop_duplicates().join(kinds, on="project_id", how="inner")
-    links = links.assign(year=pd.to_datetime(links.planned_start).dt.year)
-    groups = links.groupby(["hh_id", "type", "year"])
-    multi = links[groups.project_id.transform("size") > 1]
-    if not multi.empty:
-        agg = multi.groupby(["hh_id", "type", "year"]).agg(
-            project_id=("project_id", "max"),
-            others=("project_id", lambda s: sorted(s)),
-            date=("planned_start", "max"),
-        )
-        agg = agg.reset_index()
-    else:
-        agg = pd.DataFrame(columns=["hh_id", "type", "year", "project_id", "others", "date"])
-    out.append(
-        _hits(
-            "beneficiary_double",
-            agg,
-            lambda r: f"农户 {r.hh_id} 在 {r.year} 年受益于 {len(r.others)} 个{r.type}项目",
-            lambda r: {
-                "hh_id": r.hh_id,
-                "type": r.type,
-                "year": int(r.year),
-                "projects": list(r.others),
-            },
-        )
-    )
-    done = projects[projects.status.isin(["完工", "验收"]) & projects.actual_end.notna()]
-    done = done[~done.project_id.isin(payments.project_id)]
+    out.append(_double(t))
+    has_payment = np.bincount(t.pp[t.pp >= 0], minlength=t.n) > 0
+    done = projects[
+        projects.status.isin(["完工", "验收"]).to_numpy()
+        & projects.actual_end.notna().to_numpy()
+        & ~has_payment
+    ]
     done = done[done.actual_end <= as_of].assign(date=done.actual_end)
     out.append(
         _hits(
@@ -318,6 +345,54 @@ def _project_rules(projects, beneficiaries, payments, shapes, as_of) -> list[pd.
         )
     )
     return out
+
+
+def _double(t: _Tables) -> pd.DataFrame:
+    """Households that benefit from two projects of one type in one (planned start) year."""
+    ok = t.bp >= 0
+    bp = t.bp[ok]
+    hh, uniques = pd.factorize(pd.Series(t.beneficiaries.hh_id.to_numpy(object)[ok], dtype=object))
+    kind, _ = pd.factorize(pd.Series(t.projects.type.to_numpy(object), dtype=object))
+    year = pd.to_datetime(t.projects.planned_start).dt.year.fillna(0).to_numpy(np.int64)
+    width = int(hh.max(initial=0)) + 1
+    pair = np.unique(bp.astype(np.int64) * width + hh)
+    bp, hh = pair // width, pair % width
+    key = (hh * 64 + kind[bp]) * 10_000 + year[bp]
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    multi = counts[inverse] > 1
+    if not multi.any():
+        return _hits("beneficiary_double", t.projects.iloc[:0], str, dict)
+    links = pd.DataFrame(
+        {
+            "hh_id": pd.Series(np.asarray(uniques, dtype=object)[hh[multi]], dtype=object),
+            "project_id": pd.Series(
+                t.projects.project_id.to_numpy(object)[bp[multi]], dtype=object
+            ),
+            "type": pd.Series(t.projects.type.to_numpy(object)[bp[multi]], dtype=object),
+            "year": year[bp[multi]],
+            "planned_start": t.projects.planned_start.to_numpy()[bp[multi]],
+        }
+    )
+    agg = (
+        links.groupby(["hh_id", "type", "year"])
+        .agg(
+            project_id=("project_id", "max"),
+            others=("project_id", lambda s: sorted(s)),
+            date=("planned_start", "max"),
+        )
+        .reset_index()
+    )
+    return _hits(
+        "beneficiary_double",
+        agg,
+        lambda r: f"农户 {r.hh_id} 在 {r.year} 年受益于 {len(r.others)} 个{r.type}项目",
+        lambda r: {
+            "hh_id": r.hh_id,
+            "type": r.type,
+            "year": int(r.year),
+            "projects": list(r.others),
+        },
+    )
 
 
 def scan(
@@ -342,11 +417,12 @@ def scan(
     projects = _dated(projects, ["planned_start", "actual_end"])
     allocations = _dated(allocations[allocations.project_id.notna()], ["date"])
     payments = _dated(payments, ["date"])
-    known = pd.Index(known_households)
+    known = np.asarray(list(known_households), dtype=object)
+    tables = _Tables(projects, beneficiaries, allocations, payments)
     parts = [
-        *_payee_rules(payments, registry, known, rules),
-        *_timing_rules(projects, allocations, payments, rules, as_of),
-        *_project_rules(projects, beneficiaries, payments, shapes, as_of),
+        *_payee_rules(tables, registry, known, rules),
+        *_timing_rules(tables, rules, as_of),
+        *_project_rules(tables, shapes, as_of),
     ]
     parts = [p for p in parts if not p.empty]
     if not parts:

@@ -157,3 +157,25 @@ def funds_panel(access: ScopedStore, state: ViewState) -> PanelView:
     return PanelView("funds", title, figure, rows, columns, note, data=stats)
 
 
+def funds_unit_values(
+    access: ScopedStore, region: str, year: int, indicator: Any
+) -> dict[str, float | int | None]:
+    """A funds indicator (``source="funds"``) for each map unit of ``region`` (its
+    children, or itself at a village); None everywhere when the data set has no funds."""
+    shapes = access.unit_shapes(region)
+    source = funds_source(access.store)
+    if not source.available:
+        return dict.fromkeys(shapes.codes)
+    values = source.counts(list(shapes.codes), access.store.check_year(year))
+    return {c: indicator.value(values[c]) for c in shapes.codes}
+
+
+def project_map_traces(access: ScopedStore, state: ViewState) -> list[dict[str, Any]]:
+    """The projects layer of a view: points by status sized by budget, or H3 bubbles where
+    dense (:func:`~battlemap.layers.projects.project_layer`)."""
+    from battlemap.layers.projects import project_layer
+
+    if not funds_source(access.store).available:
+        return []
+    frame = project_points(access, state.region, state.year)
+    return project_layer(frame, lang=state.lang) if len(frame) else []

@@ -87,6 +87,10 @@ def unit_values(
         from battlemap.views.cadres import cadre_unit_values
 
         return cadre_unit_values(access, region, year, indicator, shapes.codes)
+    if indicator.source == "funds":  # issue 14
+        from battlemap.views.funds import funds_unit_values
+
+        return funds_unit_values(access, region, year, indicator)
     counts = _unit_counts(access, region, year, shapes.codes)
     return {c: indicator.value(counts[c]) if c in counts else None for c in shapes.codes}
 
@@ -181,6 +185,10 @@ def _point_layers(
             notice = t("households_aggregated", state.lang)
             if "by_cause" in layers:
                 notice = f"{notice}; {t('by_cause_township', state.lang)}"
+    if "projects" in layers:  # issue 14: points by status sized by budget, H3 where dense
+        from battlemap.views.funds import project_map_traces
+
+        traces += project_map_traces(access, state)
     return traces, coloraxis2, notice
 
 

@@ -100,6 +100,10 @@ def _counts_values(access: ScopedStore, region: str, year: int, indicator: Indic
         from battlemap.views.cadres import cadre_unit_values
 
         return cadre_unit_values(access, region, year, indicator, shapes.codes)
+    if indicator.source == "funds":  # issue 14
+        from battlemap.views.funds import funds_unit_values
+
+        return funds_unit_values(access, region, year, indicator)
     if shapes.codes == (region,):
         counts = {region: access.counts(region, year)}
     else:

@@ -185,6 +185,7 @@ class PostgisFunds(FundsSource):
                 self._store(cur, values, hits)
                 cur.execute(f"INSERT INTO {FUNDS_META} (key) VALUES (%s)", (key,))
             conn.commit()
+            self.store.wait_for_replicas()  # reads may go to a replica (--read-dsn)
         except psycopg2.Error as exc:
             with contextlib.suppress(psycopg2.Error):
                 conn.rollback()
