@@ -144,6 +144,11 @@ INDICATORS: dict[str, Indicator] = {
 }
 DEFAULT_INDICATOR = "incidence"
 
+# payment rate / idle funds / fund anomalies (issue 14), values from the funds source
+from battlemap.layers.funds_catalog import FUNDS_INDICATORS  # noqa: E402
+
+INDICATORS.update(FUNDS_INDICATORS)
+
 
 def available_indicators(metric_names: Iterable[str]) -> list[str]:
     """Indicator keys whose metrics the store provides (prefix needs match any name)."""
