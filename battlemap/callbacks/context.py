@@ -18,10 +18,11 @@ from typing import Any, Protocol
 import pandas as pd
 
 from battlemap.geodata.access import Scope, ScopedStore
+from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.store import Store, open_store
-from battlemap.layers.catalog import available_indicators
+from battlemap.layers.catalog import CADRE_DATA, available_indicators
 from battlemap.lru import BoundedCache
 from battlemap.settings import Settings
 from battlemap.web.dataversion import data_stamp, dir_stamp
@@ -146,7 +147,9 @@ class AppContext:
     @property
     def indicators(self) -> list[str]:
         """Indicator keys the store's metrics support (relocations always)."""
-        names = getattr(self.store, "metric_names", None) or METRIC_NAMES
+        names = list(getattr(self.store, "metric_names", None) or METRIC_NAMES)
+        if cadre_source(self.store).has_data:  # issue 15: the cadre choropleth choices
+            names.append(CADRE_DATA)
         return available_indicators(names)
 
     def summary(self, code: str, year: int) -> dict[str, Any]:

@@ -21,6 +21,8 @@ __all__ = [
     "warning_total",
 ]
 
+# Listed with the metric names when the store holds the cadre tables (issue 15).
+CADRE_DATA = "cadre_tables"
 # Names of issue 4's warning metrics (households per category); summed for the map.
 WARNING_PREFIX = "warning_households_"
 
@@ -120,6 +122,7 @@ INDICATORS: dict[str, Indicator] = {
             "Oranges",
             0,
             lambda c: c.get("poor_households_without_helper"),
+            (CADRE_DATA,),
             source="cadres",
         ),
         Indicator(
@@ -129,6 +132,7 @@ INDICATORS: dict[str, Indicator] = {
             "YlOrRd",
             0,
             lambda c: c.get("households_not_visited"),
+            (CADRE_DATA,),
             source="cadres",
         ),
         Indicator(
@@ -138,6 +142,7 @@ INDICATORS: dict[str, Indicator] = {
             "Blues",
             1,
             lambda c: c.get("score"),
+            (CADRE_DATA,),
             source="cadres",
         ),
     )
