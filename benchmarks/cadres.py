@@ -21,7 +21,11 @@ from battlemap.geodata.cadres_store import cadre_counts, cadre_source
 from battlemap.geodata.codes import LEVEL_NAMES
 from battlemap.geodata.embedded import EmbeddedStore
 from battlemap.indicators.cadre_report import region_detail
-from battlemap.views.summary import region_summary
+
+try:  # the stats summary is moving to views/; older trees have it in indicators/
+    from battlemap.views.summary import region_summary
+except ImportError:  # pragma: no cover
+    from battlemap.indicators.summary import region_summary
 from benchmarks.common import DEFAULT_DATA_DIR, ensure_data_dir, percentiles, timed
 
 
