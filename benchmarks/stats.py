@@ -21,7 +21,7 @@ import pandas as pd
 
 from battlemap.geodata.codes import LEVEL_NAMES
 from battlemap.geodata.store import Store
-from battlemap.indicators.summary import region_summary
+from battlemap.views.summary import region_summary
 from benchmarks.common import DEFAULT_DATA_DIR, ensure_data_dir, percentiles, pg_cluster, timed
 
 _COLD_START = """

@@ -25,6 +25,7 @@ from battlemap.geodata.store import Store, open_store
 from battlemap.layers.catalog import CADRE_DATA, available_indicators
 from battlemap.lru import BoundedCache
 from battlemap.settings import Settings
+from battlemap.views.summary import scoped_summary
 from battlemap.web.dataversion import data_stamp, dir_stamp
 
 __all__ = ["AppContext"]
@@ -158,7 +159,7 @@ class AppContext:
         key = (access.region(code).code, int(year))
         value = self._summaries.get(key)
         if value is None:
-            value = access.summary(*key)
+            value = scoped_summary(access, *key)
             self._summaries.put(key, value)
         return value
 

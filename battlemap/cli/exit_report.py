@@ -10,7 +10,7 @@ from typing import TextIO
 
 from battlemap.cli.options import add_store_options, store_from_args
 from battlemap.geodata.errors import BattlemapError
-from battlemap.indicators.exit_report import exit_report, report_columns, report_rows
+from battlemap.views.exit_report import exit_report, report_columns, report_rows
 
 __all__ = ["register", "write_report"]
 

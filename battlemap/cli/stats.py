@@ -8,8 +8,8 @@ import json
 from battlemap.cli.options import add_store_options, store_from_args
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.cadres_store import cadre_counts
-from battlemap.indicators.summary import region_summary
 from battlemap.views.funds import funds_stats
+from battlemap.views.summary import region_summary
 
 __all__ = ["register"]
 

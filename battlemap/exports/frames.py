@@ -9,10 +9,10 @@ import pandas as pd
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.codes import LEVEL_NAMES
 from battlemap.geodata.errors import BattlemapError
-from battlemap.indicators.exit_report import exit_report, report_columns, report_rows
 from battlemap.indicators.incidence import exit_progress_pct, incidence_pct
 from battlemap.layers.catalog import INDICATORS, warning_total
 from battlemap.layers.households import STATUS_LABELS
+from battlemap.views.exit_report import exit_report, report_columns, report_rows
 from battlemap.views.filtered import filtered_loader
 from battlemap.views.mapview import unit_values
 from battlemap.views.panel import HouseholdLoader

@@ -189,11 +189,6 @@ class ScopedStore:
         info = self.region(code)
         return {y: self._memoised([info.code], y)[info.code] for y in self.store.years}
 
-    def summary(self, code: str, year: int) -> dict[str, Any]:
-        """``battlemap stats`` for the region and year (indicators.summary.region_summary)."""
-        from battlemap.indicators.summary import region_summary
-
-        return region_summary(self.store, self.region(code).code, year)
 
     # -- map features --------------------------------------------------------------------
     def unit_shapes(self, code: str) -> RegionShapes:

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from battlemap.geodata.codes import PREFIX_LENGTHS, code_level
+from battlemap.indicators.metric_names import met_column
 from battlemap.indicators.rules import GUARANTEES
 
 __all__ = [
@@ -37,12 +38,6 @@ __all__ = [
     "object_frame",
     "origin_prefix_length",
 ]
-
-
-def met_column(guarantee: str) -> str:
-    """Household column telling whether the household meets ``guarantee`` (a radar axis:
-    income, housing…) in the year, under the store's exit rules: ``met_housing``…"""
-    return f"met_{guarantee}"
 
 
 # One boolean per guarantee, in GUARANTEES order: what a radar-axis filter narrows rows by.

@@ -32,6 +32,7 @@ from battlemap.geodata.schema import (
     STATUS_RETURNED,
 )
 from battlemap.indicators.household import FLAG_COLUMNS, guarantees_met, income_lines, passes_exit
+from battlemap.indicators.metric_names import cause_metric, guarantee_metric, hh_type_metric
 from battlemap.indicators.rules import GUARANTEES, ExitRules, load_rules
 from battlemap.indicators.warning import (
     RULE_CATEGORY,
@@ -203,19 +204,6 @@ _NEW_EXIT_SQL = (
 )
 
 
-def cause_metric(index: int, *, unit: str = "persons", any_cause: bool = False) -> str:
-    """Metric name of poor persons (or households) with cause ``CAUSES[index]``.
-
-    By primary cause by default; with ``any_cause`` as primary or secondary cause.
-    """
-    return f"{'any_' if any_cause else ''}cause_{unit}_{index + 1:02d}"
-
-
-def guarantee_metric(name: str) -> str:
-    """Metric name of registered households meeting indicator ``name`` (radar numerator)."""
-    return f"guarantee_households_{name}"
-
-
 # What each per-household-type count counts (``hh_type_<of>_<unit>_<n>``): the rows of the
 # unfiltered count of the same name (poor_persons, registered_persons…) of one type, so a
 # household-type filter divides exactly like the indicator it filters.
@@ -225,12 +213,6 @@ HH_TYPE_COUNTS: tuple[tuple[str, str], ...] = (
     ("registered", "persons"),
     ("exited", "persons"),
 )
-
-
-def hh_type_metric(index: int, of: str = "poor", unit: str = "persons") -> str:
-    """Metric name of ``of`` (poor, registered, exited) persons or households of household
-    type ``HH_TYPES[index]``: ``hh_type_poor_persons_2`` is the poor persons of 低保户."""
-    return f"hh_type_{of}_{unit}_{index + 1}"
 
 
 def _has_cause_sql(name: str, any_cause: bool) -> str:

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from battlemap.geodata.metrics import cause_metric
 from battlemap.geodata.schema import CAUSE_CODES, CAUSES
 from battlemap.indicators.incidence import percent
+from battlemap.indicators.metric_names import cause_metric
 
 __all__ = ["CauseMix", "CauseRow", "cause_mix_vs_parent", "cause_table"]
 

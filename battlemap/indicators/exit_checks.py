@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
-from battlemap.geodata.store import CountyAssessment
 from battlemap.indicators.incidence import percent
 from battlemap.indicators.rules import ExitRules
 
@@ -31,6 +30,18 @@ __all__ = [
     "wrong_exit_rate_pct",
     "zone_threshold",
 ]
+
+
+class Assessment(Protocol):
+    """A county's third-party assessment in a year (percent; None when not surveyed): the
+    store's ``CountyAssessment`` or anything with these two fields."""
+
+    @property
+    def satisfaction_pct(self) -> float | None: ...
+
+    @property
+    def missed_registration_pct(self) -> float | None: ...
+
 
 VILLAGE_STANDARD = "贫困村出列"
 COUNTY_STANDARD = "贫困县摘帽"
@@ -165,7 +176,7 @@ def village_exit_checks(
 def county_exit_checks(
     counts: Mapping[str, int],
     zone: str | None,
-    assessment: CountyAssessment | None,
+    assessment: Assessment | None,
     rules: ExitRules,
     *,
     year: int | None = None,

@@ -27,10 +27,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from battlemap.geodata.features import met_column
-from battlemap.geodata.metrics import cause_metric, guarantee_metric, hh_type_metric
 from battlemap.geodata.schema import CAUSES, HH_TYPES
 from battlemap.indicators.incidence import percent
+from battlemap.indicators.metric_names import (
+    cause_metric,
+    guarantee_metric,
+    hh_type_metric,
+    met_column,
+)
 from battlemap.indicators.rules import GUARANTEES
 
 __all__ = [

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from battlemap.geodata.metrics import cause_metric
 from battlemap.geodata.schema import CAUSES
+from battlemap.indicators.metric_names import cause_metric
 
 __all__ = ["cause_breakdown", "exit_progress_pct", "incidence_pct", "percent"]
 

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from battlemap.geodata.metrics import guarantee_metric
 from battlemap.indicators.household import GUARANTEE_LABELS
 from battlemap.indicators.incidence import percent
+from battlemap.indicators.metric_names import guarantee_metric
 from battlemap.indicators.rules import GUARANTEES
 
 __all__ = ["RADAR_DIMENSIONS", "RadarPoint", "radar_shares", "radar_vs_parent"]

@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from battlemap.geodata.store import Store
 from battlemap.indicators.exit_checks import wrong_exit_rate_pct
 from battlemap.indicators.household import GUARANTEE_LABELS
 from battlemap.indicators.incidence import exit_progress_pct, incidence_pct, percent
@@ -23,7 +22,6 @@ __all__ = [
     "RANKING_INDICATORS",
     "RankRow",
     "indicator_value",
-    "rank_children",
     "rank_regions",
     "rank_values",
 ]
@@ -138,21 +136,3 @@ def rank_regions(
             )
         )
     return sorted(rows, key=lambda row: (row.rank is None, row.rank or 0, row.code))
-
-
-def rank_children(
-    store: Store,
-    code: str | int,
-    year: int,
-    indicator: str | IndicatorFunc,
-    *,
-    ascending: bool = False,
-) -> list[RankRow]:
-    """The children of a region ranked by ``indicator`` in ``year``, vs ``year - 1``."""
-    info = store.region(code)
-    children = store.regions.children(info.code)
-    current = store.children_counts(info.code, year)
-    previous = store.children_counts(info.code, year - 1) if year - 1 in store.years else None
-    return rank_regions(
-        current, previous, indicator, ascending=ascending, names={c.code: c.name for c in children}
-    )

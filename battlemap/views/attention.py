@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.codes import code_prefix
-from battlemap.indicators.exit_report import exit_report
 from battlemap.indicators.incidence import incidence_pct
 from battlemap.layers.catalog import warning_total
+from battlemap.views.exit_report import exit_report
 
 __all__ = ["Attention", "attention_regions", "candidate_codes"]
 

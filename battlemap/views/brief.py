@@ -12,8 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from battlemap.geodata.access import ScopedStore
-from battlemap.indicators.exit_report import exit_report
 from battlemap.layers.exitchecks import check_label
+from battlemap.views.exit_report import exit_report
 from battlemap.views.exit_status import ExitStatus, exit_status
 
 __all__ = ["ExitOverview", "exit_overview"]

@@ -3,7 +3,7 @@ and which fail with their reasons (不达标原因).
 
 Under a province or prefecture the flagged counties (贫困县摘帽) are assessed, under a
 county, township or village the flagged villages (贫困村出列): the same
-:func:`battlemap.indicators.exit_report.exit_report` the ``exit-report`` command and the
+:func:`battlemap.views.exit_report.exit_report` the ``exit-report`` command and the
 page's exit-check table use, so the wall cannot disagree with them.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import t
-from battlemap.indicators.exit_report import exit_report
 from battlemap.layers.exitchecks import check_label, check_reason
 from battlemap.layers.kpi import Tile
+from battlemap.views.exit_report import exit_report
 from battlemap.views.panel import PanelView
 
 __all__ = ["ExitStatus", "exit_status", "failing_panel", "passing_tile"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from battlemap.geodata.access import ScopedStore
@@ -19,6 +20,7 @@ from battlemap.views.exit_status import exit_status, failing_panel, passing_tile
 from battlemap.views.kpis import kpi_panel
 from battlemap.views.mapview import MapUrls, map_panel
 from battlemap.views.panel import PanelView
+from battlemap.views.summary import scoped_summary
 from battlemap.views.tables import exit_check_panel, ranking_panel
 from battlemap.viewstate import ViewState
 from battlemap.wall.config import WallConfig
@@ -131,7 +133,7 @@ def build_frame(
     status = exit_status(access, info.code, stop.year, lang=lang)
     previous = exit_status(access, info.code, before, lang=lang) if before else None
     tiles = [*kpis.data["tiles"], passing_tile(status, previous, lang=lang)]
-    region_summary = (summary or access.summary)(info.code, stop.year)
+    region_summary = (summary or partial(scoped_summary, access))(info.code, stop.year)
     chart_key = CHARTS[step % len(CHARTS)]
     chart = _chart(access, state, chart_key, region_summary)
     table_key = TABLES[step % len(TABLES)]

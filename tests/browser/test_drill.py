@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from selenium.webdriver.common.by import By
 
-from battlemap.indicators.summary import region_summary
+from battlemap.views.summary import region_summary
 from tests.browser.helpers import (
     cjk_font_ok,
     click_map,

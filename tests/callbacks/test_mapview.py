@@ -8,10 +8,10 @@ import plotly.graph_objects as go
 import pytest
 
 from battlemap.callbacks.mapview import map_key, static_digest, value_patch
-from battlemap.indicators.summary import region_summary
 from battlemap.layers.catalog import INDICATORS
 from battlemap.layers.choropleth import FLAG_LEGEND_META, FLAG_TRACE_META, VALUE_TRACE
 from battlemap.views.mapview import MapUrls, build_map, colour_max, unit_flags, unit_values
+from battlemap.views.summary import region_summary
 from battlemap.viewstate import LAYER_KEYS, ViewState
 
 URLS = MapUrls(geo=lambda code: f"/geo/{code}.json?v=t", glyphs="/glyphs/{fontstack}/{range}.pbf")

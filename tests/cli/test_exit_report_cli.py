@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from battlemap.cli import main as cli_main
-from battlemap.indicators.exit_report import exit_report
+from battlemap.views.exit_report import exit_report
 from tests.cli.test_stats_cli import run_cli
 from tests.indicators.common import mutated, to_toml
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from battlemap.indicators.summary import region_summary
+from battlemap.views.summary import region_summary
 
 STATS_KEYS = {
     "code",

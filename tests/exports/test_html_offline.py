@@ -15,7 +15,7 @@ from battlemap.exports.html_folium import HOUSEHOLD_CAP, folium_map
 from battlemap.exports.offline import external_references
 from battlemap.exports.stamp import SYNTHETIC_MARK
 from battlemap.geodata.access import MissingRightError, OutOfScopeError, Scope, ScopedStore
-from battlemap.indicators.summary import region_summary
+from battlemap.views.summary import region_summary
 from battlemap.viewstate import ViewState
 from tests.exports.offline_browser import (
     console_errors,
@@ -98,7 +98,9 @@ def test_folium_map_draws_offline_with_stats_numbers(browser, pages, embedded_st
         lon,
         lat,
     )
-    # a real hover: the mouse moved over the child's polygon on the canvas
+    # a real hover: the mouse moved over the child's polygon on the canvas (the cluster
+    # icons, HTML above the canvas, are hidden so none of them catches the mouse)
+    browser.execute_script("document.querySelector('.leaflet-marker-pane').hidden = true")
     browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
     text = wait_for(
         browser,
@@ -130,6 +132,13 @@ def test_household_points_are_masked_and_clustered(embedded_store) -> None:
     assert len(data) == registered <= HOUSEHOLD_CAP
     names = {row[6] for row in data}
     assert names and all(re.fullmatch(r".\*+", n) for n in names)
+
+
+def test_households_only_with_the_household_layer(embedded_store) -> None:
+    request = _request(embedded_store)
+    request = ExportRequest(request.access, ViewState(CITY, YEAR, layers=("choropleth",)))
+    built = folium_map(request)
+    assert built.households == 0 and built.note == ""
 
 
 def test_households_left_out_without_the_right(embedded_store) -> None:
@@ -170,3 +179,21 @@ def test_deck_columns_are_the_poor_persons_of_stats(pages, embedded_store) -> No
         assert heights[point] == region_summary(embedded_store, code, YEAR)["poor_persons"]
     flows = next(layer for layer in deck["layers"] if layer["id"] == "flows")
     assert flows["@@type"] == "ArcLayer" and len(flows["data"]) > 0
+
+
+def _features(page: bytes) -> list[dict]:
+    """The choropleth's GeoJSON features as folium wrote them into the page."""
+    text = page.decode()
+    for match in re.finditer(r"_add\((\{\"features\".*?\})\);", text):
+        collection = json.loads(match.group(1))
+        if "fill" in collection["features"][0]["properties"]:
+            return collection["features"]
+    raise AssertionError("no choropleth layer in the page")
+
+
+@pytest.mark.postgis
+def test_folium_numbers_agree_on_postgis(embedded_store, postgis_store) -> None:
+    embedded = _features(render("html-folium", _request(embedded_store)).data)
+    postgis = _features(render("html-folium", _request(postgis_store)).data)
+    assert [f["properties"] for f in embedded] == [f["properties"] for f in postgis]
+    assert [f["geometry"] for f in embedded] == [f["geometry"] for f in postgis]

@@ -13,6 +13,7 @@ from battlemap.geodata.access import (
     ScopedStore,
     mask_name,
 )
+from battlemap.views.summary import scoped_summary
 
 
 def test_mask_name() -> None:
@@ -43,7 +44,7 @@ def test_scope_allows_only_its_subtree(embedded_store, county) -> None:
         lambda: access.hexbins(other, 2015),
         lambda: access.relocation_flows(root, 2015),
         lambda: access.labour_flows(other, 2015),
-        lambda: access.summary(other, 2015),
+        lambda: scoped_summary(access, other, 2015),
     ):
         with pytest.raises(OutOfScopeError):
             call()

@@ -16,8 +16,8 @@ from battlemap.geodata.postgis.connection import connect
 from battlemap.geodata.postgis.ddl import AGGREGATE_TABLE
 from battlemap.geodata.postgis.store import PostgisStore
 from battlemap.geodata.store import Store
-from battlemap.indicators.summary import region_summary
 from battlemap.settings import Settings
+from battlemap.views.summary import region_summary
 from battlemap.viewstate import ViewState
 
 URLS = MapUrls(geo=lambda code: f"/geo/{code}.json?v=t", glyphs="/glyphs/{fontstack}/{range}.pbf")

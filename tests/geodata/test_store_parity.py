@@ -9,7 +9,7 @@ import pytest
 
 from battlemap.geodata.metrics import HH_TYPE_COUNTS, hh_type_metric
 from battlemap.geodata.schema import HH_TYPES
-from battlemap.indicators.summary import region_summary
+from battlemap.views.summary import region_summary
 from tests.geodata.recompute import PandasReference
 
 LEVELS = [1, 2, 3, 4, 5]

@@ -16,11 +16,11 @@ import pytest
 
 from battlemap.geodata.metrics import cause_metric, guarantee_metric
 from battlemap.geodata.schema import CAUSES
-from battlemap.indicators.exit_report import exit_report
 from battlemap.indicators.household import assess_households
 from battlemap.indicators.rules import GUARANTEES, default_rules
-from battlemap.indicators.summary import region_summary
 from battlemap.indicators.warning import WARNING_CATEGORIES, classify_warnings, warning_metric
+from battlemap.views.exit_report import exit_report
+from battlemap.views.summary import region_summary
 
 RULES = default_rules()
 

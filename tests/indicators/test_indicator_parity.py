@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from battlemap.geodata.embedded import EmbeddedStore
-from battlemap.indicators.exit_report import exit_report
-from battlemap.indicators.ranking import rank_children
 from battlemap.indicators.rules import parse_rules
-from battlemap.indicators.summary import region_summary
+from battlemap.views.exit_report import exit_report
+from battlemap.views.ranking import rank_children
+from battlemap.views.summary import region_summary
 from tests.indicators.common import mutated
 
 

@@ -13,10 +13,10 @@ from battlemap.geodata.datadir import AGGREGATES_FILE
 from battlemap.geodata.embedded import EmbeddedStore
 from battlemap.geodata.metrics import METRIC_NAMES, metric_set
 from battlemap.geodata.store import CountyAssessment
-from battlemap.indicators.exit_report import assess_region, exit_report, report_rows
-from battlemap.indicators.ranking import rank_children
 from battlemap.indicators.rules import parse_rules
-from battlemap.indicators.summary import region_summary
+from battlemap.views.exit_report import assess_region, exit_report, report_rows
+from battlemap.views.ranking import rank_children
+from battlemap.views.summary import region_summary
 from tests.indicators.common import mutated
 from tests.indicators.tiny import (
     A1A,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from battlemap.geodata.embedded import EmbeddedStore
-from battlemap.indicators.exit_report import assess_region, exit_report
-from battlemap.indicators.summary import region_summary
+from battlemap.views.exit_report import assess_region, exit_report
+from battlemap.views.summary import region_summary
 from tests.indicators.tiny import A1A, A1B, COUNTY_A, PROVINCE
 
 

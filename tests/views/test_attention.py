@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from battlemap.geodata.access import Scope, ScopedStore
-from battlemap.indicators.exit_report import exit_report
 from battlemap.indicators.incidence import incidence_pct
 from battlemap.layers.catalog import warning_total
 from battlemap.views.attention import attention_regions, candidate_codes
+from battlemap.views.exit_report import exit_report
 
 YEAR = 2017
 

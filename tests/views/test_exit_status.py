@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from battlemap.geodata.access import ScopedStore
-from battlemap.indicators.exit_report import exit_report
+from battlemap.views.exit_report import exit_report
 from battlemap.views.exit_status import exit_status, failing_panel, passing_tile
 
 

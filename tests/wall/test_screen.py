@@ -13,9 +13,9 @@ from dash import no_update
 from battlemap.app import create_app
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.embedded import EmbeddedStore
-from battlemap.indicators.summary import region_summary
 from battlemap.settings import Settings
 from battlemap.views.mapview import MapUrls
+from battlemap.views.summary import region_summary
 from battlemap.wall.config import WallConfig
 from battlemap.wall.health import probe
 from battlemap.wall.layout import ID

@@ -21,7 +21,7 @@ from battlemap.geodata.importer.crs import wgs84_to_bd09, wgs84_to_gcj02
 from battlemap.geodata.importer.headers import FIELD_BY_NAME
 from battlemap.geodata.importer.households import ImportOptions, import_households
 from battlemap.geodata.store import Store
-from battlemap.indicators.summary import region_summary
+from battlemap.views.summary import region_summary
 
 COUNTY = "522631"
 

@@ -22,10 +22,10 @@ from battlemap.geodata.synthetic.config import (
     GeneratorConfig,
 )
 from battlemap.geodata.synthetic.generate import generate
-from battlemap.indicators.exit_report import exit_report
 from battlemap.indicators.household import assess_households
 from battlemap.indicators.rules import default_rules
 from battlemap.indicators.warning import classify_warnings
+from battlemap.views.exit_report import exit_report
 
 SMALL = 5_000
 
