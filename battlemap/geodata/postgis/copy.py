@@ -1,7 +1,8 @@
-"""Stream a parquet file into ``COPY ... FROM STDIN (FORMAT csv)``, one record batch at a time.
+"""Stream a parquet file into ``COPY ... FROM STDIN``, one record batch at a time.
 
-Each batch becomes CSV text with pyarrow (strings quoted, NULL unquoted-empty); geometries
-become hex EWKB with SRID 4326, list columns PostgreSQL array literals.
+A table of numbers, booleans and text goes in binary COPY format (:mod:`.binary`: the
+server parses nothing); others as CSV text made by pyarrow (strings quoted, NULL
+unquoted-empty), geometries as hex EWKB with SRID 4326, list columns as array literals.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.postgis.binary import HEADER, TRAILER, binary_supported, encode_batch
 from battlemap.geodata.postgis.ddl import Column, Table
 
 __all__ = ["BatchReader", "batch_to_csv", "copy_parquet"]
@@ -155,6 +157,15 @@ class BatchReader:
             raise
 
 
+def _framed(chunks: Iterator[bytes], binary: bool) -> Iterator[bytes]:
+    """Binary COPY data between its header and trailer; CSV as it is."""
+    if binary:
+        yield HEADER
+    yield from chunks
+    if binary:
+        yield TRAILER
+
+
 def _source_columns(table: Table, path: Path) -> list[str]:
     """Parquet columns to read; DataDirError naming the missing ones."""
     try:
@@ -193,7 +204,7 @@ def copy_parquet(
             try:
                 parquet = pq.ParquetFile(file)
                 for batch in parquet.iter_batches(batch_size=BATCH_ROWS, columns=wanted):
-                    data = batch_to_csv(table, batch)
+                    data = encode(table, batch)
                     rows += batch.num_rows
                     if on_rows:
                         on_rows(rows)
@@ -204,10 +215,14 @@ def copy_parquet(
                 raise DataDirError(f"{file} cannot be loaded into {table.name}: {exc}") from None
 
     names = ", ".join(c.name for c in table.columns)
-    reader = BatchReader(chunks())
+    binary = binary_supported(table)  # numbers, booleans and text: no parsing on the server
+    encode = (lambda t, b: bytes(encode_batch(t, b))) if binary else batch_to_csv
+    reader = BatchReader(_framed(chunks(), binary))
     try:
         cursor.copy_expert(
-            f"COPY {table.name} ({names}) FROM STDIN WITH (FORMAT csv, FREEZE)", reader
+            f"COPY {table.name} ({names}) FROM STDIN WITH "
+            f"(FORMAT {'binary' if binary else 'csv'}, FREEZE)",
+            reader,
         )
     except Exception:
         if reader.error is not None:

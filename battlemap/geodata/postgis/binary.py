@@ -1,0 +1,143 @@
+"""PostgreSQL's binary COPY format from Arrow record batches, vectorised (no Python per row).
+
+A row is a 16-bit field count, then per field a 32-bit byte length (-1 for NULL) and the
+value in network byte order. Each run of fixed-width fields without NULLs becomes one
+numpy byte matrix; text fields and fields with NULLs become Arrow binary arrays; one
+``binary_join_element_wise`` lays the pieces side by side, and its data buffer is the
+rows. The server then parses no text: half the CPU of CSV for the household-years.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from battlemap.geodata.postgis.ddl import Column, Table
+
+__all__ = ["HEADER", "TRAILER", "binary_supported", "encode_batch"]
+
+HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+TRAILER = b"\xff\xff"
+_FIXED = {
+    "smallint": ">i2",
+    "integer": ">i4",
+    "bigint": ">i8",
+    "double precision": ">f8",
+    "boolean": "u1",
+}
+_NULL = pa.scalar(b"\xff\xff\xff\xff", pa.binary())
+_EMPTY = pa.scalar(b"", pa.binary())
+
+
+def _kind(column: Column) -> str | None:
+    """``text`` or a numpy dtype for the column's SQL type; None when not supported."""
+    if column.kind != "plain":
+        return None
+    sql = column.type.lower()
+    if sql.startswith(("char(", "text")) and not sql.startswith("text["):
+        return "text"
+    for name, dtype in _FIXED.items():
+        if sql.startswith(name):
+            return dtype
+    return None
+
+
+def binary_supported(table: Table) -> bool:
+    """True when every column of ``table`` can be sent in binary (plain numbers, booleans,
+    text; not geometry or arrays)."""
+    return all(_kind(c) is not None for c in table.columns)
+
+
+def _binary(matrix: np.ndarray) -> pa.Array:
+    """Each row of a uint8 matrix as one binary value (zero copy)."""
+    n, width = matrix.shape
+    offsets = np.arange(0, (n + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(matrix))]
+    )
+
+
+def _fixed(values: np.ndarray, dtype: str) -> np.ndarray:
+    """(n, 4 + width) bytes: the length, then the big-endian value."""
+    width = np.dtype(dtype).itemsize
+    out = np.empty((len(values), 4 + width), dtype=np.uint8)
+    out[:, :4] = np.frombuffer(np.array(width, ">i4").tobytes(), np.uint8)
+    out[:, 4:] = values.astype(dtype).reshape(-1, 1).view(np.uint8).reshape(-1, width)
+    return out
+
+
+def _plain(array: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    return array
+
+
+def _text(array: pa.Array) -> pa.Array | np.ndarray:
+    """Length-prefixed UTF-8 of each value (NULL: length -1): a byte matrix when every
+    value has the same length (codes, IDs, statuses: the usual case), else binary values."""
+    array = _plain(array)
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.string())
+    lengths = pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False)
+    if len(array) and not array.null_count and lengths.min() == lengths.max():
+        width = int(lengths[0])
+        kind = np.int64 if pa.types.is_large_string(array.type) else np.int32
+        offsets = np.frombuffer(array.buffers()[1], dtype=kind)
+        first = int(offsets[array.offset])
+        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)
+        out = np.empty((len(array), 4 + width), dtype=np.uint8)
+        out[:, :4] = np.frombuffer(np.array(width, ">i4").tobytes(), np.uint8)
+        out[:, 4:] = data[first : first + width * len(array)].reshape(-1, width)
+        return out
+    prefix = _binary(lengths.astype(">i4").view(np.uint8).reshape(-1, 4))
+    joined = pc.binary_join_element_wise(prefix, array.cast(pa.binary()), _EMPTY)
+    if array.null_count:
+        joined = pc.if_else(array.is_null(), _NULL, joined)
+    return joined
+
+
+def _values(array: pa.Array, dtype: str) -> np.ndarray:
+    array = _plain(array)
+    if array.null_count:
+        array = array.fill_null(False if dtype == "u1" else 0)
+    return np.asarray(array.to_numpy(zero_copy_only=False))
+
+
+def encode_batch(table: Table, batch: pa.RecordBatch) -> memoryview:
+    """The rows of ``batch`` in the table's column order, in binary COPY format (without
+    the header and trailer)."""
+    n = batch.num_rows
+    pieces: list[pa.Array] = []
+    run = [np.frombuffer(np.array(len(table.columns), ">i2").tobytes(), np.uint8)[None, :]]
+    run[0] = np.repeat(run[0], n, axis=0)
+
+    def flush() -> None:
+        if run:
+            pieces.append(_binary(np.hstack(run)))
+            run.clear()
+
+    for column in table.columns:
+        kind = _kind(column)
+        if column.parquet in batch.schema.names:
+            array = batch.column(column.parquet)
+        else:  # an optional column the file lacks
+            array = pa.nulls(n, pa.string() if kind == "text" else pa.int64())
+        if kind == "text":
+            text = _text(array)
+            if isinstance(text, np.ndarray):
+                run.append(text)
+            else:
+                flush()
+                pieces.append(text)
+            continue
+        fixed = _fixed(_values(array, kind), kind)
+        if array.null_count:
+            flush()
+            pieces.append(pc.if_else(array.is_null(), _NULL, _binary(fixed)))
+        else:
+            run.append(fixed)
+    flush()
+    rows = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, _EMPTY)
+    offsets = np.frombuffer(rows.buffers()[1], dtype=np.int32)[rows.offset : rows.offset + n + 1]
+    return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
