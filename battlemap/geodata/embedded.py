@@ -31,6 +31,7 @@ from battlemap.geodata.datadir import (
     write_manifest,
     write_table,
 )
+from battlemap.geodata.embedded_cache import cached_bundle
 from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.journal import data_dir_lock, recover_on_open
@@ -142,23 +143,33 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         self.years = tuple(int(y) for y in manifest["years"])
         self.metrics = metric_set(rules)
         self.metrics.rules.check_years(self.years)
-        values = None
-        if files.cache_ok and cache_is_fresh(self.data_dir):
-            try:
-                frame = read_table(self.data_dir, AGGREGATES_FILE)
-                values = aggregate.from_frame(
-                    frame, self.regions.codes, self.years, self.metrics.digest
+        fresh = files.cache_ok and cache_is_fresh(self.data_dir)
+
+        def build() -> dict[str, np.ndarray]:
+            values = None
+            if fresh:
+                try:
+                    frame = read_table(self.data_dir, AGGREGATES_FILE)
+                    values = aggregate.from_frame(
+                        frame, self.regions.codes, self.years, self.metrics.digest
+                    )
+                except DataDirError:
+                    values = None
+            rebuilt = values is None
+            if values is None:
+                values = build_aggregates(
+                    self.data_dir, self.regions, self.years, self.metrics, write=False
                 )
-            except DataDirError:
-                values = None
-        rebuilt = values is None
-        if values is None:
-            values = build_aggregates(
-                self.data_dir, self.regions, self.years, self.metrics, write=False
-            )
-        if rebuilt or not files.listed:
-            self._save(values if rebuilt else None)
-        self._values = values
+            if rebuilt or not files.listed:
+                self._save(values if rebuilt else None)
+            return {"values": values}
+
+        # a valid aggregates.parquet is also kept memory-mapped (shared by the workers)
+        entry = (manifest.get("files") or {}).get(AGGREGATES_FILE) or {}
+        parts = (str(manifest.get("version") or ""), self.metrics.digest)
+        parts += (str(entry.get("sha256") or ""),)
+        bundle = cached_bundle(self.data_dir, "aggregates", parts if fresh else ("",), build)
+        self._values = bundle["values"]
         self._year_index = {y: i for i, y in enumerate(self.years)}
         self._assessment_rows: dict[tuple[str, int], CountyAssessment] | None = None
 

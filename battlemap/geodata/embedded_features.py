@@ -11,7 +11,7 @@ the store's exit rules) a bit per guarantee in a uint8 matrix (one byte per hous
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import read_table
+from battlemap.geodata.embedded_cache import cached_bundle
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.features import MET_COLUMNS, UnitRows, object_frame
 from battlemap.geodata.metrics import STATUS_CODES, MetricSet
@@ -53,8 +54,8 @@ class HouseholdArrays:
     met: np.ndarray  # uint8 [n, years], bit i set when GUARANTEES[i] is met that year
     r7: np.ndarray  # int32 index into cells7
     r9: np.ndarray  # int32 index into cells9
-    cells7: np.ndarray  # object H3 strings
-    cells9: np.ndarray
+    cells7: pa.Array  # H3 strings (Arrow: mappable, no Python object per cell)
+    cells9: pa.Array
     hh_id: pa.Array
     head_name: pa.Array
 
@@ -66,11 +67,13 @@ class HouseholdArrays:
 
 
 def _dictionary(array: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    indices, dictionary = _arrow_dictionary(array)
+    return indices, np.asarray(dictionary.to_pylist(), dtype=object)
+
+
+def _arrow_dictionary(array: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     encoded = pc.dictionary_encode(array).combine_chunks()
-    return (
-        encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
-        np.asarray(encoded.dictionary.to_pylist(), dtype=object),
-    )
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32), encoded.dictionary
 
 
 def _read(data_dir: Path, table: str, columns: list[str]) -> pa.Table:
@@ -173,8 +176,8 @@ def load_household_arrays(
     met[row.astype(np.int64), year_index] = _met_bits(hy, rules or load_rules())
     hh_type, hh_types = _dictionary(table["hh_type"])
     cause, causes = _dictionary(table["primary_cause"])
-    r7, cells7 = _dictionary(table["h3_r7"])
-    r9, cells9 = _dictionary(table["h3_r9"])
+    r7, cells7 = _arrow_dictionary(table["h3_r7"])
+    r9, cells9 = _arrow_dictionary(table["h3_r9"])
     return HouseholdArrays(
         village=village,
         lon=table["lon"].to_numpy().astype(np.float64),
@@ -215,11 +218,19 @@ class EmbeddedFeatures:
         return state[key]
 
     def household_arrays(self) -> HouseholdArrays:
-        """The household arrays, loaded on first use."""
-        return self._lazy(
-            "households",
-            lambda: load_household_arrays(self.data_dir, self.years, self.metrics.rules),
-        )
+        """The household arrays, loaded on first use: memory-mapped from the array cache
+        (shared by every worker process), built from the tables the first time."""
+
+        def build() -> dict:
+            arrays = load_household_arrays(self.data_dir, self.years, self.metrics.rules)
+            return {f.name: getattr(arrays, f.name) for f in fields(arrays)}
+
+        def load() -> HouseholdArrays:
+            version = str((getattr(self, "manifest", None) or {}).get("version") or "")
+            parts = (version, self.metrics.digest, repr(self.years))
+            return HouseholdArrays(**cached_bundle(self.data_dir, "households", parts, build))
+
+        return self._lazy("households", load)
 
     def _geometry(self) -> pd.DataFrame:
         def load() -> pd.DataFrame:
@@ -300,7 +311,7 @@ class EmbeddedFeatures:
         used = np.flatnonzero(households)
         return pd.DataFrame(
             {
-                "cell": cells[used],
+                "cell": cells.take(pa.array(used)).to_numpy(zero_copy_only=False),
                 "poor_households": households[used].astype(np.int64),
                 "poor_persons": persons[used].round().astype(np.int64),
             }
