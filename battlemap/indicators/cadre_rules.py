@@ -36,7 +36,6 @@ class ScoreWeights:
     far_checkin: float
     impossible_travel: float
     not_visited_household: float
-    wrong_exit: float
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,6 @@ def parse_cadre_rules(root: Any) -> CadreRules:
         not_visited_household=weights.number(
             "not_visited_household", low=0, low_open=False, high=1000
         ),
-        wrong_exit=weights.number("wrong_exit", low=0, low_open=False, high=1000),
     )
     weights.done()
     out = CadreRules(
