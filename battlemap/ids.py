@@ -51,3 +51,7 @@ MAP_VIEW = "map-view"
 CADRES_BOX = "cadre-chart-box"  # issue 15: the cadres panel
 CADRES_TABLE = "cadre-table"
 CADRES_NOTE = "cadre-note"
+FUNDS_BOX = "funds-chart-box"  # issue 14: the funds panel
+FUNDS_TABLE = "funds-table"
+FUNDS_NOTE = "funds-note"
+FUNDS_PAYMENTS = "funds-payments"

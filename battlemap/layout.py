@@ -343,6 +343,18 @@ def page(
                                 panel_id="cadres-panel",
                             ),
                             _panel(
+                                t("funds_title", lang),
+                                html.P(id=ids.FUNDS_NOTE, className="bm-note"),
+                                _chart_box(ids.FUNDS_BOX, 0),
+                                dash_table.DataTable(
+                                    id=ids.FUNDS_TABLE, page_size=8, **table_style()
+                                ),
+                                dash_table.DataTable(
+                                    id=ids.FUNDS_PAYMENTS, page_size=8, **table_style()
+                                ),
+                                panel_id="funds-panel",
+                            ),
+                            _panel(
                                 t(
                                     "household_table_named"
                                     if access.scope.pii

@@ -12,6 +12,7 @@ from battlemap.callbacks import (
     clientside,
     exports,
     filters,
+    funds,
     mapview,
     panels,
     search,
@@ -32,6 +33,7 @@ def register_all(app: Dash, context: AppContext, urls: Callable[[], MapUrls]) ->
     charts.register(app, context)
     tables.register(app, context)
     cadres.register(app, context)
+    funds.register(app, context)
     exports.register(app, context)
     search.register(app, context)
     filters.register(app)

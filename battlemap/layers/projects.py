@@ -144,10 +144,11 @@ def funds_figure(by_source: Mapping[str, Mapping[str, Any]], *, lang: str = "zh"
         return message_figure(t("funds_no_data", lang))
     labels = [t(f"source_{n}", lang) for n in names]
     wan = t("funds_wan_yuan", lang)
-    layout = chart_layout(height=220, margin={"l": 48, "r": 8, "t": 24, "b": 32})
+    layout = chart_layout(height=240, margin={"l": 48, "r": 8, "t": 36, "b": 32})
     layout.update(
         barmode="group",
-        legend={"orientation": "h", "y": 1.12, "x": 0},
+        showlegend=True,
+        legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
         yaxis={"title": {"text": wan}, "rangemode": "tozero"},
     )
     return {
