@@ -186,6 +186,10 @@ class AppContext:
             warm = getattr(store, "warm", None)
             if warm is not None:
                 warm()
+            cadres = cadre_source(store)  # issue 15: arrays and counts built once, here
+            if cadres.has_data:
+                cadres.counts(root, store.years[-1])
+                cadres.frames(store.regions.children(root)[0].code, store.years[-1])
             # The loaded arrays live for the process: keep the cyclic GC from re-scanning
             # them on every full collection (pauses of tens of ms per request otherwise).
             gc.collect()
