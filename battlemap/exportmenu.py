@@ -98,6 +98,7 @@ def export_menu(scope: Scope, lang: str) -> html.Div:
                 value=choices[0].key if choices else None,
                 clearable=False,
                 searchable=False,
+                maxHeight=240,
                 className="bm-export-choice",
             ),
             html.Button(t("export", lang), id=ids.EXPORT_BUTTON, className="bm-export-button"),
