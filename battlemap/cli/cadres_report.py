@@ -15,13 +15,17 @@ import pandas as pd
 
 from battlemap.cli.options import add_store_options, store_from_args
 from battlemap.geodata.access import Scope, ScopedStore
+from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.geodata.datadir import owner_only
 from battlemap.geodata.errors import BattlemapError
+from battlemap.indicators.cadre_report import region_ranking
 from battlemap.indicators.cadre_rules import as_plain
 from battlemap.views.cadres import cadre_detail
 
 __all__ = ["register", "report_tables"]
 
+REGION_COLUMNS = ("rank", "code", "cadres", "households", "visits", "households_exited",
+                  "households_returned", "problems", "score")  # fmt: skip
 UNIT_COLUMNS = ("rank", "unit", "unit_level", "cadres", "households", "visits",
                 "households_exited", "households_returned", "problems", "score")  # fmt: skip
 CADRE_COLUMNS = ("cadre_id", "name", "role", "unit", "unit_level", "village_code", "in_post",
@@ -29,7 +33,7 @@ CADRE_COLUMNS = ("cadre_id", "name", "role", "unit", "unit_level", "village_code
                  "impossible_travel_days", "households_not_visited", "households_exited",
                  "households_returned", "score", "rank_in_county", "problems")  # fmt: skip
 PROBLEM_COLUMNS = ("kind", "reason", "cadre_id", "hh_id", "visit_ids", "date", "village_code")
-SHEETS = {"units": "帮扶单位", "cadres": "帮扶干部", "problems": "问题清单"}
+SHEETS = {"regions": "下级地区", "units": "帮扶单位", "cadres": "帮扶干部", "problems": "问题清单"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -71,7 +75,9 @@ def report_tables(store, region: str, year: int, *, unit: str | None = None,
         raise BattlemapError("the data set has no cadre tables (cadres, assignments, visits)")
     if unit is not None and detail.units.empty:
         raise BattlemapError(f"no cadre of unit {unit!r} is in post in {info.code} in {year}")
+    child = PREFIX_LENGTHS[min(info.level + 1, 5)]
     tables = {
+        "regions": region_ranking(detail.cadres, child).reindex(columns=list(REGION_COLUMNS)),
         "units": detail.units.reindex(columns=list(UNIT_COLUMNS)),
         "cadres": detail.cadres.reindex(columns=list(CADRE_COLUMNS)),
         "problems": detail.problems.reindex(columns=list(PROBLEM_COLUMNS)),
@@ -98,10 +104,19 @@ def detail_rules(store):
 def _csv_text(report: dict[str, Any]) -> str:
     """One CSV: a ``section`` column (unit / cadre / problem) then each table's columns."""
     out = io.StringIO()
-    columns = ["section", *dict.fromkeys([*UNIT_COLUMNS, *CADRE_COLUMNS, *PROBLEM_COLUMNS])]
+    columns = [
+        "section",
+        *dict.fromkeys([*REGION_COLUMNS, *UNIT_COLUMNS, *CADRE_COLUMNS, *PROBLEM_COLUMNS]),
+    ]
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    for section, name in (("unit", "units"), ("cadre", "cadres"), ("problem", "problems")):
+    sections = (
+        ("region", "regions"),
+        ("unit", "units"),
+        ("cadre", "cadres"),
+        ("problem", "problems"),
+    )
+    for section, name in sections:
         for row in report[name]:
             cells = {k: _cell(v) for k, v in row.items()}
             writer.writerow({"section": section, **cells})
@@ -125,7 +140,12 @@ def _write_xlsx(report: dict[str, Any], path: str) -> None:
     book.remove(book.active)
     for name, title in SHEETS.items():
         sheet = book.create_sheet(title)
-        columns = {"units": UNIT_COLUMNS, "cadres": CADRE_COLUMNS, "problems": PROBLEM_COLUMNS}
+        columns = {
+            "regions": REGION_COLUMNS,
+            "units": UNIT_COLUMNS,
+            "cadres": CADRE_COLUMNS,
+            "problems": PROBLEM_COLUMNS,
+        }
         sheet.append(list(columns[name]))
         for row in report[name]:
             sheet.append([_cell(row.get(c)) for c in columns[name]])

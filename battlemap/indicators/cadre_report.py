@@ -18,7 +18,7 @@ from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_RETURN
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_rules import CadreRules
 
-__all__ = ["PROBLEM_COLUMNS", "CadreDetail", "region_detail"]
+__all__ = ["PROBLEM_COLUMNS", "CadreDetail", "region_detail", "region_ranking"]
 
 PROBLEM_COLUMNS = ("kind", "reason", "cadre_id", "hh_id", "visit_ids", "date", "village_code")
 
@@ -227,7 +227,8 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     last_day = np.full(k, -1, dtype=np.int64)
     np.maximum.at(last_day, vc[v_cad >= 0], v_day[v_cad >= 0])
     cadre_frame["last_visit"] = iso_days(last_day[:m])
-    cadre_frame["problems"] = cadre_frame["cadre_id"].map(reasons).fillna("")
+    reason_of = reasons.to_dict()
+    cadre_frame["problems"] = pd.Series([reason_of.get(c, "") for c in cad_ids], dtype=object)
     county = cadre_frame["village_code"].str[:6]
     cadre_frame["rank_in_county"] = (
         cadre_frame["score"]
@@ -322,3 +323,33 @@ def _problem(kind, reason, cadre_id, hh_id, visit_ids, date, village_code) -> di
         "date": date,
         "village_code": village_code,
     }
+
+
+def region_ranking(cadres: pd.DataFrame, prefix_length: int) -> pd.DataFrame:
+    """Child regions (cadres grouped by the first ``prefix_length`` digits of their village
+    code) ranked by the exit outcomes of the households their cadres in post help:
+    households exited that year, then fewest returned, then mean score."""
+    posted = cadres[cadres["in_post"]]
+    code = posted["village_code"].str[:prefix_length].str.ljust(12, "0")
+    out = (
+        posted.assign(code=code.to_numpy(object), has_problem=posted["problems"] != "")
+        .groupby("code", sort=True)
+        .agg(
+            cadres=("cadre_id", "size"),
+            households=("households", "sum"),
+            visits=("visits", "sum"),
+            households_exited=("households_exited", "sum"),
+            households_returned=("households_returned", "sum"),
+            problems=("has_problem", "sum"),
+            score=("score", "mean"),
+        )
+        .reset_index()
+    )
+    out["score"] = out["score"].round(2)
+    out = out.sort_values(
+        ["households_exited", "households_returned", "score", "code"],
+        ascending=[False, True, False, True],
+        kind="stable",
+    ).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out

@@ -80,10 +80,10 @@ def test_names_masked_unless_asked_and_files(small_data_dir, tmp_path, capsys) -
     path = tmp_path / "r.xlsx"
     _run(capsys, *base, "--format", "xlsx", "--output", str(path))
     book = load_workbook(path)
-    assert book.sheetnames == ["帮扶单位", "帮扶干部", "问题清单"]
+    assert book.sheetnames == ["下级地区", "帮扶单位", "帮扶干部", "问题清单"]
     assert book["帮扶干部"].max_row == len(masked) + 1
     csv_text = _run(capsys, *base)
-    assert csv_text.splitlines()[0].startswith("section,rank,unit")
+    assert csv_text.splitlines()[0].startswith("section,rank,code,cadres")
     assert sum(line.startswith("cadre,") for line in csv_text.splitlines()) == len(masked)
 
 
@@ -97,3 +97,32 @@ def test_bad_input_is_one_line(small_data_dir, argv) -> None:
     args = parser.parse_args(["cadres-report", *argv, "--data-dir", str(small_data_dir)])
     with pytest.raises(BattlemapError):
         args.func(args)
+
+
+def test_regions_ranked_by_exit_outcomes_and_stats_object(small_data_dir, capsys) -> None:
+    report = json.loads(_run(capsys, "--region", "52", "--year", "2018", "--format", "json",
+                             "--data-dir", str(small_data_dir)))  # fmt: skip
+    regions = report["regions"]
+    assert [r["rank"] for r in regions] == list(range(1, len(regions) + 1)) and len(regions) == 9
+    exits = [r["households_exited"] for r in regions]
+    assert exits == sorted(exits, reverse=True)
+    assert sum(r["cadres"] for r in regions) == sum(c["in_post"] for c in report["cadres"])
+    from battlemap.cli import stats
+
+    parser = argparse.ArgumentParser()
+    stats.register(parser.add_subparsers())
+    args = parser.parse_args(["stats", "--region", "52", "--year", "2018",
+                              "--data-dir", str(small_data_dir)])  # fmt: skip
+    assert args.func(args) == 0
+    cadres = json.loads(capsys.readouterr().out)["cadres"]
+    assert list(cadres) == [
+        "cadres", "poor_households", "poor_households_without_helper", "helpers_over_limit",
+        "households_not_visited", "visits_in_year", "far_checkins_in_year",
+    ]  # fmt: skip
+    assert cadres["cadres"] == len(report["cadres"]) - sum(
+        not c["in_post"] for c in report["cadres"]
+    )
+    kinds = [p["kind"] for p in report["problems"]]
+    assert cadres["poor_households_without_helper"] == kinds.count("without_helper")
+    assert cadres["households_not_visited"] == kinds.count("not_visited")
+    assert cadres["far_checkins_in_year"] == kinds.count("far_checkin")
