@@ -134,6 +134,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     register_cadre_imports(commands, _common, _rejected, _summary)
 
+    from battlemap.cli.import_funds import register_funds_imports  # issue 14
+
+    register_funds_imports(commands, _common, _rejected, _summary)
+
 
 def run_recover(args: argparse.Namespace) -> int:
     from battlemap.geodata.importer.atomic import recover_data_dir

@@ -202,11 +202,10 @@ def _timing_rules(t: _Tables, rules: FundsRules, as_of) -> list[pd.DataFrame]:
     slot = np.where(pp >= 0, pp, t.n)
     early_mask = t.pday < first[slot]
     first_day = first[slot][early_mask]
-    early = pay[early_mask].assign(
-        first_alloc=pd.to_datetime(
-            np.where(first_day < _NEVER, first_day, -(1 << 40)), unit="D"
-        ).where(first_day < _NEVER)
-    )
+    known = first_day < _NEVER
+    stamps = np.where(known, first_day, 0).astype("datetime64[D]").astype("datetime64[ns]")
+    stamps[~known] = np.datetime64("NaT")
+    early = pay[early_mask].assign(first_alloc=stamps)
     out = [
         _hits(
             "payment_before_allocation",
