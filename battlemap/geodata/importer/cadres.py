@@ -407,28 +407,42 @@ def _upsert(
 
 def _write_postgis(dsn: str, table: str, txn: DataDirTransaction, rows: pa.Table) -> None:
     """Replace the table's rows in PostGIS in one transaction with the data dir's swap."""
-    import psycopg2.extras
+    import psycopg2
 
-    from battlemap.geodata.importer.postgis_write import PostgisUpsert, copy_rows
+    from battlemap.geodata.errors import StoreUnavailableError
+    from battlemap.geodata.importer.postgis_write import PostgisUpsert
     from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES
-    from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX, META_TABLE
+    from battlemap.geodata.postgis.connection import first_line
 
     ddl = {t.name: t for t in CADRE_TABLES}[table]
     pg = PostgisUpsert(dsn)
     try:
-        pg.cur.execute(f"DELETE FROM {table}")
-        copy_rows(pg.cur, ddl, rows)
-        pg.cur.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-            "AND starts_with(tablename, %s)",
-            (f"{AGGREGATE_PREFIX}cadres_",),
-        )
-        for (name,) in pg.cur.fetchall():
-            pg.cur.execute(f'DROP TABLE "{name}"')
-        pg.cur.execute(
-            f"UPDATE {META_TABLE} SET manifest = manifest || %s, loaded_at = now()",
-            (psycopg2.extras.Json({"cadre_import": txn.import_id}),),
-        )
-        txn.commit(before=lambda: pg.commit(txn.import_id))
+        _replace_rows(pg, table, ddl, rows, txn)
+    except psycopg2.Error as exc:
+        raise StoreUnavailableError(
+            f"importing {table} into PostgreSQL failed ({first_line(exc)}); nothing was changed"
+        ) from None
     finally:
         pg.close()
+
+
+def _replace_rows(pg, table: str, ddl, rows: pa.Table, txn: DataDirTransaction) -> None:
+    import psycopg2.extras
+
+    from battlemap.geodata.importer.postgis_write import copy_rows
+    from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX, META_TABLE
+
+    pg.cur.execute(f"DELETE FROM {table}")
+    copy_rows(pg.cur, ddl, rows)
+    pg.cur.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+        "AND starts_with(tablename, %s)",
+        (f"{AGGREGATE_PREFIX}cadres_",),
+    )
+    for (name,) in pg.cur.fetchall():
+        pg.cur.execute(f'DROP TABLE "{name}"')
+    pg.cur.execute(
+        f"UPDATE {META_TABLE} SET manifest = manifest || %s, loaded_at = now()",
+        (psycopg2.extras.Json({"cadre_import": txn.import_id}),),
+    )
+    txn.commit(before=lambda: pg.commit(txn.import_id))

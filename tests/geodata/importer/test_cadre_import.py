@@ -107,3 +107,26 @@ def test_cadres_checked(tiny, tmp_path) -> None:
     assert report.inserted == 1 and sorted(_rejects(report)) == ["bad_choice", "bad_code"]
     store = EmbeddedStore(data_dir)
     assert "NEW-1" in set(cadre_source(store).frames(village, 2019).cadres.cadre_id)
+
+
+def test_database_failure_changes_neither_store(tiny, tmp_path, postgis_cluster) -> None:
+    import psycopg2
+
+    from battlemap.geodata.datadir import read_manifest
+    from battlemap.geodata.errors import BattlemapError
+
+    data_dir, _ = tiny
+    broken = postgis_cluster.load_database("cadre_import_broken", data_dir)
+    conn = psycopg2.connect(broken)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ALTER TABLE cadres RENAME TO cadres_gone")
+    conn.close()
+    village = pd.read_parquet(data_dir / "cadres.parquet").village_code.iloc[0]
+    header = ["cadre_id", "name", "unit", "unit_level", "role", "village_code", "start_date"]
+    rows = [["NEW-9", "赵六", "某县扶贫办", "县直", "帮扶责任人", village, "2019-03-01"]]
+    before = read_manifest(data_dir)["version"]
+    with pytest.raises(BattlemapError, match="nothing was changed"):
+        import_cadre_table("cadres", _csv(tmp_path / "c.csv", header, rows), data_dir, dsn=broken)
+    assert read_manifest(data_dir)["version"] == before
+    assert "NEW-9" not in set(pd.read_parquet(data_dir / "cadres.parquet").cadre_id)
