@@ -32,10 +32,11 @@ def timed(func: Callable[[], object]) -> float:
 
 
 def percentiles(seconds: list[float]) -> dict[str, float]:
-    """p50 / p95 / max in milliseconds."""
+    """p50 / p95 / min / max in milliseconds."""
     ms = np.asarray(seconds) * 1000
     return {
         "n": len(ms),
+        "min_ms": round(float(ms.min()), 3),
         "p50_ms": round(float(np.percentile(ms, 50)), 3),
         "p95_ms": round(float(np.percentile(ms, 95)), 3),
         "max_ms": round(float(ms.max()), 3),

@@ -173,6 +173,7 @@ def compute_aggregate(
             except DataDirError:
                 values = None
             if values is not None:
+                _check_villages(data_dir, aggregate.village_codes(tree.codes))
                 return ComputedAggregate(tuple(tree.codes), years, values, True)
         values = build_aggregates(data_dir, tree, years, metrics, write=False)
     except DataDirError:
@@ -180,6 +181,28 @@ def compute_aggregate(
     except Exception as exc:  # pandas/pyarrow on inconsistent tables
         raise DataDirError(f"{data_dir}: the counts cannot be computed: {one_line(exc)}") from None
     return ComputedAggregate(tuple(tree.codes), years, values, False)
+
+
+def _check_villages(data_dir: Path, villages: list[str]) -> None:
+    """Every household's village is a village of regions (summing the tables checks it;
+    the cache does not): DataDirError naming the first household that is not."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from battlemap.geodata.errors import DataDirError
+    from battlemap.geodata.partitions import table_files
+
+    known = pa.array(villages, pa.string())
+    for path in table_files(data_dir, "households"):
+        rows = pq.read_table(path, columns=["hh_id", "village_code"])
+        codes = rows.column("village_code").cast(pa.string())
+        bad = pc.invert(pc.is_in(codes, value_set=known))
+        if pc.any(bad).as_py():
+            row = rows.filter(bad).slice(0, 1).to_pylist()[0]
+            raise DataDirError(
+                f"households.parquet: household {row['hh_id']} has village_code "
+                f"{row['village_code']}, which is not a village in regions"
+            )
 
 
 def aggregate_create_sql(table: str) -> str:

@@ -106,18 +106,6 @@ def _ensure_postgis(cur) -> None:
         ) from None
 
 
-def _years(cur, manifest: dict[str, Any], data_dir: Path) -> tuple[int, ...]:
-    """The data set's years: manifest.json's ``years``, else those in household_years."""
-    years = manifest.get("years")
-    if isinstance(years, list) and years and all(isinstance(y, int) for y in years):
-        return tuple(sorted(set(years)))
-    cur.execute("SELECT DISTINCT year FROM household_years ORDER BY 1")
-    found = tuple(int(y) for (y,) in cur.fetchall())
-    if not found:
-        raise DataDirError(f"{data_dir}: no years in manifest.json or household_years")
-    return found
-
-
 def _first(cur, sql: str, params: tuple = ()) -> tuple | None:
     cur.execute(sql, params)
     return cur.fetchone()
@@ -135,21 +123,6 @@ def _check_regions(cur) -> None:
     )
     if bad:
         raise DataDirError(f"regions.parquet: region {bad[0]} has no ancestor region {bad[1]}")
-
-
-def _check_households(cur) -> None:
-    """Every household lies in a village of regions (summing the aggregates from the files
-    checks it too; this runs when they came from the cache)."""
-    bad = _first(
-        cur,
-        "SELECT h.hh_id, h.village_code FROM households h LEFT JOIN regions r "
-        "ON r.code = h.village_code AND r.level = 5 WHERE r.code IS NULL LIMIT 1",
-    )
-    if bad:
-        raise DataDirError(
-            f"households.parquet: household {bad[0]} has village_code {bad[1]}, "
-            "which is not a village in regions"
-        )
 
 
 def _check_household_years(cur, years: tuple[int, ...], metrics: MetricSet, rows: int) -> None:
@@ -193,31 +166,85 @@ def _check_household_years(cur, years: tuple[int, ...], metrics: MetricSet, rows
         )
 
 
-def _copy_tables(cur, data_dir: Path, steps: _Steps) -> None:
-    for name in LOAD_ORDER:
-        table = TABLES[name]
-        cur.execute(table.create_sql())
-        path = data_dir / (TABLE_FILES.get(name) or OPTIONAL_TABLE_FILES[name])
-        if table.optional_file and not path.is_file():
-            steps.report.rows[name] = 0
-            continue
-        steps.report.rows[name] = steps.run(
-            f"copy {name}",
-            lambda t=table, p=path: copy_parquet(cur, t, p),
-            lambda n: f"{n:,} rows",
-        )
+def _load_table(cur, name: str, data_dir: Path, steps: _Steps) -> None:
+    """Create one staged table, COPY its file, then its key and indexes (one sorted build
+    each, after the rows) and its statistics."""
+    table = TABLES[name]
+    cur.execute(table.create_sql())
+    path = data_dir / (TABLE_FILES.get(name) or OPTIONAL_TABLE_FILES[name])
+    if table.optional_file and not path.is_file():
+        steps.report.rows[name] = 0
+        return
+    steps.report.rows[name] = steps.run(
+        f"copy {name}", lambda: copy_parquet(cur, table, path), lambda n: f"{n:,} rows"
+    )
+
+    def build() -> None:
+        for sql in table.index_sql():
+            cur.execute(sql)
+        cur.execute(f"ANALYZE {name}")
+
+    steps.run(f"index {name}", build)
 
 
-def _build_indexes(cur, steps: _Steps) -> None:
-    """Keys and indexes after the COPY (one sorted build each), then statistics."""
-    for name in LOAD_ORDER:
+# Tables loaded side by side, each list in its own connection and transaction: the largest
+# on its own, the rest (regions first, then households …) on the other.
+PARALLEL_LOADS: tuple[tuple[str, ...], ...] = (("household_years",),)
 
-        def build(name: str = name) -> None:
-            for sql in TABLES[name].index_sql():
-                cur.execute(sql)
-            cur.execute(f"ANALYZE {name}")
 
-        steps.run(f"index {name}", build)
+def _table_groups() -> list[list[str]]:
+    alone = {name for group in PARALLEL_LOADS for name in group}
+    groups = [[n for n in LOAD_ORDER if n not in alone]]
+    groups += [[n for n in group if n in LOAD_ORDER] for group in PARALLEL_LOADS]
+    return [g for g in groups if g]
+
+
+def _stage_tables(dsn: str, data_dir: Path, steps: _Steps) -> None:
+    """COPY every table into the staging schema, a group of tables per connection at the
+    same time (the server parses one group while the client encodes another); each group
+    commits its own transaction into the staging schema, which nothing reads."""
+    errors: list[tuple[str, BaseException]] = []
+    conns: list[Any] = []
+
+    def load(group: list[str]) -> None:
+        conn, current = None, group[0]
+        try:
+            conn = connect(dsn, autocommit=False)
+            conns.append(conn)
+            with conn.cursor() as cur:
+                use_build_settings(cur)
+                cur.execute(
+                    "SELECT set_config('search_path', %s || ', ' || "
+                    "current_setting('search_path'), true)",
+                    (STAGING_SCHEMA,),
+                )
+                for current in group:
+                    _load_table(cur, current, data_dir, steps)
+            conn.commit()
+        except BaseException as exc:
+            errors.append((f"copy {current}", exc))
+            for other in conns:  # stop the other groups' statements
+                with contextlib.suppress(Exception):
+                    other.cancel()
+        finally:
+            if conn is not None:
+                _rollback(conn)
+                conn.close()
+
+    threads = [
+        threading.Thread(target=load, args=(group,), name=f"battlemap-load-{i}", daemon=True)
+        for i, group in enumerate(_table_groups())
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        # the first error is the cause; the others were cancelled because of it
+        cancelled = [e for e in errors if isinstance(e[1], psycopg2.errors.QueryCanceled)]
+        step, exc = next((e for e in errors if e not in cancelled), errors[0])
+        steps.current = step
+        raise exc
 
 
 def _swap(cur, target: str) -> None:
@@ -238,35 +265,41 @@ def _swap(cur, target: str) -> None:
     cur.execute(f"DROP SCHEMA {STAGING_SCHEMA}")
 
 
-def _load(
-    cur,
-    data_dir: Path,
-    manifest: dict[str, Any],
-    metrics: MetricSet,
-    steps: _Steps,
-    computing: Background,
-) -> None:
-    report = steps.report
-    cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-    use_build_settings(cur)
+def _prepare(cur) -> str:
+    """Lock out other loads and imports (for the session), check PostGIS, make an empty
+    staging schema (committed: the table groups fill it from their own connections).
+    Returns the schema the tables go to."""
+    cur.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
     _ensure_postgis(cur)
     target = _first(cur, "SELECT current_schema()")[0]
     if target is None:
         raise StoreUnavailableError("the database's search_path names no existing schema")
     cur.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")
     cur.execute(f"CREATE SCHEMA {STAGING_SCHEMA}")
+    cur.connection.commit()
+    return target
+
+
+def _finish(
+    cur,
+    target: str,
+    data_dir: Path,
+    manifest: dict[str, Any],
+    metrics: MetricSet,
+    steps: _Steps,
+    computing: Background,
+) -> None:
+    """In one transaction: check the staged tables, add the aggregates and the meta row,
+    swap them all in (the caller commits)."""
+    report = steps.report
+    use_build_settings(cur)
     cur.execute(
         "SELECT set_config('search_path', %s || ', ' || current_setting('search_path'), true)",
         (STAGING_SCHEMA,),
     )
-    _copy_tables(cur, data_dir, steps)
-    _build_indexes(cur, steps)
-    years = report.years = _years(cur, manifest, data_dir)
-    metrics.rules.check_years(years)
+    years = report.years
     steps.run("checks", lambda: _check_regions(cur))
     computed = steps.run("aggregate wait", computing.result)  # summed while COPY ran
-    if computed.from_cache:
-        steps.run("household checks", lambda: _check_households(cur))
     report.aggregate_from_cache = computed.from_cache
     if computed.years != years:
         raise DataDirError(f"{data_dir}: the aggregates' years differ from the data set's")
@@ -284,6 +317,15 @@ def _load(
         (str(data_dir.resolve()), psycopg2.extras.Json(manifest), list(years), metrics.digest),
     )
     steps.run("swap", lambda: _swap(cur, target))
+
+
+def _drop_staging(conn) -> None:
+    """After a failed load: no half-filled staging schema stays behind."""
+    with contextlib.suppress(psycopg2.Error):
+        conn.rollback()
+        with conn.cursor() as cur:
+            cur.execute(f"DROP SCHEMA IF EXISTS {STAGING_SCHEMA} CASCADE")
+        conn.commit()
 
 
 def _rollback(conn) -> None:
@@ -352,39 +394,41 @@ def load_data_dir(
     steps = _Steps(report, progress)
     years = tuple(sorted({int(y) for y in manifest["years"]}))
     metrics.rules.check_years(years)
+    report.years = years
     conn = connect(dsn, autocommit=False)
-    # the counts are summed (or read from the verified cache) while the tables are COPYed
-    computing = Background(
-        lambda: compute_aggregate(path, years, metrics, trust_cache=verify),
-        name="battlemap-aggregate",
-    )
+    staged = False
     try:
         with conn.cursor() as cur:
-            _load(cur, path, manifest, metrics, steps, computing)
+            target = _prepare(cur)
+            staged = True
+            # the counts are summed (or read from the verified cache) while the tables COPY
+            computing = Background(
+                lambda: compute_aggregate(path, years, metrics, trust_cache=verify),
+                name="battlemap-aggregate",
+            )
+            _stage_tables(dsn, path, steps)
+            _finish(cur, target, path, manifest, metrics, steps, computing)
             if import_id is not None:
                 record_import(cur, import_id)
         steps.run("commit", conn.commit)
+        staged = False  # swapped in: the staging schema is gone
     except BattlemapError:
-        _rollback(conn)
         raise
     except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
-        _rollback(conn)
         raise DataDirError(f"{path}: {steps.current} failed: {first_line(exc)}") from None
     except psycopg2.OperationalError as exc:
-        _rollback(conn)
         raise StoreUnavailableError(
             f"lost PostgreSQL at {describe_dsn(dsn)} during {steps.current}: {first_line(exc)}"
         ) from None
     except psycopg2.Error as exc:
-        _rollback(conn)
         raise StoreUnavailableError(
             f"loading into {describe_dsn(dsn)} failed during {steps.current}: {first_line(exc)}"
         ) from None
-    except BaseException:
-        _rollback(conn)
-        raise
     finally:
-        conn.close()
+        _rollback(conn)
+        if staged:
+            _drop_staging(conn)
+        conn.close()  # ends the session: its load lock too
     return report
 
 
