@@ -177,6 +177,7 @@ class PostgisCadres(CadreSource):
                     )
                     cur.execute(f"CREATE INDEX ON {table} (year, village_code)")
             conn.commit()
+            self.store.wait_for_replicas()  # reads may go to a replica (--read-dsn)
         except psycopg2.Error as exc:
             conn.rollback()
             raise StoreUnavailableError(
