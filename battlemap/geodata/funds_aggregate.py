@@ -102,8 +102,8 @@ def funds_values(
     out = np.zeros((len(codes), len(years), len(FUNDS_METRICS)), dtype=np.int64)
     ends = np.asarray([f"{y}-12-31" for y in years], "datetime64[D]").astype(np.int64)
     projects = tables["projects"]
-    anc = ancestor_index(codes, projects.code.to_numpy())
-    located = anc.max(axis=1) >= 0
+    anc = _own(codes, projects.code.to_numpy())
+    located = anc[:, 0] >= 0
     projects, anc = projects[located].reset_index(drop=True), anc[located]
     n = len(projects)
     pid = pd.Index(projects.project_id.to_numpy(object), dtype=object)
@@ -145,7 +145,26 @@ def funds_values(
         cum, _ = _by_year(hidx, _day(hits.date), np.ones(len(hits)), n, ends)
         _add(out, anc, _M["anomalies"], cum)
     _beneficiaries(out, codes, years, ends, tables, projects, households, household_years)
+    _roll_up(codes, out)
     return out
+
+
+def _own(codes: tuple[str, ...], wanted: np.ndarray) -> np.ndarray:
+    """[n, 1] region index of each code (-1 when it is not a region): values are summed
+    on the own region first, then rolled up (:func:`_roll_up`)."""
+    index = pd.Index(np.asarray(codes, dtype=object), dtype=object)
+    return index.get_indexer(np.asarray(wanted, dtype=object).astype(str).astype(object))[:, None]
+
+
+def _roll_up(codes: tuple[str, ...], out: np.ndarray) -> None:
+    """Add every region's own values to each of its ancestors (in place)."""
+    anc = ancestor_index(codes, np.asarray(codes, dtype=object))
+    own = out.copy()
+    rows = np.arange(len(codes))
+    for j in range(anc.shape[1]):
+        up = anc[:, j]
+        ok = (up >= 0) & (up != rows) & own.reshape(len(codes), -1).any(axis=1)
+        np.add.at(out, up[ok], own[ok])
 
 
 def _beneficiaries(out, codes, years, ends, tables, projects, households, household_years):
@@ -161,7 +180,7 @@ def _beneficiaries(out, codes, years, ends, tables, projects, households, househ
     first, homes = first[keep], homes[keep]
     if not len(first):
         return
-    anc = ancestor_index(codes, homes.village_code.to_numpy())
+    anc = _own(codes, homes.village_code.to_numpy())
     covered = first.to_numpy(np.int64)[:, None] <= ends
     size = homes["size"].to_numpy(float)
     _add(out, anc, _M["beneficiaries"], covered.astype(float))
