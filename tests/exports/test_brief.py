@@ -251,3 +251,18 @@ def test_summary_is_written_from_the_numbers(lang: str) -> None:
         assert text.startswith("In 2018, poverty incidence in 某县 was 3.20%, down 1.10 ")
         assert "12 of the 40 poverty villages under it do not meet" in text
         assert "Illness (900 persons)" in text and text.endswith("early-warning list.")
+
+
+def test_brief_figures_are_drawn_by_the_app_bundle(embedded_store) -> None:
+    """The brief loads the page's trimmed plotly.js: every trace type it draws is in it."""
+    from battlemap.exports.brief import build_brief
+    from battlemap.exports.brief_print import BUNDLE, BUNDLE_TRACES
+
+    header = BUNDLE.read_text(encoding="utf-8")[:400]
+    listed = re.search(r"partial bundle for Battlemap: ([a-z, ]+)\.", header).group(1)
+    assert {*listed.split(", "), "scatter"} == BUNDLE_TRACES  # scatter is in the core
+    for lang in ("zh", "en"):
+        state = ViewState(region=COUNTY, year=YEAR, lang=lang)
+        brief = build_brief(ScopedStore(embedded_store, Scope()), state, WHEN)
+        drawn = {t.get("type", "scatter") for f in brief.figures.values() for t in f["data"]}
+        assert drawn <= BUNDLE_TRACES, drawn - BUNDLE_TRACES
