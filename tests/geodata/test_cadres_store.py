@@ -96,3 +96,15 @@ def test_data_dir_without_cadre_tables(small_data_dir, tmp_path) -> None:
     store = EmbeddedStore(old)
     assert cadre_counts(store, PROVINCE, 2018) is None
     assert cadre_source(store).frames(PROVINCE, 2018).visits.empty
+    from battlemap.geodata.access import ScopedStore
+    from battlemap.views.cadres import cadres_panel, checkin_layer
+    from battlemap.views.tables import household_panel
+    from battlemap.viewstate import ViewState
+
+    access = ScopedStore(store)
+    county = _some_codes(store)[1]
+    village = _some_codes(store)[3]
+    assert cadres_panel(access, ViewState(region=county, year=2018)).note == "无帮扶干部数据"
+    assert checkin_layer(access, village, 2018) == []
+    table = household_panel(access, ViewState(region=village, year=2018))
+    assert "helper" not in [c["id"] for c in table.columns]
