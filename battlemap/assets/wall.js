@@ -75,7 +75,7 @@
     }
     // answers are due every step (touring) or every refresh (paused)
     var every = Math.min(paused() ? Infinity : ms(r, 'interval', 15000), ms(r, 'refresh', 30000));
-    var stale = beat.indexOf('fail') === 0 || now - state.beatAt > 2 * every + 5000;
+    var stale = beat.indexOf('fail') === 0 || now - state.beatAt > 2 * every + 2000;
     var badge = document.getElementById('wall-stale');
     if (badge) {
       var since = hhmm(state.lastOk !== null ? state.lastOk : state.loadedAt);

@@ -91,28 +91,39 @@ def wall_page(
                 className="bm-wall-status",
                 children=[
                     html.Span("", id=ID.CLOCK, className="bm-wall-clock"),
-                    html.Span(first.get(ID.AS_OF, ""), id=ID.AS_OF, className="bm-wall-asof"),
-                    html.Span(
-                        wt("synthetic", lang),
-                        className="bm-wall-synthetic",
-                        hidden=not synthetic,
-                    ),
-                    html.Span(
-                        "",
-                        id=ID.STALE,
-                        className="bm-wall-stale",
-                        hidden=True,
-                        **{"data-template": wt("stale", lang, time="{time}")},
-                    ),
-                    html.Span(
-                        wt("paused", lang), id=ID.PAUSED, className="bm-wall-paused", hidden=True
+                    html.Div(
+                        className="bm-wall-meta",
+                        children=[
+                            html.Span(
+                                first.get(ID.AS_OF, ""), id=ID.AS_OF, className="bm-wall-asof"
+                            ),
+                            html.Span(
+                                wt("synthetic", lang),
+                                className="bm-wall-synthetic",
+                                hidden=not synthetic,
+                            ),
+                        ],
                     ),
                 ],
             ),
         ],
     )
     tiles = html.Section(first.get(ID.KPIS, []), id=ID.KPIS, className="bm-wall-kpis")
-    centre = html.Section(_graph(ID.MAP, first.get(ID.MAP)), className="bm-wall-mapbox")
+    # the stale badge and the paused mark float over the map, where every eye is
+    flags = html.Div(
+        className="bm-wall-flags",
+        children=[
+            html.Span(
+                "",
+                id=ID.STALE,
+                className="bm-wall-stale",
+                hidden=True,
+                **{"data-template": wt("stale", lang, time="{time}")},
+            ),
+            html.Span(wt("paused", lang), id=ID.PAUSED, className="bm-wall-paused", hidden=True),
+        ],
+    )
+    centre = html.Section([_graph(ID.MAP, first.get(ID.MAP)), flags], className="bm-wall-mapbox")
     side = html.Section(
         className="bm-wall-side",
         children=[
