@@ -266,3 +266,23 @@ def test_brief_figures_are_drawn_by_the_app_bundle(embedded_store) -> None:
         brief = build_brief(ScopedStore(embedded_store, Scope()), state, WHEN)
         drawn = {t.get("type", "scatter") for f in brief.figures.values() for t in f["data"]}
         assert drawn <= BUNDLE_TRACES, drawn - BUNDLE_TRACES
+
+
+@pytest.mark.postgis
+def test_brief_is_the_same_on_postgis(embedded_store, postgis_store) -> None:
+    """Summary, tables and figures' data of the brief agree between the two stores."""
+    from dataclasses import replace
+
+    from battlemap.exports.brief import build_brief
+
+    state = ViewState(region=COUNTY, year=YEAR)
+    one = build_brief(ScopedStore(embedded_store, Scope()), state, WHEN)
+    two = build_brief(ScopedStore(postgis_store, Scope()), state, WHEN)
+    assert one.summary == two.summary
+    # the map's caption ends with the stamp, whose data as-of time is each store's own
+    assert [replace(x, caption="") for x in one.sections] == [
+        replace(x, caption="") for x in two.sections
+    ]
+    assert {k: f["data"] for k, f in one.figures.items()} == {
+        k: f["data"] for k, f in two.figures.items()
+    }
