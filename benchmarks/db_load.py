@@ -4,9 +4,10 @@ Usage: nice -n 10 python -m benchmarks.db_load [--data-dir DIR] [--runs N]
 
 Each run loads the data dir into a fresh database of one throwaway cluster (tests/pg.py:
 fsync off, ``wal_level=minimal``) with ``load_data_dir`` (what `battlemap db load` runs) and
-reports the wall time, the loader's own seconds per step, the rows per table and the load
-average before and after (the machine is shared: other jobs slow a run down). The data dir
-is only read.
+reports the wall time, the loader's own seconds per step, the rows per table, the CPU
+seconds of the client and of the server, and the load average before and after (the
+machine is shared: other jobs slow a run down). The data dir is only read (array caches
+go to a temp ``$BATTLEMAP_CACHE_DIR``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -22,17 +25,36 @@ from benchmarks.common import DEFAULT_DATA_DIR, ensure_data_dir, pg_cluster
 GOAL_S = 60.0
 
 
+def server_cpu_seconds(cluster) -> float:
+    """CPU seconds of the cluster so far: the postmaster's own and its ended backends'."""
+    pid = int((cluster.root / "data" / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def client_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_once(cluster, data_dir: Path, name: str) -> dict:
-    """One load into a new database: wall seconds, seconds per step, rows per table."""
+    """One load into a new database: wall seconds, seconds per step, rows per table, and
+    the CPU seconds it took (this process and the server's backends): the wall time on a
+    busy machine depends on the other jobs, the CPU time much less."""
     from battlemap.geodata.postgis.load import load_data_dir
 
     dsn = cluster.create_database(name)
     load_before = os.getloadavg()
+    server, client = server_cpu_seconds(cluster), client_cpu_seconds()
     start = time.perf_counter()
     report = load_data_dir(dsn, data_dir)
     wall = time.perf_counter() - start
+    time.sleep(0.5)  # the load's backends have ended and been counted
     return {
         "wall_seconds": round(wall, 2),
+        "cpu_seconds_client": round(client_cpu_seconds() - client, 1),
+        "cpu_seconds_server": round(server_cpu_seconds(cluster) - server, 1),
         "steps": {k: round(v, 2) for k, v in report.seconds.items()},
         "rows": report.rows,
         "loadavg_before": [round(x, 2) for x in load_before],
@@ -45,6 +67,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--runs", type=int, default=2)
     args = parser.parse_args()
+    os.environ.setdefault("BATTLEMAP_CACHE_DIR", tempfile.mkdtemp(prefix="bm-bench-cache-"))
     data_dir = ensure_data_dir(args.data_dir)
     manifest = json.loads((data_dir / "manifest.json").read_text())
     runs = []
