@@ -12,6 +12,7 @@ from battlemap.cli.options import add_store_options, store_from_args
 from battlemap.exports.atomic import check_writable, write_atomic
 from battlemap.exports.brief import BRIEF_FORMATS, render_brief
 from battlemap.geodata.access import Scope, ScopedStore
+from battlemap.layers.catalog import DEFAULT_INDICATOR, INDICATORS
 from battlemap.viewstate import ViewState
 
 __all__ = ["register"]
@@ -35,6 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="pdf, html or docx (default: from the --out suffix, else pdf)",
     )
+    parser.add_argument(
+        "--indicator",
+        choices=tuple(INDICATORS),
+        default=DEFAULT_INDICATOR,
+        help="what the map and the ranking show (default: %(default)s)",
+    )
     parser.add_argument("--language", choices=("zh", "en"), default="zh")
     add_store_options(parser)
     parser.set_defaults(func=run)
@@ -55,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     store = store_from_args(args)
     try:
         access = ScopedStore(store, Scope())  # the command line: every region, names masked
-        state = ViewState(region=str(args.region), year=args.year, lang=args.language)
+        state = ViewState(
+            region=str(args.region), year=args.year, indicator=args.indicator, lang=args.language
+        )
         result = render_brief(access, state, fmt, datetime.now(UTC))
     finally:
         store.close()
