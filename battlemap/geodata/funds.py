@@ -278,8 +278,7 @@ class EmbeddedFunds(FundsSource):
         regions = gpd.read_parquet(
             self.data_dir / TABLE_FILES["regions"], columns=["code", "geometry"]
         )
-        regions = regions[regions.code.isin(wanted)].set_index("code").geometry
-        return regions.get
+        return regions[regions.code.isin(wanted)].set_index("code").geometry
 
     # -- queries -------------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:

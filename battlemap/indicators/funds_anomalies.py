@@ -27,7 +27,7 @@ Rules (ids in :data:`RULES`):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -102,8 +102,12 @@ class _Tables:
 
     def __init__(self, projects, beneficiaries, allocations, payments) -> None:
         self.projects = projects.reset_index(drop=True)
-        order = np.argsort(payments.payment_id.to_numpy(object), kind="stable")
-        self.payments = payments.iloc[order].reset_index(drop=True)  # by ID: order-independent
+        ids = pd.Index(payments.payment_id.to_numpy(object), dtype=object)
+        if ids.is_monotonic_increasing:  # usual: generated and imported tables are by ID
+            self.payments = payments.reset_index(drop=True)
+        else:  # by ID, so hits do not depend on the input's row order
+            order = np.argsort(ids.to_numpy(), kind="stable")
+            self.payments = payments.iloc[order].reset_index(drop=True)
         self.allocations = allocations.reset_index(drop=True)
         self.beneficiaries = beneficiaries
         index = pd.Index(self.projects.project_id.to_numpy(object), dtype=object)
@@ -140,8 +144,7 @@ def _payee_rules(t: _Tables, registry, known, rules: FundsRules) -> list[pd.Data
         out.append(_exited(inside, registry, rules))
     codes, _ = pd.factorize(pd.Series(payee[registered], dtype=object))
     key = (t.pp[registered].astype(np.int64) + 1) * (codes.max(initial=0) + 1) + codes
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    dup = inside[counts[inverse] > 1]
+    dup = inside[pd.Series(key).duplicated(keep=False).to_numpy()]
     dup = dup.sort_values(["project_id", "payee_hh_id", "date", "payment_id"], kind="stable")
     groups = dup.groupby(["project_id", "payee_hh_id"])
     rank = groups.cumcount()
@@ -165,8 +168,7 @@ def _exited(paid: pd.DataFrame, registry: pd.DataFrame, rules: FundsRules) -> pd
     y0, span = int(year.min()), int(year.max() - year.min() + 1)
     codes, uniques = pd.factorize(pd.Series(registry.hh_id.to_numpy(object), dtype=object))
     exited = np.zeros((len(uniques), span), dtype=bool)
-    status = pd.Series(registry.status.to_numpy(object), dtype=object).astype(str).to_numpy()
-    exited[codes, year - y0] = status == _STATUS_EXITED
+    exited[codes, year - y0] = registry.status.to_numpy(object) == _STATUS_EXITED
     start = np.full((len(uniques), span), -1, dtype=np.int64)  # first year of the current run
     for k in range(span):
         prev = start[:, k - 1] if k else np.full(len(uniques), -1)
@@ -311,8 +313,8 @@ def _project_rules(t: _Tables, shapes, as_of) -> list[pd.DataFrame]:
     out = []
     placed = projects[projects.lon.notna() & projects.lat.notna()]
     if not placed.empty and shapes is not None:
-        geoms = np.asarray([shapes(c) for c in placed.code], dtype=object)
-        known = np.asarray([g is not None for g in geoms])
+        geoms = pd.Series(shapes).reindex(placed.code.to_numpy(object)).to_numpy(object)
+        known = ~pd.isna(geoms)
         inside = np.ones(len(placed), dtype=bool)
         if known.any():
             inside[known] = shapely.contains_xy(
@@ -354,11 +356,10 @@ def _double(t: _Tables) -> pd.DataFrame:
     kind, _ = pd.factorize(pd.Series(t.projects.type.to_numpy(object), dtype=object))
     year = pd.to_datetime(t.projects.planned_start).dt.year.fillna(0).to_numpy(np.int64)
     width = int(hh.max(initial=0)) + 1
-    pair = np.unique(bp.astype(np.int64) * width + hh)
+    pair = pd.unique(bp.astype(np.int64) * width + hh)
     bp, hh = pair // width, pair % width
     key = (hh * 64 + kind[bp]) * 10_000 + year[bp]
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    multi = counts[inverse] > 1
+    multi = pd.Series(key).duplicated(keep=False).to_numpy()
     if not multi.any():
         return _hits("beneficiary_double", t.projects.iloc[:0], str, dict)
     links = pd.DataFrame(
@@ -401,7 +402,7 @@ def scan(
     payments: pd.DataFrame,
     registry: pd.DataFrame,
     known_households: pd.Index | set | list,
-    shapes: Callable[[str], object] | None,
+    shapes: Mapping[str, object] | None,
     rules: FundsRules,
     as_of: pd.Timestamp,
 ) -> pd.DataFrame:
@@ -409,8 +410,8 @@ def scan(
 
     ``allocations`` are those to projects (``project_id`` set); ``registry`` holds
     household_years rows (hh_id, year, status) of at least the paid households;
-    ``known_households`` the paid IDs that are registered; ``shapes(code)`` the region's
-    polygon (None when unknown; no check then).
+    ``known_households`` the paid IDs that are registered; ``shapes`` maps a region code to
+    its polygon (a Series or dict; a code without one is not checked).
     """
     as_of = pd.Timestamp(as_of)
     projects = _dated(projects, ["planned_start", "actual_end"])

@@ -219,7 +219,7 @@ class PostgisFunds(FundsSource):
         )
         shapes = {code: shapely.from_wkb(bytes(wkb)) for code, wkb in cur.fetchall()}
         codes = self.store.regions.codes
-        return build_funds(codes, self.years, tables, households, years, shapes.get, self.rules)
+        return build_funds(codes, self.years, tables, households, years, shapes, self.rules)
 
     def _store(self, cur, values, hits: pd.DataFrame) -> None:
         import numpy as np
