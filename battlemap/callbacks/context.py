@@ -20,9 +20,11 @@ import pandas as pd
 from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.errors import BattlemapError
+from battlemap.geodata.funds import funds_source
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.store import Store, open_store
 from battlemap.layers.catalog import CADRE_DATA, available_indicators
+from battlemap.layers.funds_catalog import FUNDS_DATA
 from battlemap.lru import BoundedCache
 from battlemap.settings import Settings
 from battlemap.views.summary import scoped_summary
@@ -151,6 +153,8 @@ class AppContext:
         names = list(getattr(self.store, "metric_names", None) or METRIC_NAMES)
         if cadre_source(self.store).has_data:  # issue 15: the cadre choropleth choices
             names.append(CADRE_DATA)
+        if funds_source(self.store).available:  # issue 14: the funds choropleth choices
+            names.append(FUNDS_DATA)
         return available_indicators(names)
 
     def summary(self, code: str, year: int) -> dict[str, Any]:
@@ -190,6 +194,9 @@ class AppContext:
             if cadres.has_data:
                 cadres.counts(root, store.years[-1])
                 cadres.frames(store.regions.children(root)[0].code, store.years[-1])
+            funds = funds_source(store)  # issue 14: values and anomaly hits built once, here
+            if funds.available:
+                funds.counts([root], store.years[-1])
             # The loaded arrays live for the process: keep the cyclic GC from re-scanning
             # them on every full collection (pauses of tens of ms per request otherwise).
             gc.collect()

@@ -9,7 +9,10 @@ from __future__ import annotations
 from battlemap.indicators.funds import payment_rate_pct
 from battlemap.layers.catalog import Indicator
 
-__all__ = ["FUNDS_INDICATORS"]
+__all__ = ["FUNDS_DATA", "FUNDS_INDICATORS"]
+
+# Listed with the metric names when the store holds the funds tables (callbacks.context).
+FUNDS_DATA = "funds_tables"
 
 FUNDS_INDICATORS: dict[str, Indicator] = {
     i.key: i
@@ -21,6 +24,7 @@ FUNDS_INDICATORS: dict[str, Indicator] = {
             "Greens",
             1,
             lambda v: payment_rate_pct(int(v["paid_fen"]), int(v["allocated_fen"])),
+            (FUNDS_DATA,),
             source="funds",
         ),
         Indicator(
@@ -34,6 +38,7 @@ FUNDS_INDICATORS: dict[str, Indicator] = {
                 if v["allocated_fen"]
                 else None
             ),
+            (FUNDS_DATA,),
             source="funds",
         ),
         Indicator(
@@ -43,6 +48,7 @@ FUNDS_INDICATORS: dict[str, Indicator] = {
             "Reds",
             0,
             lambda v: int(v["anomalies"]) if v["projects"] else None,
+            (FUNDS_DATA,),
             source="funds",
         ),
     )
