@@ -88,6 +88,7 @@ def report_tables(store, region: str, year: int, *, unit: str | None = None,
         "year": int(year),
         "unit": unit,
         "rules": dict(as_plain(detail_rules(store))),
+        "summary": detail.summary,
         **{
             name: [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
             for name, frame in tables.items()

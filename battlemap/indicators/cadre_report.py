@@ -34,6 +34,8 @@ class CadreDetail:
     problems: pd.DataFrame  # PROBLEM_COLUMNS, one row per problem
     has_data: bool = True
     rules: dict = field(default_factory=dict)
+    # poor households, the year's visits to them, visits per poor household per month
+    summary: dict = field(default_factory=dict)
 
 
 def _km(value: float) -> str:
@@ -277,8 +279,23 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
             "not_visited": late,
         }
     )
+    # visits per poor household per month: the year's visits to households poor at its end
+    to_poor = int((local & poor[np.maximum(v_hh, 0)]).sum())
+    summary = {
+        "poor_households": int(poor.sum()),
+        "visits_to_poor_households": to_poor,
+        "visits_per_household_per_month": round(to_poor / int(poor.sum()) / 12, 3)
+        if poor.any()
+        else None,
+    }
     return CadreDetail(
-        int(year), households, cadre_frame, units, problem_frame.reset_index(drop=True), has_data
+        int(year),
+        households,
+        cadre_frame,
+        units,
+        problem_frame.reset_index(drop=True),
+        has_data,
+        summary=summary,
     )
 
 

@@ -42,9 +42,10 @@ _TEXT = {
     "level": ("在县、村视图中列出帮扶干部", "Cadres are listed in the county and village views"),
     "aggregates": ("本角色只见帮扶单位汇总", "Your role sees unit totals only"),
     "note": (
-        "{n} 名在岗干部 · 帮扶户数超限 {over} 名 · 超期未走访 {late} 户 · 未真正入户 {far} 次",
+        "{n} 名在岗干部 · 帮扶户数超限 {over} 名 · 超期未走访 {late} 户 · 未真正入户 {far} 次 · "
+        "贫困户月均走访 {rate} 次",
         "{n} cadres in post · over the limit {over} · not visited {late} households · "
-        "far check-ins {far}",
+        "far check-ins {far} · visits per poor household per month {rate}",
     ),
     "name": ("姓名", "Name"),
     "role": ("职务", "Role"),
@@ -124,6 +125,7 @@ def cadres_panel(access: ScopedStore, state: ViewState, **_: Any) -> PanelView:
         over=int(kinds.get("helper_over_limit", 0)),
         late=int(kinds.get("not_visited", 0)),
         far=int(kinds.get("far_checkin", 0)),
+        rate=_rate(detail.summary.get("visits_per_household_per_month")),
     )
     if not access.scope.households:
         note = _t("aggregates", lang)
@@ -250,3 +252,7 @@ def _unit_scores(access: ScopedStore, info, year: int, codes) -> dict[str, float
             cache.clear()
         cache[key] = {str(k): float(v) for k, v in means.items()}
     return cache[key]
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"

@@ -85,6 +85,15 @@ def test_independent_recount_from_parquet(small_data_dir, embedded_store, year) 
         local = in_year.village_code.str.startswith(prefix)
         assert got["visits_in_year"] == local.sum()
         assert got["far_checkins_in_year"] == (local & (metres > 500)).sum()
+    # visits per poor household per month (the report's and panel's rate), for the county
+    from battlemap.indicators.cadre_report import region_detail
+
+    source = cadre_source(embedded_store)
+    summary = region_detail(source.frames(county, year), year, source.rules).summary
+    mine = poor[poor.hh_id.isin(hh.hh_id[hh.village_code.str.startswith(county[:6])])]
+    visits = in_year.hh_id.isin(mine.hh_id).sum()
+    assert summary["visits_to_poor_households"] == visits
+    assert summary["visits_per_household_per_month"] == round(visits / len(mine) / 12, 3)
 
 
 def test_data_dir_without_cadre_tables(small_data_dir, tmp_path) -> None:
