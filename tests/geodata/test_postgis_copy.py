@@ -68,7 +68,56 @@ def test_binary_rows_equal_csv_rows(conn, tmp_path, monkeypatch, batch_rows) -> 
     assert binary[3][1] == ROWS["name"][3]
 
 
-def test_geometry_and_array_tables_stay_csv() -> None:
+HOUSEHOLDS = {
+    "hh_id": ["a1", "a2", "a3", "a4"],
+    "village_code": ["520102100200"] * 4,
+    "lon": [106.5, 106.25, -0.0, 179.999999],
+    "lat": [26.5, 26.125, 0.0, -89.5],
+    "size": pa.array([1, 2, 3, 30], pa.int16()),
+    "hh_type": ["一般户", "低保户", "特困供养户", "一般户"],
+    "primary_cause": ["因病", "因残", "缺资金", "其他"],
+    "secondary_causes": pa.array(
+        [[], ["因学", 'quote " and , comma'], None, ["缺技术", "", "因灾"]], pa.list_(pa.string())
+    ),
+    "head_name": ["张三", None, "", "欧阳 修"],
+}
+
+
+@pytest.mark.parametrize("geometry", [True, False])  # WKB points, or lon/lat only
+def test_points_and_text_arrays_in_binary_equal_csv(conn, tmp_path, monkeypatch, geometry):
+    import shapely
+
+    data = dict(HOUSEHOLDS)
+    if geometry:
+        points = shapely.points(data["lon"], data["lat"])
+        data["geometry"] = pa.array(shapely.to_wkb(points), pa.binary())
+    path = tmp_path / "households.parquet"
+    pq.write_table(pa.table(data), path)
+    table = TABLES["households"]
+    assert binary_supported(table)
+    out = {}
+    with conn.cursor() as cur:
+        for name, binary in (("hh_binary", True), ("hh_csv", False)):
+            cur.execute(table.create_sql().replace("households", name, 1))
+            monkeypatch.setattr(copy_module, "binary_supported", lambda t, b=binary: b)
+            assert copy_parquet(cur, Table(name, table.columns), path) == 4
+            cur.execute(
+                f"SELECT hh_id, size, secondary_causes, head_name, registered_year, "
+                f"ST_AsEWKT(geom), lon, lat FROM {name} ORDER BY hh_id"
+            )
+            out[name] = cur.fetchall()
+    assert out["hh_binary"] == out["hh_csv"]
+    rows = out["hh_binary"]
+    assert [r[2] for r in rows] == [
+        [],
+        ["因学", 'quote " and , comma'],
+        None,
+        ["缺技术", "", "因灾"],
+    ]
+    assert rows[0][5] == "SRID=4326;POINT(106.5 26.5)" and rows[0][4] is None
+
+
+def test_only_multipolygon_tables_stay_csv() -> None:
     assert binary_supported(TABLES["household_years"])
-    assert not binary_supported(TABLES["households"])  # point geometry, text[]
+    assert binary_supported(TABLES["households"])  # points, text[]
     assert not binary_supported(TABLES["regions"])  # multipolygons

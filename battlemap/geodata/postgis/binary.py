@@ -31,7 +31,10 @@ _EMPTY = pa.scalar(b"", pa.binary())
 
 
 def _kind(column: Column) -> str | None:
-    """``text`` or a numpy dtype for the column's SQL type; None when not supported."""
+    """``text``, ``point``, ``text_array`` or a numpy dtype for the column's SQL type; None
+    when not supported (multipolygons stay CSV)."""
+    if column.kind in ("point", "text_array"):
+        return column.kind
     if column.kind != "plain":
         return None
     sql = column.type.lower()
@@ -44,8 +47,8 @@ def _kind(column: Column) -> str | None:
 
 
 def binary_supported(table: Table) -> bool:
-    """True when every column of ``table`` can be sent in binary (plain numbers, booleans,
-    text; not geometry or arrays)."""
+    """True when every column of ``table`` can be sent in binary (numbers, booleans, text,
+    points, text arrays; not multipolygons)."""
     return all(_kind(c) is not None for c in table.columns)
 
 
@@ -104,6 +107,91 @@ def _values(array: pa.Array, dtype: str) -> np.ndarray:
     return np.asarray(array.to_numpy(zero_copy_only=False))
 
 
+_POINT_WKB = np.array([1, 1, 0, 0, 0], dtype=np.uint8)  # little-endian WKB point, 2-D
+# EWKB point header: little-endian, type 1 with the SRID flag, SRID 4326
+_EWKB_POINT = np.array([1, 1, 0, 0, 0x20, 0xE6, 0x10, 0, 0], dtype=np.uint8)
+
+
+def _points(batch: pa.RecordBatch, column: Column) -> np.ndarray | pa.Array:
+    """EWKB (SRID 4326) of the column's WKB points, or of lon/lat when the file has no
+    geometry column: a (n, 4 + 25) byte matrix; other geometries as binary values."""
+    n = batch.num_rows
+    if column.parquet not in batch.schema.names:
+        xy = np.column_stack(
+            [batch.column(c).to_numpy(zero_copy_only=False).astype("<f8") for c in ("lon", "lat")]
+        )
+        out = np.empty((n, 4 + 25), dtype=np.uint8)
+        out[:, 4:13] = _EWKB_POINT
+        out[:, 13:] = xy.view(np.uint8).reshape(n, 16)
+    else:
+        array = batch.column(column.parquet)
+        dtype = np.int64 if pa.types.is_large_binary(array.type) else np.int32
+        offsets = np.frombuffer(array.buffers()[1], dtype=dtype)[
+            array.offset : array.offset + n + 1
+        ]
+        data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+        if array.null_count or not n or not (np.diff(offsets) == 21).all():
+            return _ewkb(array)
+        data = data.reshape(n, 21)
+        if not (data[:, :5] == _POINT_WKB).all():
+            return _ewkb(array)
+        out = np.empty((n, 4 + 25), dtype=np.uint8)
+        out[:, 4:13] = _EWKB_POINT
+        out[:, 13:] = data[:, 5:]
+    out[:, :4] = np.frombuffer(np.array(25, ">i4").tobytes(), np.uint8)
+    return out
+
+
+def _ewkb(array: pa.Array) -> pa.Array:
+    """Length-prefixed EWKB (SRID 4326) of any WKB geometries (NULL stays NULL)."""
+    import shapely
+
+    geoms = shapely.from_wkb(array.to_numpy(zero_copy_only=False))
+    wkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), include_srid=True)
+    return _prefixed(pa.array(wkb, pa.binary()))
+
+
+def _prefixed(values: pa.Array) -> pa.Array:
+    """Each binary value after its 32-bit length; NULL as length -1."""
+    lengths = pc.binary_length(values).fill_null(0).to_numpy(zero_copy_only=False)
+    prefix = _binary(lengths.astype(">i4").view(np.uint8).reshape(-1, 4))
+    joined = pc.binary_join_element_wise(prefix, values.cast(pa.binary()), _EMPTY)
+    if values.null_count:
+        joined = pc.if_else(values.is_null(), _NULL, joined)
+    return joined
+
+
+_TEXT_OID = 25
+_ARRAY_HEAD = np.array([1, 0, _TEXT_OID], ">i4")  # ndim, has-nulls, element type
+_EMPTY_ARRAY = pa.scalar(np.array([0, 0, _TEXT_OID], ">i4").tobytes(), pa.binary())
+
+
+def _text_array(array: pa.Array) -> pa.Array:
+    """text[] in binary: header (dimensions, element type, length, lower bound 1), then
+    each element length-prefixed; an empty list is a zero-dimension array."""
+    if not (pa.types.is_list(array.type) or pa.types.is_large_list(array.type)):
+        raise TypeError(f"expected list<string>, not {array.type}")
+    n = len(array)
+    values = array.flatten()
+    elements = _text(values) if len(values) else pa.array([], pa.binary())
+    if isinstance(elements, np.ndarray):
+        elements = _binary(elements)
+    offsets = pc.subtract(array.offsets, array.offsets[0]).cast(pa.int32())
+    rows = pa.ListArray.from_arrays(offsets, elements)
+    body = pc.binary_join(rows, _EMPTY)
+    counts = np.diff(offsets.to_numpy()).astype(np.int64)
+    head = np.empty((n, 5), ">i4")
+    head[:, :3] = _ARRAY_HEAD
+    head[:, 3] = counts
+    head[:, 4] = 1
+    header = _binary(head.view(np.uint8).reshape(n, 20))
+    header = pc.if_else(pa.array(counts == 0), _EMPTY_ARRAY, header)
+    field = _prefixed(pc.binary_join_element_wise(header, body, _EMPTY))
+    if array.null_count:
+        field = pc.if_else(array.is_null(), _NULL, field)
+    return field
+
+
 def encode_batch(table: Table, batch: pa.RecordBatch) -> memoryview:
     """The rows of ``batch`` in the table's column order, in binary COPY format (without
     the header and trailer)."""
@@ -119,6 +207,20 @@ def encode_batch(table: Table, batch: pa.RecordBatch) -> memoryview:
 
     for column in table.columns:
         kind = _kind(column)
+        if kind in ("point", "text_array"):
+            piece = (
+                _points(batch, column)
+                if kind == "point"
+                else _text_array(batch.column(column.parquet))
+                if column.parquet in batch.schema.names
+                else pa.array([b"\xff\xff\xff\xff"] * n, pa.binary())  # a missing optional
+            )
+            if isinstance(piece, np.ndarray):
+                run.append(piece)
+            else:
+                flush()
+                pieces.append(piece)
+            continue
         if column.parquet in batch.schema.names:
             array = batch.column(column.parquet)
         else:  # an optional column the file lacks
