@@ -31,6 +31,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 
 from battlemap.indicators.funds_rules import FundsRules
@@ -97,6 +99,27 @@ def _hits(rule: str, frame: pd.DataFrame, reason: Callable, evidence: Callable) 
     )
 
 
+def _arrow(values) -> pa.Array:
+    """Text as an Arrow string array (hashing UTF-8 bytes in C++ beats Python strings)."""
+    if isinstance(values, pa.Array):
+        return values
+    return pa.array(np.asarray(values, dtype=object), pa.string(), from_pandas=True)
+
+
+def _lookup(values, keys: pa.Array) -> np.ndarray:
+    """Position of each value in ``keys`` (-1 when absent or missing)."""
+    found = pc.index_in(
+        _arrow(values.to_numpy(object) if hasattr(values, "to_numpy") else values), value_set=keys
+    )
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes(values) -> tuple[np.ndarray, pa.Array]:
+    """(integer code of each value, the distinct values as Arrow strings)."""
+    encoded = _arrow(values).dictionary_encode()
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
 class _Tables:
     """The scan's tables with integer keys: project index of every row, day numbers."""
 
@@ -112,9 +135,10 @@ class _Tables:
         self.beneficiaries = beneficiaries
         index = pd.Index(self.projects.project_id.to_numpy(object), dtype=object)
         self.n = len(index)
-        self.pp = index.get_indexer(self.payments.project_id.to_numpy(object))
-        self.ap = index.get_indexer(self.allocations.project_id.to_numpy(object))
-        self.bp = index.get_indexer(beneficiaries.project_id.to_numpy(object))
+        keys = _arrow(index.to_numpy())
+        self.pp = _lookup(self.payments.project_id, keys)
+        self.ap = _lookup(self.allocations.project_id, keys)
+        self.bp = _lookup(beneficiaries.project_id, keys)
         self.pday = _days(self.payments.date)
         self.aday = _days(self.allocations.date)
         self.cents = np.floor(self.payments.amount.to_numpy(float) * 100 + 0.5).astype(np.int64)
@@ -124,7 +148,7 @@ def _payee_rules(t: _Tables, registry, known, rules: FundsRules) -> list[pd.Data
     pay = t.payments
     payee = pay.payee_hh_id.to_numpy(object)
     has = pd.notna(payee)
-    registered = has & (pd.Index(known, dtype=object).get_indexer(payee) >= 0)
+    registered = has & (_lookup(pay.payee_hh_id, _arrow(known)) >= 0)
     outside = pay[has & ~registered]
     out = [
         _hits(
@@ -142,7 +166,7 @@ def _payee_rules(t: _Tables, registry, known, rules: FundsRules) -> list[pd.Data
     inside = pay[registered]
     if not inside.empty and not registry.empty:
         out.append(_exited(inside, registry, rules))
-    codes, _ = pd.factorize(pd.Series(payee[registered], dtype=object))
+    codes, _ = _codes(payee[registered])
     key = (t.pp[registered].astype(np.int64) + 1) * (codes.max(initial=0) + 1) + codes
     dup = inside[pd.Series(key).duplicated(keep=False).to_numpy()]
     dup = dup.sort_values(["project_id", "payee_hh_id", "date", "payment_id"], kind="stable")
@@ -166,7 +190,7 @@ def _exited(paid: pd.DataFrame, registry: pd.DataFrame, rules: FundsRules) -> pd
     """Payments to households exited at least ``exited_years`` before the payment's year."""
     year = registry.year.to_numpy(np.int64)
     y0, span = int(year.min()), int(year.max() - year.min() + 1)
-    codes, uniques = pd.factorize(pd.Series(registry.hh_id.to_numpy(object), dtype=object))
+    codes, uniques = _codes(registry.hh_id.to_numpy(object))
     exited = np.zeros((len(uniques), span), dtype=bool)
     exited[codes, year - y0] = registry.status.to_numpy(object) == _STATUS_EXITED
     start = np.full((len(uniques), span), -1, dtype=np.int64)  # first year of the current run
@@ -175,7 +199,7 @@ def _exited(paid: pd.DataFrame, registry: pd.DataFrame, rules: FundsRules) -> pd
         start[:, k] = np.where(exited[:, k], np.where(prev >= 0, prev, y0 + k), -1)
     pay_year = pd.to_datetime(paid.date).dt.year.to_numpy()
     k = np.clip(pay_year - y0, 0, span - 1)
-    row = pd.Index(uniques, dtype=object).get_indexer(paid.payee_hh_id.to_numpy(object))
+    row = _lookup(paid.payee_hh_id, uniques)
     since = np.where(row >= 0, start[np.maximum(row, 0), k], -1)
     hit = (since >= 0) & (pay_year - since >= rules.exited_years)
     found = paid[hit].assign(since=since[hit], gone=(pay_year - since)[hit])
@@ -352,8 +376,8 @@ def _double(t: _Tables) -> pd.DataFrame:
     """Households that benefit from two projects of one type in one (planned start) year."""
     ok = t.bp >= 0
     bp = t.bp[ok]
-    hh, uniques = pd.factorize(pd.Series(t.beneficiaries.hh_id.to_numpy(object)[ok], dtype=object))
-    kind, _ = pd.factorize(pd.Series(t.projects.type.to_numpy(object), dtype=object))
+    hh, uniques = _codes(t.beneficiaries.hh_id.to_numpy(object)[ok])
+    kind, _ = _codes(t.projects.type.to_numpy(object))
     year = pd.to_datetime(t.projects.planned_start).dt.year.fillna(0).to_numpy(np.int64)
     width = int(hh.max(initial=0)) + 1
     pair = pd.unique(bp.astype(np.int64) * width + hh)
@@ -364,7 +388,7 @@ def _double(t: _Tables) -> pd.DataFrame:
         return _hits("beneficiary_double", t.projects.iloc[:0], str, dict)
     links = pd.DataFrame(
         {
-            "hh_id": pd.Series(np.asarray(uniques, dtype=object)[hh[multi]], dtype=object),
+            "hh_id": pd.Series(uniques.to_numpy(zero_copy_only=False)[hh[multi]], dtype=object),
             "project_id": pd.Series(
                 t.projects.project_id.to_numpy(object)[bp[multi]], dtype=object
             ),
