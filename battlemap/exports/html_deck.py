@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import json
 import math
+from html import escape as esc
 from typing import Any
 
 import pydeck
@@ -115,7 +116,7 @@ def _flows(
                 "target": [round(float(lon), 5), round(float(lat), 5)],
                 "width": round(0.6 * width(p), 2),
                 "colour": _LABOUR,
-                "tip": f"{_text('labour', lang)}：{names.get(o, o)} → {d}: {int(p):,} "
+                "tip": f"{_text('labour', lang)}：{esc(names.get(o, o))} → {esc(d)}: {int(p):,} "
                 f"{persons_unit}",
             }
         )
@@ -128,8 +129,8 @@ def _flows(
                 "target": [round(float(lon), 5), round(float(lat), 5)],
                 "width": width(p),
                 "colour": _RELOCATION,
-                "tip": f"{_text('relocation', lang)}：{names.get(o, o)} → {_text('site', lang)} "
-                f"{s}: {int(p):,} {persons_unit}",
+                "tip": f"{_text('relocation', lang)}：{esc(names.get(o, o))} → "
+                f"{_text('site', lang)} {esc(str(s))}: {int(p):,} {persons_unit}",
             }
         )
     return rows
@@ -179,7 +180,7 @@ def _columns(
                 "pos": [lon, lat],
                 "v": int(persons or 0),
                 "colour": _rgb(_colour(value, axis)),
-                "tip": f"{name}<br>{poor_label}: {format_value(persons, poor_ind, lang)}<br>"
+                "tip": f"{esc(name)}<br>{poor_label}: {format_value(persons, poor_ind, lang)}<br>"
                 f"{shown.indicator.name(lang)}: {format_value(value, shown.indicator, lang)}",
             }
         )
@@ -210,7 +211,8 @@ def deck_of(request: ExportRequest) -> pydeck.Deck:
     shapes = access.unit_shapes(info.code)
     boundaries = json.loads(shapes.geojson)
     for feature in boundaries["features"]:
-        feature["properties"]["tip"] = feature["properties"]["name"]
+        # the tooltip is HTML: only the escaped name goes into the page
+        feature["properties"] = {"tip": esc(feature["properties"]["name"])}
     columns, _top = _columns(access, state, info.code, cells)
     names = dict(zip(shapes.codes, shapes.names, strict=True))
     arcs = _flows(access, info.code, state.year, shapes.labels, names, lang)

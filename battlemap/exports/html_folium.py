@@ -172,6 +172,8 @@ def _unit_features(access: ScopedStore, state: ViewState, shown: ShownValues) ->
         value = shown.values.get(unit)
         props = feature["properties"]
         props["code"] = unit
+        # tooltips are HTML: a name (from an imported boundary file) is text, never markup
+        props["name"] = html.escape(str(props.get("name") or ""))
         props["fill"] = _colour(value, axis)
         props["shown"] = format_value(value, shown.indicator, state.lang)
         for key, values in every.items():
@@ -224,7 +226,7 @@ def _household_layer(
             cause_index[str(cause)],
             type_index[str(hh_type)],
             int(size),
-            str(name or ""),
+            html.escape(str(name or "")),  # the tooltip is HTML; a name is text
         ]
         for lat, lon, status, cause, hh_type, size, name in zip(
             *(
@@ -238,8 +240,8 @@ def _household_layer(
     lookups = {
         "colour": [STATUS_COLOURS[s] for s in statuses],
         "status": [STATUS_LABELS[s][i] for s in statuses],
-        "cause": [cause_label(c, lang) for c in causes],
-        "type": [hh_type_label(h, lang) for h in types],
+        "cause": [html.escape(cause_label(c, lang)) for c in causes],
+        "type": [html.escape(hh_type_label(h, lang)) for h in types],
         "persons": _text("persons", lang),
     }
     # one marker per row: a small circle, its tooltip built on hover from the lookups

@@ -3,6 +3,7 @@ numbers `battlemap stats` gives; they follow the caller's scope and rights."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -202,3 +203,73 @@ def test_folium_numbers_agree_on_postgis(embedded_store, postgis_store) -> None:
     postgis = _features(render("html-folium", _request(postgis_store)).data)
     assert [f["properties"] for f in embedded] == [f["properties"] for f in postgis]
     assert [f["geometry"] for f in embedded] == [f["geometry"] for f in postgis]
+
+
+class _MarkupNames:
+    """The small store, but every unit and household named with markup (as a hostile
+    boundary or household file could): exports must show it as text."""
+
+    NAME = '<img src=x onerror="alert(1)">'
+
+    def __init__(self, store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+    def unit_shapes(self, code):
+        shapes = self._store.unit_shapes(code)
+        collection = json.loads(shapes.geojson)
+        for feature in collection["features"]:
+            feature["properties"]["name"] = self.NAME
+        return dataclasses.replace(
+            shapes,
+            names=tuple(self.NAME for _ in shapes.names),
+            geojson=json.dumps(collection).encode(),
+        )
+
+    def households(self, code, year):
+        return self._store.households(code, year).assign(head_name=self.NAME)
+
+
+def test_deck_names_are_text_not_markup(embedded_store) -> None:
+    page = render("html-deck", _request(_MarkupNames(embedded_store))).data.decode()
+    assert "<img src=x" not in page and "&lt;img src=x" in page
+
+
+@pytest.mark.browser
+def test_folium_names_are_text_not_markup(browser, embedded_store, tmp_path) -> None:
+    """Tooltips are HTML: a region's or a household's name shows as text, runs nothing."""
+    result = render("html-folium", _request(_MarkupNames(embedded_store), scope=Scope(pii=True)))
+    path = tmp_path / result.filename
+    path.write_bytes(result.data)
+    open_offline(browser, path)
+    wait_for(browser, "document.querySelector('.leaflet-overlay-pane canvas')")
+    texts = browser.execute_script(
+        """
+        const out = [];
+        for (const key of Object.keys(window)) {
+          const layer = window[key];
+          if (!layer || !layer.eachLayer) continue;
+          if (key.startsWith('geo_json_') && layer.getTooltip && layer.getTooltip()) {
+            layer.eachLayer(l => { if (!out.length) {
+              layer.getTooltip()._source = l; layer.openTooltip(l.getBounds().getCenter()); }});
+            out.push(document.querySelector('.leaflet-tooltip').innerHTML);
+          }
+          if (key.startsWith('fast_marker_cluster_')) {
+            // a clustered marker is off the map: its tooltip's HTML, parsed inertly
+            const marker = layer.getLayers()[0];
+            const content = marker.getTooltip()._content;
+            const html = typeof content === 'function' ? content(marker) : content;
+            const inert = document.createElement('template');
+            inert.innerHTML = html;
+            out.push(inert.content.querySelector('img') ? '<img>' : inert.innerHTML);
+          }
+        }
+        return out;
+        """
+    )
+    assert len(texts) == 2, texts
+    for text in texts:
+        assert "&lt;img src=x" in text and "<img" not in text
+    assert browser.execute_script("return document.querySelectorAll('img[src=x]').length") == 0
