@@ -55,6 +55,10 @@ def settings_from_env() -> Settings:
         store=os.environ.get("BATTLEMAP_STORE", "embedded"),
         data_dir=Path(os.environ.get("BATTLEMAP_DATA_DIR", "demo-data")),
         dsn=os.environ.get("BATTLEMAP_DSN"),
+        # read replicas, separated by ";" (see --read-dsn)
+        read_dsns=tuple(
+            d.strip() for d in os.environ.get("BATTLEMAP_READ_DSNS", "").split(";") if d.strip()
+        ),
         language=os.environ.get("BATTLEMAP_LANGUAGE", "zh"),
         **web_settings_from_env(),  # BATTLEMAP_ALLOWED_HOSTS, _MAX_BODY_BYTES, _DB_TIMEOUT
     )
