@@ -185,3 +185,12 @@ def test_stats_reads_the_replicas_given_on_the_command_line(pair, tmp_path) -> N
     )  # fmt: skip
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines()[-1].endswith("--read-dsn needs --store postgis")
+
+
+def test_gunicorn_settings_take_read_replicas_from_the_environment(monkeypatch) -> None:
+    from battlemap.app import settings_from_env
+
+    monkeypatch.setenv("BATTLEMAP_STORE", "postgis")
+    monkeypatch.setenv("BATTLEMAP_DSN", "postgresql://app@primary/bm")
+    monkeypatch.setenv("BATTLEMAP_READ_DSNS", "postgresql://app@r1/bm; postgresql://app@r2/bm;")
+    assert settings_from_env().read_dsns == ("postgresql://app@r1/bm", "postgresql://app@r2/bm")
