@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -22,7 +21,9 @@ from typing import Any
 
 import jinja2
 
+from battlemap.exports.brief_docx import brief_docx
 from battlemap.exports.brief_print import FigureJob, PrintOptions, render_with_browser
+from battlemap.exports.brief_summary import summary_text
 from battlemap.exports.offline import assert_offline
 from battlemap.exports.pictures import scale_note
 from battlemap.exports.request import ExportResult
@@ -31,7 +32,6 @@ from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import BattlemapError
 from battlemap.i18n import level_name, t
 from battlemap.layers.base import FONT_FAMILY
-from battlemap.layers.causes import cause_label
 from battlemap.views import (
     PanelView,
     causes_panel,
@@ -202,153 +202,6 @@ def _exit_table(overview: ExitOverview, lang: str) -> Table:
     if status.total and not status.failing:
         note = f"{note} · {_text('none_failing', lang)}"
     return replace(table, rows=rows, note=note)
-
-
-# -- the summary paragraph -------------------------------------------------------------------
-_WHOLE = "省市州盟县区旗乡镇村"  # 全县 / 全区 / 全州 / 全镇 … by the name's last character
-
-
-def _whole(name: str, level: int) -> str:
-    """``全县`` for 息烽县, ``全区`` for 南明区, ``全州`` for 黔南州, ``全镇`` for 米园镇."""
-    if name.endswith("街道"):
-        return "全街道"
-    return "全" + (name[-1] if name and name[-1] in _WHOLE else level_name(level, "zh"))
-
-
-def _n(count: int, one: str, many: str) -> str:
-    """``1 household`` / ``2 households`` (English plurals)."""
-    return f"{count:,} {one if count == 1 else many}"
-
-
-def _headline(
-    en: bool, name: str, level: int, year: int, incidence: Mapping[int, float | None],
-    persons: Mapping[int, int | None],
-) -> str:  # fmt: skip
-    now, before = incidence.get(year), incidence.get(year - 1)
-    poor, poor_before = persons.get(year), persons.get(year - 1)
-    where = _whole(name, level)
-    if now is None:
-        if en:
-            return f"{name} has no rural population on record for {year}"
-        return f"{name} {year} 年无农村人口数据，无法计算贫困发生率"
-    if before is None or poor is None or poor_before is None:
-        if en:
-            return (
-                f"In {year}, poverty incidence in {name} was {now:.2f}% "
-                f"({_n(poor or 0, 'person', 'persons')} poor)"
-            )
-        return f"{where} {year} 年贫困发生率 {now:.2f}%，贫困人口 {poor or 0:,} 人"
-    change, diff = round(now - before, 2), poor - poor_before
-    if en:
-        move = (
-            f"unchanged from {year - 1}"
-            if change == 0
-            else f"{'down' if change < 0 else 'up'} {abs(change):.2f} percentage points on "
-            f"{year - 1}"
-        )
-        head = f"In {year}, poverty incidence in {name} was {now:.2f}%, {move}"
-        if poor == 0:
-            return f"{head}; no one was still poor" + ("" if diff else " (none the year before)")
-        still = "was" if poor == 1 else "were"
-        than = "as many as the year before" if diff == 0 else f"{abs(diff):,} fewer"
-        if diff > 0:
-            than = f"{diff:,} more"
-        return f"{head}; {_n(poor, 'person', 'persons')} {still} still poor ({than})"
-    move = (
-        "与上年持平"
-        if change == 0
-        else (f"较上年{'下降' if change < 0 else '上升'} {abs(change):.2f} 个百分点")
-    )
-    than = "与上年持平" if diff == 0 else f"较上年{'减少' if diff < 0 else '增加'} {abs(diff):,} 人"
-    return f"{where} {year} 年贫困发生率 {now:.2f}%，{move}；贫困人口 {poor:,} 人，{than}"
-
-
-def _own_exit(en: bool, name: str, level: int, own_exit: Mapping[str, Any]) -> str:
-    if not own_exit.get("standard") or own_exit.get("status") not in ("pass", "fail"):
-        return ""
-    label = t("standard_county" if level == 3 else "standard_village", "en" if en else "zh")
-    reasons = list(own_exit.get("reasons") or [])
-    if own_exit["status"] == "pass":
-        return f"{name} meets the {label.lower()} standard" if en else f"已达到{label}标准"
-    if en:
-        return f"{name} does not yet meet the {label.lower()} standard ({'; '.join(reasons)})"
-    return f"尚未达到{label}标准（{'；'.join(reasons)}）"
-
-
-def _children_exit(en: bool, level: int, overview: ExitOverview) -> str:
-    status = overview.status
-    if not status.total or status.level == level:
-        return ""
-    county = status.level == 3
-    failing, total = len(status.failing), status.total
-    if en:
-        kind = (
-            ("poverty county", "poverty counties")
-            if county
-            else ("poverty village", "poverty villages")
-        )
-        if failing == 0:
-            if total == 1:
-                return f"the one {kind[0]} under it meets the exit standard"
-            return f"all {total:,} {kind[1]} under it meet the exit standard"
-        why = ", ".join(f"{label} ({n:,})" for label, n in overview.failed_checks[:3])
-        if total == 1:
-            return f"the one {kind[0]} under it does not meet the exit standard: {why}"
-        verb = "does" if failing == 1 else "do"
-        return (
-            f"{failing:,} of the {_n(total, *kind)} under it {verb} not meet the exit "
-            f"standard, mainly for: {why}"
-        )
-    kind, act = ("贫困县", "摘帽") if county else ("贫困村", "出列")
-    if failing == 0:
-        return f"辖区 {total:,} 个{kind}全部达到{act}标准"
-    why = "、".join(f"{label}（{n:,} 个）" for label, n in overview.failed_checks[:3])
-    return f"{failing:,} 个{kind}未达到{act}标准（共 {total:,} 个），主要原因：{why}"
-
-
-def summary_text(
-    *,
-    lang: str,
-    name: str,
-    level: int,
-    year: int,
-    incidence: Mapping[int, float | None],
-    persons: Mapping[int, int | None],
-    own_exit: Mapping[str, Any],
-    overview: ExitOverview,
-    causes: Mapping[str, int],
-    warnings: str,
-) -> str:
-    """One paragraph written from the numbers (the views' own), in Chinese or English:
-    incidence and poor persons with the change vs last year, the region's own exit verdict,
-    how many flagged counties/villages under it fail and the checks they fail most, the
-    main causes and the households on the early-warning list."""
-    en = lang == "en"
-    parts = [
-        _headline(en, name, level, year, incidence, persons),
-        _own_exit(en, name, level, own_exit),
-        _children_exit(en, level, overview),
-    ]
-    ranked = [(c, p) for c, p in sorted(causes.items(), key=lambda cp: -cp[1]) if p > 0][:2]
-    if ranked and en:
-        listed = " and ".join(
-            f"{cause_label(c, 'en')} ({_n(p, 'person', 'persons')})" for c, p in ranked
-        )
-        parts.append(f"the main {'causes' if len(ranked) > 1 else 'cause'} of poverty: {listed}")
-    elif ranked:
-        parts.append("主要致贫原因为" + "和".join(f"{c}（{p:,} 人）" for c, p in ranked))
-    if warnings and warnings not in ("—", "0"):
-        if en:
-            count = int(warnings.replace(",", ""))
-            verb = "was" if count == 1 else "were"
-            parts.append(f"{_n(count, 'household', 'households')} {verb} on the early-warning list")
-        else:
-            parts.append(f"返贫预警 {warnings} 户")
-    parts = [p for p in parts if p]
-    if en:
-        text = "; ".join(parts)
-        return text[0].upper() + text[1:] + "."
-    return "；".join(parts) + "。"
 
 
 # -- building -------------------------------------------------------------------------------
@@ -529,80 +382,6 @@ def _footer(stamp: Stamp, lang: str) -> str:
         f'<span>{label} <span class="pageNumber"></span> / <span class="totalPages"></span>'
         f"{tail}</span></div>"
     )
-
-
-def brief_docx(brief: Brief, images: Mapping[str, bytes]) -> bytes:
-    """The brief as a Word document (python-docx): the same sections, tables and pictures
-    (PNG), CJK text in the East Asian font slot, the stamp in the document properties."""
-    import docx
-    from docx.enum.text import WD_BREAK
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
-
-    document = docx.Document()
-    section = document.sections[0]
-    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
-    for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, margin, Cm(1.8))
-    for style_name in ("Normal", "Title", "Heading 1", "Heading 2", "Table Grid", "Caption"):
-        try:
-            style = document.styles[style_name]
-        except KeyError:
-            continue
-        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-        fonts.set(qn("w:eastAsia"), "Noto Sans CJK SC")
-    document.styles["Normal"].font.size = Pt(10.5)
-    footer = section.footer.paragraphs[0]
-    mark = f" · {SYNTHETIC_MARK}" if brief.stamp.synthetic else ""
-    footer.text = f"{brief.stamp.title()}{mark} · " + ("Page " if brief.lang == "en" else "第 ")
-    page = OxmlElement("w:fldSimple")  # Word fills in the page number
-    page.set(qn("w:instr"), "PAGE")
-    footer._p.append(page)
-    footer.add_run("" if brief.lang == "en" else " 页")
-    props = document.core_properties
-    props.title = brief.title
-    props.subject = brief.stamp.title()
-    props.comments = brief.stamp.source_line()
-    props.keywords = ", ".join(f"{k}={v}" for k, v in brief.stamp.as_dict().items() if v)
-    document.add_heading(brief.title, level=0)
-    document.add_paragraph(brief.subtitle)
-    if brief.stamp.synthetic:
-        document.add_paragraph(SYNTHETIC_MARK).runs[0].bold = True
-    document.add_heading(_text("summary", brief.lang), level=1)
-    document.add_paragraph(brief.summary)
-    for label, value in brief.stamp_rows:
-        document.add_paragraph(f"{label}：{value}" if brief.lang == "zh" else f"{label}: {value}")
-    width = section.page_width - section.left_margin - section.right_margin
-    for part in brief.sections:
-        if part.new_page:
-            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        document.add_heading(part.heading, level=1)
-        if part.note:
-            document.add_paragraph(part.note)
-        for key in part.figures:
-            if key in images:
-                document.add_picture(io.BytesIO(images[key]), width=width)
-                if part.caption:
-                    document.add_paragraph(part.caption, style="Caption")
-        for table in part.tables:
-            if table.title:
-                document.add_heading(table.title, level=2)
-            if table.rows:
-                grid = document.add_table(rows=1, cols=len(table.columns))
-                grid.style = "Table Grid"
-                for cell, column in zip(grid.rows[0].cells, table.columns, strict=True):
-                    cell.text = column.header
-                    cell.paragraphs[0].runs[0].bold = True
-                for row in table.rows:
-                    cells = grid.add_row().cells
-                    for cell, value in zip(cells, row.cells, strict=True):
-                        cell.text = value
-            if table.note:
-                document.add_paragraph(table.note)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def render_briefs(
