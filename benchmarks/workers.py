@@ -4,8 +4,9 @@ Usage: python -m benchmarks.workers [--data-dir DIR] [--cache-dir DIR] [--worker
                                     [--modes mmap memory] [--output FILE]
 
 For each mode and worker count, starts ``battlemap run`` on the data dir, makes every worker
-load everything (its warm-up, then a village page with household points through a
-connection that worker holds), and reads ``/proc/PID/smaps_rollup`` of each worker: RSS
+load everything (its warm-up, then a village page with household points and the root's
+heat map and hexbins, which read every household, through a connection that worker
+holds), and reads ``/proc/PID/smaps_rollup`` of each worker: RSS
 (pages it maps, shared ones counted in full) and PSS (shared pages divided among the
 processes mapping them: what a worker really costs). ``mmap``: the store's arrays come from
 the memory-mapped array cache (``--cache-dir``, built on the first run; the data dir is only
@@ -16,6 +17,7 @@ its own arrays (the behaviour before issue 19). Prints JSON.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -80,14 +82,27 @@ def measure(data_dir: Path, workers: int, mode: str, cache_dir: Path, log_dir: P
     try:
         listening = time.perf_counter() - started
         village = _village(data_dir)
-        page = {"Referer": f"http://localhost/?region={village}&year=2016"}
-        held = connection_per_worker(served)
-        for conn in held.values():  # each worker draws a village with its household points
-            conn.request("GET", "/_dash-layout", headers=page)
-            response = conn.getresponse()
-            response.read()
-            assert response.status == 200, response.status
-            conn.close()
+        pages = [  # a village with its household points; the root's heat map and hexbins
+            f"http://localhost/?region={village}&year=2016",  # (these read every household)
+            "http://localhost/?year=2016&layers=choropleth,heat,hexbins",
+        ]
+        _settle(served)  # warm-up first: a held connection idles out after 5 s
+        todo = {(pid, page) for pid in served.workers() for page in pages}
+        for _ in range(20):  # a loading worker may keep one waiting past its keep-alive
+            if not todo:
+                break
+            for pid, conn in connection_per_worker(served).items():
+                for page in sorted(p for w, p in todo if w == pid):
+                    try:
+                        conn.request("GET", "/_dash-layout", headers={"Referer": page})
+                        response = conn.getresponse()
+                        response.read()
+                    except (http.client.HTTPException, ConnectionError):
+                        break
+                    assert response.status == 200, response.status
+                    todo.discard((pid, page))
+                conn.close()
+        assert not todo, f"pages not served: {sorted(todo)}"
         _settle(served)
         loaded = time.perf_counter() - started
         per_worker = [{"pid": pid, **smaps(pid)} for pid in served.workers()]

@@ -20,6 +20,14 @@ def _province(value: str) -> str:
     return value
 
 
+def _provinces(value: str) -> list[str]:
+    """Two or more comma-separated 2-digit province codes."""
+    codes = [_province(v.strip()) for v in value.split(",") if v.strip()]
+    if len(set(codes)) < 2:
+        raise argparse.ArgumentTypeError(f"name two provinces or more: {value!r}")
+    return codes
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("generate", help="generate synthetic demo data")
     parser.add_argument("--data-dir", required=True)
@@ -30,6 +38,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=_province,
         default=GeneratorConfig.province,
         help="2-digit province code, e.g. 52 贵州, 45 广西, 53 云南, 62 甘肃",
+    )
+    parser.add_argument(
+        "--provinces",
+        type=_provinces,
+        default=None,
+        metavar="52,45,53",
+        help="a national data set: these provinces under the root 000000000000 (全国), "
+        "the households split evenly",
     )
     parser.add_argument(
         "--force",
@@ -57,6 +73,19 @@ def run(args: argparse.Namespace) -> int:
             f"{path} is not empty: generating would overwrite what is there; pass --force "
             "to replace it, or choose a new or empty dir"
         )
+    if args.provinces:
+        from battlemap.geodata.synthetic.national import generate_national
+
+        manifest = generate_national(
+            path,
+            args.provinces,
+            households=args.households,
+            seed=args.seed,
+            quiet=args.quiet,
+            force=args.force,
+        )
+        print(json.dumps(manifest["counts"], ensure_ascii=False))
+        return 0
     manifest = generate(path, config, quiet=args.quiet, force=args.force)
     print(json.dumps(manifest["counts"], ensure_ascii=False))
     if args.report:

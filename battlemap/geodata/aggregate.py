@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from battlemap.geodata.codes import PREFIX_LENGTHS
+from battlemap.geodata.codes import NATIONAL_CODE, PREFIX_LENGTHS
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.metrics import (
     METRIC_NAMES,
@@ -182,6 +182,8 @@ def roll_up(
     if len(level_codes) == 0:
         return out
     for length in sorted(PREFIX_LENGTHS.values(), reverse=True):
+        if length == 0 and NATIONAL_CODE not in regions:
+            break  # a one-province data set: no national root to sum into
         prefixes = level_codes.str[:length]
         if not prefixes.is_monotonic_increasing:  # codes arrive sorted; sort if not
             order = np.argsort(prefixes.to_numpy(dtype=object), kind="stable")

@@ -2,6 +2,8 @@
 
 A code is 2 province + 2 prefecture + 2 county + 3 township + 3 village digits. The level is
 the number of leading parts that are non-zero; every aggregation is a group-by on a prefix.
+A national data set (several provinces) has a root above them, ``000000000000`` (全国), of
+level 0 and prefix ``""``; a one-province data set has none (its province has no parent).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import re
 
 __all__ = [
     "LEVEL_NAMES",
+    "NATIONAL_CODE",
+    "NATIONAL_NAME",
     "PREFIX_LENGTHS",
     "InvalidCodeError",
     "child_level",
@@ -19,9 +23,12 @@ __all__ = [
     "parent_code",
 ]
 
-# Level 1..5 → number of leading digits that identify the region.
-PREFIX_LENGTHS: dict[int, int] = {1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
+NATIONAL_CODE = "000000000000"  # the root of a national (multi-province) data set
+NATIONAL_NAME = "全国"
+# Level 0..5 → number of leading digits that identify the region.
+PREFIX_LENGTHS: dict[int, int] = {0: 0, 1: 2, 2: 4, 3: 6, 4: 9, 5: 12}
 LEVEL_NAMES: dict[int, str] = {
+    0: "country",
     1: "province",
     2: "city",
     3: "county",
@@ -49,7 +56,8 @@ def normalize_code(code: str | int) -> str:
 
 
 def code_level(code: str) -> int:
-    """Level 1..5 of a 12-digit code: how many leading parts are non-zero.
+    """Level 0..5 of a 12-digit code: how many leading parts are non-zero (0: the national
+    root ``000000000000``).
 
     A zero part followed by a non-zero part (``'520000100000'``) is invalid.
     """
@@ -67,20 +75,19 @@ def code_level(code: str) -> int:
         else:
             level += 1
         start = end
-    if level == 0:
-        raise InvalidCodeError(f"region code {code!r} is all zeros")
     return level
 
 
 def code_prefix(code: str, level: int | None = None) -> str:
-    """The identifying prefix of a code (2/4/6/9/12 digits) at its own or a given level."""
-    return code[: PREFIX_LENGTHS[level or code_level(code)]]
+    """The identifying prefix of a code (0/2/4/6/9/12 digits) at its own or a given level."""
+    return code[: PREFIX_LENGTHS[code_level(code) if level is None else level]]
 
 
 def parent_code(code: str) -> str | None:
-    """The code of the parent region (last non-zero part zeroed); None for a province."""
+    """The code of the parent region (last non-zero part zeroed); None for a province (a
+    national data set records its provinces' parent in the regions table) and the root."""
     level = code_level(code)
-    if level == 1:
+    if level <= 1:
         return None
     return code_prefix(code, level - 1).ljust(12, "0")
 

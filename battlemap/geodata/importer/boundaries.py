@@ -51,7 +51,7 @@ from battlemap.geodata.schema import EQUAL_AREA_CRS, REGION_TABLE_COLUMNS, TABLE
 
 __all__ = ["BOUNDARY_REASONS", "BoundaryReport", "import_boundaries"]
 
-LEVELS: dict[str, int] = {name: level for level, name in LEVEL_NAMES.items()}
+LEVELS: dict[str, int] = {name: level for level, name in LEVEL_NAMES.items() if level}
 BOUNDARY_REASONS: dict[str, str] = {
     "missing_code": "no region code",
     "bad_code": "not a valid region code",
