@@ -19,7 +19,7 @@ from typing import Any
 
 import pydeck
 
-from battlemap.exports.html_folium import _PAGE_CSS, _colour, stamp_html, stamp_meta
+from battlemap.exports.html_common import PAGE_CSS, fill_colour, stamp_html, stamp_meta
 from battlemap.exports.offline import deck_html
 from battlemap.exports.registry import FormatInfo, register_format
 from battlemap.exports.request import ExportRequest, ExportResult
@@ -179,7 +179,7 @@ def _columns(
             {
                 "pos": [lon, lat],
                 "v": int(persons or 0),
-                "colour": _rgb(_colour(value, axis)),
+                "colour": _rgb(fill_colour(value, axis)),
                 "tip": f"{esc(name)}<br>{poor_label}: {format_value(persons, poor_ind, lang)}<br>"
                 f"{shown.indicator.name(lang)}: {format_value(value, shown.indicator, lang)}",
             }
@@ -277,7 +277,7 @@ def render_deck(request: ExportRequest) -> ExportResult:
     )
     head = (
         f"<title>{html.escape(stamp.title())}</title>{stamp_meta(stamp)}"
-        f"<style>{_PAGE_CSS} .bm-stamp {{ left: 8px; }} body {{ margin: 0; }}</style>"
+        f"<style>{PAGE_CSS} .bm-stamp {{ left: 8px; }} body {{ margin: 0; }}</style>"
     )
     page = deck_html(deck, head=head, body=stamp_html(stamp, legend))
     return ExportResult(

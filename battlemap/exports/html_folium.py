@@ -22,6 +22,7 @@ import shapely
 from branca.element import Element
 from folium.plugins import FastMarkerCluster
 
+from battlemap.exports.html_common import NO_VALUE, PAGE_CSS, fill_colour, stamp_html, stamp_meta
 from battlemap.exports.offline import folium_html
 from battlemap.exports.registry import FormatInfo, register_format
 from battlemap.exports.request import ExportRequest, ExportResult
@@ -30,7 +31,7 @@ from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.schema import STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 from battlemap.i18n import hh_type_label
-from battlemap.layers.base import FONT_FAMILY, STATUS_COLOURS
+from battlemap.layers.base import STATUS_COLOURS
 from battlemap.layers.catalog import INDICATORS, available_indicators, format_value
 from battlemap.layers.causes import cause_label
 from battlemap.layers.households import STATUS_LABELS
@@ -44,7 +45,6 @@ __all__ = ["HOUSEHOLD_CAP", "FoliumMap", "folium_map", "render_folium", "stamp_h
 # Household points in one file at most (≈ 40 bytes each): a county of the 2.3 M set fits in
 # 2 MB with them; above the cap the layer is left out and the page says why.
 HOUSEHOLD_CAP = 30_000
-_NO_VALUE = "#d9d9d9"
 _FLAG_COLOUR = "#1a237e"  # the page's indigo poverty-flag border
 _TEXT: dict[str, tuple[str, str]] = {
     "outline": ("区域轮廓", "Region outline"),
@@ -80,17 +80,6 @@ class FoliumMap:
     note: str
 
 
-# -- colours -------------------------------------------------------------------------------
-def _colour(value: float | int | None, axis: dict[str, Any]) -> str:
-    """The fill of ``value`` on the view's colour axis (the page's scale and range)."""
-    if value is None:
-        return _NO_VALUE
-    low, high = float(axis["cmin"]), float(axis["cmax"])
-    pos = 0.0 if high <= low else min(max((float(value) - low) / (high - low), 0.0), 1.0)
-    scale = [[float(p), c] for p, c in axis["colorscale"]]
-    return plotly.colors.sample_colorscale(scale, [pos], colortype="rgb")[0]
-
-
 def _legend_html(shown: ShownValues, axis: dict[str, Any], lang: str) -> str:
     stops = ", ".join(
         f"{plotly.colors.sample_colorscale([[float(p), c] for p, c in axis['colorscale']], [p])[0]}"
@@ -105,49 +94,8 @@ def _legend_html(shown: ShownValues, axis: dict[str, Any], lang: str) -> str:
         f'<div class="bm-legend-bar" style="background:linear-gradient(to right, {stops})">'
         f'</div><div class="bm-legend-ticks"><span>{html.escape(low)}</span>'
         f"<span>{html.escape(high)}</span></div>"
-        f'<div class="bm-legend-none"><i style="background:{_NO_VALUE}"></i>'
+        f'<div class="bm-legend-none"><i style="background:{NO_VALUE}"></i>'
         f"{html.escape(format_value(None, shown.indicator, lang))}</div></div>"
-    )
-
-
-# -- the stamp -----------------------------------------------------------------------------
-_PAGE_CSS = f"""
-html, body {{ font-family: {FONT_FAMILY}; }}
-.leaflet-container {{ background: #f4f6f8; font-family: {FONT_FAMILY}; }}
-.bm-stamp {{ position: absolute; top: 8px; left: 56px; z-index: 1000; max-width: 70%;
-  background: rgba(255,255,255,0.92); padding: 6px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 12px; line-height: 1.45; }}
-.bm-stamp .bm-title {{ font-size: 15px; font-weight: 600; }}
-.bm-stamp .bm-note {{ color: #8a4b00; }}
-.bm-legend {{ position: absolute; bottom: 18px; right: 10px; z-index: 1000; width: 240px;
-  background: rgba(255,255,255,0.92); padding: 6px 8px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,0.3); font-size: 11px; }}
-.bm-legend-title {{ font-weight: 600; margin-bottom: 3px; }}
-.bm-legend-bar {{ height: 10px; border: 1px solid #999; }}
-.bm-legend-ticks {{ display: flex; justify-content: space-between; }}
-.bm-legend-none i {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px;
-  border: 1px solid #999; vertical-align: middle; }}
-.leaflet-tooltip table td {{ padding: 0 4px; }}
-"""
-
-
-def stamp_html(stamp: Stamp, note: str = "") -> str:
-    """The stamp as a visible box (title, source line, a note) for an HTML export."""
-    parts = [
-        f'<div class="bm-stamp" id="bm-stamp"><div class="bm-title">{html.escape(stamp.title())}'
-        f'</div><div class="bm-source">{html.escape(stamp.source_line())}</div>'
-    ]
-    if note:
-        parts.append(f'<div class="bm-note">{html.escape(note)}</div>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def stamp_meta(stamp: Stamp) -> str:
-    """``<meta name="battlemap:…">`` tags: the stamp as machine-readable page metadata."""
-    return "".join(
-        f'<meta name="battlemap:{k}" content="{html.escape(str(v), quote=True)}">'
-        for k, v in stamp.as_dict().items()
     )
 
 
@@ -174,7 +122,7 @@ def _unit_features(access: ScopedStore, state: ViewState, shown: ShownValues) ->
         props["code"] = unit
         # tooltips are HTML: a name (from an imported boundary file) is text, never markup
         props["name"] = html.escape(str(props.get("name") or ""))
-        props["fill"] = _colour(value, axis)
+        props["fill"] = fill_colour(value, axis)
         props["shown"] = format_value(value, shown.indicator, state.lang)
         for key, values in every.items():
             props[key] = format_value(values.get(unit), INDICATORS[key], state.lang)
@@ -344,7 +292,7 @@ def folium_map(request: ExportRequest) -> FoliumMap:
     folium.LayerControl(collapsed=False).add_to(fmap)
     note = " ".join(x for x in (shown.notice, note) if x)
     root = fmap.get_root()
-    root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>{stamp_meta(stamp)}"))
+    root.header.add_child(Element(f"<style>{PAGE_CSS}</style>{stamp_meta(stamp)}"))
     root.header.add_child(Element(f"<title>{html.escape(stamp.title())}</title>"))
     fmap.get_root().html.add_child(
         Element(stamp_html(stamp, note) + _legend_html(shown, axis, lang))
