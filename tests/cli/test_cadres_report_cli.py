@@ -41,7 +41,9 @@ def _key(problem: dict) -> tuple:
     return kind, problem["hh_id"]
 
 
-def test_planted_problems_found_with_reasons_and_nothing_else(small_data_dir, capsys) -> None:
+def test_planted_problems_found_with_reasons_and_nothing_else(
+    small_data_dir, embedded_store, capsys
+) -> None:
     planted = read_manifest(small_data_dir)["cadre_problems"]
     year = planted["year"]
     out = _run(capsys, "--region", "52", "--year", str(year), "--format", "json",
@@ -60,22 +62,22 @@ def test_planted_problems_found_with_reasons_and_nothing_else(small_data_dir, ca
     assert all(cadres[c]["problems"] for c in flagged if c in cadres)
     assert sum(bool(c["problems"]) for c in report["cadres"]) == len(flagged & set(cadres))
     # the year before has none
-    earlier = json.loads(_run(capsys, "--region", "52", "--year", str(year - 1), "--format",
-                              "json", "--data-dir", str(small_data_dir)))  # fmt: skip
-    assert earlier["problems"] == []
+    assert cadres_report.report_tables(embedded_store, "52", year - 1)["problems"] == []
 
 
-def test_names_masked_unless_asked_and_files(small_data_dir, tmp_path, capsys) -> None:
+def test_names_masked_unless_asked_and_files(
+    small_data_dir, embedded_store, tmp_path, capsys
+) -> None:
     problems = read_manifest(small_data_dir)["cadre_problems"]["problems"]
     code = next(p["cadre_id"] for p in problems if p.get("cadre_id"))[:6]
     base = ["--region", code, "--year", "2018", "--data-dir", str(small_data_dir)]
-    masked = json.loads(_run(capsys, *base, "--format", "json"))["cadres"]
-    shown = json.loads(_run(capsys, *base, "--format", "json", "--show-names"))["cadres"]
+    masked = cadres_report.report_tables(embedded_store, code, 2018)["cadres"]
+    shown = cadres_report.report_tables(embedded_store, code, 2018, show_names=True)["cadres"]
     assert masked and all(m["name"][1:] == "*" * max(len(s["name"]) - 1, 1)
                           for m, s in zip(masked, shown, strict=True))  # fmt: skip
     assert any(s["name"] != m["name"] for m, s in zip(masked, shown, strict=True))
-    unit = json.loads(_run(capsys, *base, "--format", "json"))["units"][0]["unit"]
-    one = json.loads(_run(capsys, *base, "--format", "json", "--unit", unit))
+    unit = cadres_report.report_tables(embedded_store, code, 2018)["units"][0]["unit"]
+    one = cadres_report.report_tables(embedded_store, code, 2018, unit=unit)
     assert {c["unit"] for c in one["cadres"]} == {unit} and len(one["units"]) == 1
     path = tmp_path / "r.xlsx"
     _run(capsys, *base, "--format", "xlsx", "--output", str(path))
@@ -99,9 +101,10 @@ def test_bad_input_is_one_line(small_data_dir, argv) -> None:
         args.func(args)
 
 
-def test_regions_ranked_by_exit_outcomes_and_stats_object(small_data_dir, capsys) -> None:
-    report = json.loads(_run(capsys, "--region", "52", "--year", "2018", "--format", "json",
-                             "--data-dir", str(small_data_dir)))  # fmt: skip
+def test_regions_ranked_by_exit_outcomes_and_stats_object(
+    small_data_dir, embedded_store, capsys
+) -> None:
+    report = cadres_report.report_tables(embedded_store, "52", 2018)
     regions = report["regions"]
     assert [r["rank"] for r in regions] == list(range(1, len(regions) + 1)) and len(regions) == 9
     exits = [r["households_exited"] for r in regions]
