@@ -318,6 +318,7 @@ def cadre_tables(
     ok = offset < year_len[:, None]
     v_hh = np.repeat(ph, slots)[ok.ravel()]
     v_day = (year_start[:, None] + offset)[ok]
+    del steps, offset, ok  # (pairs × 13) scratch: ~1 GB at 2.3 M households
     # the cadre assigned on that day (none: no visit)
     key_a = hh * 100_000 + start
     key_v = v_hh * 100_000 + v_day
@@ -326,6 +327,7 @@ def cadre_tables(
     at = np.maximum(at, 0)
     found &= (end[at] < 0) | (end[at] >= v_day)
     v_hh, v_day, v_cad = v_hh[found], v_day[found], cad[at][found]
+    del key_v, at, found
     # (3) not visited for the last months of the plant year
     cut = _day(PLANT_YEAR, 9, 15)
     drop = np.zeros(len(v_hh), dtype=bool)
@@ -379,7 +381,9 @@ def cadre_tables(
     note_table = np.asarray(
         [_NOTES[k][j % len(_NOTES[k])] for k in VISIT_KINDS for j in range(12)], dtype=object
     )
-    notes = note_table[kind * 12 + note_pick]
+    notes = pa.DictionaryArray.from_arrays(
+        pa.array((kind.astype(np.int32) * 12 + note_pick).astype(np.int32)), pa.array(note_table)
+    ).cast(pa.string())  # no 22 M-element object array on the way
 
     cadre_table = pa.table(
         {
@@ -411,8 +415,10 @@ def cadre_tables(
             "date": _dates(v_day),
             "lon": np.round(v_lon, 6),
             "lat": np.round(v_lat, 6),
-            "kind": pa.array(kind_names[kind]),
-            "note": pa.array(notes),
+            "kind": pa.DictionaryArray.from_arrays(
+                pa.array(kind.astype(np.int32)), pa.array(kind_names)
+            ).cast(pa.string()),
+            "note": notes,
         },
         schema=CADRE_SCHEMAS["visits"],
     )
