@@ -1,9 +1,9 @@
 """Projects on the map and the funds chart: data in, plotly traces and figures out.
 
-Projects are points coloured by their status in the year shown (colour-blind-safe Okabe–Ito
-colours), sized by budget (area ∝ budget), the type in the hover; where more than
-:data:`MAX_PROJECT_POINTS` are in view they are binned into H3 cells (one bubble per cell,
-sized by the number of projects) so a province view stays light.
+Projects are points coloured by their status in the year shown (colour-blind-safe
+Okabe–Ito colours), sized by budget (area ∝ budget), the type in the hover; in a province
+or city view, or where more than :data:`MAX_PROJECT_POINTS` are in view, they are binned
+into H3 cells (one bubble per cell, sized by the number of projects) so the view stays light.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 MAX_PROJECT_POINTS = 3000
-HEX_RESOLUTION = 6
+HEX_RESOLUTION = 5  # ~250 km² cells: a province of projects in a few hundred bubbles
 STATUS_COLOURS: dict[str, str] = {
     "计划": "#999999",
     "在建": "#E69F00",
@@ -128,9 +128,12 @@ def project_cell_trace(cells: pd.DataFrame, *, lang: str = "zh") -> dict[str, An
     }
 
 
-def project_layer(frame: pd.DataFrame, *, lang: str = "zh") -> list[dict[str, Any]]:
-    """Points by status, or H3 bubbles when more than MAX_PROJECT_POINTS are in view."""
-    if len(frame) > MAX_PROJECT_POINTS:
+def project_layer(
+    frame: pd.DataFrame, *, lang: str = "zh", binned: bool = False
+) -> list[dict[str, Any]]:
+    """Points by status, or H3 bubbles when ``binned`` (a province or city view) or more
+    than MAX_PROJECT_POINTS are in view."""
+    if binned or len(frame) > MAX_PROJECT_POINTS:
         return [project_cell_trace(project_cells(frame), lang=lang)]
     return project_traces(frame, lang=lang)
 

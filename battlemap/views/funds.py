@@ -178,4 +178,5 @@ def project_map_traces(access: ScopedStore, state: ViewState) -> list[dict[str, 
     if not funds_source(access.store).available:
         return []
     frame = project_points(access, state.region, state.year)
-    return project_layer(frame, lang=state.lang) if len(frame) else []
+    binned = access.region(state.region).level <= 2  # province, city: H3 bubbles
+    return project_layer(frame, lang=state.lang, binned=binned) if len(frame) else []
