@@ -15,6 +15,8 @@ TOML (keys at the top level or under ``[wall]``)::
     play_years = false       # the first stop plays the years before the tour moves on
     refresh = 30             # seconds between data refreshes of a paused screen
     indicator = "incidence"  # the map's colouring
+    flows = false            # relocation and labour flows on the province/prefecture maps
+                             # (thousands of arcs: slow to paint without a real GPU)
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class WallConfig:
     play_years: bool = False
     refresh: float = 30.0
     indicator: str = "incidence"
+    flows: bool = False  # the flows layer on province and prefecture maps (heavy to paint)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (kept in the page's store)."""
@@ -130,8 +133,8 @@ def _apply(config: WallConfig, key: str, value: Any) -> WallConfig:
         if isinstance(value, bool) or not str(value).strip().isdigit():
             raise ValueError("year must be a year like 2019")
         return replace(config, year=int(value))
-    if key == "play_years":
-        return replace(config, play_years=_bool(key, value))
+    if key in ("play_years", "flows"):
+        return replace(config, **{key: _bool(key, value)})
     if key == "indicator":
         if not isinstance(value, str) or not re.fullmatch(r"[a-z_]{1,40}", value):
             raise ValueError("indicator must be an indicator key like incidence")
@@ -154,6 +157,7 @@ _URL_KEYS = {
     "play_years": "play_years",
     "refresh": "refresh",
     "indicator": "indicator",
+    "flows": "flows",
 }
 
 

@@ -66,8 +66,9 @@ class Frame:
 
 def wall_state(stop: Stop, config: WallConfig, level: int) -> ViewState:
     """The view a stop shows: its region and year, the configured indicator, names on the
-    map and the flows layer on the upper levels."""
-    layers = ("choropleth", "labels") + (("flows",) if level <= FLOWS_UP_TO_LEVEL else ())
+    map and, when configured, the flows layer on the upper levels."""
+    flows = config.flows and level <= FLOWS_UP_TO_LEVEL
+    layers = ("choropleth", "labels") + (("flows",) if flows else ())
     return ViewState(
         stop.region, stop.year, indicator=config.indicator, layers=layers, lang=config.lang
     )

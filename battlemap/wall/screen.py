@@ -10,6 +10,7 @@ When the store does not answer, the callback changes nothing on screen and repor
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -23,20 +24,23 @@ from dash import Dash, Input, Output, State, no_update
 from battlemap.callbacks.context import AppContext
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import BattlemapError, one_line
+from battlemap.lru import BoundedCache
 from battlemap.views.mapview import MapUrls
 from battlemap.wall.config import WallConfig, load_wall_config, wall_config_from_query
-from battlemap.wall.frame import build_frame
+from battlemap.wall.frame import CHARTS, TABLES, Frame, build_frame
 from battlemap.wall.health import probe
 from battlemap.wall.layout import ID, wall_page
 from battlemap.wall.plan import TourPlanner
 from battlemap.wall.render import OUTPUT_IDS, as_of_text, frame_outputs, heartbeat
 from battlemap.wall.text import wt
-from battlemap.wall.tour import stop_at
+from battlemap.wall.tour import Stop, stop_at
 
 __all__ = ["CONFIG_ENV", "WallScreen"]
 
 log = logging.getLogger(__name__)
 CONFIG_ENV = "BATTLEMAP_WALL_CONFIG"  # set by `battlemap run --wall-config FILE`
+FRAME_CACHE = 48  # frames kept (a tour of ~15 stops × screen sizes, scopes, data versions)
+PANEL_CYCLE = math.lcm(len(CHARTS), len(TABLES))  # steps until the panels repeat
 
 _STEP = """
 function(ticks, step) {
@@ -72,6 +76,9 @@ class WallScreen:
         self.planner = TourPlanner()
         self._seen: dict[str, datetime] = {}  # data version -> when this app first saw it
         self._lock = threading.Lock()
+        self._frames: BoundedCache[tuple[Frame, dict[str, str]]] = BoundedCache(FRAME_CACHE)
+        self._pending: tuple | None = None
+        self._worker: threading.Thread | None = None
 
     # -- data -----------------------------------------------------------------------------
     def _as_of(self, version: str) -> datetime | None:
@@ -88,26 +95,82 @@ class WallScreen:
                 self._seen.clear()
             return self._seen.setdefault(version, datetime.now())
 
-    def frame(self, access: ScopedStore, config: WallConfig, step: int, viewport: Any) -> dict:
-        """The outputs of the frame at ``step`` (BattlemapError when the store fails)."""
+    def frame(
+        self,
+        access: ScopedStore,
+        config: WallConfig,
+        step: int,
+        viewport: Any,
+        *,
+        prefetch: bool = True,
+    ) -> dict:
+        """The outputs of the frame at ``step`` (BattlemapError when the store fails); the
+        next step's frame is then built in the background, so a tour step is a cache hit."""
         problem = probe(self.context.store)
         if problem is not None:
             raise BattlemapError(problem)
         version = self.context.version
         stops, _problems = self.planner.stops(access, config, version)
-        index, stop = stop_at(stops, step)
-        frame = build_frame(
-            access,
-            stop,
-            config,
-            step=step,
-            urls=self.urls(),
-            viewport=viewport,
-            summary=self.context.summary,
-        )
-        names = {s.region: access.store.region(s.region).name for s in stops}
+        urls = self.urls()  # per request (the glyph URL names the host the browser used)
+        index, _stop = stop_at(stops, step)
+        frame, names = self._frame_at(access, config, stops, step, viewport, urls, version)
+        if prefetch:
+            self._prefetch((access, config, stops, step + 1, viewport, urls, version))
         as_of = as_of_text(self._as_of(version), config.lang)
         return frame_outputs(frame, stops, index, names, as_of=as_of, lang=config.lang)
+
+    def _frame_at(
+        self,
+        access: ScopedStore,
+        config: WallConfig,
+        stops: list[Stop],
+        step: int,
+        viewport: Any,
+        urls: MapUrls,
+        version: str,
+    ) -> tuple[Frame, dict[str, str]]:
+        """The frame of ``step`` (cached by scope, config, stop, panel rotation, screen size
+        and data version: a new data version is a new frame) and the stops' names."""
+        _index, stop = stop_at(stops, step)
+        port = viewport or {}
+        key = (
+            repr(access.scope),
+            repr(config),
+            stop,
+            step % PANEL_CYCLE,
+            (port.get("h"), port.get("mw"), port.get("mh")),
+            urls.glyphs,
+            version,
+        )
+        hit = self._frames.get(key)
+        if hit is None:
+            frame = build_frame(access, stop, config, step=step, urls=urls, viewport=viewport)
+            names = {s.region: access.store.region(s.region).name for s in stops}
+            hit = (frame, names)
+            self._frames.put(key, hit)
+        return hit
+
+    def _prefetch(self, job: tuple) -> None:
+        """Build a frame in the one background thread (the latest request wins)."""
+        with self._lock:
+            self._pending = job
+            if self._worker is None:
+                self._worker = threading.Thread(
+                    target=self._work, name="wall-prefetch", daemon=True
+                )
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                job, self._pending = self._pending, None
+                if job is None:
+                    self._worker = None
+                    return
+            try:
+                self._frame_at(*job)
+            except Exception as exc:  # the request itself will build it and report
+                log.debug("wall: prefetch failed: %s", one_line(exc))
 
     # -- page -----------------------------------------------------------------------------
     def layout(self, query: str) -> Any:

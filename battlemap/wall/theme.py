@@ -118,8 +118,8 @@ def dark_chart(
     """A panel chart on the dark wall: light text at the wall's sizes, transparent
     background; ``box_height`` px replaces the view's fixed height (the panel's size)."""
     size = font_px(height, 1 / 57)
-    fig = copy.deepcopy(figure)
-    layout = fig.setdefault("layout", {})
+    layout = dict(figure.get("layout") or {})  # nested parts are replaced, never changed
+    fig = {**figure, "layout": layout}
     _layout_common(layout, size)
     layout.pop("height", None)
     layout.pop("width", None)
@@ -143,8 +143,8 @@ def dark_map(figure: Figure, height: int | float | None) -> Figure:
     """The map on the dark wall: a dark background, names and legends at the wall's size
     (label colours stay as the view chose them against the fills)."""
     size = font_px(height, 1 / 50)
-    fig = copy.deepcopy(figure)
-    layout = fig.setdefault("layout", {})
+    layout = dict(figure.get("layout") or {})  # nested parts are replaced, never changed
+    fig = {**figure, "layout": layout}
     _layout_common(layout, size)
     style = layout.get("map", {}).get("style")
     if isinstance(style, dict):

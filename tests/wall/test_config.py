@@ -22,7 +22,8 @@ def test_toml_file_sets_every_key(tmp_path: Path, table: str) -> None:
     path = _write(
         tmp_path,
         table + 'interval = 10\nresume = 30\ntour = ["5201", "520102000000"]\nstart = "52"\n'
-        'lang = "en"\nyear = 2017\nplay_years = true\nrefresh = 20\nindicator = "poor_persons"\n',
+        'lang = "en"\nyear = 2017\nplay_years = true\nrefresh = 20\nindicator = "poor_persons"\n'
+        "flows = true\n",
     )
     config = load_wall_config(path)
     assert config == WallConfig(
@@ -35,6 +36,7 @@ def test_toml_file_sets_every_key(tmp_path: Path, table: str) -> None:
         play_years=True,
         refresh=20,
         indicator="poor_persons",
+        flows=True,
     )
 
 

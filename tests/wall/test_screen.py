@@ -140,3 +140,14 @@ def test_a_missing_data_file_is_seen(live_dir: Path) -> None:
 @pytest.mark.postgis
 def test_postgis_probe_answers(postgis_store) -> None:
     assert probe(postgis_store) is None
+
+
+def test_flows_only_when_configured(embedded_store, small_data_dir) -> None:
+    context = AppContext(Settings(data_dir=small_data_dir), store=embedded_store)
+    metas = {}
+    for flows in (False, True):
+        config = WallConfig(year=2017, flows=flows)
+        wall = WallScreen(context, lambda: URLS, config)
+        figure = wall.frame(context.access(), config, 0, None, prefetch=False)[ID.MAP]
+        metas[flows] = {t.get("meta") for t in figure["data"]}
+    assert "flows" not in metas[False] and "flows" in metas[True]
