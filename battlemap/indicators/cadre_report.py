@@ -66,8 +66,8 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
 
     status = hh["status"].to_numpy(object)
     prev = hh["prev_status"].to_numpy(object)
-    poor = np.isin(status, POOR_STATUSES)
-    exited = (status == STATUS_EXITED) & np.isin(prev, POOR_STATUSES)
+    poor = _any_of(status, POOR_STATUSES)  # elementwise: np.isin sorts object arrays
+    exited = (status == STATUS_EXITED) & _any_of(prev, POOR_STATUSES)
     returned = (status == STATUS_RETURNED) & (prev == STATUS_EXITED)
 
     vis_cadre = vis["cadre_id"].to_numpy(object)
@@ -297,6 +297,13 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
         has_data,
         summary=summary,
     )
+
+
+def _any_of(values: np.ndarray, choices: tuple[str, ...]) -> np.ndarray:
+    out = np.zeros(len(values), dtype=bool)
+    for choice in choices:
+        out |= values == choice
+    return out
 
 
 def _objects(columns: dict) -> pd.DataFrame:
