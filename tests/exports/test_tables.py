@@ -122,3 +122,16 @@ def test_geojson_has_polygons_values_and_stamp(open_access, prefecture, stats) -
         assert props[code]["incidence_pct"] == pytest.approx(value)
     lon, lat = collection["features"][0]["geometry"]["coordinates"][0][0][0][:2]
     assert 103 < lon < 110 and 24 < lat < 30  # degrees (EPSG:4326), in Guizhou
+
+
+@pytest.mark.parametrize("table", ["indicators", "exit_checks", "households"])
+def test_both_stores_export_the_same_rows(embedded_store, postgis_store, county, table) -> None:
+    from battlemap.geodata.access import ScopedStore
+
+    state = ViewState(region=county, year=2018)
+    frames = [
+        _csv(render("csv", ExportRequest(ScopedStore(store), state, table, {}, WHEN)).data)
+        for store in (embedded_store, postgis_store)
+    ]
+    assert len(frames[0]) > 0
+    pd.testing.assert_frame_equal(frames[0], frames[1])
