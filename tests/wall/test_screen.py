@@ -151,3 +151,29 @@ def test_flows_only_when_configured(embedded_store, small_data_dir) -> None:
         figure = wall.frame(context.access(), config, 0, None, prefetch=False)[ID.MAP]
         metas[flows] = {t.get("meta") for t in figure["data"]}
     assert "flows" not in metas[False] and "flows" in metas[True]
+
+
+def test_new_data_shows_at_the_next_refresh(tmp_path: Path) -> None:
+    """An import (here: another data set swapped in) is on the wall at its next frame."""
+    from battlemap.geodata.synthetic.generate import generate
+
+    live, other = tmp_path / "data", tmp_path / "other"
+    generate(live, households=1500, seed=3, quiet=True)
+    generate(other, households=2500, seed=4, quiet=True)
+    context = AppContext(Settings(data_dir=live, reload_check_s=0))
+    config = WallConfig(year=2016)
+    wall = WallScreen(context, lambda: URLS, config)
+    kpi = (ID.KPIS, "children")
+
+    def poor() -> str:
+        outputs = dict(zip(OUTPUT_IDS, wall.draw(0, None, config.to_dict()), strict=True))
+        return outputs[kpi][0].children[1].children  # the poor-persons tile's value
+
+    before = poor()
+    root = context.store.regions.roots()[0].code
+    assert before == f"{region_summary(context.store, root, 2016)['poor_persons']:,}"
+    live.rename(tmp_path / "old")
+    other.rename(live)
+    after = poor()
+    assert after != before
+    assert after == f"{region_summary(context.store, root, 2016)['poor_persons']:,}"
