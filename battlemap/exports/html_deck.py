@@ -42,12 +42,13 @@ _TEXT: dict[str, tuple[str, str]] = {
     "labour": ("务工转移", "Labour flows"),
     "site": ("安置点", "site"),
     "persons": ("人", "persons"),
-    "legend": (
-        "柱高：贫困人口；柱色：{label}；蓝色弧线：易地扶贫搬迁；"
+    "legend": ("柱高：贫困人口；柱色：{label}", "Column height: poor persons; colour: {label}"),
+    "legend_relocation": ("蓝色弧线：易地扶贫搬迁", "blue arcs: relocation"),
+    "legend_labour": (
         "橙色弧线：务工转移（每地前 {n} 个去向）",
-        "Column height: poor persons; colour: {label}; blue arcs: relocation; orange arcs: "
-        "labour flows (each origin's top {n} destinations)",
+        "orange arcs: labour flows (each origin's top {n} destinations)",
     ),
+    "legend_no_flows": ("本年无搬迁或务工流向", "no relocation or labour flows this year"),
     "cells_legend": (
         "柱：H3 网格内贫困人口",
         "Columns: poor persons per H3 cell",
@@ -268,13 +269,21 @@ def render_deck(request: ExportRequest) -> ExportResult:
     deck = deck_of(request)
     stamp = make_stamp(access, state, request.generated_at)
     shown = shown_values(access, state)
-    legend = (
-        _text("cells_legend", state.lang)
+    lang = state.lang
+    parts = [
+        _text("cells_legend", lang)
         if request.options.get("cells")
-        else _text("legend", state.lang).format(
-            label=shown.indicator.name(state.lang), n=TOP_DESTINATIONS
-        )
-    )
+        else _text("legend", lang).format(label=shown.indicator.name(lang))
+    ]
+    flows = next((layer for layer in deck.layers if layer.id == "flows"), None)
+    colours = {tuple(row["colour"]) for row in flows.data} if flows is not None else set()
+    if tuple(_RELOCATION) in colours:
+        parts.append(_text("legend_relocation", lang))
+    if tuple(_LABOUR) in colours:
+        parts.append(_text("legend_labour", lang).format(n=TOP_DESTINATIONS))
+    if not colours:
+        parts.append(_text("legend_no_flows", lang))
+    legend = ("; " if lang == "en" else "；").join(parts)
     head = (
         f"<title>{html.escape(stamp.title())}</title>{stamp_meta(stamp)}"
         f"<style>{PAGE_CSS} .bm-stamp {{ left: 8px; }} body {{ margin: 0; }}</style>"
