@@ -60,6 +60,7 @@ def main() -> None:
         cadres_only[LEVEL_NAMES[level]] = percentiles(
             [timed(lambda c=c, y=y: cadre_counts(store, c, y)) for c, y in picks]
         )
+    arrays = timed(source._load) if hasattr(source, "_load") else None  # rows in memory
     runs = []
     for _ in range(2):
         t = time.perf_counter()
@@ -76,6 +77,7 @@ def main() -> None:
                 "first_cadre_query_s": round(first, 3),
                 "stats_with_cadres_ms": stats,
                 "cadres_object_only_ms": cadres_only,
+                "cadre_arrays_load_s": None if arrays is None else round(arrays, 2),
                 "province_visit_checks_s": [round(r, 2) for r in runs],
                 "province_visits_checked": len(frames.visits),
                 "province_problems": len(detail.problems),
