@@ -1,5 +1,6 @@
 """Export tests: one kaleido Chromium for the whole session, the small store, and where the
-pictures are kept for a look (``tests/artifacts/exports`` or ``$BATTLEMAP_ARTIFACTS``)."""
+pictures are kept for a look: ``$BATTLEMAP_ARTIFACTS`` or a temporary directory whose path
+the run prints (samples from a run are committed under ``tests/artifacts/exports``)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from pathlib import Path
 import pytest
 
 from battlemap.geodata.access import ScopedStore
-
-ARTIFACTS = Path(
-    os.environ.get("BATTLEMAP_ARTIFACTS", Path(__file__).parents[1] / "artifacts" / "exports")
-)
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +23,16 @@ def kaleido_browser() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
+def artifacts(tmp_path_factory: pytest.TempPathFactory, pytestconfig) -> Path:
+    configured = os.environ.get("BATTLEMAP_ARTIFACTS")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("export-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nexport pictures kept in {path}")
+    return path
 
 
 @pytest.fixture(scope="module")
