@@ -169,6 +169,7 @@ def test_docx_holds_the_same(english: dict, stats: dict) -> None:
 def test_html_is_offline_with_inline_figures(english: dict, stats: dict) -> None:
     page = english["html"].data.decode()
     assert external_references(page) == []
+    assert 'html { font-family: "Noto Sans CJK SC"' in page  # the CSS, not HTML-escaped
     assert page.count('src="data:image/svg+xml;base64,') == 4
     assert page.count('src="data:image/png;base64,') == 1
     assert f"poverty incidence in 息烽县 was {stats['incidence_pct']:.2f}%" in page
