@@ -187,9 +187,9 @@ def _load_table(cur, name: str, data_dir: Path, steps: _Steps) -> None:
     steps.run(f"index {name}", build)
 
 
-# Tables loaded side by side, each list in its own connection and transaction: the largest
-# on its own, the rest (regions first, then households …) on the other.
-PARALLEL_LOADS: tuple[tuple[str, ...], ...] = (("household_years",),)
+# Tables loaded side by side, each group in its own connection and transaction: the two
+# largest on their own, the rest (regions first, relocations …) on a third.
+PARALLEL_LOADS: tuple[tuple[str, ...], ...] = (("household_years",), ("households",))
 
 
 def _table_groups() -> list[list[str]]:
@@ -407,6 +407,7 @@ def load_data_dir(
                 name="battlemap-aggregate",
             )
             _stage_tables(dsn, path, steps)
+            report.rows = {n: report.rows[n] for n in LOAD_ORDER if n in report.rows}
             _finish(cur, target, path, manifest, metrics, steps, computing)
             if import_id is not None:
                 record_import(cur, import_id)
