@@ -28,19 +28,19 @@ from battlemap.exports.registry import FormatInfo, register_format
 from battlemap.exports.request import ExportRequest, ExportResult
 from battlemap.exports.stamp import Stamp, file_name, make_stamp
 from battlemap.geodata.access import ScopedStore
-from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.schema import STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 from battlemap.i18n import hh_type_label
 from battlemap.layers.base import STATUS_COLOURS
-from battlemap.layers.catalog import INDICATORS, available_indicators, format_value
+from battlemap.layers.catalog import INDICATORS, format_value
 from battlemap.layers.causes import cause_label
 from battlemap.layers.households import STATUS_LABELS
 from battlemap.views.filtered import filtered_loader
+from battlemap.views.indicator_choices import indicator_choices
 from battlemap.views.mapview import unit_flags, unit_values
 from battlemap.views.values import ShownValues, shown_values
 from battlemap.viewstate import ViewState
 
-__all__ = ["HOUSEHOLD_CAP", "FoliumMap", "folium_map", "render_folium", "stamp_html"]
+__all__ = ["HOUSEHOLD_CAP", "FoliumMap", "folium_map", "render_folium"]
 
 # Household points in one file at most (≈ 40 bytes each): a county of the 2.3 M set fits in
 # 2 MB with them; above the cap the layer is left out and the page says why.
@@ -101,8 +101,7 @@ def _legend_html(shown: ShownValues, axis: dict[str, Any], lang: str) -> str:
 
 # -- layers --------------------------------------------------------------------------------
 def _indicator_keys(access: ScopedStore) -> list[str]:
-    names = getattr(access.store, "metric_names", None) or METRIC_NAMES
-    return available_indicators(names)
+    return indicator_choices(access)  # what the page's selector offers
 
 
 def _unit_features(access: ScopedStore, state: ViewState, shown: ShownValues) -> dict[str, Any]:
