@@ -274,7 +274,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
             "helper_id": np.where(helper >= 0, id_array[np.maximum(helper, 0)], None)
             if len(id_array)
             else np.full(n, None, dtype=object),
-            "last_visit": iso_days(last),
+            "last_visit_day": last,  # day number, −1 none (iso_days() for text)
             "without_helper": poor & (helper < 0),
             "not_visited": late,
         }

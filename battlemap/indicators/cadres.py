@@ -149,18 +149,31 @@ def visit_checks(
     n = len(visit_id)
     travel = np.zeros(n)
     if n:
-        order = np.lexsort((visit_id, day, cadre))
+        order = _by_cadre_day(visit_id, cadre, day)
         c, d = cadre[order], day[order]
         first = np.ones(n, dtype=bool)
         first[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
-        head = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-        km = haversine_m(lon[order][head], lat[order][head], lon[order], lat[order]) / 1000
+        starts = np.flatnonzero(first)
+        sizes = np.diff(np.append(starts, n))
+        group = np.repeat(np.arange(len(starts)), sizes)
+        several = sizes[group] > 1  # a lone visit of a day travels nowhere
+        head = starts[group][several]
+        rows = order[several]
+        km = np.zeros(n)
+        km[several] = haversine_m(lon[order][head], lat[order][head], lon[rows], lat[rows]) / 1000
         # each visit of a (cadre, day) group carries the group's greatest distance
-        group = np.cumsum(first) - 1
-        span = np.zeros(group[-1] + 1)
-        np.maximum.at(span, group, km)
-        travel[order] = span[group]
+        travel[order] = np.maximum.reduceat(km, starts)[group]
     return VisitChecks(distance, far, travel, travel > rules.impossible_travel_km)
+
+
+def _by_cadre_day(visit_id: np.ndarray, cadre: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Order of the visits by cadre, day, then visit_id (one stable integer sort when the
+    visits come ordered by visit_id, as the stores give them)."""
+    if len(day) and (np.diff(visit_id) > 0).all() and cadre.min() >= 0:
+        span = int(day.max() - day.min()) + 1
+        key = cadre.astype(np.int64) * span + (day - day.min())
+        return np.argsort(key, kind="stable")
+    return np.lexsort((visit_id, day, cadre))
 
 
 def score(

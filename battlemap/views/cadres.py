@@ -20,7 +20,7 @@ from battlemap.geodata.access import ScopedStore, mask_name
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.indicators import cadres as ind
-from battlemap.indicators.cadre_report import CadreDetail, region_detail
+from battlemap.indicators.cadre_report import CadreDetail, iso_days, region_detail
 from battlemap.layers.checkins import checkin_traces, score_bars
 from battlemap.views.panel import PanelView
 from battlemap.viewstate import ViewState
@@ -173,7 +173,7 @@ def household_cadre_columns(access: ScopedStore, code: str, year: int) -> pd.Dat
         {
             "hh_id": h["hh_id"],
             "helper": [names.get(c) if c else None for c in h["helper_id"]],
-            "last_visit": h["last_visit"],
+            "last_visit": iso_days(h["last_visit_day"].to_numpy()),
         }
     )
 
