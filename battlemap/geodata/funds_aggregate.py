@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from battlemap.geodata.funds_schema import FUNDS_METRICS, SOURCE_KEYS, STATUS_KEYS, TYPE_KEYS
+from battlemap.indicators.funds_anomalies import arrow_text, lookup, text_codes
 
 __all__ = ["ancestor_index", "funds_values", "to_fen"]
 
@@ -147,6 +149,62 @@ def funds_values(
     _beneficiaries(out, codes, years, ends, tables, projects, households, household_years)
     _roll_up(codes, out)
     return out
+
+
+def _own(codes: tuple[str, ...], wanted: np.ndarray) -> np.ndarray:
+    """[n, 1] region index of each code (-1 when it is not a region): values are summed
+    on the own region first, then rolled up (:func:`_roll_up`)."""
+    index = pd.Index(np.asarray(codes, dtype=object), dtype=object)
+    return index.get_indexer(np.asarray(wanted, dtype=object).astype(str).astype(object))[:, None]
+
+
+def _roll_up(codes: tuple[str, ...], out: np.ndarray) -> None:
+    """Add every region's own values to each of its ancestors (in place)."""
+    anc = ancestor_index(codes, np.asarray(codes, dtype=object))
+    own = out.copy()
+    rows = np.arange(len(codes))
+    for j in range(anc.shape[1]):
+        up = anc[:, j]
+        ok = (up >= 0) & (up != rows) & own.reshape(len(codes), -1).any(axis=1)
+        np.add.at(out, up[ok], own[ok])
+
+
+def _beneficiaries(out, codes, years, ends, tables, projects, households, household_years):
+    links = tables["project_beneficiaries"]
+    begins = np.minimum(_day(projects.planned_start), _day(projects.actual_start))
+    at_project = lookup(links.project_id, arrow_text(projects.project_id.to_numpy(object)))
+    linked = at_project >= 0
+    hh, ids = text_codes(links.hh_id.to_numpy(object)[linked])
+    first_day = np.full(len(ids), np.iinfo(np.int64).max)
+    np.minimum.at(first_day, hh, begins[at_project[linked]])
+    home = lookup(ids, arrow_text(households.hh_id.to_numpy(object)))  # row in households
+    keep = home >= 0
+    if not keep.any():
+        return
+    ids, first_day, home = ids.filter(pa.array(keep)), first_day[keep], home[keep]
+    village = households.village_code.to_numpy(object)[home]
+    anc = _own(codes, village)
+    covered = first_day[:, None] <= ends
+    size = households["size"].to_numpy(float)[home]
+    _add(out, anc, _M["beneficiaries"], covered.astype(float))
+    _add(out, anc, _M["beneficiary_persons"], covered * size[:, None])
+    # income per capita by household and year (fen), the base before the first project
+    y0 = years[0]
+    income = np.full((len(ids), len(years)), np.nan)
+    at = lookup(household_years.hh_id, ids)
+    k = household_years.year.to_numpy(int) - y0
+    value = household_years.income_per_capita.to_numpy(float)
+    ok = (at >= 0) & (k >= 0) & (k < len(years)) & ~np.isnan(value)
+    income[at[ok], k[ok]] = to_fen(value[ok])
+    first_year = pd.to_datetime(first_day, unit="D").year.to_numpy()
+    base_k = np.clip(first_year - 1 - y0, 0, len(years) - 1)
+    base = np.full(len(ids), np.nan)
+    for kk in range(len(years) - 1, -1, -1):  # the first year on record from base_k on
+        take = (kk >= base_k) & ~np.isnan(income[:, kk])
+        base = np.where(take, income[:, kk], base)
+    gain = (income - base[:, None]) * size[:, None]
+    gain = np.where(covered & ~np.isnan(gain), gain, 0.0)
+    _add(out, anc, _M["beneficiary_income_gain_fen"], gain)
 
 
 def _own(codes: tuple[str, ...], wanted: np.ndarray) -> np.ndarray:

@@ -37,7 +37,7 @@ import shapely
 
 from battlemap.indicators.funds_rules import FundsRules
 
-__all__ = ["HIT_COLUMNS", "RULES", "RULE_NAMES", "scan"]
+__all__ = ["HIT_COLUMNS", "RULES", "RULE_NAMES", "arrow_text", "lookup", "scan", "text_codes"]
 
 RULES: tuple[str, ...] = (
     "payee_not_registered",
@@ -108,9 +108,9 @@ def _arrow(values) -> pa.Array:
 
 def _lookup(values, keys: pa.Array) -> np.ndarray:
     """Position of each value in ``keys`` (-1 when absent or missing)."""
-    found = pc.index_in(
-        _arrow(values.to_numpy(object) if hasattr(values, "to_numpy") else values), value_set=keys
-    )
+    if not isinstance(values, pa.Array):
+        values = _arrow(values.to_numpy(object) if hasattr(values, "to_numpy") else values)
+    found = pc.index_in(values, value_set=keys)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
@@ -118,6 +118,10 @@ def _codes(values) -> tuple[np.ndarray, pa.Array]:
     """(integer code of each value, the distinct values as Arrow strings)."""
     encoded = _arrow(values).dictionary_encode()
     return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
+
+
+# shared with the funds values (geodata.funds_aggregate): the same fast ID handling
+arrow_text, lookup, text_codes = _arrow, _lookup, _codes
 
 
 class _Tables:
