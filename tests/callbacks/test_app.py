@@ -133,7 +133,14 @@ class _DownStore:
         self._store = store
 
     def __getattr__(self, name):
-        if name in ("counts", "children_counts", "series", "unit_shapes", "households"):
+        if name in (
+            "counts",
+            "counts_years",
+            "children_counts",
+            "series",
+            "unit_shapes",
+            "households",
+        ):
 
             def fail(*args, **kwargs):
                 from battlemap.geodata.errors import StoreUnavailableError
