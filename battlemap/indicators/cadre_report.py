@@ -159,10 +159,10 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     sel = checks.impossible & own
     trips = pd.DataFrame(
         {"cadre": pd.Series(vcad[sel], dtype=object), "day": v_day[sel], "id": vid[sel],
-         "km": checks.travel_km[sel]}
+         "km": checks.travel_km[sel], "c": v_cad[sel]}
     )  # fmt: skip
     for (cadre_id, d), group in trips.groupby(["cadre", "day"], sort=True):
-        c = all_ids.get_loc(cadre_id)
+        c = int(group["c"].iloc[0])
         problems.append(
             _problem(
                 "impossible_travel",
@@ -192,8 +192,8 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     points = np.bincount(vc, weights=weight * kind_w * ~checks.far, minlength=k)
     trip_days = np.zeros(k)
     if len(trips):
-        per = trips.groupby("cadre")["day"].nunique()
-        trip_days[all_ids.get_indexer(per.index)] = per.to_numpy()
+        per = trips.groupby("c")["day"].nunique()
+        trip_days[per.index.to_numpy(np.int64)] = per.to_numpy()
     helped = helper >= 0
     hc = np.where(helped, helper, 0)
     late_n = np.bincount(hc, weights=helped & late, minlength=k)
