@@ -67,6 +67,37 @@ def time_engine(
     return out
 
 
+def _proc_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_per_call(
+    dsn: str, regions: dict[int, list[str]], years, queries: int, rng: random.Random
+) -> dict[str, dict[str, float]]:
+    """CPU milliseconds one stats call costs, client (this process) and server (its one
+    backend), per level: what the latency would be on an idle machine, less the wake-ups.
+    On a busy shared machine the p95 of the wall time measures the other jobs."""
+    from battlemap.geodata.postgis.store import PostgisStore
+
+    store = PostgisStore(dsn, pool_size=1)
+    try:
+        backend = store._fetch("SELECT pg_backend_pid()")[0][0]
+        out = {}
+        for level, codes in regions.items():
+            picks = [(rng.choice(codes), rng.choice(years)) for _ in range(queries)]
+            server, client = _proc_cpu_seconds(backend), time.process_time()
+            for code, year in picks:
+                region_summary(store, code, year)
+            out[LEVEL_NAMES[level]] = {
+                "client_ms": round((time.process_time() - client) * 1000 / queries, 3),
+                "server_ms": round((_proc_cpu_seconds(backend) - server) * 1000 / queries, 3),
+            }
+        return out
+    finally:
+        store.close()
+
+
 def statements_per_call(dsn: str, regions: dict[int, list[str]], years) -> dict[str, int]:
     """Statements one ``region_summary`` sends to PostGIS, per level (the most seen)."""
     from battlemap.geodata.postgis.store import PostgisStore
@@ -212,6 +243,9 @@ def main() -> None:
             result["postgis"] = {
                 "load_seconds": round(load_seconds, 1),
                 "statements_per_stats_call": statements_per_call(dsn, regions, embedded.years),
+                "cpu_per_stats_call": cpu_per_call(
+                    dsn, regions, embedded.years, max(args.queries, 500), rng
+                ),
                 "stats": stats,
                 "naive_st_contains": pg_naive,
                 "speedup_vs_naive": speedup(pg_naive, stats),
