@@ -68,9 +68,12 @@ def test_import_rejects_bad_rows_is_idempotent_and_feeds_the_cage(data_dir, tmp_
     report = _import("projects", projects, data_dir)
     assert report["loaded"] == 1 and report["inserted"] == 1
     assert report["reasons"] == {
-        "bad_choice": 1, "unknown_region": 1, "bad_date": 2, "bad_amount": 1,
+        "bad_choice": 1,
+        "unknown_region": 1,
+        "bad_date": 2,
+        "bad_amount": 1,
         "duplicate_in_file": 1,
-    }  # fmt: skip
+    }
     with open(report["rejects_file"], encoding="utf-8-sig") as f:
         rejects = {row["项目编号"]: row["reason"] for row in csv.DictReader(f)}
     assert rejects["XM9000002"] == "bad_choice" and rejects["XM9000006"] == "bad_date"
@@ -87,3 +90,36 @@ def test_import_rejects_bad_rows_is_idempotent_and_feeds_the_cage(data_dir, tmp_
     mine = set(report.rule[report.project_id == "XM9000001"])
     # paid an unregistered household, with no allocation: both caught
     assert mine == {"payee_not_registered", "payment_before_allocation"}
+
+
+def test_import_with_dsn_keeps_both_stores_equal(postgis_cluster, tmp_path):
+    """An import with --dsn writes both stores in one go: their funds answers stay equal."""
+    from battlemap.geodata.postgis.store import PostgisStore
+    from battlemap.geodata.synthetic.generate import generate
+    from battlemap.views.funds import funds_stats
+
+    data_dir = tmp_path / "tiny"
+    generate(data_dir, households=2000, seed=5, quiet=True)
+    dsn = postgis_cluster.load_database("funds_import", data_dir)
+    village, lon, lat = _village(data_dir)
+    projects = tmp_path / "projects.csv"
+    projects.write_text(PROJECTS.format(village=village, lon=lon, lat=lat), encoding="utf-8")
+    payments = tmp_path / "payments.csv"
+    payments.write_text(PAYMENTS.format(stranger=village + "9999"), encoding="utf-8")
+    pg = PostgisStore(dsn)
+    try:
+        before = funds_stats(ScopedStore(pg), village, 2020)  # derived tables built once
+        for table, path in (("projects", projects), ("payments", payments)):
+            report = import_funds_table(table, path, data_dir, dsn=dsn)
+            assert report.loaded == 1 and report.stores == ["embedded", "postgis"]
+        embedded = ScopedStore(EmbeddedStore(data_dir))
+        after = funds_stats(ScopedStore(pg), village, 2020)
+        assert after == funds_stats(embedded, village, 2020)
+        assert after["projects"] == before["projects"] + 1
+        assert after["paid"] == pytest.approx(before["paid"] + 3000)
+        assert set(funds_report(ScopedStore(pg), village, 2020).rule) >= {
+            "payee_not_registered",
+            "payment_before_allocation",
+        }
+    finally:
+        pg.close()
