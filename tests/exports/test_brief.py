@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import re
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,8 +133,9 @@ def test_pdf_chinese_glyphs_are_not_boxes(pdf: Path, tmp_path: Path) -> None:
     assert min(diffs) > 0.05, min(diffs)  # and no two alike
 
 
-def test_pdf_map_is_drawn(pdf: Path, tmp_path: Path) -> None:
+def test_pdf_map_is_drawn(pdf: Path, tmp_path: Path, artifacts: Path) -> None:
     image = _gray(pdf, 2, 40, tmp_path)
+    shutil.copy(pdf, artifacts / f"brief_{COUNTY}_{YEAR}.pdf")  # kept for a look
     height = image.shape[0]
     lower = image[int(height * 0.35) : int(height * 0.85)]  # the map, below the KPI table
     assert lower.std() > 20 and len(np.unique(lower)) > 30

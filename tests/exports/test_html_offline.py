@@ -71,7 +71,9 @@ def test_page_is_one_offline_file_with_the_stamp(pages, embedded_store, fmt: str
 
 
 @pytest.mark.browser
-def test_folium_map_draws_offline_with_stats_numbers(browser, pages, embedded_store) -> None:
+def test_folium_map_draws_offline_with_stats_numbers(
+    browser, pages, embedded_store, artifacts
+) -> None:
     open_offline(browser, pages["html-folium"])
     wait_for(browser, "document.querySelector('.leaflet-overlay-pane canvas')")
     wait_for(browser, "document.querySelectorAll('.marker-cluster').length > 0")
@@ -83,6 +85,7 @@ def test_folium_map_draws_offline_with_stats_numbers(browser, pages, embedded_st
     stamp = browser.find_element("id", "bm-stamp").text
     assert "贵阳市" in stamp and SYNTHETIC_MARK in stamp and str(YEAR) in stamp
     # the map area (below the stamp, left of the layer control) is drawn, not blank
+    browser.save_screenshot(str(artifacts / "html-folium.png"))  # kept for a look
     stats = screen_stats(browser, (60, 120, 900, 600))
     assert stats["variance"] > 50 and stats["colours"] > 20, stats
     # a child's tooltip carries the incidence `battlemap stats` gives for it
@@ -115,7 +118,7 @@ def test_folium_map_draws_offline_with_stats_numbers(browser, pages, embedded_st
 
 
 @pytest.mark.browser
-def test_deck_map_draws_offline(browser, pages) -> None:
+def test_deck_map_draws_offline(browser, pages, artifacts) -> None:
     open_offline(browser, pages["html-deck"])
     wait_for(browser, "document.querySelector('#deck-container canvas')")
     wait_for(browser, "typeof deckInstance !== 'undefined' && deckInstance.isInitialized")
@@ -127,6 +130,7 @@ def test_deck_map_draws_offline(browser, pages) -> None:
         time.sleep(0.3)
     assert stats["variance"] > 50 and stats["colours"] > 20, stats
     assert console_errors(browser) == []
+    browser.save_screenshot(str(artifacts / "html-deck.png"))  # kept for a look
     assert "贵阳市" in browser.find_element("id", "bm-stamp").text
 
 
