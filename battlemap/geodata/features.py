@@ -76,10 +76,13 @@ LABOUR_COLUMNS: tuple[str, ...] = (
 )
 
 # H3 resolution of the hexbin layer by the level of the region in view (≈ 300–800 cells).
-HEX_RESOLUTION: dict[int, int] = {1: 5, 2: 6, 3: 7, 4: 8, 5: 9}
+# (level 0: the national root of a multi-province data set)
+HEX_RESOLUTION: dict[int, int] = {0: 4, 1: 5, 2: 6, 3: 7, 4: 8, 5: 9}
 # Coverage simplification tolerance (degrees) and coordinate grid by the units' level.
-SIMPLIFY_TOLERANCE: dict[int, float] = {1: 0.01, 2: 0.005, 3: 0.002, 4: 0.0007, 5: 0.0002}
-COORD_GRID: dict[int, float] = {1: 1e-4, 2: 1e-4, 3: 1e-4, 4: 1e-5, 5: 1e-5}
+SIMPLIFY_TOLERANCE: dict[int, float] = {
+    0: 0.02, 1: 0.01, 2: 0.005, 3: 0.002, 4: 0.0007, 5: 0.0002
+}  # fmt: skip
+COORD_GRID: dict[int, float] = {0: 1e-4, 1: 1e-4, 2: 1e-4, 3: 1e-4, 4: 1e-5, 5: 1e-5}
 
 
 def object_frame(columns: dict[str, Any]) -> pd.DataFrame:

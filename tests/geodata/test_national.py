@@ -93,3 +93,15 @@ def test_one_province_has_no_national_root(embedded_store, capsys, small_data_di
     argv = ["stats", "--data-dir", str(small_data_dir), "--region", NATIONAL_CODE]
     assert main([*argv, "--year", "2016"]) == 2
     assert "not in this data set" in capsys.readouterr().err
+
+
+def test_every_layer_draws_at_the_root(national_dir: Path) -> None:
+    """The national root's page with every map layer (hexbins had no resolution for it)."""
+    from battlemap.viewstate import LAYER_KEYS
+
+    app = create_app(Settings(data_dir=national_dir), warm=False)
+    client = app.server.test_client()
+    page = f"http://localhost/?year=2016&layers={','.join(LAYER_KEYS)}"
+    response = client.get("/_dash-layout", headers={"Referer": page})
+    assert response.status_code == 200
+    assert '"hexbins"' in json.dumps(response.get_json())
