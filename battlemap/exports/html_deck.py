@@ -2,8 +2,9 @@
 
 Columns stand on each child region's label point, as tall as its poor persons and coloured
 by the view's indicator (the page's values and colour range, from :mod:`battlemap.views`);
-with ``options["cells"]`` the columns are H3 cells of poor persons instead (the hexbin
-layer's cells, small ones suppressed for roles without household rights). Arcs show
+with ``options["cells"]`` or the view's hexbin layer the columns are H3 cells of poor
+persons instead (the hexbin layer's cells, small ones suppressed for roles without
+household rights). Arcs show
 relocation (origin → resettlement site) and labour flows (county → city, each origin's
 largest destinations, as on the page's map). The children's boundaries are a GeoJsonLayer:
 no basemap, no tile server. The stamp sits in the page.
@@ -203,11 +204,19 @@ def _columns(
     return layer, top
 
 
+def _cells(request: ExportRequest) -> bool:
+    """Columns on H3 cells: ``options["cells"]``, else when the view shows the hexbin layer
+    (``battlemap export --layers hexbins …``)."""
+    if "cells" in request.options:
+        return bool(request.options["cells"])
+    return "hexbins" in request.state.layers
+
+
 def deck_of(request: ExportRequest) -> pydeck.Deck:
     """The pydeck Deck of the request's view (scope and export right checked first)."""
     access, state = request.access, request.state
     info = access.check_export(state.region)
-    cells = bool(request.options.get("cells"))
+    cells = _cells(request)
     lang = state.lang
     shapes = access.unit_shapes(info.code)
     boundaries = json.loads(shapes.geojson)
@@ -272,7 +281,7 @@ def render_deck(request: ExportRequest) -> ExportResult:
     lang = state.lang
     parts = [
         _text("cells_legend", lang)
-        if request.options.get("cells")
+        if _cells(request)
         else _text("legend", lang).format(label=shown.indicator.name(lang))
     ]
     flows = next((layer for layer in deck.layers if layer.id == "flows"), None)

@@ -175,6 +175,10 @@ def test_deck_h3_columns_and_english(embedded_store) -> None:
     text = render("html-deck", _request(embedded_store, lang="en", cells=True)).data.decode()
     assert '"@@type": "H3HexagonLayer"' in text and "Poverty incidence" in text
     assert external_references(text) == []
+    # the view's hexbin layer asks for the same
+    state = ViewState(CITY, YEAR, layers=("choropleth", "hexbins"))
+    hexbins = render("html-deck", ExportRequest(ScopedStore(embedded_store), state)).data
+    assert b'"@@type": "H3HexagonLayer"' in hexbins
 
 
 def test_deck_columns_are_the_poor_persons_of_stats(pages, embedded_store) -> None:
