@@ -5,7 +5,8 @@ Density as the programme had it: every poverty village (贫困村) gets a first 
 register gets a responsible helper (帮扶责任人) who carries 5–10 households of one village, from
 1 January of the household's registration year (about one helper in ten is replaced on a
 random day of 2016–2019 by a colleague of the same unit). Helpers log a visit to each poor
-household every 30–60 days while it is poor, from 2016 (the year the logging app came in),
+household every 21–81 days while it is poor, more often around the Spring Festival and the
+year-end review, less in the farming season, from 2016 (the year the logging app came in),
 checking in within ~150 m of the household. The random stream is the generator's own
 (``[seed, 15]``), so every other table is unchanged.
 
@@ -48,6 +49,12 @@ _COUNTY_UNITS = ("扶贫办", "农业农村局", "教育局", "卫生健康局",
                  "财政局", "住建局", "自然资源局")  # fmt: skip
 _ENTERPRISES = ("电网公司", "移动分公司", "农村信用社", "交通投资集团", "烟草公司", "邮政分公司")
 _KIND_P = (0.55, 0.15, 0.1, 0.1, 0.05, 0.05)
+# Seasonal rhythm: the gap to the next visit (35–65 days) times this factor, by the month
+# of the last visit: frequent around the Spring Festival (Jan–Feb: 走访慰问) and the
+# year-end review (Nov–Dec: 年终核查), sparse in the farming season (May–Aug). The longest
+# gap, 65 × 1.25 ≈ 81 days, stays inside the rules' 90-day window.
+_SEASON = np.asarray([0.6, 0.6, 0.9, 0.9, 1.25, 1.25, 1.25, 1.25, 0.9, 0.9, 0.6, 0.6])
+_MONTH_OF_DAY = np.repeat(np.arange(12), [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
 _NOTES = {
     "走访": ("了解家庭收支情况", "核实家庭人口变化", "宣讲扶贫政策", "填写帮扶手册"),
     "政策落实": ("落实医疗保险参保", "落实教育资助", "核对低保待遇", "落实危房改造补助"),
@@ -299,7 +306,7 @@ def cadre_tables(
     a_order = np.lexsort((start, hh))
     hh, cad, start, end = hh[a_order], cad[a_order], start[a_order], end[a_order]
 
-    # -- visits: every 30–60 days while poor, from VISITS_FROM ----------------------------
+    # -- visits: every 21–81 days while poor (seasonal), from VISITS_FROM -----------------
     v_years = [y for y in years if y >= VISITS_FROM]
     pairs_h, pairs_y = [], []
     for y in v_years:
@@ -311,10 +318,13 @@ def cadre_tables(
     ph, py = ph[pair_order], py[pair_order]
     year_start = np.asarray([_day(y) for y in v_years])[py - v_years[0]]
     year_len = np.asarray([_day(y + 1) - _day(y) for y in v_years])[py - v_years[0]]
-    slots = 13
-    steps = rng.integers(30, 61, (len(ph), slots))
-    steps[:, 0] = rng.integers(0, 30, len(ph))
-    offset = np.cumsum(steps, axis=1)
+    slots = 20
+    steps = rng.integers(35, 66, (len(ph), slots)).astype(np.float32)
+    offset = np.empty((len(ph), slots), dtype=np.int16)
+    offset[:, 0] = rng.integers(0, 30, len(ph))
+    for k in range(1, slots):  # the next visit comes sooner in the busy seasons
+        pace = _SEASON[_MONTH_OF_DAY[np.minimum(offset[:, k - 1], 364)]]
+        offset[:, k] = offset[:, k - 1] + np.rint(steps[:, k] * pace).astype(np.int16)
     ok = offset < year_len[:, None]
     v_hh = np.repeat(ph, slots)[ok.ravel()]
     v_day = (year_start[:, None] + offset)[ok]
