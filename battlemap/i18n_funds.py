@@ -34,5 +34,6 @@ FUNDS_TEXT: dict[str, tuple[str, str]] = {
     "source_市县": ("市县", "City/county"),
     "source_统筹整合": ("统筹整合", "Integrated"),
     "source_社会": ("社会", "Social"),
+    "kpi_fund_anomalies": ("资金异常", "Fund anomalies"),
     "village_payments": ("本村项目支付到户", "Project payments to households"),
 }

@@ -18,10 +18,12 @@ import pandas as pd
 from battlemap.geodata.funds_schema import PROJECT_STATUSES
 from battlemap.i18n import t
 from battlemap.layers.base import Figure, chart_layout, message_figure
+from battlemap.layers.kpi import Tile
 
 __all__ = [
     "MAX_PROJECT_POINTS",
     "STATUS_COLOURS",
+    "anomaly_tile",
     "funds_figure",
     "project_cells",
     "project_traces",
@@ -175,3 +177,15 @@ def funds_figure(by_source: Mapping[str, Mapping[str, Any]], *, lang: str = "zh"
         ],
         "layout": layout,
     }
+
+
+def anomaly_tile(now: int, before: int | None, *, lang: str = "zh") -> Tile:
+    """The KPI warning tile of fund anomalies (资金异常), vs last year (fewer is good)."""
+    if before is None:
+        delta, good = "", None
+    elif now == before:
+        delta, good = f"{t('vs_last_year', lang)} 0", None
+    else:
+        arrow = "▲" if now > before else "▼"
+        delta, good = f"{t('vs_last_year', lang)} {arrow}{abs(now - before):,}", now < before
+    return Tile("kpi_fund_anomalies", t("kpi_fund_anomalies", lang), f"{now:,}", delta, good)

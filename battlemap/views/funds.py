@@ -180,3 +180,20 @@ def project_map_traces(access: ScopedStore, state: ViewState) -> list[dict[str, 
     frame = project_points(access, state.region, state.year)
     binned = access.region(state.region).level <= 2  # province, city: H3 bubbles
     return project_layer(frame, lang=state.lang, binned=binned) if len(frame) else []
+
+
+def funds_tiles(access: ScopedStore, state: ViewState) -> list:
+    """The KPI warning tile of fund anomalies (none when the data set has no funds)."""
+    from battlemap.layers.projects import anomaly_tile
+
+    info = access.region(state.region)
+    source = funds_source(access.store)
+    if not source.available:
+        return []
+    years = access.years
+    now = source.counts([info.code], state.year)[info.code]["anomalies"]
+    before = None
+    if state.year != years[0]:
+        last = years[years.index(state.year) - 1]
+        before = source.counts([info.code], last)[info.code]["anomalies"]
+    return [anomaly_tile(int(now), None if before is None else int(before), lang=state.lang)]

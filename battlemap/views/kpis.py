@@ -27,6 +27,9 @@ def kpi_panel(access: ScopedStore, state: ViewState) -> PanelView:
     if state.year != years[0]:
         previous = access.counts(state.region, years[years.index(state.year) - 1])
     tiles = kpi_tiles(counts, previous, lang=state.lang)
+    from battlemap.views.funds import funds_tiles  # issue 14: the fund anomalies tile
+
+    tiles = [*tiles, *funds_tiles(access, state)]
     lang = state.lang
     return PanelView(
         panel="kpis",

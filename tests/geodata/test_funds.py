@@ -159,3 +159,7 @@ def test_a_data_dir_without_funds_tables_opens_and_says_no_data(small_data_dir, 
     assert funds_report(access, PROVINCE, 2018).empty
     panel = funds_panel(access, ViewState(region=PROVINCE, year=2018))
     assert panel.note == "无项目资金数据" and panel.figure is None
+    from battlemap.views.kpis import kpi_panel
+
+    tiles = kpi_panel(access, ViewState(region=PROVINCE, year=2018)).data["tiles"]
+    assert "kpi_fund_anomalies" not in {x.key for x in tiles}

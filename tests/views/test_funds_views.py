@@ -76,3 +76,12 @@ def test_village_payments_follow_the_scope(access, embedded_store):
     if not village.startswith("5201"):
         with pytest.raises(OutOfScopeError):
             funds_stats(other, village, 2020)
+
+
+def test_kpis_carry_the_fund_anomalies_warning_tile(access):
+    from battlemap.views.kpis import kpi_panel
+
+    tiles = kpi_panel(access, ViewState(region="520000000000", year=2020)).data["tiles"]
+    tile = next(x for x in tiles if x.key == "kpi_fund_anomalies")
+    assert tile.value == f"{funds_stats(access, '520000000000', 2020)['anomalies']:,}"
+    assert tile.good is not True  # anomalies accumulate: never "good news" up to 2020
