@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +29,8 @@ from battlemap.exports import (
     render,
     write_atomic,
 )
-from battlemap.exports.browser import _find_browser, stop_browser
+from battlemap.exports.browser import TABS, _find_browser, stop_browser
+from battlemap.exports.images import MEDIA_TYPES, plan_picture
 from battlemap.exports.pictures import SIZES
 from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import BattlemapError
@@ -122,16 +125,20 @@ class _Progress:
             print(file=sys.stderr)
 
 
-def _one(access: ScopedStore, state: ViewState, args: argparse.Namespace, out: Path,
-         generated_at: datetime) -> Path:  # fmt: skip
-    request = ExportRequest(
+def _request(state: ViewState, access: ScopedStore, args: argparse.Namespace,
+             generated_at: datetime) -> ExportRequest:  # fmt: skip
+    return ExportRequest(
         access,
         state,
         panel=args.panel or ("map" if FORMAT_INFO[args.format].browser else "indicators"),
         options={"size": args.size},
         generated_at=generated_at,
     )
-    result = render(args.format, request)
+
+
+def _one(access: ScopedStore, state: ViewState, args: argparse.Namespace, out: Path,
+         generated_at: datetime) -> Path:  # fmt: skip
+    result = render(args.format, _request(state, access, args, generated_at))
     return write_atomic(_target(out, result.filename), result.data)
 
 
@@ -173,6 +180,32 @@ def run(args: argparse.Namespace) -> int:
         store.close()
 
 
+Job = tuple[RegionInfo, Callable[[], Path]]
+
+
+def _jobs(access: ScopedStore, base: ViewState, children: list[RegionInfo],
+          args: argparse.Namespace, out: Path, now: datetime) -> Iterator[Job]:  # fmt: skip
+    """(child, job) pairs. A picture's figure is built here, in the caller's thread (the
+    store is read by one thread); the job only draws it, so ``TABS`` jobs may draw at once."""
+    for child in children:
+        state = base.but(region=child.code)
+        if args.format in MEDIA_TYPES:
+            try:
+                plan = plan_picture(_request(state, access, args, now), args.format)
+            except Exception as exc:  # reported as this child's failure
+                error = exc
+
+                def failed(error: Exception = error) -> Path:
+                    raise error
+
+                yield child, failed
+                continue
+            yield child, lambda plan=plan: write_atomic(_target(out, plan.filename),
+                                                        plan.draw().data)  # fmt: skip
+        else:
+            yield child, lambda state=state: _one(access, state, args, out, now)
+
+
 def _children(access: ScopedStore, base: ViewState, info: RegionInfo,
               args: argparse.Namespace, out: Path, now: datetime) -> int:  # fmt: skip
     children = access.children(info.code)
@@ -181,18 +214,35 @@ def _children(access: ScopedStore, base: ViewState, info: RegionInfo,
     progress = _Progress(len(children))
     failed: list[str] = []
     started = time.monotonic()
-    for i, child in enumerate(children):
-        progress.show(i, child.name)
-        try:
-            _one(access, base.but(region=child.code), args, out, now)
-        except Exception as exc:  # one child's failure must not stop the rest
-            failed.append(child.code)
-            progress.close()
-            print(f"battlemap: {child.code} {child.name}: error: {exc}", file=sys.stderr)
-    progress.show(len(children), "")
+    workers = TABS if args.format in MEDIA_TYPES else 1
+    done = 0
+    progress.show(0, "")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: dict[Future, RegionInfo] = {}
+
+        def settle() -> None:
+            nonlocal done
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                child = pending.pop(future)
+                done += 1
+                if future.exception() is not None:  # one child's failure: the rest go on
+                    failed.append(child.code)
+                    progress.close()
+                    print(f"battlemap: {child.code} {child.name}: error: {future.exception()}",
+                          file=sys.stderr)  # fmt: skip
+                progress.show(done, child.name)
+
+        for child, job in _jobs(access, base, children, args, out, now):
+            if len(pending) >= workers:
+                settle()
+            pending[pool.submit(job)] = child
+        while pending:
+            settle()
     progress.close()
     seconds = time.monotonic() - started
     written = len(children) - len(failed)
+    failed.sort(key=[c.code for c in children].index)
     print(
         f"{written} of {len(children)} files written to {out} in {seconds:.1f} s"
         + (f"; failed: {', '.join(failed)}" if failed else ""),
