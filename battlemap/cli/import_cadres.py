@@ -30,7 +30,7 @@ def register_cadre_imports(
             "file changes nothing), reject the rest with their reasons; all or nothing in "
             "both stores. Chinese or English headers.",
         )
-        common(parser, points=False)
+        common(parser, points=table == "visits")  # --crs for the check-in points
         parser.add_argument("--sheet", default=None, help="XLSX sheet (default: the first)")
         parser.set_defaults(func=_runner(table, rejected, summary))
 
@@ -50,6 +50,7 @@ def _runner(table: str, rejected, summary):
             rejects=args.rejects,
             dry_run=args.dry_run,
             progress=Progress(quiet=args.quiet),
+            crs=getattr(args, "crs", "wgs84"),
         )
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         if not args.quiet:

@@ -36,6 +36,7 @@ from battlemap.geodata.cadre_tables import (
 from battlemap.geodata.codes import InvalidCodeError, code_level, normalize_code
 from battlemap.geodata.datadir import check_files, read_manifest, read_table, require_data_dir
 from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
+from battlemap.geodata.importer.crs import to_wgs84
 from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
@@ -258,8 +259,10 @@ def import_cadre_table(
     rejects: Path | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    crs: str = "wgs84",
 ) -> CadreImportReport:
-    """Validate and upsert the rows of one cadre table; see the module docstring."""
+    """Validate and upsert the rows of one cadre table; see the module docstring.
+    ``crs``: the visits' check-in coordinates (wgs84, gcj02 or bd09), stored as WGS84."""
     if table not in CADRE_FILES:
         raise ImportFileError(f"unknown cadre table {table!r} (cadres, assignments, visits)")
     started = time.perf_counter()
@@ -280,6 +283,9 @@ def import_cadre_table(
             checker = _Checker(table, data_dir, tuple(int(y) for y in manifest["years"]))
             stored = _stored(data_dir, table)
             good = _validate(table, reader, columns, checker, writer, report, stored)
+            if table == "visits" and crs != "wgs84" and len(good):
+                lon, lat = to_wgs84(good["lon"].to_numpy(float), good["lat"].to_numpy(float), crs)
+                good = good.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
             report.loaded = len(good)
             report.rejected = writer.total
             report.reasons = writer.summary()

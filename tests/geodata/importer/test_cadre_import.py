@@ -130,3 +130,23 @@ def test_database_failure_changes_neither_store(tiny, tmp_path, postgis_cluster)
         import_cadre_table("cadres", _csv(tmp_path / "c.csv", header, rows), data_dir, dsn=broken)
     assert read_manifest(data_dir)["version"] == before
     assert "NEW-9" not in set(pd.read_parquet(data_dir / "cadres.parquet").cadre_id)
+
+
+def test_gcj02_check_ins_are_stored_as_wgs84(tiny, tmp_path) -> None:
+    from battlemap.geodata.importer.crs import wgs84_to_gcj02
+
+    data_dir, _ = tiny
+    visits = pd.read_parquet(data_dir / "visits.parquet")
+    hh = pd.read_parquet(data_dir / "households.parquet", columns=["hh_id", "lon", "lat"])
+    first = visits.iloc[0]
+    home = hh[hh.hh_id == first.hh_id].iloc[0]
+    lon, lat = wgs84_to_gcj02(pd.Series([home.lon]).to_numpy(), pd.Series([home.lat]).to_numpy())
+    new_id = int(visits.visit_id.max()) + 100
+    header = ["visit_id", "cadre_id", "hh_id", "date", "lon", "lat", "kind"]
+    rows = [[new_id, first.cadre_id, first.hh_id, "2019-05-05", lon[0], lat[0], "走访"]]
+    path = _csv(tmp_path / "gcj.csv", header, rows)
+    report = import_cadre_table("visits", path, data_dir, crs="gcj02")
+    assert report.inserted == 1
+    stored = pd.read_parquet(data_dir / "visits.parquet")
+    row = stored[stored.visit_id == new_id].iloc[0]
+    assert abs(row.lon - home.lon) < 1e-5 and abs(row.lat - home.lat) < 1e-5  # GCJ-02 is ~500 m off
