@@ -607,12 +607,19 @@ def _plant(rng, t: _Working, rows, n_hh, end) -> list[dict]:
     def members_of(i: int) -> set:
         return set(hh_of[cut[i] : cut[i + 1]].tolist())
 
-    for i in take(lambda i: cut[i + 1] > cut[i]):  # a household in two projects of a kind, year
+    paired: set[int] = set()  # each pair and household used once: hits stay one per plant
+    for i in [i for i in pool if cut[i + 1] > cut[i]]:  # a household in two projects of a kind
+        if sum(p["rule"] == "beneficiary_double" for p in planted) == k:
+            break
+        if i in paired:
+            continue
         mates = np.nonzero((kinds == kinds[i]) & (year == year[i]) & (np.arange(n) != i))[0]
-        mates = [j for j in mates[:50] if members_of(j) - members_of(i)]
+        mates = [j for j in mates[:200] if j not in paired and members_of(j) - members_of(i)]
         if mates:
             j = int(mates[0])
             h = min(members_of(j) - members_of(i))
+            paired |= {i, j}
+            pool.remove(i)
             t.benef = pd.concat(
                 [t.benef, pd.DataFrame({"project": [i], "hh": [h]})], ignore_index=True
             )
