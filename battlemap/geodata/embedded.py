@@ -168,7 +168,7 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         entry = (manifest.get("files") or {}).get(AGGREGATES_FILE) or {}
         parts = (str(manifest.get("version") or ""), self.metrics.digest)
         parts += (str(entry.get("sha256") or ""),)
-        bundle = cached_bundle(self.data_dir, "aggregates", parts if fresh else ("",), build)
+        bundle = cached_bundle("aggregates", parts if fresh else ("",), build)
         self._values = bundle["values"]
         self._year_index = {y: i for i, y in enumerate(self.years)}
         self._assessment_rows: dict[tuple[str, int], CountyAssessment] | None = None

@@ -7,11 +7,14 @@ uncompressed ``.npy`` files and Arrow IPC files, and every process maps them rea
 (``np.load(mmap_mode="r")``, ``pa.memory_map``): the pages live once in the page cache and
 are shared, so a worker's own memory is what it computes per request.
 
-A bundle is a rebuildable cache, not data: it lives under ``$BATTLEMAP_CACHE_DIR`` (or the
-data dir's ``.cache``), is named after what it was built from (the manifest's data version
-and the exit rules' digest, plus :data:`FORMAT`), is written to a temporary directory and
-renamed into place, and one process builds it while the others wait on a lock. A data dir
-without a version, or a cache dir that cannot be written, falls back to arrays in memory.
+A bundle is a rebuildable cache, not data: it lives in a cache directory, never in the data
+dir (which may be read-only or shared): ``$BATTLEMAP_CACHE_DIR``, else
+``$XDG_CACHE_HOME/battlemap`` or ``~/.cache/battlemap`` (owner-only). It is named after
+what it was built from (the manifest's data version, a digest of the tables, and the exit
+rules' digest, plus :data:`FORMAT`), so copies of one data set share it; it is written to a
+temporary directory and renamed into place, one process builds it while the others wait on
+a lock, and bundles unused for a day are removed. A data dir without a version, or a cache
+dir that cannot be written, falls back to arrays in memory.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,18 +40,24 @@ __all__ = ["CACHE_ENV", "FORMAT", "cache_root", "cached_bundle"]
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "BATTLEMAP_CACHE_DIR"
-CACHE_SUBDIR = ".cache"
 FORMAT = 1  # bump when what a bundle holds or how it is built changes
+UNUSED_S = 24 * 3600.0  # bundles not opened for this long are removed
 _META = "bundle.json"
 
 Bundle = dict[str, Any]  # name -> numpy array, Arrow array, or a JSON-able value
 
 
-def cache_root(data_dir: Path) -> Path:
-    """Where bundles live: ``$BATTLEMAP_CACHE_DIR`` (e.g. for a read-only data dir), else
-    ``DATA_DIR/.cache`` (not a data file: the manifest's file check ignores it)."""
+def cache_root() -> Path:
+    """Where bundles live: ``$BATTLEMAP_CACHE_DIR``, else ``$XDG_CACHE_HOME/battlemap``,
+    else ``~/.cache/battlemap``."""
     configured = os.environ.get(CACHE_ENV, "").strip()
-    return Path(configured) if configured else Path(data_dir) / CACHE_SUBDIR
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    try:
+        return (Path(xdg) if xdg else Path.home() / ".cache") / "battlemap"
+    except RuntimeError:  # no home directory
+        return Path(tempfile.gettempdir()) / f"battlemap-cache-{os.getuid()}"
 
 
 def _key(parts: tuple[str, ...]) -> str:
@@ -106,11 +116,16 @@ def _map(directory: Path) -> Bundle:
 
 
 def _prune(root: Path, name: str, keep: str) -> None:
-    """Remove the other bundles of ``name`` (older data versions); a process still mapping
-    one keeps its pages until it lets go (unlinked files stay mapped)."""
+    """Remove the bundles of ``name`` unused for :data:`UNUSED_S` (older data versions); a
+    process still mapping one keeps its pages until it lets go (unlinked files stay
+    mapped)."""
+    old = time.time() - UNUSED_S
     for path in root.glob(f"{name}-*"):
-        if path.is_dir() and path.name != keep:
-            shutil.rmtree(path, ignore_errors=True)
+        try:
+            if path.is_dir() and path.name != keep and path.stat().st_mtime < old:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _mapped(final: Path) -> Bundle | None:
@@ -118,22 +133,22 @@ def _mapped(final: Path) -> Bundle | None:
     if not (final / _META).is_file():
         return None
     try:
-        return _map(final)
+        bundle = _map(final)
+        os.utime(final)  # in use: kept by _prune
+        return bundle
     except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
         log.warning("%s: damaged array cache removed (%s)", final, exc)
         shutil.rmtree(final, ignore_errors=True)
         return None
 
 
-def cached_bundle(
-    data_dir: Path, name: str, parts: tuple[str, ...], build: Callable[[], Bundle]
-) -> Bundle:
+def cached_bundle(name: str, parts: tuple[str, ...], build: Callable[[], Bundle]) -> Bundle:
     """The bundle ``name`` built from ``parts`` (e.g. data version and rules digest):
     mapped from the cache, or built by ``build`` (by one process at a time), written and
     mapped; ``build()``'s own arrays when it cannot be cached."""
     if not all(parts):
         return build()  # no data version to name it by: never serve a stale bundle
-    root = cache_root(data_dir)
+    root = cache_root()
     final = root / f"{name}-{_key(parts)}"
     built: Bundle | None = None
     try:

@@ -228,7 +228,7 @@ class EmbeddedFeatures:
         def load() -> HouseholdArrays:
             version = str((getattr(self, "manifest", None) or {}).get("version") or "")
             parts = (version, self.metrics.digest, repr(self.years))
-            return HouseholdArrays(**cached_bundle(self.data_dir, "households", parts, build))
+            return HouseholdArrays(**cached_bundle("households", parts, build))
 
         return self._lazy("households", load)
 

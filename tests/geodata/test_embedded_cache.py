@@ -5,6 +5,7 @@ cache never changes an answer."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -14,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from battlemap.geodata.embedded import EmbeddedStore, build_aggregates
-from battlemap.geodata.embedded_cache import CACHE_ENV, cached_bundle
+from battlemap.geodata.embedded_cache import CACHE_ENV, UNUSED_S, cached_bundle
 from battlemap.geodata.embedded_features import load_household_arrays
 from tests.auth.conftest import link_farm
 
@@ -51,12 +52,22 @@ def test_mapped_arrays_equal_the_built_ones(small_data_dir: Path, cache_dir: Pat
     assert all(p.stat().st_mode & 0o077 == 0 for p in cache_dir.rglob("*"))  # owner-only
 
 
-def test_the_data_dir_is_untouched_with_a_cache_dir(small_data_dir, tmp_path, cache_dir) -> None:
+def test_the_cache_is_never_in_the_data_dir(small_data_dir, tmp_path, monkeypatch) -> None:
+    """By default the cache goes to $XDG_CACHE_HOME/battlemap, not into the data dir (which
+    may be read-only or shared); copies of one data set share it (named by content)."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     data = link_farm(tmp_path / "data", small_data_dir)
     before = sorted(p.name for p in data.iterdir())
     EmbeddedStore(data).household_arrays()
-    assert sorted(p.name for p in data.iterdir()) == before  # e.g. a read-only data dir
-    assert any(cache_dir.iterdir())
+    assert sorted(p.name for p in data.iterdir()) == before
+    bundles = sorted(p.name for p in (tmp_path / "xdg" / "battlemap").iterdir() if p.is_dir())
+    assert [b.split("-")[0] for b in bundles] == ["aggregates", "households"]
+    other = link_farm(tmp_path / "copy", small_data_dir)
+    assert isinstance(EmbeddedStore(other).household_arrays().village, np.memmap)
+    assert sorted(p.name for p in (tmp_path / "xdg" / "battlemap").iterdir() if p.is_dir()) == (
+        bundles
+    )  # the copy mapped the same bundles
 
 
 def test_answers_do_not_depend_on_the_cache(small_data_dir, tmp_path, monkeypatch) -> None:
@@ -90,10 +101,8 @@ def _build_in_child(root: str, log: str) -> None:
         time.sleep(0.5)  # the other process asks meanwhile
         return {"x": np.arange(10)}
 
-    import os
-
     os.environ[CACHE_ENV] = root
-    bundle = cached_bundle(Path(root), "demo", ("v1",), build)
+    bundle = cached_bundle("demo", ("v1",), build)
     assert isinstance(bundle["x"], np.memmap) and bundle["x"].sum() == 45
 
 
@@ -112,12 +121,15 @@ def test_one_process_builds_while_the_others_wait(tmp_path: Path) -> None:
     assert log.read_text().count("built") == 1
 
 
-def test_a_new_version_replaces_the_old_bundle(tmp_path: Path, cache_dir: Path) -> None:
-    cached_bundle(tmp_path, "demo", ("v1",), lambda: {"x": np.arange(3)})
-    newer = cached_bundle(tmp_path, "demo", ("v2",), lambda: {"x": np.arange(5)})
+def test_unused_bundles_are_removed(cache_dir: Path) -> None:
+    cached_bundle("demo", ("v1",), lambda: {"x": np.arange(3)})
+    cached_bundle("demo", ("v2",), lambda: {"x": np.arange(4)})
+    assert len([p for p in cache_dir.iterdir() if p.is_dir()]) == 2  # both in use
+    day_ago = time.time() - UNUSED_S - 60
+    for path in cache_dir.iterdir():
+        os.utime(path, (day_ago, day_ago))
+    newer = cached_bundle("demo", ("v3",), lambda: {"x": np.arange(5)})
     assert len(newer["x"]) == 5
-    assert len([p for p in cache_dir.iterdir() if p.is_dir()]) == 1  # v1 pruned
+    assert len([p for p in cache_dir.iterdir() if p.is_dir()]) == 1  # v1, v2 removed
     # no data version: never cached (a stale bundle could not be told apart)
-    assert not isinstance(
-        cached_bundle(tmp_path, "demo", ("",), lambda: {"x": np.arange(2)})["x"], np.memmap
-    )
+    assert not isinstance(cached_bundle("demo", ("",), lambda: {"x": np.arange(2)})["x"], np.memmap)
