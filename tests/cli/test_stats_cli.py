@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from battlemap.geodata.access import ScopedStore
+from battlemap.geodata.cadres_store import cadre_counts
+from battlemap.views.funds import funds_stats
 from battlemap.views.summary import region_summary
 
 STATS_KEYS = {
@@ -54,8 +57,12 @@ def test_stats_json_matches_region_summary(
     )
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) >= STATS_KEYS
-    assert payload == json.loads(json.dumps(region_summary(embedded_store, region, year)))
+    assert set(payload) >= STATS_KEYS | {"funds", "cadres"}
+    expected = region_summary(embedded_store, region, year)
+    expected["cadres"] = cadre_counts(embedded_store, region, year)
+    expected["funds"] = funds_stats(ScopedStore(embedded_store), region, year)
+    assert payload == json.loads(json.dumps(expected))
+    assert payload["funds"]["projects"] > 0 and payload["cadres"]["cadres"] > 0
     assert payload["level"] == level
 
 
