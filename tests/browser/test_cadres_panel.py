@@ -30,11 +30,11 @@ def test_checkin_layer_and_cadres_panel_draw(dash_duo, battlemap_app, small_data
     driver.get(
         dash_duo.server_url + f"/?region={village}&year=2018&layers=choropleth,checkins,households"
     )
-    wait_for_map(driver, village)
+    wait_for_map(driver, village, timeout=40)
     traces = map_state(driver)["traces"]
     assert any(t.startswith("scattermap:未真正入户") for t in traces), traces
     assert any(t.startswith("scattermap:走访") for t in traces), traces
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     rows = []
     while time.monotonic() < deadline and not rows:
         rows = driver.find_elements(By.CSS_SELECTOR, "#cadre-table tbody tr td")
@@ -56,6 +56,6 @@ def test_checkin_layer_and_cadres_panel_draw(dash_duo, battlemap_app, small_data
 
     county = village[:6] + "000000"
     driver.get(dash_duo.server_url + f"/?region={county}&year=2018&indicator=cadre_score")
-    state = wait_for_map(driver, county)
+    state = wait_for_map(driver, county, timeout=40)
     assert state["z"] and any(z is not None for z in state["z"]), state["z"]
     driver.save_screenshot(str(ARTIFACTS / "cadres-score-map.png"))
