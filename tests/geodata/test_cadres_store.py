@@ -117,3 +117,17 @@ def test_data_dir_without_cadre_tables(small_data_dir, tmp_path) -> None:
     assert checkin_layer(access, village, 2018) == []
     table = household_panel(access, ViewState(region=village, year=2018))
     assert "helper" not in [c["id"] for c in table.columns]
+
+
+def test_postgis_cadres_without_an_answer_count_as_none_for_now(postgis_store) -> None:
+    from battlemap.geodata.errors import StoreUnavailableError
+    from battlemap.geodata.postgis.cadres import PostgisCadres
+
+    class Silent:
+        def _fetch(self, *args):
+            raise StoreUnavailableError("the database does not answer")
+
+    source = PostgisCadres(Silent(), cadre_source(postgis_store).rules)
+    assert source.has_data is False  # a page still draws
+    source.store = postgis_store  # the database answers again: asked again
+    assert source.has_data is True

@@ -139,11 +139,22 @@ class PostgisCadres(CadreSource):
 
     def __init__(self, store, rules: CadreRules) -> None:
         self.store, self.rules = store, rules
-        found = store._fetch("SELECT to_regclass('cadres'), to_regclass('visits')")[0]
-        self.has_data = all(found) and bool(
-            store._fetch("SELECT EXISTS (SELECT 1 FROM cadres)")[0][0]
-        )
+        self._has_data: bool | None = None
         self._table: str | None = None
+
+    @property
+    def has_data(self) -> bool:
+        """The database holds cadre rows (asked once; a database that does not answer
+        counts as none for now, so a page still draws and says why elsewhere)."""
+        if self._has_data is None:
+            try:
+                found = self.store._fetch("SELECT to_regclass('cadres'), to_regclass('visits')")
+                self._has_data = all(found[0]) and bool(
+                    self.store._fetch("SELECT EXISTS (SELECT 1 FROM cadres)")[0][0]
+                )
+            except StoreUnavailableError:
+                return False
+        return self._has_data
 
     def _stats_table(self) -> str:
         """The per-village counts for these rules and this data, built once."""
