@@ -41,17 +41,20 @@
     }
   }
 
-  // A table panel shows the rows that fit its box whole; the others are hidden, never cut.
+  // A table panel shows the rows that fit its box whole; the others are left out (not
+  // cut in half, not spilling past the screen). Measured with every row in, in one task.
   function cutRows() {
     var boxes = document.querySelectorAll('.bm-wall-tablebox');
     for (var i = 0; i < boxes.length; i++) {
       var box = boxes[i];
-      var bottom = box.getBoundingClientRect().bottom;
       var rows = box.querySelectorAll('tbody tr');
       for (var k = 0; k < rows.length; k++) {
-        var cut = rows[k].getBoundingClientRect().bottom > bottom + 0.5;
-        if (rows[k].classList.contains('bm-wall-cut') !== cut) {
-          rows[k].classList.toggle('bm-wall-cut', cut);
+        rows[k].classList.remove('bm-wall-cut');
+      }
+      var bottom = box.getBoundingClientRect().bottom;
+      for (var j = 0; j < rows.length; j++) {
+        if (rows[j].getBoundingClientRect().bottom > bottom + 0.5) {
+          rows[j].classList.add('bm-wall-cut');
         }
       }
     }

@@ -33,6 +33,8 @@ __all__ = ["CHARTS", "TABLES", "Frame", "TableView", "build_frame", "wall_state"
 CHARTS = ("causes", "trend", "warnings", "radar")  # the rotating chart panel
 TABLES = ("ranking", "exit")  # the rotating table panel
 TABLE_ROWS = 8  # rows a table panel shows (the rest would not fit the screen)
+# the page's tiles the wall shows (with the exit-check passing tile: six fill the column)
+WALL_TILES = ("kpi_poor", "kpi_incidence", "kpi_exited", "kpi_remaining", "kpi_warnings")
 FLOWS_UP_TO_LEVEL = 2  # the flows layer on the province and prefecture maps
 
 
@@ -133,7 +135,8 @@ def build_frame(
     before = years[years.index(stop.year) - 1] if stop.year != years[0] else None
     status = exit_status(access, info.code, stop.year, lang=lang)
     previous = exit_status(access, info.code, before, lang=lang) if before else None
-    tiles = [*kpis.data["tiles"], passing_tile(status, previous, lang=lang)]
+    shown = [t for t in kpis.data["tiles"] if t.key in WALL_TILES]  # others add tiles
+    tiles = [*shown, passing_tile(status, previous, lang=lang)]
     region_summary = (summary or partial(scoped_summary, access))(info.code, stop.year)
     chart_key = CHARTS[step % len(CHARTS)]
     chart = _chart(access, state, chart_key, region_summary)

@@ -30,8 +30,8 @@ def _dedupe(stops: list[Stop]) -> list[Stop]:
     for stop in stops:
         if not out or (out[-1].region, out[-1].year) != (stop.region, stop.year):
             out.append(stop)
-    if len(out) > 1 and (out[0].region, out[0].year) == (out[-1].region, out[-1].year):
-        out.pop()  # the cycle starts again at the top
+    if len(out) > 1 and out[0].region == out[-1].region:
+        out.pop()  # the cycle starts again at the top (with year play: at the first year)
     return out
 
 

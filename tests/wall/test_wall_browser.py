@@ -94,12 +94,14 @@ def _open(driver, server, query: str, region: str, timeout: float = 20) -> None:
     drawn(driver, region, timeout)
 
 
-@pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
-def test_fits_the_screen(driver, server, data_dir, width: int, height: int) -> None:
+@pytest.mark.parametrize(
+    ("width", "height", "lang"), [(1920, 1080, "zh"), (3840, 2160, "en")]
+)  # sizes scale with the screen: each language is checked at one of them
+def test_fits_the_screen(driver, server, data_dir, width: int, height: int, lang: str) -> None:
     root = _root(data_dir)
     set_viewport(driver, width, height)
     slow = 3 * height / 1080  # software WebGL paints 4K four times slower
-    _open(driver, server, "interval=600&refresh=600", root, timeout=15 * slow)
+    _open(driver, server, f"interval=600&refresh=600&lang={lang}", root, timeout=15 * slow)
     # the map's names at the wall's size: the frame for this viewport has arrived
     names = lambda: min(drawn(driver, root, 15 * slow)["labels"] or [0]) >= height / 60  # noqa: E731
     until(names, 15 * slow, "wall-size names")
@@ -115,7 +117,7 @@ def test_fits_the_screen(driver, server, data_dir, width: int, height: int) -> N
     assert driver.execute_script(OUTSIDE_JS) == []  # nothing beyond the screen's edges
     assert driver.execute_script(SMALL_TEXT_JS) == []  # nothing under 1/60 of the height
     ARTIFACTS.mkdir(exist_ok=True)
-    png = ARTIFACTS / f"wall-{width}x{height}.png"
+    png = ARTIFACTS / f"wall-{width}x{height}-{lang}.png"
     driver.save_screenshot(str(png))
     background = tuple(int(MAP_BACKGROUND[i : i + 2], 16) for i in (1, 3, 5))
     assert map_coverage(png, state["box"], background) > 0.2  # the choropleth is painted
