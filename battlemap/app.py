@@ -22,13 +22,14 @@ from dash import Dash, html, set_props
 from battlemap import ids
 from battlemap.auth.bar import access_bar
 from battlemap.auth.config import AuthConfig
-from battlemap.auth.demo_secret import data_dir_secret
+from battlemap.auth.demo_secret import kept_secret
 from battlemap.auth.production import check_production
 from battlemap.auth.store import AuthStore
 from battlemap.auth.web import WebAuth
 from battlemap.callbacks import AppContext, MapUrls, register_all
 from battlemap.compression import enable_compression
 from battlemap.geodata.access import AccessRefusedError, Scope, ScopedStore
+from battlemap.geodata.embedded_cache import cache_root
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.store import Store
 from battlemap.i18n import t
@@ -222,8 +223,8 @@ def __getattr__(name: str) -> Any:
             settings, auth = settings_from_env(), AuthConfig.from_env()
             where = {"kind": settings.store, "data_dir": settings.data_dir, "dsn": settings.dsn}
             check_production(auth, **where)  # no secret or no admin: refuse to serve
-            if auth.secret_key is None:  # open demo: one key for all workers (the data dir's)
-                auth = replace(auth, secret_key=data_dir_secret(settings.data_dir))
+            if auth.secret_key is None:  # open demo: one key for all workers (kept in the cache)
+                auth = replace(auth, secret_key=kept_secret(cache_root()))
             _server = create_app(settings, auth=auth).server
         return _server
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

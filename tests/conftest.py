@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,21 @@ from tests.pg import postgis_cluster, postgis_dsn  # noqa: F401 - session fixtur
 
 SMALL_HOUSEHOLDS = 50_000
 SMALL_SEED = 7
+
+
+@pytest.fixture(scope="session", autouse=True)
+def array_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The embedded store's array cache in the session's tmp dir, not ~/.cache."""
+    from battlemap.geodata.embedded_cache import CACHE_ENV
+
+    path = tmp_path_factory.mktemp("array-cache")
+    before = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = before
 
 
 @pytest.fixture(scope="session")

@@ -4,19 +4,21 @@ Sessions (sign-in, display tokens, the ``/login`` form's CSRF token) are signed 
 Flask secret key. A random key per process breaks them as soon as two workers serve: a form
 from one worker is refused by the other. ``battlemap run`` makes one key in the master
 process before the workers fork (they inherit it); ``gunicorn battlemap.app:server -w N``
-builds the app in each worker, so the key is kept in the data dir instead
-(``session-secret``, owner-only, created once: the first worker writes it, the others read
-it). ``--production`` always needs a configured secret (``BATTLEMAP_SECRET_KEY``).
+builds the app in each worker, so the key is kept in a file instead: ``session-secret`` in
+the cache directory (``~/.cache/battlemap``, never the data dir), owner-only, created once:
+the first worker writes it, the others read it. ``--production`` always needs a configured
+secret (``BATTLEMAP_SECRET_KEY``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
 from pathlib import Path
 
-__all__ = ["SECRET_FILE", "data_dir_secret"]
+__all__ = ["SECRET_FILE", "kept_secret"]
 
 log = logging.getLogger(__name__)
 
@@ -31,19 +33,18 @@ def _read(path: Path) -> str | None:
     return text if len(text) >= 32 else None
 
 
-def data_dir_secret(data_dir: Path) -> str | None:
-    """The key kept in ``data_dir/session-secret`` (made on first use, mode 0600); None
-    when the data dir is missing or cannot be written (each process then has its own key,
-    so set ``BATTLEMAP_SECRET_KEY`` to serve with several workers)."""
-    path = Path(data_dir) / SECRET_FILE
+def kept_secret(directory: Path) -> str | None:
+    """The key kept in ``directory/session-secret`` (made on first use, mode 0600, the
+    directory 0700); None when it cannot be written (each process then has its own key, so
+    set ``BATTLEMAP_SECRET_KEY`` to serve with several workers)."""
+    path = Path(directory) / SECRET_FILE
     found = _read(path)
     if found is not None:
         return found
-    if not Path(data_dir).is_dir():
-        return None
     key = secrets.token_hex(32)
     temp = path.with_name(f".{SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
+        Path(directory).mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(key + "\n")
@@ -54,10 +55,11 @@ def data_dir_secret(data_dir: Path) -> str | None:
         log.warning(
             "%s: cannot keep the session secret (%s): each worker has its own, so sessions "
             "do not cross workers; set BATTLEMAP_SECRET_KEY",
-            data_dir,
+            directory,
             exc.strerror or exc,
         )
         return None
     finally:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
     return _read(path)

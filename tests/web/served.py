@@ -62,7 +62,8 @@ def start(
     ``--workers N``, once its N workers are up); with ``gunicorn``, the README's
     ``gunicorn -w N battlemap.app:server`` entry instead."""
     port = free_port()
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("BATTLEMAP_")}
+    keep = ("BATTLEMAP_CACHE_DIR",)  # the session's array cache (tests/conftest.py)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BATTLEMAP_") or k in keep}
     clean["PYTHONPATH"] = str(REPO)
     wanted = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
     if gunicorn:
@@ -128,12 +129,13 @@ def worker_of(served: Served, conn: http.client.HTTPConnection) -> int | None:
 
 
 def connection_per_worker(
-    served: Served, path: str = "/_favicon.ico", tries: int = 200
+    served: Served, path: str = "/_favicon.ico", tries: int = 200, wanted: set[int] | None = None
 ) -> dict[int, http.client.HTTPConnection]:
     """One open keep-alive connection held by each worker (new connections until every
-    worker has one), so a test can send a request to the worker it chooses."""
+    worker, or every one of ``wanted``, has one), so a test can send a request to the worker
+    it chooses."""
     held: dict[int, http.client.HTTPConnection] = {}
-    wanted = set(served.workers())
+    wanted = wanted or set(served.workers())
     for _ in range(tries):
         conn = served.connect()
         conn.request("GET", path)
@@ -146,3 +148,35 @@ def connection_per_worker(
         if set(held) == wanted:
             return held
     raise AssertionError(f"connections reached workers {sorted(held)} of {sorted(wanted)}")
+
+
+class ToWorker:
+    """Requests sent to the worker a test picks (by index): one keep-alive connection per
+    worker, opened again to the same worker when the server closed an idle one (after 5 s;
+    slow on a loaded machine). A request that failed that way never reached the app."""
+
+    def __init__(self, served: Served) -> None:
+        self.served = served
+        self.pids = served.workers()
+        self.held = connection_per_worker(served)
+
+    def request(
+        self, index: int, method: str, path: str, body=None, headers=None
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        pid = self.pids[index]
+        for _ in range(5):
+            if pid not in self.held:
+                self.held.update(connection_per_worker(self.served, wanted={pid}))
+            conn = self.held[pid]
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+                response = conn.getresponse()
+                return response, response.read()
+            except (http.client.HTTPException, ConnectionError):
+                conn.close()
+                del self.held[pid]
+        raise AssertionError(f"worker {pid} did not answer {method} {path}")
+
+    def close(self) -> None:
+        for conn in self.held.values():
+            conn.close()

@@ -10,7 +10,7 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from battlemap.auth.backends import PostgresBackend, SqliteBackend
-from battlemap.auth.demo_secret import SECRET_FILE, data_dir_secret
+from battlemap.auth.demo_secret import SECRET_FILE, kept_secret
 from battlemap.auth.limits_store import AuthStoreLimits
 
 
@@ -50,10 +50,12 @@ def test_an_expired_window_starts_again(backends) -> None:
     assert storage.get("k") == 0 and storage.check()
 
 
-def test_the_demo_secret_is_kept_once_per_data_dir(tmp_path) -> None:
-    first = data_dir_secret(tmp_path)
-    assert first and len(first) >= 32 and data_dir_secret(tmp_path) == first
-    mode = stat.S_IMODE((tmp_path / SECRET_FILE).stat().st_mode)
-    assert mode == 0o600
-    assert [p.name for p in tmp_path.iterdir()] == [SECRET_FILE]  # no temp file left
-    assert data_dir_secret(tmp_path / "missing") is None
+def test_the_demo_secret_is_kept_once(tmp_path) -> None:
+    """One key for every worker of ``gunicorn -w N`` (kept in the cache directory)."""
+    first = kept_secret(tmp_path / "cache")
+    assert first and len(first) >= 32 and kept_secret(tmp_path / "cache") == first
+    mode = stat.S_IMODE((tmp_path / "cache" / SECRET_FILE).stat().st_mode)
+    assert mode == 0o600 and stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+    assert [p.name for p in (tmp_path / "cache").iterdir()] == [SECRET_FILE]  # no temp file
+    (tmp_path / "file").write_text("")
+    assert kept_secret(tmp_path / "file" / "cache") is None  # cannot be kept: per process

@@ -4,7 +4,6 @@ sent to the worker the test picks), and each worker follows a new data version."
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import time
@@ -16,7 +15,7 @@ import pytest
 
 from battlemap.auth.web import LIMIT_PER_USER
 from tests.auth.conftest import link_farm
-from tests.web.served import Served, connection_per_worker, start, worker_of
+from tests.web.served import Served, ToWorker, start, worker_of
 
 LIMIT = int(LIMIT_PER_USER.split()[0])  # failed sign-ins per user and minute
 
@@ -24,11 +23,12 @@ LIMIT = int(LIMIT_PER_USER.split()[0])  # failed sign-ins per user and minute
 @pytest.fixture(scope="module", params=["battlemap run", "gunicorn"])
 def served(request, small_data_dir: Path, tmp_path_factory) -> Iterator[Served]:
     """``battlemap run --workers 2``, and the README's ``gunicorn -w 2`` entry (the open
-    demo's secret then comes from the data dir)."""
+    demo's secret then comes from the cache directory)."""
     root = tmp_path_factory.mktemp("workers")
     data = link_farm(root / "data", small_data_dir)
     gunicorn = request.param == "gunicorn"
-    server = start(data, root / "stderr.log", "--workers", "2", gunicorn=gunicorn)
+    env = {"XDG_CACHE_HOME": str(root / "xdg")}  # gunicorn's open-demo key is kept there
+    server = start(data, root / "stderr.log", "--workers", "2", gunicorn=gunicorn, env=env)
     try:
         yield server
     finally:
@@ -36,18 +36,16 @@ def served(request, small_data_dir: Path, tmp_path_factory) -> Iterator[Served]:
 
 
 @pytest.fixture
-def conns(served: Served) -> Iterator[list[http.client.HTTPConnection]]:
-    held = connection_per_worker(served)
-    yield list(held.values())
-    for conn in held.values():
-        conn.close()
+def to(served: Served) -> Iterator[ToWorker]:
+    sender = ToWorker(served)
+    yield sender
+    sender.close()
 
 
-def _get_form(conn: http.client.HTTPConnection) -> tuple[str, str]:
-    """GET /login: the session cookie and the form's CSRF token."""
-    conn.request("GET", "/login")
-    response = conn.getresponse()
-    page = response.read().decode()
+def _get_form(to: ToWorker, worker: int) -> tuple[str, str]:
+    """GET /login from one worker: the session cookie and the form's CSRF token."""
+    response, data = to.request(worker, "GET", "/login")
+    page = data.decode()
     assert response.status == 200
     cookie = response.getheader("Set-Cookie").split(";")[0]
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
@@ -56,57 +54,52 @@ def _get_form(conn: http.client.HTTPConnection) -> tuple[str, str]:
     return cookie, token.group(1)
 
 
-def _post(conn: http.client.HTTPConnection, cookie: str, token: str, user: str) -> int:
+def _post(to: ToWorker, worker: int, cookie: str, token: str, user: str) -> int:
     body = urlencode({"username": user, "password": "wrong password 1", "csrf_token": token})
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-    conn.request("POST", "/login", body=body, headers=headers)
-    response = conn.getresponse()
-    response.read()
-    return response.status
+    return to.request(worker, "POST", "/login", body=body, headers=headers)[0].status
 
 
-def test_two_worker_processes_serve(served: Served, conns) -> None:
+def test_two_worker_processes_serve(served: Served, to: ToWorker) -> None:
     workers = served.workers()
     assert len(workers) == 2 and served.master not in workers
-    assert sorted(worker_of(served, c) for c in conns) == workers
-    for conn in conns:  # both answer the page
-        conn.request("GET", "/")
-        response = conn.getresponse()
-        assert response.status == 200 and b"DashRenderer" in response.read()
+    assert sorted(to.held) == workers
+    assert all(worker_of(served, conn) == pid for pid, conn in to.held.items())
+    for worker in (0, 1):  # both answer the page
+        response, data = to.request(worker, "GET", "/")
+        assert response.status == 200 and b"DashRenderer" in data
 
 
-def test_a_form_from_one_worker_is_accepted_by_the_other(served: Served, conns) -> None:
+def test_a_form_from_one_worker_is_accepted_by_the_other(to: ToWorker) -> None:
     """The session cookie and CSRF token one worker signed are valid on the other (one
     secret for all workers; a key per process answered 400 "expired")."""
-    first, second = conns
-    cookie, token = _get_form(first)
-    assert _post(second, cookie, token, "nobody-a") == 401  # a checked form: wrong password
-    cookie, token = _get_form(second)
-    assert _post(first, cookie, token, "nobody-a") == 401
+    cookie, token = _get_form(to, 0)
+    assert _post(to, 1, cookie, token, "nobody-a") == 401  # a checked form: wrong password
+    cookie, token = _get_form(to, 1)
+    assert _post(to, 0, cookie, token, "nobody-a") == 401
 
 
-def test_failed_sign_ins_are_limited_across_workers(served: Served, conns) -> None:
+def test_failed_sign_ins_are_limited_across_workers(to: ToWorker) -> None:
     """The per-user limit counts failures on every worker together: alternating workers,
     the (LIMIT + 1)th attempt is refused (per-process counters allowed 2 × LIMIT)."""
-    forms = [_get_form(conn) for conn in conns]  # each worker's own form: only the limit
-    answers = [_post(conns[i % 2], *forms[i % 2], "nobody-b") for i in range(LIMIT + 1)]
+    forms = [_get_form(to, w) for w in (0, 1)]  # each worker's own form: only the limit
+    answers = [_post(to, i % 2, *forms[i % 2], "nobody-b") for i in range(LIMIT + 1)]
     assert answers == [401] * LIMIT + [429]
 
 
-def _data_version(conn: http.client.HTTPConnection) -> str:
+def _data_version(to: ToWorker, worker: int) -> str:
     """The data version a worker serves (the ``?v=`` of the page's boundary URLs)."""
-    conn.request("GET", "/_dash-layout", headers={"Referer": "http://localhost/?year=2016"})
-    response = conn.getresponse()
-    text = response.read().decode()
+    headers = {"Referer": "http://localhost/?year=2016"}
+    response, data = to.request(worker, "GET", "/_dash-layout", headers=headers)
     assert response.status == 200
-    versions = set(re.findall(r"\.json\?v=(\w+)", text))
+    versions = set(re.findall(r"\.json\?v=(\w+)", data.decode()))
     assert len(versions) == 1, versions
     return versions.pop()
 
 
-def test_each_worker_serves_a_new_data_version(served: Served, conns) -> None:
+def test_each_worker_serves_a_new_data_version(served: Served, to: ToWorker) -> None:
     """A new manifest (as an import swaps one in) is served by both workers."""
-    before = {_data_version(conn) for conn in conns}
+    before = {_data_version(to, w) for w in (0, 1)}
     assert len(before) == 1
     manifest = served.log.parent / "data" / "manifest.json"
     content = json.loads(manifest.read_text())
@@ -115,5 +108,5 @@ def test_each_worker_serves_a_new_data_version(served: Served, conns) -> None:
     new.write_text(json.dumps(content))
     new.replace(manifest)  # a new inode, as every import and generate writes it
     time.sleep(1.2)  # the version is checked at most once a second
-    after = {_data_version(conn) for conn in conns}
+    after = {_data_version(to, w) for w in (0, 1)}
     assert len(after) == 1 and after != before
