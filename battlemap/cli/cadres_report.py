@@ -25,13 +25,15 @@ from battlemap.views.cadres import cadre_detail
 __all__ = ["register", "report_tables"]
 
 REGION_COLUMNS = ("rank", "code", "cadres", "households", "visits", "households_exited",
-                  "households_returned", "problems", "score")  # fmt: skip
+                  "households_wrong_exit", "households_returned", "problems", "score")  # fmt: skip
 UNIT_COLUMNS = ("rank", "unit", "unit_level", "cadres", "households", "visits",
-                "households_exited", "households_returned", "problems", "score")  # fmt: skip
+                "households_exited", "households_wrong_exit", "households_returned", "problems",
+                "score")  # fmt: skip
 CADRE_COLUMNS = ("cadre_id", "name", "role", "unit", "unit_level", "village_code", "in_post",
                  "households", "poor_households", "visits", "last_visit", "far_checkins",
                  "impossible_travel_days", "households_not_visited", "households_exited",
-                 "households_returned", "score", "rank_in_county", "problems")  # fmt: skip
+                 "households_wrong_exit", "households_returned", "score", "rank_in_county",
+                 "problems")  # fmt: skip
 PROBLEM_COLUMNS = ("kind", "reason", "cadre_id", "hh_id", "visit_ids", "date", "village_code")
 SHEETS = {"regions": "下级地区", "units": "帮扶单位", "cadres": "帮扶干部", "problems": "问题清单"}
 

@@ -42,8 +42,19 @@ def _km(value: float) -> str:
     return f"{value:,.0f}"
 
 
-def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True) -> CadreDetail:
-    """Households, cadres, units and problems of a region in ``year`` (see module doc)."""
+def region_detail(
+    frames,
+    year: int,
+    rules: CadreRules,
+    *,
+    has_data: bool = True,
+    wrong_exit: np.ndarray | None = None,
+) -> CadreDetail:
+    """Households, cadres, units and problems of a region in ``year`` (see module doc).
+
+    ``wrong_exit``: per row of ``frames.households``, marked 已脱贫 without passing the
+    exit rule that year (错退; the store's ``wrong_exit_households`` definition); counted per
+    cadre and unit and used in the rankings when given."""
     day = ind.year_end_day(year)
     hh, cad, asg, vis = frames.households, frames.cadres, frames.assignments, frames.visits
     n, m = len(hh), len(cad)
@@ -199,6 +210,8 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     late_n = np.bincount(hc, weights=helped & late, minlength=k)
     exit_n = np.bincount(hc, weights=helped & exited, minlength=k)
     ret_n = np.bincount(hc, weights=helped & returned, minlength=k)
+    wrong = np.zeros(n, dtype=bool) if wrong_exit is None else np.asarray(wrong_exit, bool)
+    wrong_n = np.bincount(hc, weights=helped & wrong, minlength=k)
     poor_n = np.bincount(hc, weights=helped & poor, minlength=k)
     score = ind.score(points, far_n, trip_days, late_n, exit_n, rules)
     in_post = ind.active_on(
@@ -223,6 +236,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
             "households_not_visited": late_n[:m].astype(np.int64),
             "households_exited": exit_n[:m].astype(np.int64),
             "households_returned": ret_n[:m].astype(np.int64),
+            "households_wrong_exit": wrong_n[:m].astype(np.int64),
             "score": score[:m],
         }
     )
@@ -253,6 +267,7 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
             visits=("visits", "sum"),
             households_exited=("households_exited", "sum"),
             households_returned=("households_returned", "sum"),
+            households_wrong_exit=("households_wrong_exit", "sum"),
             problems=("has_problem", "sum"),
             score=("score", "mean"),
         )
@@ -260,7 +275,9 @@ def region_detail(frames, year: int, rules: CadreRules, *, has_data: bool = True
     )
     units["score"] = units["score"].round(2)
     units = units.sort_values(
-        ["households_exited", "score", "unit"], ascending=[False, False, True], kind="stable"
+        ["households_exited", "households_wrong_exit", "households_returned", "score", "unit"],
+        ascending=[False, True, True, False, True],
+        kind="stable",
     ).reset_index(drop=True)
     units.insert(0, "rank", np.arange(1, len(units) + 1))
 
@@ -352,7 +369,7 @@ def _problem(kind, reason, cadre_id, hh_id, visit_ids, date, village_code) -> di
 def region_ranking(cadres: pd.DataFrame, prefix_length: int) -> pd.DataFrame:
     """Child regions (cadres grouped by the first ``prefix_length`` digits of their village
     code) ranked by the exit outcomes of the households their cadres in post help:
-    households exited that year, then fewest returned, then mean score."""
+    households exited that year, then fewest wrong exits, fewest returned, mean score."""
     posted = cadres[cadres["in_post"]]
     code = posted["village_code"].str[:prefix_length].str.ljust(12, "0")
     out = (
@@ -364,6 +381,7 @@ def region_ranking(cadres: pd.DataFrame, prefix_length: int) -> pd.DataFrame:
             visits=("visits", "sum"),
             households_exited=("households_exited", "sum"),
             households_returned=("households_returned", "sum"),
+            households_wrong_exit=("households_wrong_exit", "sum"),
             problems=("has_problem", "sum"),
             score=("score", "mean"),
         )
@@ -371,8 +389,8 @@ def region_ranking(cadres: pd.DataFrame, prefix_length: int) -> pd.DataFrame:
     )
     out["score"] = out["score"].round(2)
     out = out.sort_values(
-        ["households_exited", "households_returned", "score", "code"],
-        ascending=[False, True, False, True],
+        ["households_exited", "households_wrong_exit", "households_returned", "score", "code"],
+        ascending=[False, True, True, False, True],
         kind="stable",
     ).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))

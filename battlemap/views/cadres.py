@@ -73,8 +73,11 @@ def cadre_detail(
     store = access.store
     year = store.check_year(year)
     source = cadre_source(store)
-    detail = region_detail(source.frames(info.code, year), year, source.rules,
-                           has_data=source.has_data)  # fmt: skip
+    frames = source.frames(info.code, year)
+    detail = region_detail(
+        frames, year, source.rules, has_data=source.has_data,
+        wrong_exit=_wrong_exits(store, info.code, year, frames) if source.has_data else None,
+    )  # fmt: skip
     if unit is not None:
         keep = detail.cadres["unit"] == unit
         ids = set(detail.cadres.loc[keep, "cadre_id"])
@@ -256,3 +259,19 @@ def _unit_scores(access: ScopedStore, info, year: int, codes) -> dict[str, float
 
 def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def _wrong_exits(store, code: str, year: int, frames) -> np.ndarray:
+    """Per row of ``frames.households``: marked 已脱贫 without passing the exit rule in
+    ``year`` under the store's rules (the ``wrong_exit_households`` definition)."""
+    from battlemap.geodata.features import met_column
+    from battlemap.geodata.schema import STATUS_EXITED
+    from battlemap.indicators.household import passes_exit
+    from battlemap.indicators.rules import GUARANTEES
+
+    rows = store.households(code, year)
+    met = {g: rows[met_column(g)].to_numpy(bool) for g in GUARANTEES}
+    wrong = (rows["status"].to_numpy(object) == STATUS_EXITED) & ~passes_exit(met, store.rules)
+    flags = pd.Series(wrong, index=rows["hh_id"].to_numpy(object))
+    ids = frames.households["hh_id"].to_numpy(object)
+    return flags.reindex(ids).fillna(False).to_numpy(bool)

@@ -109,6 +109,9 @@ def test_regions_ranked_by_exit_outcomes_and_stats_object(
     assert [r["rank"] for r in regions] == list(range(1, len(regions) + 1)) and len(regions) == 9
     exits = [r["households_exited"] for r in regions]
     assert exits == sorted(exits, reverse=True)
+    # every exited household has a helper: the wrong exits add up to the store's count
+    wrong = embedded_store.counts("520000000000", 2018)["wrong_exit_households"]
+    assert sum(r["households_wrong_exit"] for r in regions) == wrong > 0
     assert sum(r["cadres"] for r in regions) == sum(c["in_post"] for c in report["cadres"])
     from battlemap.cli import stats
 
