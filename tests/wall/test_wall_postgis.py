@@ -43,13 +43,13 @@ def test_database_down_then_back(cluster, server) -> None:
     driver = chromium()
     try:
         driver.get(f"{server.url}/wall?interval={N}&refresh={REFRESH}")
-        until(lambda: heartbeat(driver)[0] == "ok", 30, "first frame")
+        until(lambda: heartbeat(driver)[0] == "ok", 40, "first frame")
         region = heartbeat(driver)[2]
         drawn(driver, region, 30)
         driver.execute_script("window.__bmNoReload = 1;")
         _pg_ctl(pg, "-m", "fast", "stop")
         try:
-            text = until(lambda: badge(driver), N + 2 + 3, "stale badge")
+            text = until(lambda: badge(driver), N + 2 + 8, "stale badge")
             assert "数据暂停更新" in text
             assert "Traceback" not in driver.page_source
             assert heartbeat(driver)[0] == "fail"
@@ -65,7 +65,7 @@ def test_database_down_then_back(cluster, server) -> None:
                 "-c wal_level=minimal -c max_wal_senders=0"
             )
             _pg_ctl(pg, "-l", "server.log", "-o", options, "start")
-        until(lambda: badge(driver) is None and heartbeat(driver)[0] == "ok", 20, "recovered")
+        until(lambda: badge(driver) is None and heartbeat(driver)[0] == "ok", 40, "recovered")
         assert driver.execute_script("return window.__bmNoReload;") == 1
     finally:
         driver.quit()
