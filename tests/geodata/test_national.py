@@ -105,3 +105,24 @@ def test_every_layer_draws_at_the_root(national_dir: Path) -> None:
     response = client.get("/_dash-layout", headers={"Referer": page})
     assert response.status_code == 200
     assert '"hexbins"' in json.dumps(response.get_json())
+
+
+def test_postgis_gives_the_same_national_answers(store, national_dir, postgis_cluster) -> None:
+    """``db load`` takes the national root (level 0) and PostGIS answers as the embedded
+    store does, from the root down."""
+    from battlemap.geodata.postgis.store import PostgisStore
+    from battlemap.views.summary import region_summary
+
+    postgis = PostgisStore(postgis_cluster.load_database("battlemap_national", national_dir))
+    try:
+        assert [c.code for c in postgis.regions.children(NATIONAL_CODE)] == [
+            c.code for c in store.regions.children(NATIONAL_CODE)
+        ]
+        codes = [NATIONAL_CODE, *(c.code for c in store.regions.children(NATIONAL_CODE))]
+        for code in codes:
+            assert region_summary(postgis, code, 2017) == region_summary(store, code, 2017)
+        assert len(postgis.households(NATIONAL_CODE, 2017)) == len(
+            store.households(NATIONAL_CODE, 2017)
+        )
+    finally:
+        postgis.close()

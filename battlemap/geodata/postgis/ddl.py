@@ -103,7 +103,7 @@ TABLES: dict[str, Table] = {
                 ("regions_parent_code_idx", "(parent_code)"),
                 ("regions_geom_idx", "USING gist (geom)"),
             ),
-            checks=("level BETWEEN 1 AND 5",),
+            checks=("level BETWEEN 0 AND 5",),  # 0: a national root
         ),
         Table(
             "households",
