@@ -142,7 +142,7 @@ def main() -> None:
                 "chromium_cpu_s_per_map": round(chromium_cpu_s / max(written, 1), 2),
                 "idle_2_core_estimate_total_s": round(chromium_cpu_s / 2 * 1.1, 1),
                 "each_map_wall_s (while TABS draw at once)": _quantiles(each),
-                "size": "1200 x 900 px, choropleth + labels + household bubbles",
+                "size": "960 x 720 px (1x), choropleth + labels + household bubbles",
                 "estimate_note": "Chromium CPU-s of the batch / 2 cores, +10% for Python and"
                 " pipes: what the batch would take with the 2 cores to itself",
             },
