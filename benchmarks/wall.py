@@ -166,7 +166,10 @@ def browser_benchmark(data_dir: Path, minutes: float, interval: float) -> dict[s
         time.sleep(max(0.0, 60 - (time.monotonic() - loaded)))
         at_minute = _metrics(driver)
         steps_at_minute = len(driver.execute_script("return window.__wallBench.steps;"))
-        time.sleep(max(0.0, minutes * 60 - (time.monotonic() - loaded)))
+        samples = [at_minute["js_heap_used_mb"]]  # heap after each further minute
+        while time.monotonic() - loaded < minutes * 60 - 1:
+            time.sleep(max(0.0, min(60.0, minutes * 60 - (time.monotonic() - loaded))))
+            samples.append(_metrics(driver)["js_heap_used_mb"])
         at_end = _metrics(driver)
         bench = driver.execute_script("return window.__wallBench;")
         stale = driver.execute_script("return !document.getElementById('wall-stale').hidden;")
@@ -187,6 +190,7 @@ def browser_benchmark(data_dir: Path, minutes: float, interval: float) -> dict[s
         "steps_after_first_minute": steps_at_minute,
         "after_first_minute": at_minute,
         "at_end": at_end,
+        "js_heap_used_mb_per_minute": samples,
         "heap_change_pct": round(
             100 * (at_end["js_heap_used_mb"] / at_minute["js_heap_used_mb"] - 1), 1
         ),
