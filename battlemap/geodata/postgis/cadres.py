@@ -156,6 +156,12 @@ class PostgisCadres(CadreSource):
                 return False
         return self._has_data
 
+    def prepare(self) -> None:
+        """Build the per-village counts now (at load time, as the loading user), so that
+        readers such as a read-only role or a replica never have to write."""
+        if self.has_data:
+            self._stats_table()
+
     def _stats_table(self) -> str:
         """The per-village counts for these rules and this data, built once."""
         rules = json.dumps(

@@ -135,6 +135,12 @@ class PostgisFunds(FundsSource):
     def _key(self) -> str:
         return json.dumps([self.store.data_stamp(), self.rules.digest, list(self.years)])
 
+    def prepare(self) -> None:
+        """Build the derived tables now (at load time, as the loading user), so that
+        readers such as a read-only role or a replica never have to write."""
+        if self.available:
+            self._ensure()
+
     def _ensure(self) -> None:
         key = self._key()
         if self._ready_key == key:

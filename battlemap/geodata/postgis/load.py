@@ -75,6 +75,9 @@ class LoadReport:
         return sum(self.seconds.values())
 
 
+DERIVED_TIMEOUT_S = 600.0  # the province's funds and cadre tables take a while to derive
+
+
 class _Steps:
     """Times named steps into the report and tells the progress callback."""
 
@@ -413,6 +416,7 @@ def load_data_dir(
                 record_import(cur, import_id)
         steps.run("commit", conn.commit)
         staged = False  # swapped in: the staging schema is gone
+        steps.run("derived tables", lambda: prepare_derived(dsn, rules, progress))
     except BattlemapError:
         raise
     except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
@@ -431,6 +435,29 @@ def load_data_dir(
             _drop_staging(conn)
         conn.close()  # ends the session: its load lock too
     return report
+
+
+def prepare_derived(
+    dsn: str, rules: ExitRules | None = None, progress: Progress | None = None
+) -> None:
+    """Build the funds and cadre tables derived from the rows just loaded, under ``rules``.
+
+    Done by the loading user right after the load, so ``battlemap stats`` or the app running
+    as a read-only role (or on a replica) finds them and never writes. A failure here leaves
+    the committed load as it is: readers that may write build them on first use instead.
+    """
+    from battlemap.geodata.cadres_store import cadre_source
+    from battlemap.geodata.funds import funds_source
+    from battlemap.geodata.postgis.store import PostgisStore
+
+    store = PostgisStore(dsn, rules=rules, timeout_s=DERIVED_TIMEOUT_S, pool_size=1)
+    try:
+        for source in (funds_source(store), cadre_source(store)):
+            source.prepare()
+    except BattlemapError as exc:
+        (progress or (lambda _msg: None))(f"derived tables left for first use: {exc}")
+    finally:
+        store.close()
 
 
 class Background:
