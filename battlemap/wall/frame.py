@@ -33,8 +33,16 @@ __all__ = ["CHARTS", "TABLES", "Frame", "TableView", "build_frame", "wall_state"
 CHARTS = ("causes", "trend", "warnings", "radar")  # the rotating chart panel
 TABLES = ("ranking", "exit")  # the rotating table panel
 TABLE_ROWS = 8  # rows a table panel shows (the rest would not fit the screen)
-# the page's tiles the wall shows (with the exit-check passing tile: six fill the column)
-WALL_TILES = ("kpi_poor", "kpi_incidence", "kpi_exited", "kpi_remaining", "kpi_warnings")
+# the page's tiles the wall shows, with the exit-check passing tile (six, or seven with the
+# fund anomalies of a data set with funds: the column fits seven at most)
+WALL_TILES = (
+    "kpi_poor",
+    "kpi_incidence",
+    "kpi_exited",
+    "kpi_remaining",
+    "kpi_warnings",
+    "kpi_fund_anomalies",
+)
 FLOWS_UP_TO_LEVEL = 2  # the flows layer on the province and prefecture maps
 
 
