@@ -401,6 +401,9 @@ class PostgisUpsert:
             raise StoreUnavailableError(
                 f"commit on {self.where} failed: {first_line(exc)}"
             ) from None
+        from battlemap.geodata.postgis.load import prepare_derived
+
+        prepare_derived(self.dsn)  # as the importing user: readers never have to write
 
     def cancel(self) -> None:
         """Interrupt a running statement (from another thread)."""

@@ -416,7 +416,6 @@ def load_data_dir(
                 record_import(cur, import_id)
         steps.run("commit", conn.commit)
         staged = False  # swapped in: the staging schema is gone
-        steps.run("derived tables", lambda: prepare_derived(dsn, rules, progress))
     except BattlemapError:
         raise
     except (psycopg2.DataError, psycopg2.IntegrityError) as exc:
@@ -434,6 +433,8 @@ def load_data_dir(
         if staged:
             _drop_staging(conn)
         conn.close()  # ends the session: its load lock too
+    # after the load lock is released: the funds tables are built under the same lock
+    steps.run("derived tables", lambda: prepare_derived(dsn, rules, progress))
     return report
 
 
