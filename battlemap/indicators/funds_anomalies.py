@@ -37,7 +37,16 @@ import shapely
 
 from battlemap.indicators.funds_rules import FundsRules
 
-__all__ = ["HIT_COLUMNS", "RULES", "RULE_NAMES", "arrow_text", "lookup", "scan", "text_codes"]
+__all__ = [
+    "HIT_COLUMNS",
+    "RULES",
+    "RULE_NAMES",
+    "RULE_NAMES_EN",
+    "arrow_text",
+    "lookup",
+    "scan",
+    "text_codes",
+]
 
 RULES: tuple[str, ...] = (
     "payee_not_registered",
@@ -51,6 +60,18 @@ RULES: tuple[str, ...] = (
     "beneficiary_double",
     "completed_no_payment",
 )
+RULE_NAMES_EN: dict[str, str] = {
+    "payee_not_registered": "Payee not in the registry",
+    "payee_exited": "Paid to a household exited for years",
+    "duplicate_payment": "Same household paid twice",
+    "payment_before_allocation": "Paid before the allocation",
+    "payment_after_close": "Paid after the project closed",
+    "overpaid": "Payments over budget",
+    "idle_allocation": "Idle allocation",
+    "location_outside": "Project outside its region",
+    "beneficiary_double": "Beneficiary counted twice",
+    "completed_no_payment": "Completed with no payment",
+}
 RULE_NAMES: dict[str, str] = {
     "payee_not_registered": "支付对象不在建档立卡名单",
     "payee_exited": "支付给已脱贫多年的农户",

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from battlemap.geodata.access import ScopedStore, mask_name
+from battlemap.geodata.cadre_tables import ROLE_HELPER, ROLE_SECRETARY, ROLE_TEAM
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.indicators import cadres as ind
@@ -103,6 +104,13 @@ def cadre_detail(
     return detail
 
 
+ROLE_NAMES_EN = {
+    ROLE_SECRETARY: "First secretary",
+    ROLE_TEAM: "Work team member",
+    ROLE_HELPER: "Responsible helper",
+}
+
+
 def cadres_panel(access: ScopedStore, state: ViewState, **_: Any) -> PanelView:
     """The cadres panel: helpers, households each carries, last visit, score, problems (a
     county or village view; a note elsewhere), and a bar chart of the scores."""
@@ -122,6 +130,9 @@ def cadres_panel(access: ScopedStore, state: ViewState, **_: Any) -> PanelView:
         {k: (None if pd.isna(v) else v) for k, v in row.items()}
         for row in posted[list(keys)].to_dict("records")
     ]
+    if lang == "en":  # the stored role is the Chinese title
+        for row in rows:
+            row["role"] = ROLE_NAMES_EN.get(row["role"], row["role"])
     kinds = detail.problems["kind"].value_counts()
     note = _t("note", lang).format(
         n=len(posted),

@@ -14,9 +14,10 @@ import pandas as pd
 
 from battlemap.geodata.access import ScopedStore, mask_name
 from battlemap.geodata.funds import funds_source
+from battlemap.geodata.funds_schema import STATUS_KEYS, TYPE_KEYS
 from battlemap.i18n import t
 from battlemap.indicators.funds import funds_object
-from battlemap.indicators.funds_anomalies import RULE_NAMES
+from battlemap.indicators.funds_anomalies import RULE_NAMES, RULE_NAMES_EN
 from battlemap.layers.projects import funds_figure
 from battlemap.views.panel import PanelView
 from battlemap.viewstate import ViewState
@@ -126,6 +127,22 @@ def village_payments(access: ScopedStore, code: str, year: int) -> pd.DataFrame:
     )
 
 
+_ENGLISH_VALUES = {**TYPE_KEYS, **STATUS_KEYS}  # 教育 → education, 完工 → completed …
+
+
+def _english_value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_english_value(v) for v in value)
+    return _ENGLISH_VALUES.get(value, str(value)).replace("_", " ")
+
+
+def english_reason(rule: str, evidence: str) -> str:
+    """A hit's reason in English: the rule and its evidence (the stored reason is Chinese)."""
+    found = json.loads(evidence) if evidence else {}
+    facts = "; ".join(f"{k.replace('_', ' ')} {_english_value(v)}" for k, v in found.items())
+    return f"{RULE_NAMES_EN.get(rule, rule)}: {facts}" if facts else RULE_NAMES_EN.get(rule, rule)
+
+
 def funds_panel(access: ScopedStore, state: ViewState) -> PanelView:
     """The funds panel: allocated vs paid by source (figure), the anomalies with reasons
     (rows), overdue projects and payment rate (note); says so when there is no data."""
@@ -135,8 +152,14 @@ def funds_panel(access: ScopedStore, state: ViewState) -> PanelView:
     if not stats["available"]:
         return PanelView("funds", title, None, note=t("funds_no_data", lang), data=stats)
     report = funds_report(access, state.region, state.year)
+    english = lang == "en"
     rows = [
-        {"rule": r.rule_name, "reason": r.reason, "project": r.project_name, "date": r.date}
+        {
+            "rule": RULE_NAMES_EN.get(r.rule, r.rule) if english else r.rule_name,
+            "reason": english_reason(r.rule, r.evidence) if english else r.reason,
+            "project": r.project_name,
+            "date": r.date,
+        }
         for r in report.tail(200).iloc[::-1].itertuples()
     ]
     columns = [

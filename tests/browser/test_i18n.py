@@ -51,11 +51,23 @@ return parts;
 ALL_LAYERS = "choropleth,labels,heat,households,by_cause,hexbins,flows"
 
 
+import pandas as pd  # noqa: E402
+
+from battlemap.geodata.funds import funds_source  # noqa: E402
+
+
 def _names(store, codes: list[str], year: int) -> set[str]:
     """Place names (every region, flow destinations) and the masked household heads shown."""
     names = {info.name for info in store.regions._info.values()}
     for code in codes:
         names |= set(store.labour_flows(code, year)["destination_name"].astype(str))
+        projects = funds_source(store).projects(code) if funds_source(store).available else None
+        if projects is not None:  # project names and implementing units are data, not UI
+            names |= set(projects["name"].astype(str)) | set(projects["unit"].astype(str))
+        cadres = store.data_dir / "cadres.parquet"
+        if cadres.exists():  # helpers' units and (masked) names are data, not UI
+            frame = pd.read_parquet(cadres, columns=["name", "unit"])
+            names |= set(frame["unit"].astype(str)) | {mask_name(n) for n in frame["name"]}
         if store.region(code).level >= 4:
             heads = store.households(code, year)["head_name"].tolist()
             names |= {mask_name(n) for n in heads} | {n for n in heads if n}
