@@ -32,13 +32,17 @@ def data_as_of(access: ScopedStore) -> str:
     for key in ("as_of", "loaded_at", "imported_at", "generated_at"):
         if isinstance(manifest.get(key), str):
             return manifest[key]
-    data_dir = getattr(access.store, "data_dir", None)
-    if data_dir is not None:
+    store = access.store
+    data_dir = getattr(store, "data_dir", None)
+    if data_dir is None:
+        return ""
+    # read once per store object: the version it opened, not files swapped in since (a
+    # running app reopens the store, and so reads the new time, when it takes them up)
+    if "_as_of_mtime" not in store.__dict__:
         path = Path(data_dir) / "manifest.json"
-        if path.exists():
-            when = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return ""
+        when = datetime.fromtimestamp(path.stat().st_mtime, UTC) if path.exists() else None
+        store.__dict__["_as_of_mtime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ") if when else ""
+    return store.__dict__["_as_of_mtime"]
 
 
 @dataclass(frozen=True)
