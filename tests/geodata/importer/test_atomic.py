@@ -123,7 +123,12 @@ def test_a_failure_during_the_swap_is_rolled_forward(
 
 
 def _start(args: list[str]) -> subprocess.Popen:
-    code = "import sys; from battlemap.cli import main; sys.exit(main(sys.argv[1:]))"
+    # Ctrl-C as at a terminal, even when this suite runs as a background job (whose children
+    # inherit SIGINT ignored, and Python then installs no KeyboardInterrupt handler)
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from battlemap.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     return subprocess.Popen(
         [sys.executable, "-c", code, *args],
         stdout=subprocess.PIPE,
