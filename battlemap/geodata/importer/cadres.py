@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.readers import open_reader
 from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.table_report import TableImportReport
 
 __all__ = ["CADRE_IMPORT_REASONS", "CadreImportReport", "import_cadre_table"]
 
@@ -94,26 +94,7 @@ _MAX_LEN = {"cadre_id": 40, "hh_id": 40, "name": 50, "unit": 100, "note": 100}
 _FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S")
 
 
-@dataclass
-class CadreImportReport:
-    """What one cadre-table import read, rejected and changed (JSON from the CLI)."""
-
-    file: str
-    table: str
-    rows: int = 0
-    loaded: int = 0
-    rejected: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stores: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    rejects_file: str | None = None
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+CadreImportReport = TableImportReport  # one report shape for every side-table import
 
 
 def _date(text: str | None) -> dt.date | None:

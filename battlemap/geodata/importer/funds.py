@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.readers import open_reader
 from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.table_report import TableImportReport
 
 __all__ = ["FUNDS_IMPORT_REASONS", "FUNDS_SCHEMAS", "FundsImportReport", "import_funds_table"]
 
@@ -142,26 +142,7 @@ FUNDS_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-@dataclass
-class FundsImportReport:
-    """What one funds-table import read, rejected and changed (JSON from the CLI)."""
-
-    file: str
-    table: str
-    rows: int = 0
-    loaded: int = 0
-    rejected: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    stores: list[str] = field(default_factory=list)
-    dry_run: bool = False
-    rejects_file: str | None = None
-    seconds: float = 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+FundsImportReport = TableImportReport  # one report shape for every side-table import
 
 
 def _date(text: str) -> dt.date | None:
