@@ -15,8 +15,8 @@ TOML (keys at the top level or under ``[wall]``)::
     play_years = false       # the first stop plays the years before the tour moves on
     refresh = 30             # seconds between data refreshes of a paused screen
     indicator = "incidence"  # the map's colouring
-    flows = false            # relocation and labour flows on the province/prefecture maps
-                             # (thousands of arcs: slow to paint without a real GPU)
+    flows = true             # relocation and labour flows wherever the region in view has
+                             # them that year (the largest arcs); false: never
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class WallConfig:
     play_years: bool = False
     refresh: float = 30.0
     indicator: str = "incidence"
-    flows: bool = False  # the flows layer on province and prefecture maps (heavy to paint)
+    flows: bool = True  # the flows (largest arcs) where the region has them; False: never
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (kept in the page's store)."""

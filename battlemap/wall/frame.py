@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+import pandas as pd
+
 from battlemap.geodata.access import ScopedStore
 from battlemap.i18n import level_name
+from battlemap.layers.flows import TOP_DESTINATIONS, flow_traces
 from battlemap.layers.kpi import Tile
 from battlemap.views.charts import causes_panel, radar_panel, trend_panel, warnings_panel
 from battlemap.views.exit_status import exit_status, failing_panel, passing_tile
@@ -28,7 +31,7 @@ from battlemap.wall.text import wt
 from battlemap.wall.theme import dark_chart, dark_map
 from battlemap.wall.tour import Stop
 
-__all__ = ["CHARTS", "TABLES", "Frame", "TableView", "build_frame", "wall_state"]
+__all__ = ["CHARTS", "TABLES", "Frame", "TableView", "build_frame", "flow_layer", "wall_state"]
 
 CHARTS = ("causes", "trend", "warnings", "radar")  # the rotating chart panel
 TABLES = ("ranking", "exit")  # the rotating table panel
@@ -43,7 +46,9 @@ WALL_TILES = (
     "kpi_warnings",
     "kpi_fund_anomalies",
 )
-FLOWS_UP_TO_LEVEL = 2  # the flows layer on the province and prefecture maps
+# the flows on the wall's map: the largest arcs of each kind (relocation, labour) only; the
+# province's ~800 relocation arcs took 1-4 s a step to paint in software WebGL
+WALL_FLOWS = 40
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,59 @@ class Frame:
 
 
 def wall_state(stop: Stop, config: WallConfig, level: int) -> ViewState:
-    """The view a stop shows: its region and year, the configured indicator, names on the
-    map and, when configured, the flows layer on the upper levels."""
-    flows = config.flows and level <= FLOWS_UP_TO_LEVEL
-    layers = ("choropleth", "labels") + (("flows",) if flows else ())
+    """The view a stop shows: its region and year, the configured indicator and names on
+    the map (the flows are added by :func:`flow_layer`, the largest only)."""
+    del level  # every level shows the same layers
     return ViewState(
-        stop.region, stop.year, indicator=config.indicator, layers=layers, lang=config.lang
+        stop.region,
+        stop.year,
+        indicator=config.indicator,
+        layers=("choropleth", "labels"),
+        lang=config.lang,
     )
+
+
+def _largest(frame: pd.DataFrame, limit: int) -> pd.DataFrame:
+    return frame.sort_values("persons", ascending=False, kind="stable").head(limit)
+
+
+def flow_layer(access: ScopedStore, state: ViewState, limit: int = WALL_FLOWS) -> list[dict]:
+    """The flows of the region in view for its year, as the page's flow traces but only
+    the ``limit`` largest arcs of each kind; [] when the region has no relocation or labour
+    flows that year (a township before the first relocation, a village's labour)."""
+    code, year = state.region, state.year
+    moves = access.relocation_flows(code, year)
+    labour = access.labour_flows(code, year)
+    if moves.empty and labour.empty:
+        return []
+    shapes = access.unit_shapes(code)
+    labour = labour[labour["origin_code"].isin(list(shapes.labels))]
+    if not labour.empty:  # each origin's top destinations (as the page), then the largest
+        labour = (
+            labour.sort_values(["origin_code", "persons"], ascending=[True, False], kind="stable")
+            .groupby("origin_code", sort=False)
+            .head(TOP_DESTINATIONS)
+        )
+    names = dict(zip(shapes.codes, shapes.names, strict=True))
+    return flow_traces(
+        _largest(moves, limit),
+        _largest(labour, limit),
+        shapes.labels,
+        names,
+        lang=state.lang,
+    )
+
+
+def _with_flows(figure: dict[str, Any], flows: list[dict]) -> dict[str, Any]:
+    """``figure`` with the flow traces under the names (above the fills)."""
+    if not flows:
+        return figure
+    data = list(figure.get("data") or [])
+    at = next(
+        (i for i, t in enumerate(data) if t.get("meta") in ("labels", "labels-light")),
+        len(data),
+    )
+    return {**figure, "data": data[:at] + flows + data[at:]}
 
 
 def _cell(value: Any) -> str:
@@ -138,6 +189,8 @@ def build_frame(
     height = (viewport or {}).get("h") or 1080
     map_port = {"w": (viewport or {}).get("mw") or 1000, "h": (viewport or {}).get("mh") or 800}
     figure = map_panel(access, state, urls=urls, viewport=map_port).figure
+    if config.flows:
+        figure = _with_flows(figure, flow_layer(access, state))
     kpis = kpi_panel(access, state)
     years = access.years
     before = years[years.index(stop.year) - 1] if stop.year != years[0] else None

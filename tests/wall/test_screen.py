@@ -12,15 +12,18 @@ from dash import no_update
 
 from battlemap.app import create_app
 from battlemap.callbacks.context import AppContext
+from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.embedded import EmbeddedStore
 from battlemap.settings import Settings
 from battlemap.views.mapview import MapUrls
 from battlemap.views.summary import region_summary
 from battlemap.wall.config import WallConfig
+from battlemap.wall.frame import WALL_FLOWS, build_frame
 from battlemap.wall.health import probe
 from battlemap.wall.layout import ID
 from battlemap.wall.render import OUTPUT_IDS
 from battlemap.wall.screen import WallScreen
+from battlemap.wall.tour import Stop
 
 URLS = MapUrls(geo=lambda code: f"/geo/{code}.json", glyphs=None)
 
@@ -142,15 +145,44 @@ def test_postgis_probe_answers(postgis_store) -> None:
     assert probe(postgis_store) is None
 
 
-def test_flows_only_when_configured(embedded_store, small_data_dir) -> None:
-    context = AppContext(Settings(data_dir=small_data_dir), store=embedded_store)
-    metas = {}
-    for flows in (False, True):
-        config = WallConfig(year=2017, flows=flows)
-        wall = WallScreen(context, lambda: URLS, config)
-        figure = wall.frame(context.access(), config, 0, None, prefetch=False)[ID.MAP]
-        metas[flows] = {t.get("meta") for t in figure["data"]}
-    assert "flows" not in metas[False] and "flows" in metas[True]
+def _arcs(figure: dict, kind: str) -> int:
+    """Arcs of one flow kind drawn on a map figure (each arc's line ends with a gap)."""
+    return sum(
+        t["lon"].count(None)
+        for t in figure["data"]
+        if t.get("meta") == "flows" and t.get("mode") == "lines" and t.get("legendgroup") == kind
+    )
+
+
+@pytest.mark.parametrize(
+    ("level", "year", "flows", "shown"),
+    [
+        (1, 2017, None, True),  # default: the province has relocation and labour flows
+        (1, 2017, False, False),  # the config turns them off
+        (4, 2017, None, True),  # a township's relocations (no labour below the county)
+        (4, 2014, None, False),  # a township before the first relocation: nothing to show
+    ],
+)
+def test_flows_by_default_where_the_region_has_them(
+    embedded_store, level: int, year: int, flows: bool | None, shown: bool
+) -> None:
+    access = ScopedStore(embedded_store)
+    regions = embedded_store.regions
+    code = next(  # the first region of the level with relocations by 2017
+        c
+        for c in regions.codes
+        if regions.get(c).level == level and not access.relocation_flows(c, 2017).empty
+    )
+    moves = access.relocation_flows(code, year)
+    has_flows = not moves.empty or not access.labour_flows(code, year).empty
+    assert has_flows == (year >= 2016)  # relocation begins in 2016; labour above townships
+    config = WallConfig() if flows is None else WallConfig(flows=flows)
+    frame = build_frame(access, Stop(code, year), config, step=0, urls=URLS, viewport=None)
+    metas = [t.get("meta") for t in frame.map["data"]]
+    assert ("flows" in metas) == shown
+    if shown:  # under the names, the largest arcs only
+        assert max(i for i, m in enumerate(metas) if m == "flows") < metas.index("labels")
+        assert _arcs(frame.map, "relocation") == min(len(moves), WALL_FLOWS)
 
 
 def test_new_data_shows_at_the_next_refresh(tmp_path: Path) -> None:
