@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from battlemap.i18n_cadres import CADRES_TEXT
 from battlemap.i18n_funds import FUNDS_TEXT
 
 __all__ = ["LANGUAGES", "TEXT", "hh_type_label", "level_name", "t"]
@@ -259,6 +260,7 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 TEXT.update(FUNDS_TEXT)  # projects and funds (issue 14)
+TEXT.update(CADRES_TEXT)  # the cadres panel (issue 15)
 
 
 def t(key: str, lang: str = "zh") -> str:

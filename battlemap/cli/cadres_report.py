@@ -18,22 +18,20 @@ from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.geodata.datadir import owner_only
 from battlemap.geodata.errors import BattlemapError
-from battlemap.indicators.cadre_report import region_ranking
+from battlemap.indicators.cadre_report import OUTCOME_COLUMNS, region_ranking
 from battlemap.indicators.cadre_rules import as_plain
 from battlemap.views.cadres import cadre_detail
 
 __all__ = ["register", "report_tables"]
 
-REGION_COLUMNS = ("rank", "code", "cadres", "households", "visits", "households_exited",
-                  "households_wrong_exit", "households_returned", "problems", "score")  # fmt: skip
+REGION_COLUMNS = ("rank", "code", "cadres", "households", "visits", *OUTCOME_COLUMNS,
+                  "problems", "score")  # fmt: skip
 UNIT_COLUMNS = ("rank", "unit", "unit_level", "cadres", "households", "visits",
-                "households_exited", "households_wrong_exit", "households_returned", "problems",
-                "score")  # fmt: skip
+                *OUTCOME_COLUMNS, "problems", "score")  # fmt: skip
 CADRE_COLUMNS = ("cadre_id", "name", "role", "unit", "unit_level", "village_code", "in_post",
                  "households", "poor_households", "visits", "last_visit", "far_checkins",
-                 "impossible_travel_days", "households_not_visited", "households_exited",
-                 "households_wrong_exit", "households_returned", "score", "rank_in_county",
-                 "problems")  # fmt: skip
+                 "impossible_travel_days", "households_not_visited", *OUTCOME_COLUMNS, "score",
+                 "rank_in_county", "problems")  # fmt: skip
 PROBLEM_COLUMNS = ("kind", "reason", "cadre_id", "hh_id", "visit_ids", "date", "village_code")
 SHEETS = {"regions": "下级地区", "units": "帮扶单位", "cadres": "帮扶干部", "problems": "问题清单"}
 
@@ -43,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "cadres-report",
         help="cadres and units of a region: households, visits, score, problems with reasons",
         description="Per 帮扶单位 and per cadre of a region in a year (counted on 31 December): "
-        "households carried, visits, 记工分 score and rank, and every problem found (no "
-        "helper, not visited, over the household limit, far check-in, impossible travel) "
-        "with its reason. Cadre names are masked unless --show-names.",
+        "households carried, visits, the exit outcomes of the households helped (exited, "
+        "wrong exits, early warnings, returned), 记工分 score and rank, and every problem "
+        "found (no helper, not visited, over the household limit, far check-in, impossible "
+        "travel) with its reason. Cadre names are masked unless --show-names.",
     )
     parser.add_argument("--region", required=True, help="2/4/6/9/12-digit region code")
     parser.add_argument("--year", type=int, required=True)

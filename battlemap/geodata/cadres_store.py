@@ -32,11 +32,14 @@ import pyarrow.parquet as pq
 from battlemap.geodata import aggregate
 from battlemap.geodata.cadre_tables import CADRE_FILES, VISIT_KINDS
 from battlemap.geodata.datadir import owner_only, read_manifest, read_table
+from battlemap.geodata.embedded_cache import cached_bundle
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
+from battlemap.geodata.metrics import MetricSet, metric_set, warning_categories
 from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_rules import CadreRules, default_cadre_rules
+from battlemap.indicators.warning import WARNING_CATEGORIES
 
 __all__ = ["CadreFrames", "CadreSource", "EmbeddedCadres", "cadre_source", "region_frames_empty"]
 
@@ -45,8 +48,9 @@ CACHE_DIR = "cadres_cache"  # per-village counts, keyed by data version and rule
 CACHE_FORMAT = 1
 _STATUS = (STATUS_POOR, STATUS_EXITED, STATUS_RETURNED)  # codes 0, 1, 2; -1 not registered
 _LOCK = threading.Lock()
+_WARNING_NAMES = np.asarray([*WARNING_CATEGORIES, None], dtype=object)  # index −1: None
 
-HOUSEHOLD_COLUMNS = ("hh_id", "village_code", "lon", "lat", "status", "prev_status")
+HOUSEHOLD_COLUMNS = ("hh_id", "village_code", "lon", "lat", "status", "prev_status", "warning")
 CADRE_COLUMNS = ("cadre_id", "name", "unit", "unit_level", "role", "village_code",
                  "start_day", "end_day")  # fmt: skip
 ASSIGNMENT_COLUMNS = ("cadre_id", "hh_id", "start_day", "end_day")
@@ -59,7 +63,9 @@ class CadreFrames:
     """A region's rows for one year, sorted by their keys (identical across engines).
 
     ``households``: registered households of the region with the year's and the previous
-    year's status (None when not registered); ``cadres``: cadres whose village is in the
+    year's status (None when not registered) and ``warning``, the year's early-warning
+    category (:data:`~battlemap.indicators.warning.WARNING_CATEGORIES`, None: not at risk;
+    the store's ``warning_households_*`` definition); ``cadres``: cadres whose village is in the
     region; ``assignments``: rows of the region's households; ``visits``: visits dated in
     the year to the region's households or by the region's cadres, with the household's point.
     """
@@ -112,7 +118,9 @@ def cadre_source(store) -> CadreSource:
         if source is None:
             rules = getattr(store.rules, "cadres", None) or default_cadre_rules()
             if hasattr(store, "data_dir"):
-                source = EmbeddedCadres(store.data_dir, store.regions.codes, store.years, rules)
+                source = EmbeddedCadres(
+                    store.data_dir, store.regions.codes, store.years, rules, store.metrics
+                )
             else:
                 from battlemap.geodata.postgis.cadres import PostgisCadres
 
@@ -137,9 +145,16 @@ class EmbeddedCadres(CadreSource):
     """Cadre arrays in memory, counts per village and year rolled up by code prefix."""
 
     def __init__(
-        self, data_dir: Path, codes: list[str], years: tuple[int, ...], rules: CadreRules
+        self,
+        data_dir: Path,
+        codes: list[str],
+        years: tuple[int, ...],
+        rules: CadreRules,
+        metrics: MetricSet | None = None,
     ) -> None:
         self.data_dir, self.codes, self.years, self.rules = Path(data_dir), codes, years, rules
+        self.metrics = metrics or metric_set()
+        self._warning_lock = threading.Lock()
         self.has_data = all((self.data_dir / f).is_file() for f in CADRE_FILES.values())
         self._values: np.ndarray | None = None
         self._index = {c: i for i, c in enumerate(codes)}
@@ -296,6 +311,56 @@ class EmbeddedCadres(CadreSource):
             add(k, 6, v_village, in_year & far)
         return aggregate.roll_up(self.codes, villages, out)
 
+    def _warnings(self) -> np.ndarray:
+        """int8 [household, year]: index into WARNING_CATEGORIES of each household's
+        early-warning category (−1: none), rows in the order of the cadre arrays.
+
+        Computed a household part at a time by the path of the store's own counts
+        (``household_year_arrays``, then the ``warning_households_*`` masks via
+        :func:`~battlemap.geodata.metrics.warning_categories`), so it sums to the store's
+        warning counts; kept as an array bundle in the cache dir (shared by workers,
+        rebuilt for a new data version or other exit rules)."""
+        self._load()
+        found = getattr(self, "_warning_matrix", None)
+        if found is not None:
+            return found
+        with self._warning_lock:
+            found = getattr(self, "_warning_matrix", None)
+            if found is None:
+                version = str(read_manifest(self.data_dir).get("version") or "")
+                parts = (version, self.metrics.digest, repr(self.years))
+                bundle = cached_bundle("cadre-warnings", parts, self._build_warnings)
+                found = self._warning_matrix = bundle["category"]
+        return found
+
+    def _build_warnings(self) -> dict[str, np.ndarray]:
+        from battlemap.geodata.embedded import _household_files, _present, _read_frame
+
+        d = self.data_dir
+        hh_columns = _present(d, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
+        hy_columns = _present(d, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
+        years = pd.Index(self.years)
+        ids, parts = [], []
+        for hh_file, hy_file in _household_files(d):
+            households = _read_frame(hh_file, hh_columns)
+            household_years = _read_frame(hy_file, hy_columns)
+            part = np.full((len(households), len(years)), -1, dtype=np.int8)
+            if len(household_years):
+                rows, row_hh = aggregate.household_year_arrays(households, household_years)
+                column = years.get_indexer(household_years["year"])
+                ok = column >= 0
+                part[row_hh[ok], column[ok]] = warning_categories(rows, self.metrics)[ok]
+            ids.append(pa.array(households["hh_id"], pa.string(), from_pandas=True))
+            parts.append(part)
+        matrix = np.concatenate(parts) if parts else np.zeros((0, len(years)), np.int8)
+        where = pc.index_in(
+            self.hh_id, value_set=pa.concat_arrays(ids) if ids else pa.array([], pa.string())
+        )
+        where = pc.fill_null(where, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        out = np.full((len(where), len(years)), -1, dtype=np.int8)
+        out[where >= 0] = matrix[where[where >= 0]]
+        return {"category": out}
+
     # -- queries ---------------------------------------------------------------------------
     def counts_many(self, codes: list[str], year: int) -> dict[str, dict[str, int]]:
         if not self.has_data:
@@ -331,6 +396,7 @@ class EmbeddedCadres(CadreSource):
             lat=self.hh_lat[rows],
             status=names[self.status[rows, k]],
             prev_status=names[prev],
+            warning=_WARNING_NAMES[self._warnings()[rows, k]],
         )
         in_c = (self.c_village >= lo) & (self.c_village <= hi)
         c_rows = np.nonzero(in_c)[0]

@@ -58,6 +58,8 @@ __all__ = [
     "hh_type_metric",
     "met_sql",
     "metric_set",
+    "warning_categories",
+    "warning_category_sql",
 ]
 
 STATUS_CODES: dict[str, int] = {STATUS_POOR: 0, STATUS_EXITED: 1, STATUS_RETURNED: 2}
@@ -442,6 +444,34 @@ def metric_set(rules: ExitRules | None = None) -> MetricSet:
             raise AssertionError("metric names depend on the rules")
         _SETS[key] = built
     return _SETS[key]
+
+
+def _warning_members(metrics: MetricSet) -> list[Metric]:
+    """The ``warning_households_<category>`` metrics, in WARNING_CATEGORIES order."""
+    by_name = {m.name: m for m in metrics.metrics}
+    return [by_name[warning_metric(c)] for c in WARNING_CATEGORIES]
+
+
+def warning_categories(rows: HouseholdYearArrays, metrics: MetricSet | None = None) -> np.ndarray:
+    """Per row, the index into WARNING_CATEGORIES of the early-warning category whose
+    ``warning_households_*`` count counts it (int8, -1: none): the counts' own masks, so a
+    per-household flag sums to the region's warning count (the categories do not overlap)."""
+    out = np.full(rows.status.shape, -1, dtype=np.int8)
+    for i, metric in enumerate(_warning_members(metrics or metric_set())):
+        out[np.asarray(metric.mask(rows), dtype=bool)] = i
+    return out
+
+
+def warning_category_sql(metrics: MetricSet | None = None) -> str:
+    """SQL over ``h`` and ``y`` (as in HOUSEHOLD_YEAR_SOURCE, ``y.prev_income`` included):
+    the row's early-warning category name, NULL when none; the conditions of the
+    ``warning_households_*`` counts (the SQL twin of :func:`warning_categories`)."""
+    members = _warning_members(metrics or metric_set())
+    whens = " ".join(
+        f"WHEN {m.condition} THEN {_quote(c)}"
+        for c, m in zip(WARNING_CATEGORIES, members, strict=True)
+    )
+    return f"(CASE {whens} END)"
 
 
 def __getattr__(name: str) -> tuple[Metric, ...]:

@@ -5,6 +5,10 @@ region, with every problem and its reason. Pure: frames in (a store's
 Counted on 31 December: a household's helper is the assignment covering that day, a cadre's
 load the households assigned to it that day; visits are those dated in the year (the
 ``not_visited_days`` window, at most 365 days, lies inside it).
+
+Cadres (within their county), units (帮扶单位) and child regions are ranked by the exit
+outcomes of the households they help (:data:`OUTCOME_ORDER`): most exited that year, then
+fewest wrong exits, fewest early-warning households, fewest returned, then the (mean) score.
 """
 
 from __future__ import annotations
@@ -18,9 +22,35 @@ from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_RETURN
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_rules import CadreRules
 
-__all__ = ["PROBLEM_COLUMNS", "CadreDetail", "region_detail", "region_ranking"]
+__all__ = [
+    "OUTCOME_COLUMNS",
+    "OUTCOME_ORDER",
+    "PROBLEM_COLUMNS",
+    "CadreDetail",
+    "region_detail",
+    "region_ranking",
+    "unit_ranking",
+]
 
 PROBLEM_COLUMNS = ("kind", "reason", "cadre_id", "hh_id", "visit_ids", "date", "village_code")
+# Exit outcomes of the households a cadre helps on 31 December, counted per cadre and summed
+# per unit and region: exited that year (未脱贫/返贫 → 已脱贫), wrong exits (已脱贫 without
+# passing the exit rule; the store's ``wrong_exit_households``), early-warning households
+# (the store's ``warning_households_*``), returned (已脱贫 → 返贫).
+OUTCOME_COLUMNS = (
+    "households_exited",
+    "households_wrong_exit",
+    "households_warning",
+    "households_returned",
+)
+# The ranking order, best first: (column, ascending).
+OUTCOME_ORDER: tuple[tuple[str, bool], ...] = (
+    ("households_exited", False),
+    ("households_wrong_exit", True),
+    ("households_warning", True),
+    ("households_returned", True),
+    ("score", False),
+)
 
 
 @dataclass
@@ -29,8 +59,8 @@ class CadreDetail:
 
     year: int
     households: pd.DataFrame  # registered households: poor, helper, last visit, problems
-    cadres: pd.DataFrame  # cadres of the region: load, visits, score, rank in county
-    units: pd.DataFrame  # 帮扶单位: ranked by households exited, then score
+    cadres: pd.DataFrame  # cadres of the region: load, visits, outcomes, score, rank in county
+    units: pd.DataFrame  # 帮扶单位 ranked by the exit outcomes (OUTCOME_ORDER)
     problems: pd.DataFrame  # PROBLEM_COLUMNS, one row per problem
     has_data: bool = True
     rules: dict = field(default_factory=dict)
@@ -54,7 +84,8 @@ def region_detail(
 
     ``wrong_exit``: per row of ``frames.households``, marked 已脱贫 without passing the
     exit rule that year (错退; the store's ``wrong_exit_households`` definition); counted per
-    cadre and unit and used in the rankings when given."""
+    cadre and unit and used in the rankings when given. Early warnings come from the
+    households frame's ``warning`` column (the store's early-warning category)."""
     day = ind.year_end_day(year)
     hh, cad, asg, vis = frames.households, frames.cadres, frames.assignments, frames.visits
     n, m = len(hh), len(cad)
@@ -80,6 +111,11 @@ def region_detail(
     poor = _any_of(status, POOR_STATUSES)  # elementwise: np.isin sorts object arrays
     exited = (status == STATUS_EXITED) & _any_of(prev, POOR_STATUSES)
     returned = (status == STATUS_RETURNED) & (prev == STATUS_EXITED)
+    if "warning" in hh:
+        warning = hh["warning"].to_numpy(object)
+        warned = pd.notna(warning)
+    else:  # frames without the column: no early warning known
+        warning, warned = np.full(n, None, dtype=object), np.zeros(n, dtype=bool)
 
     vis_cadre = vis["cadre_id"].to_numpy(object)
     v_hh, v_cad = _positions(positions.get("visits"), vis, hh_index, cad_index)
@@ -212,6 +248,7 @@ def region_detail(
     ret_n = np.bincount(hc, weights=helped & returned, minlength=k)
     wrong = np.zeros(n, dtype=bool) if wrong_exit is None else np.asarray(wrong_exit, bool)
     wrong_n = np.bincount(hc, weights=helped & wrong, minlength=k)
+    warn_n = np.bincount(hc, weights=helped & warned, minlength=k)
     poor_n = np.bincount(hc, weights=helped & poor, minlength=k)
     score = ind.score(points, far_n, trip_days, late_n, exit_n, rules)
     in_post = ind.active_on(
@@ -237,6 +274,7 @@ def region_detail(
             "households_exited": exit_n[:m].astype(np.int64),
             "households_returned": ret_n[:m].astype(np.int64),
             "households_wrong_exit": wrong_n[:m].astype(np.int64),
+            "households_warning": warn_n[:m].astype(np.int64),
             "score": score[:m],
         }
     )
@@ -245,41 +283,11 @@ def region_detail(
     cadre_frame["last_visit"] = iso_days(last_day[:m])
     reason_of = reasons.to_dict()
     cadre_frame["problems"] = pd.Series([reason_of.get(c, "") for c in cad_ids], dtype=object)
-    county = cadre_frame["village_code"].str[:6]
-    cadre_frame["rank_in_county"] = (
-        cadre_frame["score"]
-        .where(cadre_frame["in_post"])
-        .groupby(county)
-        .rank(ascending=False, method="min")
-        .fillna(0)
-        .astype(np.int64)
-    )
-
-    # -- per unit (帮扶单位) -------------------------------------------------------------
-    posted = cadre_frame[cadre_frame["in_post"]].assign(
-        has_problem=lambda f: f["problems"].to_numpy(object) != ""
-    )
-    units = (
-        posted.groupby(["unit", "unit_level"], sort=True)
-        .agg(
-            cadres=("cadre_id", "size"),
-            households=("households", "sum"),
-            visits=("visits", "sum"),
-            households_exited=("households_exited", "sum"),
-            households_returned=("households_returned", "sum"),
-            households_wrong_exit=("households_wrong_exit", "sum"),
-            problems=("has_problem", "sum"),
-            score=("score", "mean"),
-        )
-        .reset_index()
-    )
-    units["score"] = units["score"].round(2)
-    units = units.sort_values(
-        ["households_exited", "households_wrong_exit", "households_returned", "score", "unit"],
-        ascending=[False, True, True, False, True],
-        kind="stable",
-    ).reset_index(drop=True)
-    units.insert(0, "rank", np.arange(1, len(units) + 1))
+    posted = cadre_frame["in_post"].to_numpy(bool)
+    cadre_frame["rank_in_county"] = _rank_within(
+        cadre_frame[posted], cadre_frame.loc[posted, "village_code"].str[:6]
+    ).reindex(cadre_frame.index, fill_value=0)
+    units = unit_ranking(cadre_frame)
 
     id_array = np.asarray(all_ids, dtype=object)
     households = _objects(
@@ -294,12 +302,14 @@ def region_detail(
             "last_visit_day": last,  # day number, −1 none (iso_days() for text)
             "without_helper": poor & (helper < 0),
             "not_visited": late,
+            "warning": warning,  # early-warning category, None: not at risk
         }
     )
     # visits per poor household per month: the year's visits to households poor at its end
     to_poor = int((local & poor[np.maximum(v_hh, 0)]).sum())
     summary = {
         "poor_households": int(poor.sum()),
+        "warning_households": int(warned.sum()),
         "visits_to_poor_households": to_poor,
         "visits_per_household_per_month": round(to_poor / int(poor.sum()) / 12, 3)
         if poor.any()
@@ -368,20 +378,30 @@ def _problem(kind, reason, cadre_id, hh_id, visit_ids, date, village_code) -> di
 
 def region_ranking(cadres: pd.DataFrame, prefix_length: int) -> pd.DataFrame:
     """Child regions (cadres grouped by the first ``prefix_length`` digits of their village
-    code) ranked by the exit outcomes of the households their cadres in post help:
-    households exited that year, then fewest wrong exits, fewest returned, mean score."""
-    posted = cadres[cadres["in_post"]]
-    code = posted["village_code"].str[:prefix_length].str.ljust(12, "0")
+    code) ranked by the exit outcomes of the households their cadres in post help
+    (:data:`OUTCOME_ORDER`, then code)."""
+    code = cadres["village_code"].str[:prefix_length].str.ljust(12, "0")
+    return _ranked(cadres.assign(code=code.to_numpy(object)), ["code"])
+
+
+def unit_ranking(cadres: pd.DataFrame) -> pd.DataFrame:
+    """帮扶单位 (unit and level) ranked by the exit outcomes of the households their cadres
+    in post help (:data:`OUTCOME_ORDER`, then unit name)."""
+    return _ranked(cadres, ["unit", "unit_level"])
+
+
+def _ranked(cadres: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Cadres in post grouped by ``keys``: counts and outcome sums, mean score, ``rank``
+    1… by :data:`OUTCOME_ORDER` then the first key (no ties)."""
+    posted = cadres[cadres["in_post"].to_numpy(bool)]
     out = (
-        posted.assign(code=code.to_numpy(object), has_problem=posted["problems"] != "")
-        .groupby("code", sort=True)
+        posted.assign(has_problem=posted["problems"].to_numpy(object) != "")
+        .groupby(keys, sort=True)
         .agg(
             cadres=("cadre_id", "size"),
             households=("households", "sum"),
             visits=("visits", "sum"),
-            households_exited=("households_exited", "sum"),
-            households_returned=("households_returned", "sum"),
-            households_wrong_exit=("households_wrong_exit", "sum"),
+            **{c: (c, "sum") for c in OUTCOME_COLUMNS},
             problems=("has_problem", "sum"),
             score=("score", "mean"),
         )
@@ -389,9 +409,22 @@ def region_ranking(cadres: pd.DataFrame, prefix_length: int) -> pd.DataFrame:
     )
     out["score"] = out["score"].round(2)
     out = out.sort_values(
-        ["households_exited", "households_wrong_exit", "households_returned", "score", "code"],
-        ascending=[False, True, True, False, True],
+        [c for c, _ in OUTCOME_ORDER] + keys[:1],
+        ascending=[a for _, a in OUTCOME_ORDER] + [True],
         kind="stable",
     ).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
+
+
+def _rank_within(cadres: pd.DataFrame, group: pd.Series) -> pd.Series:
+    """Rank (1 best) of each cadre within its ``group`` by :data:`OUTCOME_ORDER`; cadres
+    equal on every outcome and score share the best rank of their run (``min``)."""
+    columns = [c for c, _ in OUTCOME_ORDER]
+    keys = cadres[columns].assign(_group=group.to_numpy(object))
+    order = keys.sort_values(
+        ["_group", *columns], ascending=[True, *(a for _, a in OUTCOME_ORDER)], kind="stable"
+    )
+    first = order.ne(order.shift()).any(axis=1)  # a new group or other outcomes
+    position = order.groupby("_group", sort=False).cumcount() + 1
+    return position.where(first).ffill().astype(np.int64).reindex(cadres.index)

@@ -20,6 +20,7 @@ from battlemap.geodata.access import ScopedStore, mask_name
 from battlemap.geodata.cadre_tables import ROLE_HELPER, ROLE_SECRETARY, ROLE_TEAM
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.codes import PREFIX_LENGTHS
+from battlemap.i18n import t
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_report import CadreDetail, iso_days, region_detail
 from battlemap.layers.checkins import checkin_traces, score_bars
@@ -27,7 +28,9 @@ from battlemap.views.panel import PanelView
 from battlemap.viewstate import ViewState
 
 __all__ = [
+    "CADRE_PANEL_COLUMNS",
     "PANEL_LEVELS",
+    "UNIT_PANEL_COLUMNS",
     "add_cadre_columns",
     "cadre_detail",
     "cadres_panel",
@@ -37,32 +40,15 @@ __all__ = [
 ]
 
 PANEL_LEVELS = (3, 5)  # the cadres panel belongs to the county and village views
-_TEXT = {
-    "title": ("帮扶干部", "Cadres"),
-    "no_data": ("无帮扶干部数据", "No cadre data"),
-    "level": ("在县、村视图中列出帮扶干部", "Cadres are listed in the county and village views"),
-    "aggregates": ("本角色只见帮扶单位汇总", "Your role sees unit totals only"),
-    "note": (
-        "{n} 名在岗干部 · 帮扶户数超限 {over} 名 · 超期未走访 {late} 户 · 未真正入户 {far} 次 · "
-        "贫困户月均走访 {rate} 次",
-        "{n} cadres in post · over the limit {over} · not visited {late} households · "
-        "far check-ins {far} · visits per poor household per month {rate}",
-    ),
-    "name": ("姓名", "Name"),
-    "role": ("职务", "Role"),
-    "unit": ("帮扶单位", "Unit"),
-    "households": ("帮扶户数", "Households"),
-    "last_visit": ("最近走访", "Last visit"),
-    "visits": ("本年走访", "Visits"),
-    "score": ("记工分", "Score"),
-    "problems": ("问题", "Problems"),
-    "cadres": ("干部数", "Cadres"),
-    "households_exited": ("本年脱贫户", "Exited"),
-}
+# the cadre table's columns (cadre rows; unit totals for roles without household rights)
+CADRE_PANEL_COLUMNS = ("name", "role", "unit", "households", "last_visit", "visits",
+                       "households_warning", "score", "problems")  # fmt: skip
+UNIT_PANEL_COLUMNS = ("unit", "cadres", "households", "visits", "households_exited",
+                      "households_warning", "score")  # fmt: skip
 
 
 def _t(key: str, lang: str) -> str:
-    return _TEXT[key][1 if lang == "en" else 0]
+    return t(f"cadre_{key}", lang)
 
 
 def cadre_detail(
@@ -122,7 +108,7 @@ def cadres_panel(access: ScopedStore, state: ViewState, **_: Any) -> PanelView:
     detail = cadre_detail(access, info.code, state.year)
     if not detail.has_data:
         return PanelView("cadres", title, note=_t("no_data", lang), data={"has_data": False})
-    keys = ("name", "role", "unit", "households", "last_visit", "visits", "score", "problems")
+    keys = CADRE_PANEL_COLUMNS
     columns = [{"name": _t(k, lang), "id": k} for k in keys]
     posted = detail.cadres[detail.cadres["in_post"]]
     posted = posted.sort_values(["score", "cadre_id"], ascending=[False, True], kind="stable")
@@ -143,9 +129,7 @@ def cadres_panel(access: ScopedStore, state: ViewState, **_: Any) -> PanelView:
     )
     if not access.scope.households:
         note = _t("aggregates", lang)
-        columns = [{"name": _t(k, lang), "id": k}
-                   for k in ("unit", "cadres", "households", "visits", "households_exited",
-                             "score")]  # fmt: skip
+        columns = [{"name": _t(k, lang), "id": k} for k in UNIT_PANEL_COLUMNS]
         rows = detail.units[[c["id"] for c in columns]].to_dict("records")
         figure = None
     else:
@@ -221,12 +205,9 @@ def add_cadre_columns(
     lang = state.lang
     return [
         *columns,
-        {"name": _HELPER[1 if lang == "en" else 0], "id": "helper"},
+        {"name": _t("helper", lang), "id": "helper"},
         {"name": _t("last_visit", lang), "id": "last_visit"},
     ]
-
-
-_HELPER = ("帮扶责任人", "Helper")
 
 
 SCORE_FROM_LEVEL = 3  # the score map needs a region's cadre detail: county and below

@@ -17,6 +17,7 @@ import pyarrow as pa
 from battlemap.geodata.cadres_store import CadreFrames, CadreSource, region_frames_empty
 from battlemap.geodata.errors import StoreUnavailableError
 from battlemap.geodata.features import code_range
+from battlemap.geodata.metrics import warning_category_sql
 from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES
 from battlemap.geodata.postgis.connection import connect, first_line
 from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX
@@ -89,10 +90,15 @@ LEFT JOIN {table} s ON s.year = %(year)s AND s.village_code BETWEEN r.lo AND r.h
 GROUP BY r.code
 """
 _DAY = "- DATE '1970-01-01'"
+# ``h`` and ``y`` as in HOUSEHOLD_YEAR_SOURCE (last year's income and status joined, not
+# windowed over the whole table), so the warning counts' own SQL conditions apply as they are
 _HOUSEHOLDS_SQL = """
-SELECT h.hh_id, h.village_code, h.lon, h.lat, y.status, p.status AS prev_status
-FROM households h JOIN household_years y ON y.hh_id = h.hh_id AND y.year = %(year)s
-LEFT JOIN household_years p ON p.hh_id = h.hh_id AND p.year = %(prev)s
+SELECT h.hh_id, h.village_code, h.lon, h.lat, y.status, y.prev_status, {warning} AS warning
+FROM households h JOIN (
+  SELECT yy.*, p.income_per_capita AS prev_income, p.status AS prev_status
+  FROM household_years yy
+  LEFT JOIN household_years p ON p.hh_id = yy.hh_id AND p.year = %(prev)s
+  WHERE yy.year = %(year)s) y ON y.hh_id = h.hh_id
 WHERE h.village_code BETWEEN %(lo)s AND %(hi)s ORDER BY h.village_code, h.hh_id
 """
 _CADRES_SQL = f"""
@@ -125,13 +131,20 @@ ORDER BY v.visit_id
 _T, _F, _I = pa.string(), pa.float64(), pa.int64()
 _TYPES = {
     "households": {"hh_id": _T, "village_code": _T, "lon": _F, "lat": _F, "status": _T,
-                   "prev_status": _T},
+                   "prev_status": _T, "warning": _T},
     "cadres": {"cadre_id": _T, "name": _T, "unit": _T, "unit_level": _T, "role": _T,
                "village_code": _T, "start_day": _I, "end_day": _I},
     "assignments": {"cadre_id": _T, "hh_id": _T, "start_day": _I, "end_day": _I},
     "visits": {"visit_id": _I, "cadre_id": _T, "hh_id": _T, "day": _I, "lon": _F, "lat": _F,
                "kind": _T, "hh_lon": _F, "hh_lat": _F, "hh_village_code": _T},
 }  # fmt: skip
+
+
+def stats_table_name(rules: CadreRules, stamp: str) -> str:
+    """The per-village counts table of these rules and this data stamp."""
+    key = json.dumps([rules.not_visited_days, rules.max_households, rules.far_checkin_m])
+    digest = hashlib.sha256(f"{key}|{stamp}".encode()).hexdigest()[:12]
+    return f"{AGGREGATE_PREFIX}cadres_{digest}"
 
 
 class PostgisCadres(CadreSource):
@@ -164,11 +177,7 @@ class PostgisCadres(CadreSource):
 
     def _stats_table(self) -> str:
         """The per-village counts for these rules and this data, built once."""
-        rules = json.dumps(
-            [self.rules.not_visited_days, self.rules.max_households, self.rules.far_checkin_m]
-        )
-        key = hashlib.sha256(f"{rules}|{self.store.data_stamp()}".encode()).hexdigest()[:12]
-        table = f"{AGGREGATE_PREFIX}cadres_{key}"
+        table = stats_table_name(self.rules, self.store.data_stamp())
         if self._table == table:
             return table
         if self.store._fetch("SELECT to_regclass(%s)", (table,))[0][0] is None:
@@ -238,7 +247,7 @@ class PostgisCadres(CadreSource):
             "last": day_iso(year_end_day(year)),
         }
         sql = {
-            "households": _HOUSEHOLDS_SQL,
+            "households": _HOUSEHOLDS_SQL.format(warning=warning_category_sql(self.store.metrics)),
             "cadres": _CADRES_SQL,
             "assignments": _ASSIGNMENTS_SQL,
             "visits": _VISITS_SQL,
