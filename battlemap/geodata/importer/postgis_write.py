@@ -391,9 +391,21 @@ class PostgisUpsert:
         )
         return how
 
+    def stamp(self, import_id: str | None) -> None:
+        """Date the data now, in this transaction: ``loaded_at`` is the as-of time readers
+        show, and the import's ID in the stored manifest changes the data stamp, so a running
+        app takes the import up (every import commits through here, whatever it changed)."""
+        extra = {"import_id": import_id} if import_id is not None else {}
+        self.cur.execute(
+            f"UPDATE {META_TABLE} SET manifest = manifest || %s, loaded_at = clock_timestamp()",
+            (psycopg2.extras.Json(extra),),
+        )
+
     def commit(self, import_id: str | None = None) -> None:
-        """Commit; with ``import_id``, recorded in the same transaction (crash recovery)."""
+        """Commit, with the as-of time moved to now (:meth:`stamp`); with ``import_id``,
+        recorded in the same transaction (crash recovery)."""
         try:
+            self.stamp(import_id)
             if import_id is not None:
                 record_import(self.cur, import_id)
             self.conn.commit()
