@@ -21,12 +21,10 @@ from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.funds import funds_source
-from battlemap.geodata.metrics import METRIC_NAMES
 from battlemap.geodata.store import Store, open_store
-from battlemap.layers.catalog import CADRE_DATA, available_indicators
-from battlemap.layers.funds_catalog import FUNDS_DATA
 from battlemap.lru import BoundedCache
 from battlemap.settings import Settings
+from battlemap.views.indicator_choices import indicator_choices
 from battlemap.views.summary import scoped_summary
 from battlemap.web.dataversion import data_stamp, dir_stamp
 
@@ -149,13 +147,8 @@ class AppContext:
 
     @property
     def indicators(self) -> list[str]:
-        """Indicator keys the store's metrics support (relocations always)."""
-        names = list(getattr(self.store, "metric_names", None) or METRIC_NAMES)
-        if cadre_source(self.store).has_data:  # issue 15: the cadre choropleth choices
-            names.append(CADRE_DATA)
-        if funds_source(self.store).available:  # issue 14: the funds choropleth choices
-            names.append(FUNDS_DATA)
-        return available_indicators(names)
+        """Indicator keys the store supports (the selector's choices; see the view)."""
+        return indicator_choices(ScopedStore(self.store))
 
     def summary(self, code: str, year: int) -> dict[str, Any]:
         """``region_summary`` memoised per (region, year): several panels share one call."""
