@@ -132,3 +132,26 @@ def test_regions_ranked_by_exit_outcomes_and_stats_object(
     assert cadres["poor_households_without_helper"] == kinds.count("without_helper")
     assert cadres["households_not_visited"] == kinds.count("not_visited")
     assert cadres["far_checkins_in_year"] == kinds.count("far_checkin")
+
+
+def test_warnings_column_in_csv_xlsx_json(small_data_dir, tmp_path, capsys) -> None:
+    county = "520102000000"
+    base = ["--region", county, "--year", "2018", "--data-dir", str(small_data_dir)]
+    report = json.loads(_run(capsys, *base, "--format", "json"))
+    for table in ("regions", "units", "cadres"):
+        assert all("households_warning" in row for row in report[table]), table
+    total = sum(c["households_warning"] for c in report["cadres"] if c["in_post"])
+    assert sum(u["households_warning"] for u in report["units"]) == total > 0
+    lines = _run(capsys, *base).splitlines()
+    header = lines[0].split(",")
+    column = header.index("households_warning")
+    assert header[column - 1 : column + 2] == [
+        "households_wrong_exit", "households_warning", "households_returned",
+    ]  # fmt: skip
+    cadre_rows = [line.split(",") for line in lines if line.startswith("cadre,")]
+    assert sum(int(r[column]) for r in cadre_rows if r[header.index("in_post")] == "True") == total
+    path = tmp_path / "w.xlsx"
+    _run(capsys, *base, "--format", "xlsx", "--output", str(path))
+    book = load_workbook(path)
+    for sheet in ("下级地区", "帮扶单位", "帮扶干部"):
+        assert "households_warning" in [c.value for c in book[sheet][1]], sheet

@@ -81,3 +81,20 @@ def test_choropleth_choices(embedded_store, village) -> None:
     assert score.values[town] == round(expected, 1)
     above = shown_values(access, ViewState(region=province, year=2018, indicator="cadre_score"))
     assert set(above.values.values()) == {None}
+
+
+@pytest.mark.parametrize(("lang", "label"), [("zh", "预警户"), ("en", "Warnings")])
+def test_panel_warnings_column(embedded_store, village, lang, label) -> None:
+    from battlemap.views.cadres import cadre_detail
+
+    county = village[:6] + "000000"
+    state = ViewState(region=county, year=2018, lang=lang)
+    panel = cadres_panel(ScopedStore(embedded_store), state)
+    assert {"name": label, "id": "households_warning"} in panel.columns
+    cadres = cadre_detail(ScopedStore(embedded_store), county, 2018).cadres
+    posted = cadres[cadres["in_post"]]
+    warned = sum(r["households_warning"] for r in panel.rows)
+    assert warned == posted["households_warning"].sum() > 0
+    units = cadres_panel(ScopedStore(embedded_store, Scope(households=False)), state)
+    assert {"name": label, "id": "households_warning"} in units.columns
+    assert sum(r["households_warning"] for r in units.rows) == warned
