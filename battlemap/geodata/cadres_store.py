@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from battlemap.geodata import aggregate
 from battlemap.geodata.cadre_tables import CADRE_FILES, VISIT_KINDS
 from battlemap.geodata.datadir import owner_only, read_manifest, read_table
-from battlemap.geodata.embedded_cache import cached_bundle
+from battlemap.geodata.embedded_cache import cache_root, cached_bundle
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
 from battlemap.geodata.metrics import MetricSet, metric_set, warning_categories
@@ -44,7 +44,9 @@ from battlemap.indicators.warning import WARNING_CATEGORIES
 __all__ = ["CadreFrames", "CadreSource", "EmbeddedCadres", "cadre_source", "region_frames_empty"]
 
 log = logging.getLogger(__name__)
-CACHE_DIR = "cadres_cache"  # per-village counts, keyed by data version and rules
+# per-region counts, keyed by data version and rules: cache_root() / "cadres-<digest>/"
+# (the array bundles' cache dir, never the data dir, which may be read-only)
+CACHE_DIR = "cadres"
 CACHE_FORMAT = 1
 _STATUS = (STATUS_POOR, STATUS_EXITED, STATUS_RETURNED)  # codes 0, 1, 2; -1 not registered
 _LOCK = threading.Lock()
@@ -177,36 +179,39 @@ class EmbeddedCadres(CadreSource):
                     self._values = self._cached()
         return self._values
 
-    def _cache_path(self) -> Path:
+    def _cache_path(self) -> Path | None:
+        """The counts file in the cache dir; None when the data dir has no version."""
         manifest = read_manifest(self.data_dir)
+        if not manifest.get("version"):
+            return None
         key = json.dumps([manifest.get("version"), manifest.get("import_id"), self.years,
                           self.rules.not_visited_days, self.rules.max_households,
                           self.rules.far_checkin_m, len(self.codes), CACHE_FORMAT])  # fmt: skip
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-        return self.data_dir / CACHE_DIR / f"counts-{digest}.npy"
+        return cache_root() / f"{CACHE_DIR}-{digest}" / "counts.npy"
 
     def _cached(self) -> np.ndarray:
         path = self._cache_path()
         shape = (len(self.codes), len(self.years), len(ind.CADRE_COUNT_NAMES))
         try:
-            values = np.load(path, allow_pickle=False)
-            if values.shape == shape and values.dtype == np.int64:
+            values = np.load(path, allow_pickle=False) if path is not None else None
+            if values is not None and values.shape == shape and values.dtype == np.int64:
                 return values
         except (OSError, ValueError):
             pass
         self._build_arrays_locked()
         values = self._aggregate()
+        if path is None:
+            return values
         try:
             with owner_only():
-                path.parent.mkdir(exist_ok=True)
-                for old in path.parent.glob("counts-*.npy"):
-                    old.unlink(missing_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
                 with open(tmp, "wb") as handle:
                     np.save(handle, values, allow_pickle=False)
                 os.replace(tmp, path)
-        except OSError as exc:  # a read-only data dir: serve from memory
-            log.warning("%s: cannot write the cadre counts cache: %s", self.data_dir, exc)
+        except OSError as exc:  # a read-only or full cache dir: serve from memory
+            log.warning("%s: cannot write the cadre counts cache: %s", path.parent, exc)
         return values
 
     def _build_arrays_locked(self) -> None:

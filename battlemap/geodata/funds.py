@@ -8,13 +8,15 @@ whole data set, :func:`~battlemap.indicators.funds_anomalies.scan`, cached), and
 under a region for the map, the panel and the report. A data set without the tables is
 ``available = False``: every panel says no data.
 
-The embedded cache is ``funds_cache/`` in the data dir (``values.parquet`` and
-``hits.parquet``, keyed by the data version and the [funds] rules' digest; not a data file,
-rebuilt when stale). Generation writes it, so the first ``stats`` is an array lookup.
+The embedded cache (``values.parquet`` and ``hits.parquet``, keyed by the data version and
+the [funds] rules' digest; not a data file, rebuilt when stale) lives in the array bundles'
+cache dir (:func:`~battlemap.geodata.embedded_cache.cache_root`), never in the data dir, which
+may be read-only: ``funds-<digest of the key>/``. A data dir without a version is not cached.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -31,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import owner_only, read_table
+from battlemap.geodata.embedded_cache import cache_root
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
 from battlemap.geodata.funds_aggregate import funds_values
@@ -42,7 +45,7 @@ from battlemap.indicators.funds_rules import FundsRules, funds_rules_of
 __all__ = ["CACHE_DIR", "EmbeddedFunds", "FundsSource", "build_funds", "funds_source"]
 
 log = logging.getLogger(__name__)
-CACHE_DIR = "funds_cache"
+CACHE_DIR = "funds"  # cache_root() / "funds-<key digest>"
 _KEY = b"battlemap.funds"
 FundsCounts = dict[str, int]
 
@@ -185,13 +188,14 @@ def build_funds(
 
 
 class EmbeddedFunds(FundsSource):
-    """Funds from the data dir's parquet tables, aggregates cached in ``funds_cache/``."""
+    """Funds from the data dir's parquet tables, aggregates cached in the cache dir."""
 
     def __init__(self, data_dir: Path, codes, years, rules: FundsRules, manifest: dict) -> None:
         self.data_dir = Path(data_dir)
         self.codes, self.years, self.rules = tuple(codes), tuple(years), rules
         self.available = has_funds_tables(self.data_dir)
         self._key = json.dumps([manifest.get("version"), rules.digest, list(self.years)])
+        self._folder = cache_folder(self._key) if manifest.get("version") else None
         self._index = {c: i for i, c in enumerate(self.codes)}
         self._year_index = {y: i for i, y in enumerate(self.years)}
         self._lock = threading.Lock()
@@ -213,7 +217,9 @@ class EmbeddedFunds(FundsSource):
             self._values, self._hits = cached
 
     def _read_cache(self) -> tuple[np.ndarray, pd.DataFrame] | None:
-        folder = self.data_dir / CACHE_DIR
+        folder = self._folder
+        if folder is None:
+            return None
         try:
             values = pq.read_table(folder / "values.parquet")
             meta = values.schema.metadata or {}
@@ -234,7 +240,8 @@ class EmbeddedFunds(FundsSource):
         return out, hits[list(HIT_COLUMNS)]
 
     def _write_cache(self, values: np.ndarray, hits: pd.DataFrame) -> None:
-        write_cache(self.data_dir, self.codes, self.years, values, hits, self._key)
+        if self._folder is not None:
+            write_cache(self._folder, self.codes, self.years, values, hits, self._key)
 
     def _build(self) -> tuple[np.ndarray, pd.DataFrame]:
         if not self.available:
@@ -367,11 +374,16 @@ def scan_empty() -> pd.DataFrame:
     return frame.astype({"date": "datetime64[ns]"})
 
 
+def cache_folder(key: str) -> Path:
+    """The cache folder of a funds key (data version, rules digest, years)."""
+    return cache_root() / f"{CACHE_DIR}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+
 def write_cache(
-    data_dir: Path, codes, years, values: np.ndarray, hits: pd.DataFrame, key: str
+    folder: Path, codes, years, values: np.ndarray, hits: pd.DataFrame, key: str
 ) -> None:
-    """Write ``funds_cache/`` (owner-only, atomic per file); a read-only dir is skipped."""
-    folder = Path(data_dir) / CACHE_DIR
+    """Write the cache ``folder`` (owner-only, atomic per file); a read-only or full cache
+    dir is skipped (the values are served from memory)."""
     nonzero = values.any(axis=2)
     r, k = np.nonzero(nonzero)
     frame = pd.DataFrame(
@@ -382,7 +394,7 @@ def write_cache(
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _KEY: key.encode()})
     try:
         with owner_only():
-            folder.mkdir(exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
             for name, data in (
                 ("hits.parquet", pa.Table.from_pandas(hits, preserve_index=False)),
                 ("values.parquet", table),
@@ -391,7 +403,7 @@ def write_cache(
                 pq.write_table(data, tmp, compression="zstd")
                 os.replace(tmp, folder / name)
     except OSError as exc:
-        log.warning("%s: cannot write the funds cache: %s", data_dir, one_line(exc))
+        log.warning("%s: cannot write the funds cache: %s", folder, one_line(exc))
 
 
 def cache_key(manifest: dict, rules: FundsRules, years) -> str:

@@ -3,6 +3,9 @@ the rows arrive exactly as the CSV path sends them, NULLs and odd text included.
 
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import psycopg2
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -22,7 +25,9 @@ COLUMNS = (
     Column("ratio", "double precision"),
     Column("flag", "boolean"),
     Column("status", "text"),
+    Column("day", "date"),
     Column("absent", "double precision", optional=True),  # not in the file: NULL
+    Column("absent_day", "date", optional=True),
 )
 ROWS = {
     "code": ["520102100200", "520102100201", "520102100202", "520102100203"],
@@ -33,7 +38,9 @@ ROWS = {
     "ratio": [1.5, None, float("inf"), -0.0],
     "flag": [True, False, None, True],
     "status": pa.array(["未脱贫", "已脱贫", "返贫", "未脱贫"]).dictionary_encode(),
+    "day": pa.array([date(2019, 12, 31), None, date(1999, 12, 31), date(2000, 1, 1)]),
 }
+DAYS = ROWS["day"].to_pylist()
 
 
 @pytest.fixture
@@ -63,8 +70,29 @@ def test_binary_rows_equal_csv_rows(conn, tmp_path, monkeypatch, batch_rows) -> 
         binary = _copy(cur, monkeypatch, "t_binary", path, binary=True)
         csv = _copy(cur, monkeypatch, "t_csv", path, binary=False)
     assert binary == csv
-    assert binary[0] == ("520102100200", "张三", 1, 0, 2**40, 1.5, True, "未脱贫", None)
+    assert binary[0] == (
+        "520102100200", "张三", 1, 0, 2**40, 1.5, True, "未脱贫", date(2019, 12, 31), None, None
+    )  # fmt: skip
     assert binary[2][2:7] == (-32768, None, -1, float("inf"), None)
+    assert [r[8] for r in binary] == DAYS
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        pa.array(["2019-12-31", None, "1999-12-31", "2000-01-01"]),  # ISO text
+        pa.array(pd.to_datetime(["2019-12-31 18:00", None, "1999-12-31 0:00", "2000-01-01 0:00"])),
+    ],
+    ids=["text", "timestamp"],
+)
+def test_dates_from_text_or_timestamps_in_binary_equal_csv(conn, tmp_path, monkeypatch, days):
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({**ROWS, "day": days}), path)
+    with conn.cursor() as cur:
+        binary = _copy(cur, monkeypatch, "t_binary", path, binary=True)
+        csv = _copy(cur, monkeypatch, "t_csv", path, binary=False)
+    assert binary == csv
+    assert [r[8] for r in binary] == DAYS
     assert binary[3][1] == ROWS["name"][3]
 
 
@@ -117,7 +145,9 @@ def test_points_and_text_arrays_in_binary_equal_csv(conn, tmp_path, monkeypatch,
     assert rows[0][5] == "SRID=4326;POINT(106.5 26.5)" and rows[0][4] is None
 
 
-def test_only_multipolygon_tables_stay_csv() -> None:
+def test_only_multipolygon_and_money_tables_stay_csv() -> None:
     assert binary_supported(TABLES["household_years"])
     assert binary_supported(TABLES["households"])  # points, text[]
+    assert binary_supported(TABLES["visits"])  # dates
+    assert not binary_supported(TABLES["fund_payments"])  # numeric(16, 2)
     assert not binary_supported(TABLES["regions"])  # multipolygons

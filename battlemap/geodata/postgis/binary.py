@@ -27,12 +27,13 @@ _FIXED = {
     "boolean": "u1",
 }
 _NULL = pa.scalar(b"\xff\xff\xff\xff", pa.binary())
+_PG_EPOCH_DAYS = 10_957  # PostgreSQL counts dates from 2000-01-01, Arrow from 1970-01-01
 _EMPTY = pa.scalar(b"", pa.binary())
 
 
 def _kind(column: Column) -> str | None:
-    """``text``, ``point``, ``text_array`` or a numpy dtype for the column's SQL type; None
-    when not supported (multipolygons stay CSV)."""
+    """``text``, ``point``, ``text_array``, ``date`` or a numpy dtype for the column's SQL
+    type; None when not supported (multipolygons and numeric stay CSV)."""
     if column.kind in ("point", "text_array"):
         return column.kind
     if column.kind != "plain":
@@ -40,6 +41,8 @@ def _kind(column: Column) -> str | None:
     sql = column.type.lower()
     if sql.startswith(("char(", "text")) and not sql.startswith("text["):
         return "text"
+    if sql.startswith("date"):
+        return "date"
     for name, dtype in _FIXED.items():
         if sql.startswith(name):
             return dtype
@@ -48,7 +51,7 @@ def _kind(column: Column) -> str | None:
 
 def binary_supported(table: Table) -> bool:
     """True when every column of ``table`` can be sent in binary (numbers, booleans, text,
-    points, text arrays; not multipolygons)."""
+    dates, points, text arrays; not multipolygons or numeric)."""
     return all(_kind(c) is not None for c in table.columns)
 
 
@@ -98,6 +101,16 @@ def _text(array: pa.Array) -> pa.Array | np.ndarray:
     if array.null_count:
         joined = pc.if_else(array.is_null(), _NULL, joined)
     return joined
+
+
+def _dates(array: pa.Array) -> np.ndarray:
+    """Days since 2000-01-01 (NULL as 0: masked by the caller). Timestamps are cut to their
+    day and ISO strings parsed, as the text path's ``date`` input does."""
+    array = _plain(array)
+    if not pa.types.is_date32(array.type):
+        array = array.cast(pa.date32(), safe=False)
+    days = pc.fill_null(array.cast(pa.int32()), 0).to_numpy(zero_copy_only=False)
+    return days.astype(np.int64) - _PG_EPOCH_DAYS
 
 
 def _values(array: pa.Array, dtype: str) -> np.ndarray:
@@ -224,7 +237,9 @@ def encode_batch(table: Table, batch: pa.RecordBatch) -> memoryview:
         if column.parquet in batch.schema.names:
             array = batch.column(column.parquet)
         else:  # an optional column the file lacks
-            array = pa.nulls(n, pa.string() if kind == "text" else pa.int64())
+            array = pa.nulls(
+                n, pa.string() if kind == "text" else pa.date32() if kind == "date" else pa.int64()
+            )
         if kind == "text":
             text = _text(array)
             if isinstance(text, np.ndarray):
@@ -233,7 +248,10 @@ def encode_batch(table: Table, batch: pa.RecordBatch) -> memoryview:
                 flush()
                 pieces.append(text)
             continue
-        fixed = _fixed(_values(array, kind), kind)
+        if kind == "date":
+            fixed = _fixed(_dates(array), ">i4")
+        else:
+            fixed = _fixed(_values(array, kind), kind)
         if array.null_count:
             flush()
             pieces.append(pc.if_else(array.is_null(), _NULL, _binary(fixed)))

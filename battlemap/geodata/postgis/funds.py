@@ -42,7 +42,12 @@ from battlemap.geodata.postgis.load import LOCK_KEY
 from battlemap.indicators.funds_anomalies import HIT_COLUMNS
 from battlemap.indicators.funds_rules import funds_rules_of
 
-__all__ = ["PostgisFunds"]
+__all__ = ["PostgisFunds", "funds_key"]
+
+
+def funds_key(stamp: str, rules_digest: str, years) -> str:
+    """What ``funds_meta`` holds: the derived tables' data stamp, rules and years."""
+    return json.dumps([stamp, rules_digest, [int(y) for y in years]])
 
 _TEXT, _FLOAT, _INT, _DATE = pa.string(), pa.float64(), pa.int64(), pa.date32()
 _TYPES = {
@@ -133,7 +138,7 @@ class PostgisFunds(FundsSource):
 
     # -- derived tables ------------------------------------------------------------------
     def _key(self) -> str:
-        return json.dumps([self.store.data_stamp(), self.rules.digest, list(self.years)])
+        return funds_key(self.store.data_stamp(), self.rules.digest, self.years)
 
     def prepare(self) -> None:
         """Build the derived tables now (at load time, as the loading user), so that

@@ -38,6 +38,11 @@ from battlemap.geodata.postgis.ddl import (
     META_TABLE,
     TABLES,
 )
+from battlemap.geodata.postgis.derived import (
+    DERIVED_FUNDS_TABLES,
+    compute_derived,
+    copy_derived,
+)
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 from battlemap.indicators.rules import ExitRules
 
@@ -190,9 +195,10 @@ def _load_table(cur, name: str, data_dir: Path, steps: _Steps) -> None:
     steps.run(f"index {name}", build)
 
 
-# Tables loaded side by side, each group in its own connection and transaction: the two
-# largest on their own, the rest (regions first, relocations …) on a third.
-PARALLEL_LOADS: tuple[tuple[str, ...], ...] = (("household_years",), ("households",))
+# Tables loaded side by side, each group in its own connection and transaction: the three
+# largest on their own (the cadres' 23 M visits of a province take as long as the
+# household-years), the rest (regions first, relocations …) on a fourth.
+PARALLEL_LOADS: tuple[tuple[str, ...], ...] = (("household_years",), ("households",), ("visits",))
 
 
 def _table_groups() -> list[list[str]]:
@@ -250,20 +256,21 @@ def _stage_tables(dsn: str, data_dir: Path, steps: _Steps) -> None:
         raise exc
 
 
-def _swap(cur, target: str) -> None:
+def _swap(cur, target: str, derived: tuple[str, ...] = ()) -> None:
     """Replace the target schema's tables by the staged ones (same transaction).
 
-    Aggregates built by stores for other exit rules (``region_year_stats_<digest>``) are
-    stale after a load and dropped too.
+    Aggregates built by stores for other exit rules (``region_year_stats_<digest>``) and
+    the funds and cadre tables derived from the old rows are stale after a load and dropped
+    too; ``derived``: the ones staged for the new rows.
     """
     cur.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = %s AND starts_with(tablename, %s)",
         (target, AGGREGATE_PREFIX),
     )
     stale = [name for (name,) in cur.fetchall()]
-    for name in (*ALL_TABLES, *stale):
+    for name in (*ALL_TABLES, *stale, *DERIVED_FUNDS_TABLES):
         cur.execute(f'DROP TABLE IF EXISTS "{target}".{name}')
-    for name in ALL_TABLES:
+    for name in (*ALL_TABLES, *derived):
         cur.execute(f'ALTER TABLE {STAGING_SCHEMA}.{name} SET SCHEMA "{target}"')
     cur.execute(f"DROP SCHEMA {STAGING_SCHEMA}")
 
@@ -291,9 +298,10 @@ def _finish(
     metrics: MetricSet,
     steps: _Steps,
     computing: Background,
+    deriving: Background,
 ) -> None:
-    """In one transaction: check the staged tables, add the aggregates and the meta row,
-    swap them all in (the caller commits)."""
+    """In one transaction: check the staged tables, add the aggregates, the meta row and
+    the derived funds and cadre tables, swap them all in (the caller commits)."""
     report = steps.report
     use_build_settings(cur)
     cur.execute(
@@ -319,7 +327,30 @@ def _finish(
         "VALUES (%s, %s, %s, %s)",
         (str(data_dir.resolve()), psycopg2.extras.Json(manifest), list(years), metrics.digest),
     )
-    steps.run("swap", lambda: _swap(cur, target))
+    derived = _copy_derived(cur, metrics, steps, deriving)
+    steps.run("swap", lambda: _swap(cur, target, derived))
+
+
+def _copy_derived(cur, metrics: MetricSet, steps: _Steps, deriving: Background) -> tuple[str, ...]:
+    """COPY the funds and cadre tables computed from the data dir (keyed by the staged meta
+    row's stamp, as :meth:`PostgisStore.data_stamp` reads it); their names. When they could
+    not be computed, none: :func:`prepare_derived` builds them after the load."""
+    try:
+        computed = steps.run("derived wait", deriving.result)
+    except Exception as exc:  # the tables' own COPY names bad data; this only falls back
+        steps.progress(f"derived tables left for after the load: {exc}")
+        return ()
+    stamp = str(_first(cur, f"SELECT md5(manifest::text) FROM {META_TABLE}")[0])
+    rows = steps.run(
+        "derived",
+        lambda: copy_derived(cur, computed, stamp, metrics.rules),
+        lambda r: ", ".join(f"{n}: {v:,} rows" for n, v in r.items()) or "none",
+    )
+    steps.report.rows.update(rows)
+    names = tuple(rows)
+    if computed.funds is not None:
+        names = (*DERIVED_FUNDS_TABLES, *names[1:])
+    return names
 
 
 def _drop_staging(conn) -> None:
@@ -409,9 +440,14 @@ def load_data_dir(
                 lambda: compute_aggregate(path, years, metrics, trust_cache=verify),
                 name="battlemap-aggregate",
             )
+            # the funds and cadre tables too, by the embedded engines (or from their cache)
+            deriving = Background(
+                lambda: compute_derived(path, years, metrics.rules, manifest, trust_cache=verify),
+                name="battlemap-derived",
+            )
             _stage_tables(dsn, path, steps)
             report.rows = {n: report.rows[n] for n in LOAD_ORDER if n in report.rows}
-            _finish(cur, target, path, manifest, metrics, steps, computing)
+            _finish(cur, target, path, manifest, metrics, steps, computing, deriving)
             if import_id is not None:
                 record_import(cur, import_id)
         steps.run("commit", conn.commit)
