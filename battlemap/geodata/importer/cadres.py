@@ -194,7 +194,7 @@ class _Checker:
     def _visits(self, v: dict[str, Any]) -> tuple[str | None, Any]:
         try:
             visit_id = int(float(v["visit_id"]))
-        except ValueError:
+        except (ValueError, OverflowError):
             return "bad_id", f"visit_id {v['visit_id']!r} is not a whole number"
         if visit_id <= 0 or float(v["visit_id"]) != visit_id:
             return "bad_id", f"visit_id {v['visit_id']!r} is not a positive whole number"

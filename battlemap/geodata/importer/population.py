@@ -125,7 +125,7 @@ def _check(
         return "unknown_village", f"village {full} is not in the store: import its boundary first"
     try:
         year_value = int(float(year)) if year is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):  # "1e400" is a float, but no whole number
         year_value = None
     if year_value is None or year_value not in ctx.years:
         return "bad_year", f"year {year!r} is not one of {ctx.years[0]}–{ctx.years[-1]}"

@@ -106,10 +106,12 @@ class RejectsWriter:
             return None
         self._fh.close()
         if not self._sorted:
-            frame = pd.read_csv(self._tmp, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-            frame = frame.sort_values("row", key=lambda s: s.astype(int), kind="stable")
+            # csv, not pandas: a malformed row may have more cells than the header
+            with open(self._tmp, encoding="utf-8-sig", newline="") as handle:
+                header, *rows = csv.reader(handle)
+            rows.sort(key=lambda cells: int(cells[0]))  # stable: a row's reasons keep order
             with open_private(self._tmp) as handle:  # cells were neutralised when written
-                frame.to_csv(handle, index=False)
+                csv.writer(handle).writerows([header, *rows])
         os.replace(self._tmp, self.path)
         return self.path
 

@@ -77,6 +77,16 @@ def test_visits_rows_checked_upserted_idempotent_both_stores(tiny, tmp_path) -> 
         pg.close()
 
 
+def test_a_visit_id_too_large_for_a_number_is_a_reject(tiny, tmp_path) -> None:
+    data_dir, _ = tiny
+    first = pd.read_parquet(data_dir / "visits.parquet").iloc[0]
+    header = ["日志编号", "干部编号", "户编号", "走访日期", "经度", "纬度", "帮扶类别", "备注"]
+    row = ["1e400", first.cadre_id, first.hh_id, "2018-06-01", first.lon, first.lat, "走访", ""]
+    path = _csv(tmp_path / "日志.csv", header, [row])
+    report = import_cadre_table("visits", path, data_dir, dry_run=True)  # OverflowError before
+    assert report.reasons == {"bad_id": 1} and report.loaded == 0
+
+
 def test_one_responsible_helper_at_a_time(tiny, tmp_path) -> None:
     data_dir, _ = tiny
     a = pd.read_parquet(data_dir / "assignments.parquet")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -113,3 +114,23 @@ def test_a_file_without_a_persons_column_is_refused(empty_dir: Path, tmp_path: P
     pd.DataFrame({"行政区划代码": ["522631100201"], "年度": [2020]}).to_csv(path, index=False)
     with pytest.raises(ImportFileError, match="no persons column"):
         import_population(path, empty_dir)
+
+
+def test_a_huge_year_and_a_long_line_are_rejects_not_crashes(
+    county_population, empty_dir: Path, tmp_path: Path
+) -> None:
+    """ "1e400" parses as a float but is no whole number (it raised OverflowError); a line with
+    more cells than the header, read before an earlier row's reject, is sorted into the
+    rejects file (pandas could not read it back)."""
+    path = tmp_path / "population.csv"
+    rows = county_population.head(3).astype(str)
+    rows.iloc[1, 1] = "1e400"
+    rows.to_csv(path, index=False)
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("522631100201,2019,10,extra,cells,here\n")
+    report = import_population(path, empty_dir, dry_run=True)
+    assert report.reasons == {"bad_year": 1, "malformed_row": 1}
+    with open(report.rejects_file, encoding="utf-8-sig", newline="") as handle:
+        rejected = list(csv.reader(handle))[1:]
+    assert [(r[0], r[1]) for r in rejected] == [("3", "bad_year"), ("5", "malformed_row")]
+    assert rejected[1][-3:] == ["extra", "cells", "here"]  # every cell kept
