@@ -355,7 +355,9 @@ class EmbeddedCadres(CadreSource):
                 column = years.get_indexer(household_years["year"])
                 ok = column >= 0
                 part[row_hh[ok], column[ok]] = warning_categories(rows, self.metrics)[ok]
-            ids.append(pa.array(households["hh_id"], pa.string(), from_pandas=True))
+            hh_ids = pa.array(households["hh_id"], pa.string(), from_pandas=True)
+            # a part of several row groups reads as a ChunkedArray (the 2.3 M set's do)
+            ids.extend(hh_ids.chunks if isinstance(hh_ids, pa.ChunkedArray) else [hh_ids])
             parts.append(part)
         matrix = np.concatenate(parts) if parts else np.zeros((0, len(years)), np.int8)
         where = pc.index_in(

@@ -131,3 +131,22 @@ def test_postgis_cadres_without_an_answer_count_as_none_for_now(postgis_store) -
     assert source.has_data is False  # a page still draws
     source.store = postgis_store  # the database answers again: asked again
     assert source.has_data is True
+
+
+def test_households_in_several_row_groups(small_data_dir, embedded_store, tmp_path, monkeypatch):
+    """A households file of several row groups (as the 2.3 M set's parts are) reads its ids
+    as a ChunkedArray: the cadre frames' warnings are the same as from one row group."""
+    import pyarrow.parquet as pq
+
+    monkeypatch.setenv("BATTLEMAP_CACHE_DIR", str(tmp_path / "cache"))  # built, not cached
+    chunked = tmp_path / "chunked"
+    shutil.copytree(small_data_dir, chunked)
+    for path in (chunked / "households.parquet").glob("*.parquet"):
+        pq.write_table(pq.read_table(path), path, row_group_size=1_000)
+        assert pq.ParquetFile(path).num_row_groups > 1
+    record_files(chunked)
+    county = _some_codes(embedded_store)[1]
+    got = cadre_source(EmbeddedStore(chunked)).frames(county, 2018)
+    want = cadre_source(embedded_store).frames(county, 2018)
+    assert not want.households.empty
+    pd.testing.assert_frame_equal(got.households, want.households)
