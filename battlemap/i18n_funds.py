@@ -17,8 +17,8 @@ FUNDS_TEXT: dict[str, tuple[str, str]] = {
     "funds_note": (
         "支出进度 {rate}% · 滞留资金 {idle:,.1f} 万元 · 项目 {projects} 个，逾期 {overdue} 个 · "
         "异常 {anomalies} 条",
-        "Payment rate {rate}% · idle {idle:,.1f} × 10k yuan · {projects} projects, "
-        "{overdue} overdue · {anomalies} anomalies",
+        "Payment rate {rate}% · idle {idle:,.1f} × 10k yuan · projects {projects}, "
+        "overdue {overdue} · anomalies {anomalies}",  # no "1 anomalies"
     ),
     "layer_projects": ("扶贫项目", "Projects"),
     "projects_budget": ("预算", "Budget"),

@@ -45,14 +45,15 @@ def layer_options(lang: str) -> list[dict[str, str]]:
     return [{"label": t(f"layer_{k}", lang), "value": k} for k in LAYER_KEYS]
 
 
-def table_style() -> dict[str, Any]:
-    """Shared DataTable styling: CJK font, wrapping cells, compact rows."""
+def table_style(*, compact: bool = False) -> dict[str, Any]:
+    """Shared DataTable styling: CJK font, wrapping cells, compact rows (``compact``: a
+    smaller font and padding, for a many-column table such as the cadres panel's)."""
     return {
         "style_table": {"overflowX": "auto"},
         "style_cell": {
             "fontFamily": FONT_FAMILY,
-            "fontSize": "13px",
-            "padding": "4px 6px",
+            "fontSize": "12px" if compact else "13px",
+            "padding": "3px 4px" if compact else "4px 6px",
             "whiteSpace": "normal",
             "height": "auto",
             "textAlign": "left",
@@ -338,7 +339,7 @@ def page(
                                     id=ids.CADRES_TABLE,
                                     page_size=10,
                                     sort_action="native",
-                                    **table_style(),
+                                    **table_style(compact=True),  # 9 columns at 1440 px
                                 ),
                                 panel_id="cadres-panel",
                             ),

@@ -93,7 +93,7 @@ def cadre_detail(
 ROLE_NAMES_EN = {
     ROLE_SECRETARY: "First secretary",
     ROLE_TEAM: "Work team member",
-    ROLE_HELPER: "Responsible helper",
+    ROLE_HELPER: "Helper",  # as the household table's column (a short cell: 9 columns)
 }
 
 

@@ -59,3 +59,37 @@ def test_checkin_layer_and_cadres_panel_draw(dash_duo, battlemap_app, small_data
     state = wait_for_map(driver, county, timeout=40)
     assert state["z"] and any(z is not None for z in state["z"]), state["z"]
     driver.save_screenshot(str(ARTIFACTS / "cadres-score-map.png"))
+
+    # the English county view at 1440 px: English headers, the tables fit their panels
+    driver.get(dash_duo.server_url + f"/?region={county}&year=2018&lang=en")
+    wait_for_map(driver, county, timeout=40)
+    headers: list[str] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and "Warnings" not in headers:
+        headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "#cadre-table th")]
+        time.sleep(0.2)
+    assert headers[-3:] == ["Warnings", "Score", "Problems"], headers
+    roles = driver.find_elements(By.CSS_SELECTOR, "#cadre-table td[data-dash-column=role]")
+    assert roles and all(r.text in ("First secretary", "Work team member", "Helper")
+                         for r in roles)  # fmt: skip
+    for panel in ("cadres-panel", "funds-panel"):
+        element = driver.find_element(By.ID, panel)
+        driver.execute_script("arguments[0].scrollIntoView()", element)
+        wide = driver.execute_script(_OVERFLOW_JS, element)
+        assert wide == [], (panel, wide)
+        element.screenshot(str(ARTIFACTS / f"{panel}-en-county.png"))
+
+
+# elements of a panel wider than their box (a table scrolling sideways) or sticking out of it
+_OVERFLOW_JS = """
+const panel = arguments[0], right = panel.getBoundingClientRect().right;
+const out = [];
+panel.querySelectorAll('*').forEach(n => {
+  const box = n.getBoundingClientRect();
+  if (n.scrollWidth > n.clientWidth + 1 && getComputedStyle(n).overflowX !== 'visible')
+    out.push(['scrolls', n.className.toString().slice(0, 40), n.scrollWidth, n.clientWidth]);
+  else if (box.width > 0 && box.right > right + 1)
+    out.push(['sticks out', n.tagName, Math.round(box.right), Math.round(right)]);
+});
+return out.slice(0, 5);
+"""
