@@ -16,7 +16,6 @@ household, stored or in the file, is refused).
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,18 @@ from battlemap.geodata.cadre_tables import (
     VISIT_KINDS,
 )
 from battlemap.geodata.codes import InvalidCodeError, code_level, normalize_code
-from battlemap.geodata.datadir import check_files, read_manifest, read_table, require_data_dir
-from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
+from battlemap.geodata.datadir import read_table
 from battlemap.geodata.importer.crs import to_wgs84
 from battlemap.geodata.importer.errors import ImportFileError
-from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
-from battlemap.geodata.importer.readers import open_reader
-from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.table_import import (
+    ImportRun,
+    TableSpec,
+    check_rows,
+    import_table,
+    parse_date,
+    text_cells,
+)
 from battlemap.geodata.importer.table_report import TableImportReport
 
 __all__ = ["CADRE_IMPORT_REASONS", "CadreImportReport", "import_cadre_table"]
@@ -91,41 +94,30 @@ _COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 _OPTIONAL = {"end_date", "note", "name"}
 _KEYS = {"cadres": ("cadre_id",), "assignments": ("hh_id", "start_date"), "visits": ("visit_id",)}
 _MAX_LEN = {"cadre_id": 40, "hh_id": 40, "name": 50, "unit": 100, "note": 100}
-_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S")
 
 
 CadreImportReport = TableImportReport  # one report shape for every side-table import
 
 
-def _date(text: str | None) -> dt.date | None:
-    text = (text or "").strip()
-    for fmt in _FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+def _ddl(table: str) -> Any:
+    from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES
+
+    return {t.name: t for t in CADRE_TABLES}[table]
 
 
-def _columns(table: str, headers: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for name, aliases in _COLUMNS[table].items():
-        wanted = {normalize_header(a) for a in aliases}
-        hits = [i for i, h in enumerate(headers) if normalize_header(h) in wanted]
-        if hits:
-            found[name] = hits[0]
-        elif name not in _OPTIONAL:
-            raise ImportFileError(
-                f"no {name} column (one of {', '.join(aliases)}); the file has {', '.join(headers)}"
-            )
-    return found
-
-
-def _stored(data_dir: Path, table: str) -> pd.DataFrame:
-    path = data_dir / CADRE_FILES[table]
-    if path.is_file():
-        return read_table(data_dir, table)
-    return CADRE_SCHEMAS[table].empty_table().to_pandas()
+SPECS: dict[str, TableSpec] = {
+    table: TableSpec(
+        name=table,
+        file=CADRE_FILES[table],
+        schema=CADRE_SCHEMAS[table],
+        columns=_COLUMNS[table],
+        keys=_KEYS[table],
+        optional=frozenset(_OPTIONAL),
+        ddl=_ddl,
+        stale_aggregates="cadres_",  # the PostGIS store's cadre counts, built on demand
+    )
+    for table in CADRE_FILES
+}
 
 
 class _Checker:
@@ -135,27 +127,19 @@ class _Checker:
         self.table = table
         regions = read_table(data_dir, "regions", ["code", "level"])
         self.villages = set(regions.loc[regions["level"] == 5, "code"].astype(str))
-        self.cadres = set(_stored(data_dir, "cadres")["cadre_id"].astype(str))
+        self.cadres = set(SPECS["cadres"].stored(data_dir)["cadre_id"].astype(str))
         if table != "cadres":
             ids = pq.read_table(data_dir / "households.parquet", columns=["hh_id"])["hh_id"]
             self.households = set(ids.cast(pa.string()).to_pylist())
         self.first, self.last = dt.date(years[0], 1, 1), dt.date(years[-1], 12, 31)
 
     def check(self, cells: dict[str, str | None]) -> tuple[str | None, Any]:
-        values: dict[str, Any] = {}
-        for name in _COLUMNS[self.table]:
-            text = (cells.get(name) or "").strip()
-            if not text and name not in _OPTIONAL:
-                return "missing_value", f"{name} is empty"
-            if len(text) > _MAX_LEN.get(name, 100):
-                return (
-                    "too_long",
-                    f"{name} has {len(text)} characters (at most {_MAX_LEN.get(name, 100)})",
-                )
-            values[name] = text or None
+        reason, values = text_cells(_COLUMNS[self.table], cells, _OPTIONAL, _MAX_LEN, 100)
+        if reason is not None:
+            return reason, values
         for name in ("start_date", "end_date", "date"):
             if name in values and values[name] is not None:
-                day = _date(values[name])
+                day = parse_date(values[name])
                 if day is None:
                     return "bad_date", f"{name} {values[name]!r} is not a date"
                 values[name] = day
@@ -218,15 +202,27 @@ class _Checker:
         return None, {**v, "visit_id": visit_id, "lon": lon, "lat": lat}
 
 
-def _key(table: str, values: dict[str, Any]) -> tuple:
-    return tuple(values[k] for k in _KEYS[table])
-
-
 def _overlaps(
     a_start: dt.date, a_end: dt.date | None, b_start: dt.date, b_end: dt.date | None
 ) -> bool:
     far = dt.date.max
     return a_start <= (b_end or far) and b_start <= (a_end or far)
+
+
+class _OneHelper:
+    """At most one responsible helper per household at a time among the file's rows: an
+    assignment overlapping an earlier kept one of the same household is refused."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, list[tuple[dt.date, dt.date | None, int]]] = {}
+
+    def accept(self, values: dict[str, Any], row: int) -> tuple[str | None, Any]:
+        hh = values["hh_id"]
+        for start, end, other in self.spans.get(hh, []):
+            if _overlaps(start, end, values["start_date"], values["end_date"]):
+                return "second_helper", f"overlaps the assignment of row {other} for household {hh}"
+        self.spans.setdefault(hh, []).append((values["start_date"], values["end_date"], row))
+        return None, values
 
 
 def import_cadre_table(
@@ -246,81 +242,26 @@ def import_cadre_table(
     ``crs``: the visits' check-in coordinates (wgs84, gcj02 or bd09), stored as WGS84."""
     if table not in CADRE_FILES:
         raise ImportFileError(f"unknown cadre table {table!r} (cadres, assignments, visits)")
-    started = time.perf_counter()
-    path, data_dir = Path(path), Path(data_dir)
-    reader = open_reader(path, encoding=encoding, sheet=sheet, layer=sheet)
-    columns = _columns(table, reader.headers)
-    writer = RejectsWriter(
-        rejects or path.with_name(path.name + ".rejects.csv"), reader.original_headers()
-    )
-    report = CadreImportReport(
-        file=str(path), table=table, dry_run=dry_run,
-        stores=["embedded"] + (["postgis"] if dsn else []),
+
+    def good_rows(run: ImportRun, stored: pd.DataFrame, report) -> pd.DataFrame:
+        checker = _Checker(table, run.data_dir, run.years)
+        helpers = _OneHelper() if table == "assignments" else None
+        good = check_rows(
+            run.reader, run.columns, checker.check, lambda v: tuple(v[k] for k in _KEYS[table]),
+            run.writer, report, accept=helpers.accept if helpers else None,
+        )  # fmt: skip
+        frame = pd.DataFrame([v for v, _ in good.values()], columns=list(_COLUMNS[table]))
+        if table == "assignments" and len(frame):
+            frame = _drop_stored_overlaps(frame, stored, good, run.writer)
+        if table == "visits" and crs != "wgs84" and len(frame):
+            lon, lat = to_wgs84(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), crs)
+            frame = frame.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
+        return frame
+
+    return import_table(
+        SPECS[table], path, data_dir, good_rows, dsn=dsn, encoding=encoding, sheet=sheet,
+        rejects=rejects, dry_run=dry_run,
     )  # fmt: skip
-    try:
-        with DataDirTransaction(data_dir, committed_in_database=database_check(dsn)) as txn:
-            manifest = read_manifest(require_data_dir(data_dir))
-            check_files(data_dir, manifest).raise_problems(data_dir)
-            checker = _Checker(table, data_dir, tuple(int(y) for y in manifest["years"]))
-            stored = _stored(data_dir, table)
-            good = _validate(table, reader, columns, checker, writer, report, stored)
-            if table == "visits" and crs != "wgs84" and len(good):
-                lon, lat = to_wgs84(good["lon"].to_numpy(float), good["lat"].to_numpy(float), crs)
-                good = good.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
-            report.loaded = len(good)
-            report.rejected = writer.total
-            report.reasons = writer.summary()
-            merged, changed = _upsert(table, stored, good, report)
-            if not dry_run and changed:
-                out = pa.Table.from_pandas(
-                    merged, schema=CADRE_SCHEMAS[table], preserve_index=False
-                )
-                pq.write_table(out, txn.path(CADRE_FILES[table]), compression="zstd")
-                if dsn:
-                    _write_postgis(dsn, table, txn, out)
-                else:
-                    txn.commit()
-        report.rejects_file = str(writer.finish()) if writer.total else None
-    except BaseException:
-        writer.discard()
-        raise
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
-
-
-def _validate(table, reader, columns, checker, writer, report, stored) -> pd.DataFrame:
-    good: dict[tuple, tuple[dict[str, Any], int]] = {}
-    spans: dict[str, list[tuple[dt.date, dt.date | None, int]]] = {}
-    for chunk in reader.chunks():
-        report.rows += len(chunk) + len(chunk.bad)
-        for record in chunk.bad:
-            writer.add(record.row, "malformed_row", record.detail, record.values)
-        cells = {name: chunk.columns[i].to_pylist() for name, i in columns.items()}
-        for pos in range(len(chunk)):
-            row = int(chunk.rows[pos])
-            reason, result = checker.check({n: cells[n][pos] for n in cells})
-            if reason is None and _key(table, result) in good:
-                first = good[_key(table, result)][1]
-                reason, result = "duplicate_in_file", f"same key as row {first}"
-            if reason is None and table == "assignments":
-                for start, end, other in spans.get(result["hh_id"], []):
-                    if _overlaps(start, end, result["start_date"], result["end_date"]):
-                        reason = "second_helper"
-                        hh = result["hh_id"]
-                        result = f"overlaps the assignment of row {other} for household {hh}"
-                        break
-            if reason is not None:
-                writer.add(row, reason, result, chunk.original(np.asarray([pos]))[0])
-                continue
-            good[_key(table, result)] = (result, row)
-            if table == "assignments":
-                spans.setdefault(result["hh_id"], []).append(
-                    (result["start_date"], result["end_date"], row)
-                )
-    frame = pd.DataFrame([v for v, _ in good.values()], columns=list(_COLUMNS[table]))
-    if table == "assignments" and len(frame):
-        frame = _drop_stored_overlaps(frame, stored, good, writer)
-    return frame
 
 
 def _drop_stored_overlaps(frame, stored, good, writer) -> pd.DataFrame:
@@ -348,88 +289,3 @@ def _drop_stored_overlaps(frame, stored, good, writer) -> pd.DataFrame:
             )
         keep.append(clash is None)
     return frame[np.asarray(keep, dtype=bool)].reset_index(drop=True)
-
-
-def _normal(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Comparable values: dates as datetime.date or None, text as str or None."""
-    out = frame.copy()
-    for name, typ in zip(CADRE_SCHEMAS[table].names, CADRE_SCHEMAS[table].types, strict=True):
-        if pa.types.is_date(typ):
-            out[name] = [
-                None if v is None or pd.isna(v) else pd.Timestamp(v).date() for v in out[name]
-            ]
-        elif pa.types.is_string(typ):
-            out[name] = [None if v is None or pd.isna(v) else str(v) for v in out[name]]
-    return out.astype(object)
-
-
-def _upsert(
-    table: str, stored: pd.DataFrame, new: pd.DataFrame, report
-) -> tuple[pd.DataFrame, bool]:
-    """``stored`` with ``new`` upserted by the table's key, sorted by it; counts in report."""
-    key = list(_KEYS[table])
-    names = list(CADRE_SCHEMAS[table].names)
-    stored, new = _normal(stored[names], table), _normal(new.reindex(columns=names), table)
-    both = new.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
-    report.inserted = int((both["_merge"] == "left_only").sum())
-    others = [n for n in names if n not in key]
-    same = (
-        (both["_merge"] == "both")
-        & np.logical_and.reduce(
-            [
-                both[n].eq(both[f"{n}_stored"]) | (both[n].isna() & both[f"{n}_stored"].isna())
-                for n in others
-            ]
-        )
-        if others
-        else (both["_merge"] == "both")
-    )
-    report.unchanged = int(same.sum())
-    report.updated = len(both) - report.inserted - report.unchanged
-    kept = stored.merge(new[key], on=key, how="left", indicator=True)
-    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
-    merged = pd.concat([kept, new], ignore_index=True).sort_values(key, ignore_index=True)
-    return merged, bool(report.inserted or report.updated)
-
-
-def _write_postgis(dsn: str, table: str, txn: DataDirTransaction, rows: pa.Table) -> None:
-    """Replace the table's rows in PostGIS in one transaction with the data dir's swap."""
-    import psycopg2
-
-    from battlemap.geodata.errors import StoreUnavailableError
-    from battlemap.geodata.importer.postgis_write import PostgisUpsert
-    from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES
-    from battlemap.geodata.postgis.connection import first_line
-
-    ddl = {t.name: t for t in CADRE_TABLES}[table]
-    pg = PostgisUpsert(dsn)
-    try:
-        _replace_rows(pg, table, ddl, rows, txn)
-    except psycopg2.Error as exc:
-        raise StoreUnavailableError(
-            f"importing {table} into PostgreSQL failed ({first_line(exc)}); nothing was changed"
-        ) from None
-    finally:
-        pg.close()
-
-
-def _replace_rows(pg, table: str, ddl, rows: pa.Table, txn: DataDirTransaction) -> None:
-    import psycopg2.extras
-
-    from battlemap.geodata.importer.postgis_write import copy_rows
-    from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX, META_TABLE
-
-    pg.cur.execute(f"DELETE FROM {table}")
-    copy_rows(pg.cur, ddl, rows)
-    pg.cur.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
-        "AND starts_with(tablename, %s)",
-        (f"{AGGREGATE_PREFIX}cadres_",),
-    )
-    for (name,) in pg.cur.fetchall():
-        pg.cur.execute(f'DROP TABLE "{name}"')
-    pg.cur.execute(
-        f"UPDATE {META_TABLE} SET manifest = manifest || %s, loaded_at = now()",
-        (psycopg2.extras.Json({"cadre_import": txn.import_id}),),
-    )
-    txn.commit(before=lambda: pg.commit(txn.import_id))

@@ -17,19 +17,16 @@ what the anomaly scan is there to find.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from battlemap.geodata.codes import InvalidCodeError, normalize_code
-from battlemap.geodata.datadir import check_files, read_manifest, read_table, require_data_dir
+from battlemap.geodata.datadir import read_table
 from battlemap.geodata.funds_schema import (
     FUNDS_TABLE_FILES,
     FUNDS_TABLES,
@@ -38,12 +35,16 @@ from battlemap.geodata.funds_schema import (
     PROJECT_TYPES,
     SOURCES,
 )
-from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
 from battlemap.geodata.importer.errors import ImportFileError
-from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
-from battlemap.geodata.importer.readers import open_reader
-from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.table_import import (
+    ImportRun,
+    TableSpec,
+    check_rows,
+    import_table,
+    parse_date,
+    text_cells,
+)
 from battlemap.geodata.importer.table_report import TableImportReport
 
 __all__ = ["FUNDS_IMPORT_REASONS", "FUNDS_SCHEMAS", "FundsImportReport", "import_funds_table"]
@@ -126,7 +127,6 @@ _MONEY = {"budget", "amount"}
 _MAX_LEN = {"name": 100, "unit": 100, "document": 100}
 _CHOICES = {"type": PROJECT_TYPES, "status": PROJECT_STATUSES, "source": SOURCES,
             "payee_type": PAYEE_TYPES}  # fmt: skip
-_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S")
 
 
 def _arrow_type(column: str) -> pa.DataType:
@@ -145,33 +145,25 @@ FUNDS_SCHEMAS: dict[str, pa.Schema] = {
 FundsImportReport = TableImportReport  # one report shape for every side-table import
 
 
-def _date(text: str) -> dt.date | None:
-    for fmt in _FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
+def _ddl(table: str) -> Any:
+    from battlemap.geodata.postgis.funds_ddl import FUNDS_TABLES as DDL
+
+    return {t.name: t for t in DDL}[table]
 
 
-def _columns(table: str, headers: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for name, aliases in _COLUMNS[table].items():
-        wanted = {normalize_header(a) for a in aliases}
-        hits = [i for i, h in enumerate(headers) if normalize_header(h) in wanted]
-        if hits:
-            found[name] = hits[0]
-        elif name not in _OPTIONAL[table]:
-            raise ImportFileError(
-                f"no {name} column (one of {', '.join(aliases)}); the file has {', '.join(headers)}"
-            )
-    return found
-
-
-def _stored(data_dir: Path, table: str) -> pd.DataFrame:
-    if (data_dir / FUNDS_TABLE_FILES[table]).is_file():
-        return read_table(data_dir, table)
-    return FUNDS_SCHEMAS[table].empty_table().to_pandas()
+SPECS: dict[str, TableSpec] = {
+    table: TableSpec(
+        name=table,
+        file=FUNDS_TABLE_FILES[table],
+        schema=FUNDS_SCHEMAS[table],
+        columns=_COLUMNS[table],
+        keys=_KEYS[table],
+        optional=frozenset(_OPTIONAL[table]),
+        ddl=_ddl,
+        create_missing=True,  # a database loaded before issue 14
+    )
+    for table in FUNDS_TABLES
+}
 
 
 class _Checker:
@@ -181,27 +173,22 @@ class _Checker:
         self.table = table
         self.regions = set(read_table(data_dir, "regions", ["code"])["code"].astype(str))
         if table != "projects":
-            stored = _stored(data_dir, "projects")["project_id"].astype(str)
+            stored = SPECS["projects"].stored(data_dir)["project_id"].astype(str)
             self.projects = set(stored) | pending_projects
         if table == "project_beneficiaries":
             ids = pq.read_table(data_dir / "households.parquet", columns=["hh_id"])["hh_id"]
             self.households = set(ids.cast(pa.string()).to_pylist())
 
     def check(self, cells: dict[str, str | None]) -> tuple[str | None, Any]:
-        values: dict[str, Any] = {}
-        for name in _COLUMNS[self.table]:
-            text = (cells.get(name) or "").strip()
-            if not text and name not in _OPTIONAL[self.table]:
-                return "missing_value", f"{name} is empty"
-            limit = _MAX_LEN.get(name, 40)
-            if len(text) > limit:
-                return "too_long", f"{name} has {len(text)} characters (at most {limit})"
-            values[name] = text or None
+        optional = _OPTIONAL[self.table]
+        reason, values = text_cells(_COLUMNS[self.table], cells, optional, _MAX_LEN, 40)
+        if reason is not None:
+            return reason, values
         for name, value in values.items():
             if value is None:
                 continue
             if name in _DATES:
-                day = _date(value)
+                day = parse_date(value)
                 if day is None:
                     return "bad_date", f"{name} {value!r} is not a date"
                 values[name] = day
@@ -260,132 +247,16 @@ def import_funds_table(
         raise ImportFileError(
             f"unknown funds table {table!r} (projects, beneficiaries, allocations, payments)"
         )
-    started = time.perf_counter()
-    path, data_dir = Path(path), Path(data_dir)
-    reader = open_reader(path, encoding=encoding, sheet=sheet, layer=sheet)
-    columns = _columns(table, reader.headers)
-    writer = RejectsWriter(
-        rejects or path.with_name(path.name + ".rejects.csv"), reader.original_headers()
-    )
-    report = FundsImportReport(
-        file=str(path), table=table, dry_run=dry_run,
-        stores=["embedded"] + (["postgis"] if dsn else []),
+
+    def good_rows(run: ImportRun, stored: pd.DataFrame, report) -> pd.DataFrame:
+        checker = _Checker(table, run.data_dir, set())
+        good = check_rows(
+            run.reader, run.columns, checker.check, lambda v: tuple(v[k] for k in _KEYS[table]),
+            run.writer, report,
+        )  # fmt: skip
+        return pd.DataFrame([v for v, _ in good.values()], columns=list(FUNDS_TABLES[table]))
+
+    return import_table(
+        SPECS[table], path, data_dir, good_rows, dsn=dsn, encoding=encoding, sheet=sheet,
+        rejects=rejects, dry_run=dry_run,
     )  # fmt: skip
-    try:
-        with DataDirTransaction(data_dir, committed_in_database=database_check(dsn)) as txn:
-            manifest = read_manifest(require_data_dir(data_dir))
-            check_files(data_dir, manifest).raise_problems(data_dir)
-            checker = _Checker(table, data_dir, set())
-            stored = _stored(data_dir, table)
-            good = _validate(table, reader, columns, checker, writer, report)
-            report.loaded = len(good)
-            report.rejected = writer.total
-            report.reasons = writer.summary()
-            merged, changed = _upsert(table, stored, good, report)
-            if not dry_run and changed:
-                out = pa.Table.from_pandas(
-                    merged, schema=FUNDS_SCHEMAS[table], preserve_index=False
-                )
-                pq.write_table(out, txn.path(FUNDS_TABLE_FILES[table]), compression="zstd")
-                if dsn:
-                    _write_postgis(dsn, table, txn, out)
-                else:
-                    txn.commit()
-        report.rejects_file = str(writer.finish()) if writer.total else None
-    except BaseException:
-        writer.discard()
-        raise
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
-
-
-def _validate(table, reader, columns, checker, writer, report) -> pd.DataFrame:
-    good: dict[tuple, tuple[dict[str, Any], int]] = {}
-    for chunk in reader.chunks():
-        report.rows += len(chunk) + len(chunk.bad)
-        for record in chunk.bad:
-            writer.add(record.row, "malformed_row", record.detail, record.values)
-        cells = {name: chunk.columns[i].to_pylist() for name, i in columns.items()}
-        for pos in range(len(chunk)):
-            row = int(chunk.rows[pos])
-            reason, result = checker.check({n: cells[n][pos] for n in cells})
-            if reason is None:
-                key = tuple(result[k] for k in _KEYS[table])
-                if key in good:
-                    reason, result = "duplicate_in_file", f"same key as row {good[key][1]}"
-            if reason is not None:
-                writer.add(row, reason, result, chunk.original(np.asarray([pos]))[0])
-                continue
-            good[key] = (result, row)
-    return pd.DataFrame([v for v, _ in good.values()], columns=list(FUNDS_TABLES[table]))
-
-
-def _normal(frame: pd.DataFrame, table: str) -> pd.DataFrame:
-    """Comparable values: dates as datetime.date or None, numbers as float, text as str."""
-    out = frame.copy()
-    for name, typ in zip(FUNDS_SCHEMAS[table].names, FUNDS_SCHEMAS[table].types, strict=True):
-        values = out[name].tolist()
-        if pa.types.is_date(typ):
-            out[name] = pd.Series(
-                [None if v is None or pd.isna(v) else pd.Timestamp(v).date() for v in values],
-                dtype=object,
-            )
-        elif pa.types.is_floating(typ):
-            out[name] = pd.Series(
-                [None if v is None or pd.isna(v) else float(v) for v in values], dtype=object
-            )
-        else:
-            out[name] = pd.Series(
-                [None if v is None or pd.isna(v) else str(v) for v in values], dtype=object
-            )
-    return out.astype(object)
-
-
-def _upsert(
-    table: str, stored: pd.DataFrame, new: pd.DataFrame, report
-) -> tuple[pd.DataFrame, bool]:
-    """``stored`` with ``new`` upserted by the table's key, sorted by it; counts in report."""
-    key = list(_KEYS[table])
-    names = list(FUNDS_SCHEMAS[table].names)
-    stored = _normal(stored.reindex(columns=names).reset_index(drop=True), table)
-    new = _normal(new.reindex(columns=names).reset_index(drop=True), table)
-    both = new.merge(stored, on=key, how="left", suffixes=("", "_stored"), indicator=True)
-    report.inserted = int((both["_merge"] == "left_only").sum())
-    others = [n for n in names if n not in key]
-    same = both["_merge"] == "both"
-    for n in others:
-        same &= both[n].eq(both[f"{n}_stored"]) | (both[n].isna() & both[f"{n}_stored"].isna())
-    report.unchanged = int(same.sum())
-    report.updated = len(both) - report.inserted - report.unchanged
-    kept = stored.merge(new[key], on=key, how="left", indicator=True)
-    kept = kept[kept["_merge"] == "left_only"].drop(columns="_merge")
-    merged = pd.concat([kept, new], ignore_index=True).sort_values(key, ignore_index=True)
-    return merged, bool(report.inserted or report.updated)
-
-
-def _write_postgis(dsn: str, table: str, txn: DataDirTransaction, rows: pa.Table) -> None:
-    """Replace the table's rows in PostGIS in one transaction with the data dir's swap (the
-    derived funds tables follow the new data stamp on their next use)."""
-    import psycopg2.extras
-
-    from battlemap.geodata.importer.postgis_write import PostgisUpsert, copy_rows
-    from battlemap.geodata.postgis.ddl import META_TABLE
-    from battlemap.geodata.postgis.funds_ddl import FUNDS_TABLES as DDL
-
-    ddl = {t.name: t for t in DDL}[table]
-    pg = PostgisUpsert(dsn)
-    try:
-        pg.cur.execute(f"SELECT to_regclass('{table}')")
-        if pg.cur.fetchone()[0] is None:  # a database loaded before issue 14
-            pg.cur.execute(ddl.create_sql())
-            for sql in ddl.index_sql():
-                pg.cur.execute(sql)
-        pg.cur.execute(f"DELETE FROM {table}")
-        copy_rows(pg.cur, ddl, rows)
-        pg.cur.execute(
-            f"UPDATE {META_TABLE} SET manifest = manifest || %s, loaded_at = now()",
-            (psycopg2.extras.Json({"funds_import": txn.import_id}),),
-        )
-        txn.commit(before=lambda: pg.commit(txn.import_id))
-    finally:
-        pg.close()

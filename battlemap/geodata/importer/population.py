@@ -13,7 +13,6 @@ each, and the same as a full rebuild. All or nothing, as the other imports.
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,21 +22,21 @@ import pandas as pd
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.codes import InvalidCodeError, code_level, normalize_code
-from battlemap.geodata.datadir import (
-    AGGREGATES_FILE,
-    check_files,
-    read_manifest,
-    read_table,
-    require_data_dir,
-)
+from battlemap.geodata.datadir import AGGREGATES_FILE, read_table
 from battlemap.geodata.importer.aggregate_delta import change_cache, region_codes
-from battlemap.geodata.importer.atomic import DataDirTransaction, database_check
+from battlemap.geodata.importer.atomic import DataDirTransaction
 from battlemap.geodata.importer.embedded_write import Changes, rebuild_aggregates
 from battlemap.geodata.importer.errors import ImportFileError
-from battlemap.geodata.importer.headers import normalize_header
 from battlemap.geodata.importer.progress import Progress
-from battlemap.geodata.importer.readers import SourceReader, open_reader
+from battlemap.geodata.importer.readers import SourceReader
 from battlemap.geodata.importer.rejects import RejectsWriter
+from battlemap.geodata.importer.table_import import (
+    ImportRun,
+    check_rows,
+    find_columns,
+    run_import,
+    stores,
+)
 from battlemap.geodata.schema import TABLE_FILES
 
 __all__ = ["POPULATION_REASONS", "PopulationReport", "import_population"]
@@ -97,16 +96,16 @@ class _Context:
 
 def _column_index(headers: list[str]) -> dict[str, int]:
     """Which source column holds code, year and persons; ImportFileError naming what lacks."""
-    found: dict[str, int] = {}
-    for name, aliases in _COLUMNS.items():
-        wanted = {normalize_header(a) for a in aliases}
-        hits = [i for i, h in enumerate(headers) if normalize_header(h) in wanted]
-        if not hits:
-            raise ImportFileError(
-                f"no {name} column (one of {', '.join(aliases)}); the file has {', '.join(headers)}"
-            )
-        found[name] = hits[0]
-    return found
+    return find_columns(_COLUMNS, headers)
+
+
+def _columns(reader: SourceReader) -> dict[str, int]:
+    """The file's columns; without them, the XLSX sheet that has them, if one does."""
+    try:
+        return _column_index(reader.headers)
+    except ImportFileError as exc:
+        hint = getattr(reader, "sheet_hint", lambda _: "")(_column_index)
+        raise ImportFileError(f"{exc}{hint}") from None
 
 
 def _check(
@@ -150,45 +149,28 @@ def import_population(
     progress: Progress | None = None,
 ) -> PopulationReport:
     """Validate and upsert rural population rows; see the module docstring."""
-    started = time.perf_counter()
     progress = progress or Progress(quiet=True)
-    path, data_dir = Path(path), Path(data_dir)
-    reader = open_reader(path, encoding=encoding, sheet=sheet, layer=sheet)
-    try:
-        columns = _column_index(reader.headers)
-    except ImportFileError as exc:
-        hint = getattr(reader, "sheet_hint", lambda _: "")(_column_index)
-        raise ImportFileError(f"{exc}{hint}") from None
-    writer = RejectsWriter(
-        rejects or path.with_name(path.name + ".rejects.csv"), reader.original_headers()
-    )
-    report = PopulationReport(
-        file=str(path), dry_run=dry_run, stores=["embedded"] + (["postgis"] if dsn else [])
-    )
-    try:
-        with DataDirTransaction(data_dir, committed_in_database=database_check(dsn)) as txn:
-            manifest = read_manifest(require_data_dir(data_dir))
-            check_files(data_dir, manifest).raise_problems(data_dir)
-            regions = read_table(data_dir, "regions", ["code", "level"])
-            ctx = _Context(
-                villages=set(regions.loc[regions["level"] == 5, "code"].astype(str)),
-                years=tuple(int(y) for y in manifest["years"]),
-            )
-            good = _validate(reader, columns, ctx, writer, report)
-            report.loaded = len(good)
-            report.rejected = writer.total
-            report.reasons = writer.summary()
-            stored = read_table(data_dir, "rural_population")
-            merged, changes = _upsert(stored, good)
-            report.population = changes.as_dict()
-            if not dry_run and changes.changed:
-                _write(txn, ctx.years, (stored, merged), dsn, report, progress)
-        report.rejects_file = str(writer.finish()) if writer.total else None
-    except BaseException:
-        writer.discard()
-        raise
-    report.seconds = round(time.perf_counter() - started, 3)
-    return report
+    path = Path(path)
+    report = PopulationReport(file=str(path), dry_run=dry_run, stores=stores(dsn))
+
+    def body(run: ImportRun) -> None:
+        regions = read_table(run.data_dir, "regions", ["code", "level"])
+        ctx = _Context(
+            villages=set(regions.loc[regions["level"] == 5, "code"].astype(str)),
+            years=run.years,
+        )
+        good = _validate(run.reader, run.columns, ctx, run.writer, report)
+        run.tally(report, len(good))
+        stored = read_table(run.data_dir, "rural_population")
+        merged, changes = _upsert(stored, good)
+        report.population = changes.as_dict()
+        if not dry_run and changes.changed:
+            _write(run.txn, ctx.years, (stored, merged), dsn, report, progress)
+
+    return run_import(
+        path, Path(data_dir), report, body, dsn=dsn, encoding=encoding, sheet=sheet,
+        rejects=rejects, columns=_columns,
+    )  # fmt: skip
 
 
 def _validate(
@@ -199,29 +181,16 @@ def _validate(
     report: PopulationReport,
 ) -> pd.DataFrame:
     """Good rows as a frame (code, year, persons); bad ones to ``writer``."""
-    good: dict[tuple[str, int], tuple[int, int]] = {}  # (code, year) -> (persons, row)
-    for chunk in reader.chunks():
-        report.rows += len(chunk) + len(chunk.bad)
-        for record in chunk.bad:
-            writer.add(record.row, "malformed_row", record.detail, record.values)
-        cells = {name: chunk.columns[i].to_pylist() for name, i in columns.items()}
-        for pos, (code, year, persons) in enumerate(
-            zip(cells["code"], cells["year"], cells["persons"], strict=True)
-        ):
-            row = int(chunk.rows[pos])
-            reason, result = _check(code, year, persons, ctx)
-            if reason is None and result[:2] in good:
-                first = good[result[:2]][1]
-                reason, result = "duplicate_in_file", f"same village and year as row {first}"
-            if reason is not None:
-                writer.add(row, reason, result, chunk.original(np.asarray([pos]))[0])
-                continue
-            good[result[:2]] = (result[2], row)
+    good = check_rows(
+        reader, columns, lambda cells: _check(cells["code"], cells["year"], cells["persons"], ctx),
+        lambda result: result[:2], writer, report,
+        duplicate="same village and year as row {row}",
+    )  # fmt: skip
     return pd.DataFrame(
         {
             "code": pd.Series([k[0] for k in good], dtype=object),
             "year": np.asarray([k[1] for k in good], dtype=np.int16),
-            "persons": np.asarray([v[0] for v in good.values()], dtype=np.int64),
+            "persons": np.asarray([v[0][2] for v in good.values()], dtype=np.int64),
         }
     )
 
