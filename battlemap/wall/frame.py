@@ -31,9 +31,19 @@ from battlemap.wall.text import wt
 from battlemap.wall.theme import dark_chart, dark_map
 from battlemap.wall.tour import Stop
 
-__all__ = ["CHARTS", "TABLES", "Frame", "TableView", "build_frame", "flow_layer", "wall_state"]
+__all__ = [
+    "CHARTS",
+    "DECK",
+    "TABLES",
+    "Frame",
+    "TableView",
+    "build_frame",
+    "flow_layer",
+    "wall_state",
+]
 
-CHARTS = ("causes", "trend", "warnings", "radar")  # the rotating chart panel
+CHARTS = ("causes", "trend", "warnings", "radar", "deck")  # the rotating chart panel
+DECK = "deck"  # the 3D panel (battlemap/wall/deck.py: a frame, not a plotly chart)
 TABLES = ("ranking", "exit")  # the rotating table panel
 TABLE_ROWS = 8  # rows a table panel shows (the rest would not fit the screen)
 # the page's tiles the wall shows, with the exit-check passing tile (six, or seven with the
@@ -200,7 +210,10 @@ def build_frame(
     tiles = [*shown, passing_tile(status, previous, lang=lang)]
     region_summary = (summary or partial(scoped_summary, access))(info.code, stop.year)
     chart_key = CHARTS[step % len(CHARTS)]
-    chart = _chart(access, state, chart_key, region_summary)
+    if chart_key == DECK:
+        chart = PanelView(DECK, wt("panel_deck", lang), {"data": [], "layout": {}}, [], [], "", {})
+    else:
+        chart = _chart(access, state, chart_key, region_summary)
     table_key = TABLES[step % len(TABLES)]
     if table_key == "ranking":
         table = _table(ranking_panel(access, state))

@@ -14,7 +14,7 @@ from battlemap.layers.base import graph_config
 from battlemap.wall.config import WallConfig
 from battlemap.wall.text import wt
 
-__all__ = ["ID", "MAX_STOPS_SHOWN", "TILE_COUNT", "wall_page"]
+__all__ = ["BLANK", "ID", "MAX_STOPS_SHOWN", "TILE_COUNT", "wall_page"]
 
 
 class ID:
@@ -37,6 +37,8 @@ class ID:
     MAP = "wall-map"
     CHART_TITLE = "wall-chart-title"
     CHART = "wall-chart"
+    CHART_WRAP = "wall-chartwrap"
+    DECK = "wall-deck"
     TABLE_TITLE = "wall-table-title"
     TABLE = "wall-table"
     TABLE_NOTE = "wall-table-note"
@@ -46,6 +48,7 @@ class ID:
 
 
 TILE_COUNT = 6
+BLANK = "about:blank"  # the 3D panel's frame while it is not shown
 MAX_STOPS_SHOWN = 6  # tour stops named in the footer strip (a window around the current)
 
 
@@ -131,7 +134,26 @@ def wall_page(
                 className="bm-wall-panel bm-wall-chartpanel",
                 children=[
                     html.H2(first.get(ID.CHART_TITLE, ""), id=ID.CHART_TITLE),
-                    html.Div(_graph(ID.CHART, first.get(ID.CHART)), className="bm-wall-chartbox"),
+                    html.Div(
+                        className="bm-wall-chartbox",
+                        children=[
+                            html.Div(
+                                _graph(ID.CHART, first.get(ID.CHART)),
+                                id=ID.CHART_WRAP,
+                                className="bm-wall-chartwrap",
+                                hidden=first.get(ID.CHART_WRAP, False),
+                            ),
+                            # the 3D panel: a frame of the offline deck.gl page (wall/deck.py),
+                            # blank while another chart shows (its page is unloaded)
+                            html.Iframe(
+                                id=ID.DECK,
+                                src=first.get(ID.DECK, BLANK),
+                                className="bm-wall-deck",
+                                hidden=first.get((ID.DECK, "hidden"), True),
+                                tabIndex="-1",
+                            ),
+                        ],
+                    ),
                 ],
             ),
             html.Div(

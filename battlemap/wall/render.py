@@ -9,8 +9,8 @@ from typing import Any
 from dash import html
 
 from battlemap.layers.kpi import Tile
-from battlemap.wall.frame import Frame, TableView
-from battlemap.wall.layout import ID, MAX_STOPS_SHOWN
+from battlemap.wall.frame import DECK, Frame, TableView
+from battlemap.wall.layout import BLANK, ID, MAX_STOPS_SHOWN
 from battlemap.wall.text import wt
 from battlemap.wall.tour import Stop
 
@@ -26,6 +26,9 @@ OUTPUT_IDS: tuple[tuple[str, str], ...] = (
     (ID.AS_OF, "children"),
     (ID.CHART_TITLE, "children"),
     (ID.CHART, "figure"),
+    (ID.CHART_WRAP, "hidden"),
+    (ID.DECK, "src"),
+    (ID.DECK, "hidden"),
     (ID.TABLE_TITLE, "children"),
     (ID.TABLE, "children"),
     (ID.TABLE_NOTE, "children"),
@@ -101,9 +104,12 @@ def frame_outputs(
     *,
     as_of: str,
     lang: str,
+    deck: str = BLANK,
 ) -> dict[str, Any]:
-    """The outputs of ``frame`` by component id."""
+    """The outputs of ``frame`` by component id (the deck panel's by (id, property)), with
+    ``deck`` the 3D panel's URL when the frame's chart is the 3D panel."""
     table = frame.table
+    shows_deck = frame.chart_key == DECK
     return {
         ID.MAP: frame.map,
         ID.KPIS: [_tile(t) for t in frame.tiles],
@@ -113,6 +119,9 @@ def frame_outputs(
         ID.AS_OF: as_of,
         ID.CHART_TITLE: frame.chart_title,
         ID.CHART: frame.chart,
+        ID.CHART_WRAP: shows_deck,
+        ID.DECK: deck if shows_deck else BLANK,
+        (ID.DECK, "hidden"): not shows_deck,
         ID.TABLE_TITLE: table.title,
         ID.TABLE: _table(table),
         ID.TABLE_NOTE: table.note,

@@ -26,10 +26,12 @@ from battlemap.geodata.access import ScopedStore
 from battlemap.geodata.errors import BattlemapError, one_line
 from battlemap.lru import BoundedCache
 from battlemap.views.mapview import MapUrls
+from battlemap.viewstate import ViewState
 from battlemap.wall.config import WallConfig, load_wall_config, wall_config_from_query
-from battlemap.wall.frame import CHARTS, TABLES, Frame, build_frame
+from battlemap.wall.deck import deck_src, register_deck_route
+from battlemap.wall.frame import CHARTS, DECK, TABLES, Frame, build_frame
 from battlemap.wall.health import probe
-from battlemap.wall.layout import ID, wall_page
+from battlemap.wall.layout import BLANK, ID, wall_page
 from battlemap.wall.plan import TourPlanner
 from battlemap.wall.render import OUTPUT_IDS, as_of_text, frame_outputs, heartbeat
 from battlemap.wall.text import wt
@@ -79,6 +81,7 @@ class WallScreen:
         self._frames: BoundedCache[tuple[Frame, dict[str, str]]] = BoundedCache(FRAME_CACHE)
         self._pending: tuple | None = None
         self._worker: threading.Thread | None = None
+        self.prefix = "/"  # the app's URL prefix (set by register): the 3D panel's frame
 
     # -- data -----------------------------------------------------------------------------
     def _as_of(self, version: str) -> datetime | None:
@@ -117,7 +120,13 @@ class WallScreen:
         if prefetch:
             self._prefetch((access, config, stops, step + 1, viewport, urls, version))
         as_of = as_of_text(self._as_of(version), config.lang)
-        return frame_outputs(frame, stops, index, names, as_of=as_of, lang=config.lang)
+        deck = BLANK
+        if frame.chart_key == DECK:
+            state = ViewState(
+                frame.region, frame.year, indicator=config.indicator, lang=config.lang
+            )
+            deck = deck_src(self.prefix, state, viewport, version)
+        return frame_outputs(frame, stops, index, names, as_of=as_of, lang=config.lang, deck=deck)
 
     def _frame_at(
         self,
@@ -191,7 +200,10 @@ class WallScreen:
         return wall_page(config, synthetic=synthetic, notice=notice, initial=initial)
 
     def register(self, app: Dash) -> None:
-        """The step timer (browser), the viewport probe (browser) and the frame callback."""
+        """The step timer (browser), the viewport probe (browser), the frame callback and
+        the 3D panel's route."""
+        self.prefix = app.config.requests_pathname_prefix or "/"
+        register_deck_route(app.server, self.context, app.config.routes_pathname_prefix or "/")
         app.clientside_callback(
             _STEP,
             Output(ID.STEP, "data"),
@@ -224,7 +236,7 @@ class WallScreen:
         except Exception:  # a bug: logged, and the wall keeps its last frame
             log.exception("wall: frame failed")
             return _failed()
-        return [outputs[i] for i, _p in OUTPUT_IDS]
+        return [outputs[(i, p)] if (i, p) in outputs else outputs[i] for i, p in OUTPUT_IDS]
 
 
 def _failed() -> list[Any]:

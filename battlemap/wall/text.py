@@ -22,6 +22,7 @@ WALL_TEXT: dict[str, tuple[str, str]] = {
     "panel_causes": ("致贫原因", "Causes of poverty"),
     "panel_trend": ("贫困发生率走势（与上级对比）", "Incidence trend vs parent"),
     "panel_radar": ("两不愁三保障", "Guarantees vs parent"),
+    "panel_deck": ("三维：贫困人口（柱）与流向（弧线）", "3D: poor persons and flows"),
     "panel_ranking": ("下级排名", "Ranking of sub-regions"),
     "panel_exit": ("退出检查未达标及原因", "Failing exit checks and reasons"),
     "panel_warnings": ("返贫预警（按类别）", "Early warnings by category"),

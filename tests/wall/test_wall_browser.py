@@ -17,6 +17,8 @@ import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
+from battlemap.wall.deck import PANEL_SHARE
+from battlemap.wall.frame import CHARTS, DECK
 from battlemap.wall.theme import MAP_BACKGROUND
 from tests.browser.helpers import ARTIFACTS
 from tests.clirun import run_cli
@@ -97,11 +99,14 @@ def _open(driver, server, query: str, region: str, timeout: float = 20) -> None:
 @pytest.mark.parametrize(
     ("width", "height", "lang"), [(1920, 1080, "zh"), (3840, 2160, "en")]
 )  # sizes scale with the screen: each language is checked at one of them
-def test_fits_the_screen(driver, server, data_dir, width: int, height: int, lang: str) -> None:
+def test_fits_the_screen_and_3d_panel(
+    driver, server, data_dir, width: int, height: int, lang: str
+) -> None:
     root = _root(data_dir)
     set_viewport(driver, width, height)
+    driver.get_log("browser")  # earlier tests' messages
     slow = 3 * height / 1080  # software WebGL paints 4K four times slower
-    _open(driver, server, f"interval=600&refresh=600&lang={lang}", root, timeout=15 * slow)
+    _open(driver, server, f"interval=600&m=600&refresh=600&lang={lang}", root, timeout=15 * slow)
     # the map's names at the wall's size: the frame for this viewport has arrived
     names = lambda: min(drawn(driver, root, 15 * slow)["labels"] or [0]) >= height / 60  # noqa: E731
     until(names, 15 * slow, "wall-size names")
@@ -128,6 +133,52 @@ def test_fits_the_screen(driver, server, data_dir, width: int, height: int, lang
     assert _tile(driver, "kpi_remaining") == f"{stats['poor_households']:,}"
     assert _tile(driver, "kpi_warnings") == f"{sum(stats['warning_households'].values()):,}"
     assert severe_logs(driver) == []
+    _check_3d_panel(driver, width, height)  # then the same screen on its 3D panel
+
+
+# the 3D panel: pause the tour, then step it to the chart rotation's 3D panel
+_SHOW_DECK = """
+const year = document.getElementById('wall-year');
+year.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
+window.dash_clientside.set_props('wall-step', {data: arguments[0]});
+"""
+# the 3D panel's frame: its box, its page loaded with a canvas, and every resource the
+# wall and the frame fetched that is not from this server (data: and blob: allowed)
+_DECK_JS = """
+const f = document.getElementById('wall-deck');
+if (!f || f.hidden || f.src.indexOf('/wall/deck?') < 0) return null;
+const d = f.contentDocument, r = f.getBoundingClientRect();
+if (!d || d.readyState !== 'complete' || !d.querySelector('#deck-container canvas')) return null;
+const outside = w => w.performance.getEntriesByType('resource').map(e => e.name)
+  .filter(n => !n.startsWith(location.origin) && !/^(data|blob|about):/.test(n));
+return {box: [r.left, r.top, r.width, r.height], outside: outside(window).concat(
+  outside(d.defaultView)), src: f.src};
+"""
+
+
+def _check_3d_panel(driver, width: int, height: int) -> None:
+    """The tour paused on the 3D panel: its offline deck.gl page drawn in the frame, fitted
+    to the screen, nothing fetched from outside, no console error; screenshot kept."""
+    step = CHARTS.index(DECK)  # the first step whose chart panel is the 3D view
+    driver.execute_script(_SHOW_DECK, step)
+    until(lambda: paused_mark(driver), 2, "paused mark")
+    deck = until(lambda: driver.execute_script(_DECK_JS), 60, "3D panel loaded")
+    assert f"w={round(width * PANEL_SHARE)}" in deck["src"]  # fitted to this screen
+    assert deck["outside"] == []  # nothing fetched from outside this server
+    background = tuple(int(MAP_BACKGROUND[i : i + 2], 16) for i in (1, 3, 5))
+    png = ARTIFACTS / f"wall-3d-{width}x{height}.png"
+
+    def painted() -> float:  # columns, arcs and the regions' edges drawn on the canvas
+        driver.save_screenshot(str(png))
+        share = map_coverage(png, deck["box"], background)
+        return share if share > 0.05 else 0.0
+
+    until(painted, 30 * height / 1080, "3D panel painted", every=1.0)
+    assert heartbeat(driver)[3].startswith(f"{step}/")  # still that step (paused)
+    assert driver.execute_script(OVERFLOW_JS) == []
+    assert driver.execute_script(OUTSIDE_JS) == []
+    assert driver.execute_script(SMALL_TEXT_JS) == []
+    assert severe_logs(driver) == []  # no console error in the wall or the frame
 
 
 def test_tour_advances_pauses_and_resumes(driver, server, data_dir) -> None:
