@@ -1,4 +1,5 @@
-"""``battlemap import households|boundaries``: real data into the data dir (and PostGIS).
+"""``battlemap import households|boundaries|population|recover``: real data into the data
+dir (and PostGIS); the side tables' subcommands come from :mod:`battlemap.cli.import_tables`.
 
 The JSON report goes to stdout, progress and a short summary to stderr. Rejected rows do
 not fail the command (exit 0); a file that cannot be read or mapped is an error (exit 2).
@@ -7,48 +8,13 @@ not fail the command (exit 0); a file that cannot be read or mapped is an error 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
-from typing import Any
 
+from battlemap.cli.import_common import add_import_options, print_report, table_options
+from battlemap.cli.import_tables import register_table_imports
 from battlemap.cli.options import DEFAULT_DATA_DIR, add_dsn_options
 
 __all__ = ["register"]
-
-
-def _common(parser: argparse.ArgumentParser, *, points: bool = True) -> None:
-    parser.add_argument("file", type=Path, help="file to import")
-    parser.add_argument(
-        "--data-dir",
-        default=DEFAULT_DATA_DIR,
-        help="data dir to import into (default: %(default)s)",
-    )
-    add_dsn_options(parser, help="also upsert into this PostGIS database, in the same commit")
-    if points:
-        parser.add_argument(
-            "--crs",
-            choices=("wgs84", "gcj02", "bd09"),
-            default="wgs84",
-            help="coordinate system of the file's points (default: %(default)s)",
-        )
-    parser.add_argument(
-        "--encoding",
-        default="auto",
-        help="text encoding: auto, utf-8, gbk or gb18030 (default: auto)",
-    )
-    parser.add_argument(
-        "--rejects",
-        type=Path,
-        default=None,
-        help="rejects CSV (default: FILE.rejects.csv next to the file)",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="validate and report, write nothing but the rejects file",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "and write the bad ones with their reason to a rejects file. All or nothing: an error "
         "or Ctrl-C leaves the store as it was.",
     )
-    _common(hh)
+    add_import_options(hh)
     hh.add_argument(
         "--sheet", default=None, help="XLSX sheet, or GeoPackage/KML layer (default: the first)"
     )
@@ -88,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Reproject to EPSG:4326, repair invalid polygons, check codes, parents and "
         "duplicates, and upsert the regions by code (creating the data dir if needed).",
     )
-    _common(bd)
+    add_import_options(bd)
     bd.add_argument(
         "--level", required=True, choices=("province", "city", "county", "township", "village")
     )
@@ -116,7 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "village and year, and update rural_population in both stores' aggregates. All or "
         "nothing.",
     )
-    _common(pop, points=False)
+    add_import_options(pop, points=False)
     pop.add_argument("--sheet", default=None, help="XLSX sheet (default: the first)")
     pop.set_defaults(func=run_population)
 
@@ -130,13 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_dsn_options(rec, help="the PostGIS database the import also wrote")
     rec.set_defaults(func=run_recover)
 
-    from battlemap.cli.import_cadres import register_cadre_imports  # issue 15
-
-    register_cadre_imports(commands, _common, _rejected, _summary)
-
-    from battlemap.cli.import_funds import register_funds_imports  # issue 14
-
-    register_funds_imports(commands, _common, _rejected, _summary)
+    register_table_imports(commands)  # cadres (issue 15) and funds (issue 14) tables
 
 
 def run_recover(args: argparse.Namespace) -> int:
@@ -149,17 +109,6 @@ def run_recover(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def _rejected(report: Any) -> str:
-    """The summary line of an import's rejects: count per reason and the rejects file."""
-    counts = ", ".join(f"{k} {v:,}" for k, v in report.reasons.items())
-    return f"rejected {report.rejected:,}: {counts} → {report.rejects_file}"
-
-
-def _summary(lines: list[str]) -> None:
-    for line in lines:
-        print(line, file=sys.stderr)
 
 
 def run_households(args: argparse.Namespace) -> int:
@@ -179,42 +128,25 @@ def run_households(args: argparse.Namespace) -> int:
     report = import_households(
         args.file, args.data_dir, dsn=args.dsn, options=options, progress=Progress(quiet=args.quiet)
     )
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    if not args.quiet:
-        verb = "would load" if report.dry_run else "loaded"
-        lines = [
-            f"{verb} {report.loaded:,} of {report.rows:,} rows in {report.seconds:.1f} s "
-            f"({report.rows_per_s:,.0f} rows/s); households {report.households}",
-        ]
-        if report.rejected:
-            lines.append(_rejected(report))
-        if report.ignored_columns:
-            lines.append(f"ignored columns: {', '.join(report.ignored_columns)}")
-        _summary(lines)
+    verb = "would load" if report.dry_run else "loaded"
+    line = (
+        f"{verb} {report.loaded:,} of {report.rows:,} rows in {report.seconds:.1f} s "
+        f"({report.rows_per_s:,.0f} rows/s); households {report.households}"
+    )
+    ignored = report.ignored_columns
+    after = [f"ignored columns: {', '.join(ignored)}"] if ignored else []
+    print_report(args, report, [line], after)
     return 0
 
 
 def run_population(args: argparse.Namespace) -> int:
     from battlemap.geodata.importer.population import import_population
-    from battlemap.geodata.importer.progress import Progress
 
-    report = import_population(
-        args.file,
-        args.data_dir,
-        dsn=args.dsn,
-        encoding=args.encoding,
-        sheet=args.sheet,
-        rejects=args.rejects,
-        dry_run=args.dry_run,
-        progress=Progress(quiet=args.quiet),
+    report = import_population(args.file, args.data_dir, **table_options(args))
+    verb = "would load" if report.dry_run else "loaded"
+    print_report(
+        args, report, [f"{verb} {report.loaded:,} of {report.rows:,} rows; {report.population}"]
     )
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    if not args.quiet:
-        verb = "would load" if report.dry_run else "loaded"
-        lines = [f"{verb} {report.loaded:,} of {report.rows:,} rows; {report.population}"]
-        if report.rejected:
-            lines.append(_rejected(report))
-        _summary(lines)
     return 0
 
 
@@ -238,21 +170,18 @@ def run_boundaries(args: argparse.Namespace) -> int:
         tolerance_m=args.tolerance_m,
         progress=Progress(quiet=args.quiet),
     )
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
-    if not args.quiet:
-        verb = "would load" if report.dry_run else "loaded"
-        lines = [
-            f"{verb} {report.loaded:,} of {report.features:,} {args.level} features; "
-            f"regions {report.regions}"
-        ]
-        if report.repaired:
-            lines.append(f"repaired {len(report.repaired)} invalid geometries")
-        if report.rejected:
-            lines.append(_rejected(report))
-        if report.households_outside:
-            lines.append(
-                f"{report.households_outside:,} stored households now lie outside their "
-                f"village → {report.households_outside_file}"
-            )
-        _summary(lines)
+    verb = "would load" if report.dry_run else "loaded"
+    lines = [
+        f"{verb} {report.loaded:,} of {report.features:,} {args.level} features; "
+        f"regions {report.regions}"
+    ]
+    if report.repaired:
+        lines.append(f"repaired {len(report.repaired)} invalid geometries")
+    outside = []
+    if report.households_outside:
+        outside.append(
+            f"{report.households_outside:,} stored households now lie outside their "
+            f"village → {report.households_outside_file}"
+        )
+    print_report(args, report, lines, outside)
     return 0
