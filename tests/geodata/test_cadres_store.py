@@ -150,3 +150,35 @@ def test_households_in_several_row_groups(small_data_dir, embedded_store, tmp_pa
     want = cadre_source(embedded_store).frames(county, 2018)
     assert not want.households.empty
     pd.testing.assert_frame_equal(got.households, want.households)
+
+
+def test_visits_of_a_cadre_moved_to_another_village(small_data_dir, tmp_path, monkeypatch):
+    """A region's visits are to its households or by its cadres: a cadre moved to a village of
+    another county brings its visits to households of the old village along (``frames``
+    reads one slice of visits plus those of cadres working outside their households' village),
+    recounted here from the parquet files."""
+    from battlemap.geodata.cadres_store import _STATUS
+
+    monkeypatch.setenv("BATTLEMAP_CACHE_DIR", str(tmp_path / "cache"))
+    moved = tmp_path / "moved"
+    shutil.copytree(small_data_dir, moved)
+    cadres = pd.read_parquet(moved / "cadres.parquet")
+    visits = pd.read_parquet(moved / "visits.parquet")
+    visits = visits[pd.to_datetime(visits.date).dt.year == 2018]
+    cadre = visits.cadre_id.value_counts().index[0]
+    old = cadres.loc[cadres.cadre_id == cadre, "village_code"].iloc[0]
+    target = next(v for v in sorted(cadres.village_code) if v[:6] != old[:6])
+    cadres.loc[cadres.cadre_id == cadre, "village_code"] = target
+    cadres.to_parquet(moved / "cadres.parquet", index=False)
+    record_files(moved)
+
+    got = cadre_source(EmbeddedStore(moved)).frames(target, 2018).visits
+    hh = pd.read_parquet(moved / "households.parquet", columns=["hh_id", "village_code"])
+    hy = pd.read_parquet(moved / "household_years.parquet", columns=["hh_id", "year", "status"])
+    registered = set(hy.hh_id[(hy.year == 2018) & hy.status.isin(_STATUS)])
+    village = visits.hh_id.map(hh.set_index("hh_id").village_code)
+    by_cadre = visits.cadre_id.map(cadres.set_index("cadre_id").village_code) == target
+    to_household = (village == target) & visits.hh_id.isin(registered)
+    want = visits.visit_id[by_cadre | to_household]
+    assert (village[by_cadre] == old).any()  # visits outside the region's households
+    assert sorted(got.visit_id) == sorted(want.astype("int64"))
