@@ -58,9 +58,10 @@ def load_once(cluster, data_dir: Path, name: str) -> dict:
     wall = time.perf_counter() - start
     time.sleep(0.5)  # the load's backends have ended and been counted
     steps = report.seconds
+    derived = any(k.startswith(("funds_", "region_year_stats_cadres")) for k in report.rows)
     return {
         "wall_seconds": round(wall, 2),
-        "cache": "warm" if warm else "cold",
+        "cache": ("warm" if warm else "cold") if derived else "none (no funds or cadre tables)",
         # the load's transaction (tables, aggregates, derived tables) up to its commit
         "committed_after_seconds": round(wall - steps.get("derived tables", 0.0), 2),
         "cpu_seconds_client": round(client_cpu_seconds() - client, 1),

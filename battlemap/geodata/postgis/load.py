@@ -222,6 +222,9 @@ def _stage_tables(dsn: str, data_dir: Path, steps: _Steps) -> None:
             conns.append(conn)
             with conn.cursor() as cur:
                 use_build_settings(cur)
+                # the staging schema is thrown away after a crash: its commits need not
+                # wait for the WAL flush (the swap's commit does)
+                cur.execute("SET LOCAL synchronous_commit = off")
                 cur.execute(
                     "SELECT set_config('search_path', %s || ', ' || "
                     "current_setting('search_path'), true)",
