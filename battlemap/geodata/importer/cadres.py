@@ -38,10 +38,11 @@ from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.table_import import (
     ImportRun,
+    RowChecks,
     TableSpec,
-    check_rows,
     import_table,
     parse_date,
+    table_specs,
     text_cells,
 )
 from battlemap.geodata.importer.table_report import TableImportReport
@@ -99,25 +100,11 @@ _MAX_LEN = {"cadre_id": 40, "hh_id": 40, "name": 50, "unit": 100, "note": 100}
 CadreImportReport = TableImportReport  # one report shape for every side-table import
 
 
-def _ddl(table: str) -> Any:
-    from battlemap.geodata.postgis.cadres_ddl import CADRE_TABLES
-
-    return {t.name: t for t in CADRE_TABLES}[table]
-
-
-SPECS: dict[str, TableSpec] = {
-    table: TableSpec(
-        name=table,
-        file=CADRE_FILES[table],
-        schema=CADRE_SCHEMAS[table],
-        columns=_COLUMNS[table],
-        keys=_KEYS[table],
-        optional=frozenset(_OPTIONAL),
-        ddl=_ddl,
-        stale_aggregates="cadres_",  # the PostGIS store's cadre counts, built on demand
-    )
-    for table in CADRE_FILES
-}
+SPECS: dict[str, TableSpec] = table_specs(
+    CADRE_FILES, CADRE_SCHEMAS, _COLUMNS, _KEYS, dict.fromkeys(CADRE_FILES, _OPTIONAL),
+    ddl="cadres_ddl:CADRE_TABLES",
+    stale_aggregates="cadres_",  # the PostGIS store's cadre counts, built on demand
+)  # fmt: skip
 
 
 class _Checker:
@@ -166,6 +153,7 @@ class _Checker:
         return None, {**v, "village_code": code}
 
     def _assignments(self, v: dict[str, Any]) -> tuple[str | None, Any]:
+        """A known cadre and household (what an assignment and a visit refer to)."""
         if v["cadre_id"] not in self.cadres:
             return (
                 "unknown_cadre",
@@ -182,13 +170,9 @@ class _Checker:
             return "bad_id", f"visit_id {v['visit_id']!r} is not a whole number"
         if visit_id <= 0 or float(v["visit_id"]) != visit_id:
             return "bad_id", f"visit_id {v['visit_id']!r} is not a positive whole number"
-        if v["cadre_id"] not in self.cadres:
-            return (
-                "unknown_cadre",
-                f"cadre {v['cadre_id']} is not in the store: import cadres first",
-            )
-        if v["hh_id"] not in self.households:
-            return "unknown_household", f"household {v['hh_id']} is not in the store"
+        reason, detail = self._assignments(v)
+        if reason is not None:
+            return reason, detail
         if not self.first <= v["date"] <= self.last:
             return "bad_date", f"date {v['date']} is outside the data set's years"
         try:
@@ -243,23 +227,21 @@ def import_cadre_table(
     if table not in CADRE_FILES:
         raise ImportFileError(f"unknown cadre table {table!r} (cadres, assignments, visits)")
 
-    def good_rows(run: ImportRun, stored: pd.DataFrame, report) -> pd.DataFrame:
-        checker = _Checker(table, run.data_dir, run.years)
-        helpers = _OneHelper() if table == "assignments" else None
-        good = check_rows(
-            run.reader, run.columns, checker.check, lambda v: tuple(v[k] for k in _KEYS[table]),
-            run.writer, report, accept=helpers.accept if helpers else None,
-        )  # fmt: skip
-        frame = pd.DataFrame([v for v, _ in good.values()], columns=list(_COLUMNS[table]))
-        if table == "assignments" and len(frame):
-            frame = _drop_stored_overlaps(frame, stored, good, run.writer)
-        if table == "visits" and crs != "wgs84" and len(frame):
+    def finish(frame, good, stored, writer) -> pd.DataFrame:
+        if table == "assignments":
+            frame = _drop_stored_overlaps(frame, stored, good, writer)
+        if table == "visits" and crs != "wgs84":
             lon, lat = to_wgs84(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float), crs)
             frame = frame.assign(lon=np.round(lon, 6), lat=np.round(lat, 6))
         return frame
 
+    def checks(run: ImportRun) -> RowChecks:
+        helpers = _OneHelper() if table == "assignments" else None
+        check = _Checker(table, run.data_dir, run.years).check
+        return RowChecks(check, helpers.accept if helpers else None, finish)
+
     return import_table(
-        SPECS[table], path, data_dir, good_rows, dsn=dsn, encoding=encoding, sheet=sheet,
+        SPECS[table], path, data_dir, checks, dsn=dsn, encoding=encoding, sheet=sheet,
         rejects=rejects, dry_run=dry_run,
     )  # fmt: skip
 

@@ -21,7 +21,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -39,10 +38,11 @@ from battlemap.geodata.importer.errors import ImportFileError
 from battlemap.geodata.importer.progress import Progress
 from battlemap.geodata.importer.table_import import (
     ImportRun,
+    RowChecks,
     TableSpec,
-    check_rows,
     import_table,
     parse_date,
+    table_specs,
     text_cells,
 )
 from battlemap.geodata.importer.table_report import TableImportReport
@@ -145,25 +145,11 @@ FUNDS_SCHEMAS: dict[str, pa.Schema] = {
 FundsImportReport = TableImportReport  # one report shape for every side-table import
 
 
-def _ddl(table: str) -> Any:
-    from battlemap.geodata.postgis.funds_ddl import FUNDS_TABLES as DDL
-
-    return {t.name: t for t in DDL}[table]
-
-
-SPECS: dict[str, TableSpec] = {
-    table: TableSpec(
-        name=table,
-        file=FUNDS_TABLE_FILES[table],
-        schema=FUNDS_SCHEMAS[table],
-        columns=_COLUMNS[table],
-        keys=_KEYS[table],
-        optional=frozenset(_OPTIONAL[table]),
-        ddl=_ddl,
-        create_missing=True,  # a database loaded before issue 14
-    )
-    for table in FUNDS_TABLES
-}
+SPECS: dict[str, TableSpec] = table_specs(
+    FUNDS_TABLE_FILES, FUNDS_SCHEMAS, _COLUMNS, _KEYS, _OPTIONAL,
+    ddl="funds_ddl:FUNDS_TABLES",
+    create_missing=True,  # a database loaded before issue 14
+)  # fmt: skip
 
 
 class _Checker:
@@ -248,15 +234,10 @@ def import_funds_table(
             f"unknown funds table {table!r} (projects, beneficiaries, allocations, payments)"
         )
 
-    def good_rows(run: ImportRun, stored: pd.DataFrame, report) -> pd.DataFrame:
-        checker = _Checker(table, run.data_dir, set())
-        good = check_rows(
-            run.reader, run.columns, checker.check, lambda v: tuple(v[k] for k in _KEYS[table]),
-            run.writer, report,
-        )  # fmt: skip
-        return pd.DataFrame([v for v, _ in good.values()], columns=list(FUNDS_TABLES[table]))
+    def checks(run: ImportRun) -> RowChecks:
+        return RowChecks(_Checker(table, run.data_dir, set()).check)
 
     return import_table(
-        SPECS[table], path, data_dir, good_rows, dsn=dsn, encoding=encoding, sheet=sheet,
+        SPECS[table], path, data_dir, checks, dsn=dsn, encoding=encoding, sheet=sheet,
         rejects=rejects, dry_run=dry_run,
     )  # fmt: skip

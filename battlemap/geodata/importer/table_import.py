@@ -16,6 +16,7 @@ import datetime as dt
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +37,7 @@ from battlemap.geodata.importer.table_report import TableImportReport
 __all__ = [
     "Check",
     "ImportRun",
+    "RowChecks",
     "TableSpec",
     "check_rows",
     "find_columns",
@@ -43,6 +45,7 @@ __all__ = [
     "parse_date",
     "run_import",
     "stores",
+    "table_specs",
     "text_cells",
 ]
 
@@ -50,6 +53,8 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y-%m-%d %H:%M:%S
 # a row check: the row's cells by column name -> (None, values) or (reason, detail)
 Check = Callable[[dict[str, str | None]], tuple[str | None, Any]]
 Report = TypeVar("Report")
+# the good rows once all are read: (frame, kept rows by key, stored rows, rejects) -> frame
+Finish = Callable[[pd.DataFrame, dict, pd.DataFrame, RejectsWriter], pd.DataFrame]
 
 
 def parse_date(text: str | None) -> dt.date | None:
@@ -214,10 +219,16 @@ class TableSpec:
     columns: Mapping[str, tuple[str, ...]]
     keys: tuple[str, ...]
     optional: frozenset[str]
-    ddl: Callable[[str], Any]  # name -> the PostGIS Table (imported only with --dsn)
+    ddl: str  # "module:TABLES" in battlemap.geodata.postgis (imported only with --dsn)
     create_missing: bool = False  # a database loaded before the table existed gets it
     # aggregates derived from the table (region_year_stats_<this>*) dropped with its rows
     stale_aggregates: str | None = None
+
+    def postgis_table(self) -> Any:
+        """The PostGIS table's DDL (a :class:`~battlemap.geodata.postgis.ddl.Table`)."""
+        module, _, name = self.ddl.partition(":")
+        tables = getattr(import_module(f"battlemap.geodata.postgis.{module}"), name)
+        return {t.name: t for t in tables}[self.name]
 
     def stored(self, data_dir: Path) -> pd.DataFrame:
         """The stored rows (none when the data dir predates the table)."""
@@ -226,11 +237,46 @@ class TableSpec:
         return self.schema.empty_table().to_pandas()
 
 
+def table_specs(
+    files: Mapping[str, str],
+    schemas: Mapping[str, pa.Schema],
+    columns: Mapping[str, Mapping[str, tuple[str, ...]]],
+    keys: Mapping[str, tuple[str, ...]],
+    optional: Mapping[str, Collection[str]],
+    **shared: Any,
+) -> dict[str, TableSpec]:
+    """A :class:`TableSpec` per table of ``files`` (table -> its data-dir file), the other
+    fields by table, ``shared`` for all."""
+    return {
+        table: TableSpec(
+            name=table,
+            file=file,
+            schema=schemas[table],
+            columns=columns[table],
+            keys=keys[table],
+            optional=frozenset(optional[table]),
+            **shared,
+        )
+        for table, file in files.items()
+    }
+
+
+@dataclass
+class RowChecks:
+    """How one import checks its rows: ``check`` each row; ``accept`` one that passed,
+    against the rows kept before it (see :func:`check_rows`); ``finish`` the good rows
+    (frame, the kept rows by key, the stored rows, the rejects) once all are read."""
+
+    check: Check
+    accept: Callable[[Any, int], tuple[str | None, Any]] | None = None
+    finish: Finish | None = None
+
+
 def import_table(
     spec: TableSpec,
     path: str | Path,
     data_dir: str | Path,
-    good_rows: Callable[[ImportRun, pd.DataFrame, TableImportReport], pd.DataFrame],
+    checks: Callable[[ImportRun], RowChecks],
     *,
     dsn: str | None = None,
     encoding: str = "auto",
@@ -238,17 +284,24 @@ def import_table(
     rejects: Path | None = None,
     dry_run: bool = False,
 ) -> TableImportReport:
-    """Import one side table: ``good_rows`` (given the run, the stored rows and the report)
-    checks the file's rows and returns the good ones; they are upserted by key into the
-    stored rows, and the result replaces the table in the data dir and PostGIS."""
+    """Import one side table: the file's rows are checked (``checks``, made for the run),
+    the good ones upserted by key into the stored rows, and the result replaces the table
+    in the data dir and PostGIS."""
     path, data_dir = Path(path), Path(data_dir)
     report = TableImportReport(file=str(path), table=spec.name, dry_run=dry_run, stores=stores(dsn))
 
     def body(run: ImportRun) -> None:
         stored = spec.stored(run.data_dir)
-        good = good_rows(run, stored, report)
-        run.tally(report, len(good))
-        merged, changes = upsert_by_key(stored, good, spec.keys, spec.schema)
+        rules = checks(run)
+        good = check_rows(
+            run.reader, run.columns, rules.check, lambda v: tuple(v[k] for k in spec.keys),
+            run.writer, report, accept=rules.accept,
+        )  # fmt: skip
+        frame = pd.DataFrame([v for v, _ in good.values()], columns=list(spec.columns))
+        if rules.finish is not None and len(frame):
+            frame = rules.finish(frame, good, stored, run.writer)
+        run.tally(report, len(frame))
+        merged, changes = upsert_by_key(stored, frame, spec.keys, spec.schema)
         report.inserted, report.updated = changes.inserted, changes.updated
         report.unchanged = changes.unchanged
         if dry_run or not changes.changed:
@@ -324,7 +377,7 @@ def _replace_in_postgis(dsn: str, spec: TableSpec, txn: DataDirTransaction, rows
     from battlemap.geodata.postgis.connection import first_line
     from battlemap.geodata.postgis.ddl import AGGREGATE_PREFIX
 
-    ddl = spec.ddl(spec.name)
+    ddl = spec.postgis_table()
     pg = PostgisUpsert(dsn)
     try:
         try:
