@@ -37,11 +37,11 @@ OUTPUT_IDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def heartbeat(ok: bool, region: str = "", index: int = 0, count: int = 0) -> str:
-    """``ok|<ms>|<region>|<i>/<n>`` or ``fail|<ms>``: read by wall.js (stale badge) and
-    by tests (which stop is on screen)."""
+def heartbeat(ok: bool, region: str = "", index: int = 0, count: int = 0, step: int = 0) -> str:
+    """``ok|<ms>|<region>|<i>/<n>|<step>`` or ``fail|<ms>``: read by wall.js (stale badge)
+    and by tests and the benchmark (which stop and which tour step is on screen)."""
     now = int(time.time() * 1000)
-    return f"ok|{now}|{region}|{index}/{count}" if ok else f"fail|{now}"
+    return f"ok|{now}|{region}|{index}/{count}|{step}" if ok else f"fail|{now}"
 
 
 def _tile(tile: Tile) -> html.Div:
@@ -105,9 +105,11 @@ def frame_outputs(
     as_of: str,
     lang: str,
     deck: str = BLANK,
+    step: int = 0,
 ) -> dict[str, Any]:
     """The outputs of ``frame`` by component id (the deck panel's by (id, property)), with
-    ``deck`` the 3D panel's URL when the frame's chart is the 3D panel."""
+    ``deck`` the 3D panel's URL when the frame's chart is the 3D panel; ``step`` the tour
+    step it shows."""
     table = frame.table
     shows_deck = frame.chart_key == DECK
     return {
@@ -126,5 +128,5 @@ def frame_outputs(
         ID.TABLE: _table(table),
         ID.TABLE_NOTE: table.note,
         ID.TOUR: _tour(stops, index, names),
-        ID.HEARTBEAT: heartbeat(True, frame.region, index, len(stops)),
+        ID.HEARTBEAT: heartbeat(True, frame.region, index, len(stops), step),
     }

@@ -126,7 +126,9 @@ class WallScreen:
                 frame.region, frame.year, indicator=config.indicator, lang=config.lang
             )
             deck = deck_src(self.prefix, state, viewport, version)
-        return frame_outputs(frame, stops, index, names, as_of=as_of, lang=config.lang, deck=deck)
+        return frame_outputs(
+            frame, stops, index, names, as_of=as_of, lang=config.lang, deck=deck, step=step
+        )
 
     def _frame_at(
         self,

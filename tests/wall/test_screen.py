@@ -104,6 +104,7 @@ def test_each_step_draws_the_next_stop(embedded_store, small_data_dir) -> None:
     assert regions[0] == root and len(set(regions)) >= 3  # drilled in and out
     count = int(beats[0][3].split("/")[1])
     assert [int(b[3].split("/")[0]) for b in beats] == [s % count for s in range(6)]
+    assert [int(b[4]) for b in beats] == list(range(6))  # the tour step on screen
     if count < 6:
         assert regions[count] == regions[0]  # the tour cycles
 
