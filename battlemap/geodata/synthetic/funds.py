@@ -152,6 +152,30 @@ def _place_projects(rng, regions: pd.DataFrame, hh_village: np.ndarray, n: int):
     return code, level
 
 
+@dataclass
+class _Plan:
+    """The projects drawn, by project index (days are int days since 1970; ``end`` the data
+    set's last day)."""
+
+    code: np.ndarray
+    level: np.ndarray
+    year: np.ndarray
+    kind: np.ndarray
+    source: np.ndarray
+    budget: np.ndarray
+    planned_start: np.ndarray
+    planned_end: np.ndarray
+    started: np.ndarray
+    span: np.ndarray
+    terminated: np.ndarray
+    ended: np.ndarray
+    status: np.ndarray
+    end: int
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+
 def funds_tables(
     seed: int,
     regions: pd.DataFrame,
@@ -164,6 +188,20 @@ def funds_tables(
     """Projects, beneficiaries, allocations and payments for the synthetic province."""
     rng = np.random.default_rng([seed, STREAM])
     n = max(20, round(float(hh_size.sum()) * PROJECTS_PER_PERSON))
+    plan = _draw_projects(rng, regions, hh_village, n)
+    proj, hh = _draw_beneficiaries(rng, plan, hh_village, rows)
+    alloc, pay = _draw_money(rng, plan, proj, hh)
+    projects = _project_frame(rng, regions, plan, province)
+    tables = _Working(
+        projects=projects, benef=pd.DataFrame({"project": proj, "hh": hh}), alloc=alloc, pay=pay
+    )
+    planted = _plant(rng, tables, rows, len(hh_ids), plan.end)
+    pids = projects.project_id.to_numpy()
+    return tables.finish(pids, hh_ids, plan.code, plan.source, plan.end, province, planted, regions)
+
+
+def _draw_projects(rng, regions: pd.DataFrame, hh_village: np.ndarray, n: int) -> _Plan:
+    """Where, when, what and how much: ``n`` projects with their dates and status."""
     code, level = _place_projects(rng, regions, hh_village, n)
     year = FIRST_YEAR + rng.choice(len(_YEAR_WEIGHTS), size=n, p=_YEAR_WEIGHTS)
     kind = np.empty(n, dtype=np.int64)
@@ -198,7 +236,18 @@ def funds_tables(
             ended > end, "在建", np.where(terminated, "终止", np.where(accepted, "验收", "完工"))
         ),
     )
+    return _Plan(
+        code, level, year, kind, source, budget, planned_start, planned_end, started, span,
+        terminated, ended, status, end,
+    )  # fmt: skip
 
+
+def _draw_beneficiaries(
+    rng, plan: _Plan, hh_village: np.ndarray, rows: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(project, household) index pairs: households poor in the project's year under its
+    region, one project of a kind and year per household."""
+    n, code, level, year, kind = len(plan), plan.code, plan.level, plan.year, plan.kind
     # beneficiaries: households poor in the project's year under its region
     vint = _code_int(hh_village)
     poor = rows["status"] != 1
@@ -221,6 +270,17 @@ def funds_tables(
     _, first = np.unique((hh * 9 + kind[proj]) * 8 + (year[proj] - FIRST_YEAR), return_index=True)
     first.sort()
     proj, hh = proj[first], hh[first]
+    return proj, hh
+
+
+def _draw_money(
+    rng, plan: _Plan, proj: np.ndarray, hh: np.ndarray
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(allocations, payments) by project index: money arrives before the works and is
+    paid during them (see the module docstring)."""
+    n, kind, budget = len(plan), plan.kind, plan.budget
+    planned_start, started, ended = plan.planned_start, plan.started, plan.ended
+    span, terminated = plan.span, plan.terminated
     n_benef = np.bincount(proj, minlength=n)
 
     # allocations to projects
@@ -285,60 +345,26 @@ def funds_tables(
     a_amount = np.concatenate([first_amount, (allocated - first_amount)[two]])
     a_order = np.lexsort((a_date, a_proj))
     a_proj, a_date, a_amount = a_proj[a_order], a_date[a_order], a_amount[a_order]
-
-    projects = _project_frame(
-        rng,
-        regions,
-        code,
-        level,
-        kind,
-        year,
-        source,
-        budget,
-        status,
-        planned_start,
-        planned_end,
-        started,
-        ended,
-        end,
-        province,
+    alloc = pd.DataFrame({"project": a_proj, "date": a_date, "amount": a_amount})
+    pay = pd.DataFrame(
+        {
+            "project": pay_proj,
+            "date": pay_date,
+            "amount": pay_amount,
+            "payee_type": pay_type,
+            "hh": pay_hh,
+        }
     )
-    pids = projects.project_id.to_numpy()
-    tables = _Working(
-        projects=projects,
-        benef=pd.DataFrame({"project": proj, "hh": hh}),
-        alloc=pd.DataFrame({"project": a_proj, "date": a_date, "amount": a_amount}),
-        pay=pd.DataFrame(
-            {
-                "project": pay_proj,
-                "date": pay_date,
-                "amount": pay_amount,
-                "payee_type": pay_type,
-                "hh": pay_hh,
-            }
-        ),
-    )
-    planted = _plant(rng, tables, rows, len(hh_ids), end)
-    return tables.finish(pids, hh_ids, code, source, end, province, planted, regions)
+    return alloc, pay
 
 
-def _project_frame(
-    rng,
-    regions,
-    code,
-    level,
-    kind,
-    year,
-    source,
-    budget,
-    status,
-    planned_start,
-    planned_end,
-    started,
-    ended,
-    end,
-    province,
-) -> pd.DataFrame:
+def _project_frame(rng, regions: pd.DataFrame, plan: _Plan, province: str) -> pd.DataFrame:
+    """The projects table: IDs, names, types, points in their regions, dates, units."""
+    code, level, kind, year, source = plan.code, plan.level, plan.kind, plan.year, plan.source
+    budget, status, started, ended, end = (
+        plan.budget, plan.status, plan.started, plan.ended, plan.end,
+    )  # fmt: skip
+    planned_start, planned_end = plan.planned_start, plan.planned_end
     n = len(code)
     names = regions.set_index("code")["name"]
     place = names.reindex(code).to_numpy(object)
