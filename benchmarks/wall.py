@@ -8,9 +8,17 @@ Usage: python -m benchmarks.wall [--data-dir DIR] [--minutes 10] [--interval 3]
   ``--interval`` s. A step's time is from the frame request leaving the browser (the step
   timer fired) to the new region's map drawn (plotly finished the figure, MapLibre idle).
   Target: ≤ 1 s.
-* Memory: JS heap used (after a forced GC) and DOM node count (CDP ``Performance`` metrics;
-  ``Nodes`` counts every node the page still holds, attached or not) after the first
-  minute and at the end. Target: the end within 10 % of the first minute.
+* Memory: JS heap used and DOM node count (CDP ``Performance`` metrics; ``Nodes`` counts
+  every node the page still holds, attached or not), each reading taken right after a
+  forced garbage collection (``HeapProfiler.collectGarbage`` twice: a reading without one
+  is noise). The two compared readings show the same frame: the first tour step after the
+  first minute (and after ``--minutes``) at which the tour is back at its first stop with
+  the same rotating panels (step a multiple of lcm(stops, panel cycle)), never the 3D
+  panel (its frame's deck.gl page shares the page's heap while shown). Target: the end
+  within 10 % of the first minute. With ``--snapshots`` (default on) a heap snapshot
+  after each of the two readings splits the heap into V8's compiled code (bytecode,
+  machine code, deopt data: it grows while the JIT warms up) and everything else (the
+  page's own objects, arrays, strings, closures).
 
 The data dir is only read. Prints JSON.
 """
@@ -130,7 +138,8 @@ def server_benchmark(data_dir: Path, interval: float) -> dict[str, Any]:
     }
 
 
-def _metrics(driver) -> dict[str, float]:
+def _metrics(driver) -> dict[str, Any]:
+    """Heap and DOM after a forced GC (twice, half a second apart)."""
     driver.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
     time.sleep(0.5)
     driver.execute_cdp_cmd("HeapProfiler.collectGarbage", {})
@@ -140,6 +149,7 @@ def _metrics(driver) -> dict[str, float]:
     }
     attached = driver.execute_script("return document.getElementsByTagName('*').length;")
     return {
+        "forced_gc": True,
         "js_heap_used_mb": round(values["JSHeapUsedSize"] / 2**20, 2),
         "dom_nodes": int(values["Nodes"]),
         "elements_attached": int(attached),
@@ -150,8 +160,63 @@ def _metrics(driver) -> dict[str, float]:
     }
 
 
-def browser_benchmark(data_dir: Path, minutes: float, interval: float) -> dict[str, Any]:
-    from tests.wall.browser import Server, chromium, heartbeat, until
+def _beat(driver) -> list[str]:
+    from tests.wall.browser import heartbeat
+
+    return heartbeat(driver)
+
+
+def _aligned(driver, after_s: float, loaded: float, cycle_of) -> tuple[int, float]:
+    """Wait for the first tour step after ``after_s`` s whose frame is the tour's first
+    (step a multiple of the whole cycle), its map drawn; (step, seconds since loading)."""
+    from tests.wall.browser import drawn, until
+
+    time.sleep(max(0.0, after_s - (time.monotonic() - loaded)))
+
+    def at_cycle_start():
+        beat = _beat(driver)
+        if beat[0] != "ok" or len(beat) < 5:
+            return None
+        step = int(beat[4])
+        return beat if step > 0 and step % cycle_of(beat) == 0 else None
+
+    beat = until(at_cycle_start, 600, "the tour back at its first frame", every=0.05)
+    driver.execute_script("window.bmWall.state.pausedUntil = Date.now() + 600000;")  # hold it
+    drawn(driver, beat[2], timeout=60)
+    time.sleep(1.0)  # the charts' and tables' paint after the map
+    return int(beat[4]), round(time.monotonic() - loaded, 1)
+
+
+def _resume(driver) -> None:
+    driver.execute_script("window.bmWall.state.pausedUntil = 0;")
+
+
+def _snapshot_split(driver) -> dict[str, float]:
+    """MB of the heap by V8 node type (a snapshot after a forced GC): ``code`` is compiled
+    code and its metadata; the rest is the page's own data."""
+    from benchmarks.heapsnap import summarise, take_snapshot
+
+    by_type: dict[str, float] = {}
+    for (kind, _name), (_count, size) in summarise(take_snapshot(driver)).items():
+        if kind in ("native", "synthetic", "hidden"):
+            continue  # Blink's C++ objects and roots: not the JS heap
+        by_type[kind] = by_type.get(kind, 0.0) + size / 2**20
+    split = {k: round(v, 2) for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])}
+    split["js_total"] = round(sum(by_type.values()), 2)
+    split["js_without_code"] = round(split["js_total"] - by_type.get("code", 0.0), 2)
+    return split
+
+
+def browser_benchmark(
+    data_dir: Path, minutes: float, interval: float, snapshots: bool = True
+) -> dict[str, Any]:
+    import math
+
+    from battlemap.wall.screen import PANEL_CYCLE
+    from tests.wall.browser import Server, chromium, until
+
+    def cycle_of(beat: list[str]) -> int:
+        return math.lcm(int(beat[3].split("/")[1]), PANEL_CYCLE)
 
     log = Path(os.environ.get("TMPDIR", "/tmp")) / "bench-wall-server.log"
     server = Server(["--data-dir", str(data_dir)], log).start()
@@ -161,23 +226,28 @@ def browser_benchmark(data_dir: Path, minutes: float, interval: float) -> dict[s
         driver.execute_cdp_cmd("Performance.enable", {})
         loaded = time.monotonic()
         driver.get(f"{server.url}/wall?interval={interval:g}&refresh=30")
-        until(lambda: heartbeat(driver)[0] == "ok", 120, "first frame")
+        until(lambda: _beat(driver)[0] == "ok", 120, "first frame")
         first_frame_s = time.monotonic() - loaded
-        time.sleep(max(0.0, 60 - (time.monotonic() - loaded)))
-        at_minute = _metrics(driver)
+        step_1, at_1 = _aligned(driver, 60, loaded, cycle_of)
+        first = _metrics(driver)
+        split_1 = _snapshot_split(driver) if snapshots else None
+        _resume(driver)
         steps_at_minute = len(driver.execute_script("return window.__wallBench.steps;"))
-        samples = [at_minute["js_heap_used_mb"]]  # heap after each further minute
-        while time.monotonic() - loaded < minutes * 60 - 1:
-            time.sleep(max(0.0, min(60.0, minutes * 60 - (time.monotonic() - loaded))))
+        samples = []  # heap after a forced GC each further minute (whatever is on screen)
+        for minute in range(2, int(minutes) + 1):
+            time.sleep(max(0.0, minute * 60 - (time.monotonic() - loaded)))
             samples.append(_metrics(driver)["js_heap_used_mb"])
-        at_end = _metrics(driver)
+        step_n, at_n = _aligned(driver, minutes * 60, loaded, cycle_of)
+        end = _metrics(driver)
+        split_n = _snapshot_split(driver) if snapshots else None
+        _resume(driver)
         bench = driver.execute_script("return window.__wallBench;")
         stale = driver.execute_script("return !document.getElementById('wall-stale').hidden;")
     finally:
         driver.quit()
         server.stop()
     steps = [s / 1000 for s in bench["steps"]]
-    return {
+    result = {
         "first_frame_s": round(first_frame_s, 2),
         "step_to_drawn": percentiles(steps) if steps else None,
         "steps_within_1s_pct": round(100 * sum(s <= 1.0 for s in steps) / len(steps), 1)
@@ -188,15 +258,20 @@ def browser_benchmark(data_dir: Path, minutes: float, interval: float) -> dict[s
         },
         "frame_requests": bench["requests"],
         "steps_after_first_minute": steps_at_minute,
-        "after_first_minute": at_minute,
-        "at_end": at_end,
-        "js_heap_used_mb_per_minute": samples,
-        "heap_change_pct": round(
-            100 * (at_end["js_heap_used_mb"] / at_minute["js_heap_used_mb"] - 1), 1
-        ),
-        "nodes_change_pct": round(100 * (at_end["dom_nodes"] / at_minute["dom_nodes"] - 1), 1),
+        "readings": "after a forced GC; the same frame (tour step a multiple of its cycle)",
+        "after_first_minute": {"step": step_1, "at_s": at_1, **first},
+        "at_end": {"step": step_n, "at_s": at_n, **end},
+        "js_heap_used_mb_each_minute_2_to_end": samples,
+        "heap_change_pct": round(100 * (end["js_heap_used_mb"] / first["js_heap_used_mb"] - 1), 1),
+        "nodes_change_pct": round(100 * (end["dom_nodes"] / first["dom_nodes"] - 1), 1),
         "stale_badge_at_end": stale,
     }
+    if split_1 and split_n:
+        result["heap_snapshot_mb"] = {"after_first_minute": split_1, "at_end": split_n}
+        result["heap_without_code_change_pct"] = round(
+            100 * (split_n["js_without_code"] / split_1["js_without_code"] - 1), 1
+        )
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,6 +280,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=float, default=10.0, help="length of the tour")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds per tour stop")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--no-server", action="store_true", help="only the browser part")
+    parser.add_argument(
+        "--no-snapshots", action="store_true", help="no heap snapshot after the two readings"
+    )
     args = parser.parse_args(argv)
     result: dict[str, Any] = {
         "data_dir": str(args.data_dir),
@@ -212,10 +291,15 @@ def main(argv: list[str] | None = None) -> int:
         "minutes": args.minutes,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores shared with other jobs "
         "(numbers vary with the load); Chromium headless, software WebGL, 1920×1080",
-        "server": server_benchmark(args.data_dir, args.interval),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
     }
+    if not args.no_server:
+        result["server"] = server_benchmark(args.data_dir, args.interval)
     if not args.no_browser:
-        result["browser"] = browser_benchmark(args.data_dir, args.minutes, args.interval)
+        result["browser"] = browser_benchmark(
+            args.data_dir, args.minutes, args.interval, snapshots=not args.no_snapshots
+        )
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
