@@ -74,6 +74,7 @@ class LoadReport:
     seconds: dict[str, float] = field(default_factory=dict)
     years: tuple[int, ...] = ()
     aggregate_from_cache: bool = False  # the embedded store's verified cache was COPYed
+    derived_copied: bool = False  # the funds and cadre tables went in with the load
 
     @property
     def total_seconds(self) -> float:
@@ -343,6 +344,7 @@ def _copy_derived(cur, metrics: MetricSet, steps: _Steps, deriving: Background) 
     except Exception as exc:  # the tables' own COPY names bad data; this only falls back
         steps.progress(f"derived tables left for after the load: {exc}")
         return ()
+    steps.report.derived_copied = True
     stamp = str(_first(cur, f"SELECT md5(manifest::text) FROM {META_TABLE}")[0])
     rows = steps.run(
         "derived",
@@ -472,8 +474,9 @@ def load_data_dir(
         if staged:
             _drop_staging(conn)
         conn.close()  # ends the session: its load lock too
-    # after the load lock is released: the funds tables are built under the same lock
-    steps.run("derived tables", lambda: prepare_derived(dsn, rules, progress))
+    if not report.derived_copied:  # computing them failed: built from the loaded rows
+        # after the load lock is released: the funds tables are built under the same lock
+        steps.run("derived tables", lambda: prepare_derived(dsn, rules, progress))
     return report
 
 
