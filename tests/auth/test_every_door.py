@@ -35,6 +35,7 @@ SIGNED_IN = {
     "/_dash-update-component",
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
     "/_reload-hash",
+    "wall_deck",  # the wall's 3D panel: reads through context.access() (tests/wall/test_deck.py)
 }
 DATA_METHODS = (
     "counts", "children_counts", "counts_many", "series", "unit_shapes", "households",
