@@ -141,15 +141,45 @@ def cadre_tables(
     ``village``: each household's index into ``village_codes`` (households sorted by it);
     ``status``: [household, year] status codes (0 未脱贫, 1 已脱贫, 2 返贫, −1 not registered);
     ``names``: region code → name (prefectures, counties, townships) for unit names.
+
+    The steps draw in a fixed order from two streams: ``[seed, 15]`` for the normal rows and
+    ``[seed, 15, 1]`` for the planted problems.
     """
     rng = np.random.default_rng([seed, 15])
-    n = len(village)
     reg_day = np.asarray([_day(int(y)) for y in range(1990, 2101)])[registered_year - 1990]
+    helpers = _helpers(rng, village, len(village_codes), reg_day)
+    cadres = _cadres(rng, helpers, village_codes, poor_village, years, names)
+    links = _assignments(helpers, cadres, reg_day)
+    planter = _Planter(seed, village, status, years.index(PLANT_YEAR), helpers)
+    links = planter.assignment_problems(links, cadres)
+    visits = _visits(rng, status, years, links)
+    visits = planter.unvisited(visits)
+    _check_ins(rng, visits, lon, lat)
+    planter.check_in_problems(visits, lon, lat)
+    return _data(rng, hh_id, cadres, links, visits, planter.plants)
 
-    # -- helpers: consecutive runs of 5–10 households of one village ----------------------
+
+@dataclass
+class _Helpers:
+    """The responsible helpers: each household's group (its helper), the helper's village
+    and start, and the day a helper is replaced (−1: never)."""
+
+    group: np.ndarray
+    village: np.ndarray
+    start: np.ndarray
+    swap_day: np.ndarray
+    replaced: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.village)
+
+
+def _helpers(rng, village: np.ndarray, n_villages: int, reg_day: np.ndarray) -> _Helpers:
+    """Consecutive runs of 5–10 households of one village, each with its helper."""
+    n = len(village)
     sizes = rng.integers(5, 11, n)  # more than enough group sizes
     group = np.empty(n, dtype=np.int64)
-    starts = np.searchsorted(village, np.arange(len(village_codes)))
+    starts = np.searchsorted(village, np.arange(n_villages))
     ends = np.append(starts[1:], n)
     next_group = 0
     pos_in_village = np.arange(n) - starts[village]
@@ -171,9 +201,31 @@ def cadre_tables(
     replaced = rng.random(n_helpers) < 0.1
     swap_day = rng.integers(_day(2016), _day(2019, 12, 1), n_helpers)
     swap_day = np.where(replaced & (swap_day > helper_start), swap_day, -1)
-    replaced = swap_day > 0
+    return _Helpers(group, helper_village, helper_start, swap_day, swap_day > 0)
 
-    # -- cadre rows: helpers, their successors, secretaries and work teams ---------------
+
+@dataclass
+class _Cadres:
+    """The cadre rows (helpers, their successors, secretaries, work teams) in drawing order,
+    ``order`` the table's order; a helper's index is its group, its successor's
+    ``succ_index[group]``."""
+
+    role: np.ndarray
+    village: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    codes: np.ndarray
+    order: np.ndarray
+    cadre_id: pa.Array
+    unit: np.ndarray
+    unit_level: np.ndarray
+    succ_index: np.ndarray
+
+
+def _cadres(rng, helpers: _Helpers, village_codes, poor_village, years, names) -> _Cadres:
+    """Helpers, their successors, and per poverty village a first secretary (rotated in
+    mid-2017) and two work-team members; IDs like 520102100201-001, units drawn."""
+    n_helpers, replaced = len(helpers), helpers.replaced
     poor_v = np.nonzero(poor_village)[0]
     succ = np.nonzero(replaced)[0]
     role = np.concatenate(
@@ -183,12 +235,12 @@ def cadre_tables(
             np.full(2 * len(poor_v), ROLE_TEAM, dtype=object),
         ]
     )
-    c_village = np.concatenate([helper_village, helper_village[succ], np.tile(poor_v, 4)])
+    c_village = np.concatenate([helpers.village, helpers.village[succ], np.tile(poor_v, 4)])
     rotate = _day(2017, 7, 1)
     c_start = np.concatenate(
         [
-            helper_start,
-            swap_day[succ] + 1,
+            helpers.start,
+            helpers.swap_day[succ] + 1,
             np.full(len(poor_v), _day(years[0])),
             np.full(len(poor_v), rotate),
             np.full(2 * len(poor_v), _day(years[0])),
@@ -196,7 +248,7 @@ def cadre_tables(
     )
     c_end = np.concatenate(
         [
-            np.where(replaced, swap_day, -1),
+            np.where(replaced, helpers.swap_day, -1),
             np.full(len(succ), -1),
             np.full(len(poor_v), rotate - 1),
             np.full(3 * len(poor_v), -1),
@@ -212,22 +264,40 @@ def cadre_tables(
     cadre_id = pc.binary_join_element_wise(pa.array(codes.astype(str)), serial, "-")
     level_p = (0.08, 0.12, 0.45, 0.2, 0.15)
     unit, unit_level = _unit_cache(rng, codes.astype(str), names, level_p)
-    helper_index = np.arange(n_helpers)
     succ_index = np.full(n_helpers, -1)
     succ_index[succ] = n_helpers + np.arange(len(succ))
+    return _Cadres(
+        role, c_village, c_start, c_end, codes, order, cadre_id, unit, unit_level, succ_index
+    )
 
-    # -- assignments: household -> its group's helper (and successor) --------------------
-    h_swap = swap_day[group]
+
+@dataclass
+class _Links:
+    """Assignment rows: household, cadre index, start and end day (−1: open)."""
+
+    hh: np.ndarray
+    cad: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    def active(self, day: int) -> np.ndarray:
+        return (self.start <= day) & ((self.end < 0) | (self.end >= day))
+
+
+def _assignments(helpers: _Helpers, cadres: _Cadres, reg_day: np.ndarray) -> _Links:
+    """Each household to its group's helper from registration (and to the successor)."""
+    n, group = len(reg_day), helpers.group
+    h_swap = helpers.swap_day[group]
     a_start = [reg_day, h_swap[h_swap > 0] + 1]
     a_end = [
         np.where((h_swap > 0) & (h_swap >= reg_day), h_swap, -1),
         np.full((h_swap > 0).sum(), -1),
     ]
     a_hh = [np.arange(n), np.nonzero(h_swap > 0)[0]]
-    a_cadre = [helper_index[group], succ_index[group[h_swap > 0]]]
+    a_cadre = [np.arange(len(helpers))[group], cadres.succ_index[group[h_swap > 0]]]
     # a household registered after its helper was replaced goes to the successor directly
     late = (h_swap > 0) & (reg_day > h_swap)
-    a_cadre[0] = np.where(late, succ_index[group], a_cadre[0])
+    a_cadre[0] = np.where(late, cadres.succ_index[group], a_cadre[0])
     a_end[0] = np.where(late, -1, a_end[0])
     keep = ~late[a_hh[1]]
     a_hh[1], a_start[1], a_end[1], a_cadre[1] = (
@@ -235,78 +305,29 @@ def cadre_tables(
     )
     a_start[1] = np.maximum(a_start[1], reg_day[a_hh[1]])
     hh, start, end, cad = (np.concatenate(x) for x in (a_hh, a_start, a_end, a_cadre))
+    return _Links(hh, cad, start, end)
 
-    plants: list[dict[str, Any]] = []
-    prng = np.random.default_rng([seed, 15, 1])
-    y_ix = years.index(PLANT_YEAR)
-    poor_plant = np.nonzero(
-        np.isin(status[:, y_ix], (0, 2)) & np.isin(status[:, y_ix - 1], (0, 2))
-    )[0]
-    taken_villages: set[int] = set()
 
-    def pick_households(count: int) -> list[int]:
-        out = []
-        for h in prng.permutation(poor_plant):
-            if village[h] in taken_villages or swap_day[group[h]] > 0:
-                continue
-            taken_villages.add(int(village[h]))
-            out.append(int(h))
-            if len(out) == count:
-                break
-        return out
+@dataclass
+class _Visits:
+    """Visit rows: household, day, cadre index; check-in point, kind and note index."""
 
-    # (1) poor households without a helper on 31 Dec: assignment ends 30 Sep, resumes 1 Mar
-    gap_end, gap_resume = _day(PLANT_YEAR, 9, 30), _day(PLANT_YEAR + 1, 3, 1)
-    extra_rows: list[tuple[int, int, int, int]] = []  # hh, cadre, start, end
-    for h in pick_households(3):
-        rows = np.nonzero((hh == h) & (start <= gap_end) & ((end < 0) | (end >= gap_end)))[0]
-        r = rows[0]
-        old_end = end[r]
-        end[r] = gap_end
-        if old_end < 0 or old_end >= gap_resume:
-            extra_rows.append((h, int(cad[r]), gap_resume, int(old_end)))
-        plants.append(
-            {"kind": "without_helper", "hh_id": h, "date": _iso(_day(PLANT_YEAR, 12, 31))}
-        )
-        plants.append({"kind": "not_visited", "hh_id": h, "date": _iso(_day(PLANT_YEAR, 12, 31))})
-    # (2) helpers over the limit: take 6 households of a neighbour helper, Mar 2018–Jan 2019
-    over_from, over_to = _day(PLANT_YEAR, 3, 1), _day(PLANT_YEAR + 1, 1, 31)
-    active_d = lambda d: (start <= d) & ((end < 0) | (end >= d))  # noqa: E731
-    for h in pick_households(2):
-        mine = cad[(hh == h) & active_d(_day(PLANT_YEAR, 12, 31))][0]
-        same_village = np.nonzero(c_village[cad] == village[h])[0]
-        others = [c for c in np.unique(cad[same_village]) if c != mine and role[c] == ROLE_HELPER]
-        donor_rows = None
-        carried = int(((cad == mine) & active_d(_day(PLANT_YEAR, 12, 31))).sum())
-        if carried < 5:
-            others = []
-        for c in others:
-            rows = np.nonzero((cad == c) & active_d(over_from) & active_d(over_to + 1))[0]
-            if len(rows) >= 6 and c_end[c] < 0 and c_end[mine] < 0:
-                donor_rows = rows[:6]
-                break
-        if donor_rows is None:
-            continue
-        for r in donor_rows:
-            extra_rows.append((int(hh[r]), int(mine), over_from, over_to))
-            extra_rows.append((int(hh[r]), int(cad[r]), over_to + 1, int(end[r])))
-            end[r] = over_from - 1
-        plants.append(
-            {
-                "kind": "helper_over_limit",
-                "cadre": int(mine),
-                "date": _iso(_day(PLANT_YEAR, 12, 31)),
-            }
-        )
-    if extra_rows:
-        e = np.asarray(extra_rows, dtype=np.int64)
-        hh, cad, start, end = (
-            np.concatenate([a, e[:, i]]) for i, a in enumerate((hh, cad, start, end))
-        )
-    a_order = np.lexsort((start, hh))
-    hh, cad, start, end = hh[a_order], cad[a_order], start[a_order], end[a_order]
+    hh: np.ndarray
+    day: np.ndarray
+    cad: np.ndarray
+    lon: np.ndarray | None = None
+    lat: np.ndarray | None = None
+    kind: np.ndarray | None = None
+    note: np.ndarray | None = None
 
-    # -- visits: every 21–81 days while poor (seasonal), from VISITS_FROM -----------------
+    def keep(self, ok: np.ndarray) -> _Visits:
+        return _Visits(self.hh[ok], self.day[ok], self.cad[ok])
+
+
+def _visits(rng, status: np.ndarray, years: tuple[int, ...], links: _Links) -> _Visits:
+    """Every 21–81 days while poor (seasonal), from VISITS_FROM, by the cadre assigned
+    that day (none: no visit); ordered by household, then day."""
+    hh, cad, start, end = links.hh, links.cad, links.start, links.end
     v_years = [y for y in years if y >= VISITS_FROM]
     pairs_h, pairs_y = [], []
     for y in v_years:
@@ -336,97 +357,199 @@ def cadre_tables(
     found = (at >= 0) & (hh[np.maximum(at, 0)] == v_hh)
     at = np.maximum(at, 0)
     found &= (end[at] < 0) | (end[at] >= v_day)
-    v_hh, v_day, v_cad = v_hh[found], v_day[found], cad[at][found]
-    del key_v, at, found
-    # (3) not visited for the last months of the plant year
-    cut = _day(PLANT_YEAR, 9, 15)
-    drop = np.zeros(len(v_hh), dtype=bool)
-    for h in pick_households(3):
-        drop |= (v_hh == h) & (v_day > cut) & (v_day <= _day(PLANT_YEAR, 12, 31))
-        plants.append({"kind": "not_visited", "hh_id": h, "date": _iso(_day(PLANT_YEAR, 12, 31))})
-    v_hh, v_day, v_cad = v_hh[~drop], v_day[~drop], v_cad[~drop]
-    m = len(v_hh)
+    return _Visits(v_hh[found], v_day[found], cad[at][found])
+
+
+def _check_ins(rng, visits: _Visits, lon: np.ndarray, lat: np.ndarray) -> None:
+    """Each visit's check-in within ~150 m of the household, its kind and note (in place)."""
+    m, v_hh = len(visits.hh), visits.hh
     r = np.minimum(np.abs(rng.normal(0, 40, m)), 150.0)
     theta = rng.random(m) * 2 * np.pi
-    v_lat = lat[v_hh] + r * np.sin(theta) / _M_PER_DEG
-    v_lon = lon[v_hh] + r * np.cos(theta) / (_M_PER_DEG * np.cos(np.radians(lat[v_hh])))
-    kind = np.searchsorted(np.cumsum(_KIND_P)[:-1], rng.random(m), side="right").astype(np.int8)
-    note_pick = rng.integers(0, 12, m)
-    # (4) far check-ins: three visits of the plant year checked in 2–5 km away
-    in_plant = np.nonzero((v_day >= _day(PLANT_YEAR)) & (v_day < _day(PLANT_YEAR + 1)))[0]
-    far_pool = [
-        i for i in prng.permutation(in_plant)[:200] if village[v_hh[i]] not in taken_villages
-    ]
-    for i in far_pool[:3]:
-        taken_villages.add(int(village[v_hh[i]]))
-        dist = prng.uniform(2000, 5000)
-        v_lat[i] = lat[v_hh[i]] + dist / _M_PER_DEG
-        v_lon[i] = lon[v_hh[i]]
-        plants.append({"kind": "far_checkin", "visit": int(i), "date": _iso(v_day[i])})
-    # (5) impossible travel: a helper logs a second visit that day in a village far away
-    extra_v: list[tuple[int, int, int]] = []
-    for i in [i for i in far_pool[3:60] if village[v_hh[i]] not in taken_villages][:2]:
-        far = np.hypot(lon - lon[v_hh[i]], lat - lat[v_hh[i]]) > 2.0  # over ~150 km
-        cand = np.nonzero(far & np.isin(status[:, y_ix], (0, 2)))[0]
-        cand = [c for c in cand[:500] if village[c] not in taken_villages]
-        if not cand:
-            continue
-        target = int(cand[0])
-        taken_villages.update((int(village[v_hh[i]]), int(village[target])))
-        extra_v.append((target, int(v_day[i]), int(v_cad[i])))
-        plants.append({"kind": "impossible_travel", "cadre": int(v_cad[i]), "date": _iso(v_day[i]),
-                       "hh_id": target})  # fmt: skip
-    if extra_v:
-        e = np.asarray(extra_v, dtype=np.int64)
-        v_hh = np.concatenate([v_hh, e[:, 0]])
-        v_day = np.concatenate([v_day, e[:, 1]])
-        v_cad = np.concatenate([v_cad, e[:, 2]])
-        v_lon = np.concatenate([v_lon, lon[e[:, 0]]])
-        v_lat = np.concatenate([v_lat, lat[e[:, 0]]])
-        kind = np.concatenate([kind, np.zeros(len(e), dtype=kind.dtype)])
-        note_pick = np.concatenate([note_pick, np.zeros(len(e), dtype=note_pick.dtype)])
+    visits.lat = lat[v_hh] + r * np.sin(theta) / _M_PER_DEG
+    visits.lon = lon[v_hh] + r * np.cos(theta) / (_M_PER_DEG * np.cos(np.radians(lat[v_hh])))
+    cumulative = np.cumsum(_KIND_P)[:-1]
+    visits.kind = np.searchsorted(cumulative, rng.random(m), side="right").astype(np.int8)
+    visits.note = rng.integers(0, 12, m)
+
+
+class _Planter:
+    """The planted problems of :data:`PLANT_YEAR`, each in a village of its own, drawn from
+    their own stream; ``plants`` lists them (household, cadre and visit by index)."""
+
+    def __init__(self, seed: int, village, status, y_ix: int, helpers: _Helpers) -> None:
+        self.prng = np.random.default_rng([seed, 15, 1])
+        self.village, self.helpers = village, helpers
+        self.poor_now = np.isin(status[:, y_ix], (0, 2))
+        # poor this year and the year before: a helper and visits are due all year
+        self.poor = np.nonzero(self.poor_now & np.isin(status[:, y_ix - 1], (0, 2)))[0]
+        self.plants: list[dict[str, Any]] = []
+        self.taken_villages: set[int] = set()
+
+    def pick_households(self, count: int) -> list[int]:
+        out = []
+        swap_day, group = self.helpers.swap_day, self.helpers.group
+        for h in self.prng.permutation(self.poor):
+            if self.village[h] in self.taken_villages or swap_day[group[h]] > 0:
+                continue
+            self.taken_villages.add(int(self.village[h]))
+            out.append(int(h))
+            if len(out) == count:
+                break
+        return out
+
+    def assignment_problems(self, links: _Links, cadres: _Cadres) -> _Links:
+        """Poor households without a helper on 31 December (1) and helpers over the limit
+        (2); the rows sorted by household and start."""
+        hh, cad, start, end = links.hh, links.cad, links.start, links.end
+        year_end = _day(PLANT_YEAR, 12, 31)
+        # (1) an assignment ends 30 Sep and resumes 1 Mar
+        gap_end, gap_resume = _day(PLANT_YEAR, 9, 30), _day(PLANT_YEAR + 1, 3, 1)
+        extra_rows: list[tuple[int, int, int, int]] = []  # hh, cadre, start, end
+        for h in self.pick_households(3):
+            rows = np.nonzero((hh == h) & (start <= gap_end) & ((end < 0) | (end >= gap_end)))[0]
+            r = rows[0]
+            old_end = end[r]
+            end[r] = gap_end
+            if old_end < 0 or old_end >= gap_resume:
+                extra_rows.append((h, int(cad[r]), gap_resume, int(old_end)))
+            self.plants.append({"kind": "without_helper", "hh_id": h, "date": _iso(year_end)})
+            self.plants.append({"kind": "not_visited", "hh_id": h, "date": _iso(year_end)})
+        # (2) a helper takes 6 households of a neighbour helper, Mar 2018–Jan 2019
+        over_from, over_to = _day(PLANT_YEAR, 3, 1), _day(PLANT_YEAR + 1, 1, 31)
+        for h in self.pick_households(2):
+            mine = cad[(hh == h) & links.active(year_end)][0]
+            same_village = np.nonzero(cadres.village[cad] == self.village[h])[0]
+            others = [
+                c
+                for c in np.unique(cad[same_village])
+                if c != mine and cadres.role[c] == ROLE_HELPER
+            ]
+            donor_rows = None
+            carried = int(((cad == mine) & links.active(year_end)).sum())
+            if carried < 5:
+                others = []
+            for c in others:
+                through = links.active(over_from) & links.active(over_to + 1)
+                rows = np.nonzero((cad == c) & through)[0]
+                if len(rows) >= 6 and cadres.end[c] < 0 and cadres.end[mine] < 0:
+                    donor_rows = rows[:6]
+                    break
+            if donor_rows is None:
+                continue
+            for r in donor_rows:
+                extra_rows.append((int(hh[r]), int(mine), over_from, over_to))
+                extra_rows.append((int(hh[r]), int(cad[r]), over_to + 1, int(end[r])))
+                end[r] = over_from - 1
+            self.plants.append(
+                {"kind": "helper_over_limit", "cadre": int(mine), "date": _iso(year_end)}
+            )
+        if extra_rows:
+            e = np.asarray(extra_rows, dtype=np.int64)
+            hh, cad, start, end = (
+                np.concatenate([a, e[:, i]]) for i, a in enumerate((hh, cad, start, end))
+            )
+        a_order = np.lexsort((start, hh))
+        return _Links(hh[a_order], cad[a_order], start[a_order], end[a_order])
+
+    def unvisited(self, visits: _Visits) -> _Visits:
+        """(3) Households not visited for the last months of the plant year."""
+        cut = _day(PLANT_YEAR, 9, 15)
+        drop = np.zeros(len(visits.hh), dtype=bool)
+        for h in self.pick_households(3):
+            drop |= (visits.hh == h) & (visits.day > cut) & (visits.day <= _day(PLANT_YEAR, 12, 31))
+            self.plants.append(
+                {"kind": "not_visited", "hh_id": h, "date": _iso(_day(PLANT_YEAR, 12, 31))}
+            )
+        return visits.keep(~drop)
+
+    def check_in_problems(self, visits: _Visits, lon: np.ndarray, lat: np.ndarray) -> None:
+        """(4) Three visits of the plant year checked in 2–5 km away; (5) a helper logging a
+        second visit that day in a village far away (in place)."""
+        v_hh, v_day = visits.hh, visits.day
+        in_plant = np.nonzero((v_day >= _day(PLANT_YEAR)) & (v_day < _day(PLANT_YEAR + 1)))[0]
+        far_pool = [
+            i
+            for i in self.prng.permutation(in_plant)[:200]
+            if self.village[v_hh[i]] not in self.taken_villages
+        ]
+        for i in far_pool[:3]:
+            self.taken_villages.add(int(self.village[v_hh[i]]))
+            dist = self.prng.uniform(2000, 5000)
+            visits.lat[i] = lat[v_hh[i]] + dist / _M_PER_DEG
+            visits.lon[i] = lon[v_hh[i]]
+            self.plants.append({"kind": "far_checkin", "visit": int(i), "date": _iso(v_day[i])})
+        extra_v: list[tuple[int, int, int]] = []
+        taken = self.taken_villages
+        for i in [i for i in far_pool[3:60] if self.village[v_hh[i]] not in taken][:2]:
+            far = np.hypot(lon - lon[v_hh[i]], lat - lat[v_hh[i]]) > 2.0  # over ~150 km
+            cand = np.nonzero(far & self.poor_now)[0]
+            cand = [c for c in cand[:500] if self.village[c] not in taken]
+            if not cand:
+                continue
+            target = int(cand[0])
+            taken.update((int(self.village[v_hh[i]]), int(self.village[target])))
+            extra_v.append((target, int(v_day[i]), int(visits.cad[i])))
+            self.plants.append({"kind": "impossible_travel", "cadre": int(visits.cad[i]),
+                                "date": _iso(v_day[i]), "hh_id": target})  # fmt: skip
+        if extra_v:
+            e = np.asarray(extra_v, dtype=np.int64)
+            visits.hh = np.concatenate([visits.hh, e[:, 0]])
+            visits.day = np.concatenate([visits.day, e[:, 1]])
+            visits.cad = np.concatenate([visits.cad, e[:, 2]])
+            visits.lon = np.concatenate([visits.lon, lon[e[:, 0]]])
+            visits.lat = np.concatenate([visits.lat, lat[e[:, 0]]])
+            visits.kind = np.concatenate([visits.kind, np.zeros(len(e), dtype=visits.kind.dtype)])
+            visits.note = np.concatenate([visits.note, np.zeros(len(e), dtype=visits.note.dtype)])
+
+
+def _data(
+    rng, hh_id: pa.Array, cadres: _Cadres, links: _Links, visits: _Visits, plants: list[dict]
+) -> CadreData:
+    """The three tables (cadre names drawn last) and the planted problems by ID."""
+    cadre_id = cadres.cadre_id
     far_rows = {p["visit"]: p for p in plants if p["kind"] == "far_checkin"}
-    visit_id = np.arange(1, len(v_hh) + 1, dtype=np.int64)
+    visit_id = np.arange(1, len(visits.hh) + 1, dtype=np.int64)
     kind_names = np.asarray(VISIT_KINDS, dtype=object)
     note_table = np.asarray(
         [_NOTES[k][j % len(_NOTES[k])] for k in VISIT_KINDS for j in range(12)], dtype=object
     )
     notes = pa.DictionaryArray.from_arrays(
-        pa.array((kind.astype(np.int32) * 12 + note_pick).astype(np.int32)), pa.array(note_table)
+        pa.array((visits.kind.astype(np.int32) * 12 + visits.note).astype(np.int32)),
+        pa.array(note_table),
     ).cast(pa.string())  # no 22 M-element object array on the way
 
     cadre_table = pa.table(
         {
             "cadre_id": cadre_id,
-            "name": pa.array(person_names(rng, n_cadres).astype(object)),
-            "unit": pa.array(unit),
-            "unit_level": pa.array(unit_level.astype(object)),
-            "role": pa.array(role),
-            "village_code": pa.array(codes.astype(object)),
-            "start_date": _dates(c_start),
-            "end_date": _dates(c_end),
+            "name": pa.array(person_names(rng, len(cadres.role)).astype(object)),
+            "unit": pa.array(cadres.unit),
+            "unit_level": pa.array(cadres.unit_level.astype(object)),
+            "role": pa.array(cadres.role),
+            "village_code": pa.array(cadres.codes.astype(object)),
+            "start_date": _dates(cadres.start),
+            "end_date": _dates(cadres.end),
         },
         schema=CADRE_SCHEMAS["cadres"],
-    ).take(pa.array(order))
+    ).take(pa.array(cadres.order))
     assignment_table = pa.table(
         {
-            "cadre_id": cadre_id.take(pa.array(cad)),
-            "hh_id": hh_id.take(pa.array(hh)).cast(pa.string()),
-            "start_date": _dates(start),
-            "end_date": _dates(end),
+            "cadre_id": cadre_id.take(pa.array(links.cad)),
+            "hh_id": hh_id.take(pa.array(links.hh)).cast(pa.string()),
+            "start_date": _dates(links.start),
+            "end_date": _dates(links.end),
         },
         schema=CADRE_SCHEMAS["assignments"],
     )
     visit_table = pa.table(
         {
             "visit_id": visit_id,
-            "cadre_id": cadre_id.take(pa.array(v_cad)),
-            "hh_id": hh_id.take(pa.array(v_hh)).cast(pa.string()),
-            "date": _dates(v_day),
-            "lon": np.round(v_lon, 6),
-            "lat": np.round(v_lat, 6),
+            "cadre_id": cadre_id.take(pa.array(visits.cad)),
+            "hh_id": hh_id.take(pa.array(visits.hh)).cast(pa.string()),
+            "date": _dates(visits.day),
+            "lon": np.round(visits.lon, 6),
+            "lat": np.round(visits.lat, 6),
             "kind": pa.DictionaryArray.from_arrays(
-                pa.array(kind.astype(np.int32)), pa.array(kind_names)
+                pa.array(visits.kind.astype(np.int32)), pa.array(kind_names)
             ).cast(pa.string()),
             "note": notes,
         },
@@ -447,7 +570,7 @@ def cadre_tables(
     for p, entry in zip(plants, problems, strict=True):
         if p["kind"] == "impossible_travel":
             rows = np.nonzero(
-                (v_cad == p["cadre"]) & (v_day == _day(*map(int, p["date"].split("-"))))
+                (visits.cad == p["cadre"]) & (visits.day == _day(*map(int, p["date"].split("-"))))
             )[0]
             entry["visit_ids"] = sorted(int(visit_id[r]) for r in rows)
     problems.sort(key=lambda e: (e["kind"], e.get("cadre_id", ""), e.get("hh_id", "")))
