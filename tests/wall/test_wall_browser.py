@@ -253,5 +253,10 @@ def test_display_token_keeps_its_scope(driver, server, data_dir) -> None:
         assert _tile(driver, "kpi_poor") == f"{stats['poor_persons']:,}"
         stops = driver.find_elements(By.CSS_SELECTOR, ".bm-wall-stop")
         assert stops and "贵州省" not in [s.text for s in stops]
+        # the 3D panel's page answers for the token's scope only
+        status = "return fetch(arguments[0]).then(r => r.status);"
+        deck = f"/wall/deck?year={YEAR}&region="
+        assert driver.execute_script(status, deck + prefecture) == 200
+        assert driver.execute_script(status, deck + root) == 403
     finally:
         driver.delete_all_cookies()
