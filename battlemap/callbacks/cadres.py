@@ -6,6 +6,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 
 from battlemap import ids
+from battlemap.callbacks.cache import REGION_YEAR
 from battlemap.callbacks.context import AppContext
 from battlemap.layout import chart
 from battlemap.views.cadres import cadres_panel
@@ -28,6 +29,9 @@ def register(app: Dash, context: AppContext) -> None:
     )
     def update_cadres(data):
         state = ViewState.from_dict(data)
+        return context.cached_view("cadres", state, REGION_YEAR, lambda: _cadres(state))
+
+    def _cadres(state: ViewState) -> tuple:
         panel = cadres_panel(context.access(), state)
         box = chart(CADRES_CHART, panel.figure) if panel.figure else None
         return panel.rows, panel.columns, panel.note, box

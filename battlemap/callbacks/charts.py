@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from battlemap import ids
+from battlemap.callbacks.cache import NOT_MAP
 from battlemap.callbacks.context import AppContext
 from battlemap.layout import chart
 from battlemap.views.charts import causes_panel, radar_panel, trend_panel
@@ -35,11 +36,14 @@ def register(app: Dash, context: AppContext) -> None:
         if data == drawn_for:
             raise PreventUpdate  # the map redrew (a resize) but the view is the same
         state = ViewState.from_dict(data)
+        charts = context.cached_view("charts", state, NOT_MAP, lambda: _charts(state))
+        return (*charts, data)
+
+    def _charts(state: ViewState) -> tuple:
         access = context.access()
         summary = context.summary(state.region, state.year)
         return (
             chart(ids.CAUSES, causes_panel(access, state, summary=summary).figure),
             chart(ids.TREND, trend_panel(access, state).figure),
             chart(ids.RADAR, radar_panel(access, state, summary=summary).figure),
-            data,
         )

@@ -13,10 +13,12 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pandas as pd
 
+from battlemap.callbacks.cache import ViewCache, view_key
 from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.errors import BattlemapError
@@ -68,6 +70,7 @@ class AppContext:
         self._households: BoundedCache[pd.DataFrame] = BoundedCache(
             HOUSEHOLD_CACHE_FRAMES, HOUSEHOLD_CACHE_ROWS, len
         )
+        self.views = ViewCache()  # the panels' answers (issue 19; callbacks/cache.py)
 
     @property
     def store(self) -> Store:
@@ -120,6 +123,7 @@ class AppContext:
                 old, self._store, self._stamp = self._store, new, opened_at
                 self._summaries.clear()
                 self._households.clear()
+                self.views.clear()
                 self._version = None
             log.info("data version changed: store reopened")
             old.close()
@@ -159,6 +163,18 @@ class AppContext:
             value = scoped_summary(access, *key)
             self._summaries.put(key, value)
         return value
+
+    def cached_view(
+        self, panel: str, state: Any, fields: tuple[str, ...], compute: Callable[[], Any]
+    ) -> Any:
+        """A panel's answer for ``state`` from the view cache, else ``compute()``; the scope
+        check of the region (and its audit) runs first on every request, and the scope is
+        part of the key, so an answer is only ever served to the scope it was computed for."""
+        access = self.access()
+        access.region(state.region)  # refused here, cached or not
+        store = self.store
+        key = (panel, self.version, id(store), access.scope, view_key(state, fields))
+        return self.views.get(key, compute)
 
     def households(self, code: str, year: int) -> pd.DataFrame:
         """Masked household points of a region-year, memoised: the map and the table of one

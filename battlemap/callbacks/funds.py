@@ -7,6 +7,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 
 from battlemap import ids
+from battlemap.callbacks.cache import REGION_YEAR
 from battlemap.callbacks.context import AppContext
 from battlemap.i18n import t
 from battlemap.layout import chart
@@ -38,6 +39,9 @@ def register(app: Dash, context: AppContext) -> None:
     )
     def update_funds(data):
         state = ViewState.from_dict(data)
+        return context.cached_view("funds", state, REGION_YEAR, lambda: _funds(state))
+
+    def _funds(state: ViewState) -> tuple:
         access = context.access()
         panel = funds_panel(access, state)
         box = chart(FUNDS_CHART, panel.figure) if panel.figure else None

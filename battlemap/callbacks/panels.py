@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output, html
 
 from battlemap import ids
+from battlemap.callbacks.cache import VIEW_FIELDS
 from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.navigation import navigation
 from battlemap.i18n import t
@@ -53,6 +54,9 @@ def register(app: Dash, context: AppContext) -> None:
     )
     def update_panels(data):
         state = ViewState.from_dict(data)
+        return context.cached_view("panels", state, VIEW_FIELDS, lambda: _panels(state))
+
+    def _panels(state: ViewState) -> tuple:
         access = context.access()
         kpis = kpi_panel(access, state)
         title = region_title(access, state)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 
 from battlemap import ids
+from battlemap.callbacks.cache import NOT_MAP
 from battlemap.callbacks.context import AppContext
 from battlemap.views.tables import exit_check_panel, household_panel, ranking_panel
 from battlemap.viewstate import ViewState
@@ -31,6 +32,9 @@ def register(app: Dash, context: AppContext) -> None:
     )
     def update_tables(data):
         state = ViewState.from_dict(data)
+        return context.cached_view("tables", state, NOT_MAP, lambda: _tables(state))
+
+    def _tables(state: ViewState) -> tuple:
         access = context.access()
         ranking = ranking_panel(access, state)
         checks = exit_check_panel(access, state, summary=context.summary(state.region, state.year))

@@ -92,3 +92,30 @@ def test_a_reloaded_database_is_served(versions, postgis_cluster) -> None:
     after = _layout(client)
     fresh = create_app(Settings(**settings), warm=False).server.test_client()
     assert after != before and after == _layout(fresh)
+
+
+def test_cached_panels_follow_a_new_data_version(versions, tmp_path: Path) -> None:
+    """The panels' answer cache (issue 19) never serves the old version's numbers."""
+    from tests.auth.dash_calls import call, server_callbacks, view_state
+
+    a, b = versions
+    live = tmp_path / "data"
+    shutil.copytree(a, live)
+    client = _client(live, reload_check_s=0)
+    dep = next(d for d in server_callbacks(client) if d["output"].startswith("..kpis.children"))
+    root = client.application.config["BATTLEMAP_CONTEXT"].store.regions.roots()[0].code
+
+    def kpis(app) -> str:
+        response = call(app, dep, {"view-state.data": view_state(root)})
+        assert response.status_code == 200
+        return json.dumps(json.loads(response.data)["response"]["kpis"], ensure_ascii=False)
+
+    before = kpis(client)
+    assert kpis(client) == before  # served from the cache
+    context = client.application.config["BATTLEMAP_CONTEXT"]
+    assert context.views.hits >= 1
+    shutil.copytree(b, tmp_path / "new")
+    os.rename(live, tmp_path / "old")
+    os.rename(tmp_path / "new", live)
+    after = kpis(client)
+    assert after != before and after == kpis(_client(b))
