@@ -1,11 +1,11 @@
-"""One headless Chromium per brief: kaleido draws the brief's figures in it, then the same
-browser prints the brief's HTML to PDF (DevTools ``Page.printToPDF``).
+"""The brief's figures and its PDF from the shared export Chromium
+(:mod:`battlemap.exports.browser`): the figures drawn by its kaleido tabs, two at a time,
+then the brief's HTML printed to PDF (DevTools ``Page.printToPDF``) from one more tab of the
+same browser, closed when printed.
 
-The shared picture browser (:mod:`battlemap.exports.browser`, kaleido's sync server) draws
-figures but cannot print a page; a second Chromium only to print would cost another start
-on every brief. Here one ``kaleido.Kaleido`` (a choreographer browser) does both: figures in
-kaleido's own tab, the brief printed from one more tab of the same browser, closed when the
-brief is done. The browser starts while the brief's numbers are read.
+No Chromium of its own: the browser starts (2–5 s, when it is not up yet: ``battlemap
+brief``) while the brief's numbers are read, and stays up for the next picture or brief of
+the process (a server, a batch); maps are painted once (static_maps.js).
 """
 
 from __future__ import annotations
@@ -14,28 +14,26 @@ import asyncio
 import base64
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from battlemap.exports.browser import PLOTLY_JS, _find_browser
+from battlemap.exports.browser import (
+    BUNDLE,
+    BUNDLE_TRACES,
+    TABS,
+    _find_browser,
+    plotly_js,
+    start_browser,
+    to_image,
+    with_browser,
+)
 from battlemap.geodata.errors import BattlemapError
 
 __all__ = ["BUNDLE_TRACES", "FigureJob", "PrintOptions", "plotly_js", "render_with_browser"]
 
 PRINT_TIMEOUT_S = 60
-# The page's own trimmed plotly.js (the traces the app draws: scattermap, choroplethmap,
-# densitymap, bar, scatterpolar, and scatter from the core): Chromium parses it in half the
-# time of the full bundle, which kaleido loads at start and again after every figure. The
-# brief draws only the page's panels; tests check their trace types are in it.
-BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "plotly-battlemap.min.js"
-BUNDLE_TRACES = frozenset({"scatter", "scattermap", "choroplethmap", "densitymap", "bar",
-                           "scatterpolar"})  # fmt: skip
-
-
-def plotly_js() -> Path:
-    """The plotly.js kaleido loads for a brief: the app's bundle, else the full one."""
-    return BUNDLE if BUNDLE.is_file() else PLOTLY_JS
 
 
 @dataclass(frozen=True)
@@ -109,48 +107,56 @@ async def _print(browser: Any, page: str, options: PrintOptions) -> bytes:
 Prepared = tuple[Sequence[FigureJob], Callable[[dict[str, bytes]], str] | None]
 
 
-async def _run(prepare: Callable[[], Prepared], options: PrintOptions) -> tuple[dict, bytes | None]:
-    import kaleido
+def _check_bundle(jobs: Sequence[FigureJob]) -> None:
+    if plotly_js() != BUNDLE:
+        return
+    for job in jobs:
+        extra = {t.get("type", "scatter") for t in job.figure.get("data", [])}
+        if extra - BUNDLE_TRACES:
+            raise BattlemapError(
+                f"brief: figure {job.key} draws {sorted(extra - BUNDLE_TRACES)}, "
+                "not in the app's plotly.js bundle"
+            )
 
-    path = _find_browser()
-    browser = kaleido.Kaleido(n=1, plotlyjs=str(plotly_js()), mathjax=False, path=path)
-    # Chromium starts (2–5 s) while the brief's numbers are read in a worker thread
-    opened, prepared = await asyncio.gather(
-        browser.open(), asyncio.to_thread(prepare), return_exceptions=True
-    )
-    try:
-        for outcome in (prepared, opened):
-            if isinstance(outcome, BaseException):
-                raise outcome
-        jobs, make_page = prepared  # type: ignore[misc]
-        if plotly_js() == BUNDLE:
-            for job in jobs:
-                extra = {t.get("type", "scatter") for t in job.figure.get("data", [])}
-                if extra - BUNDLE_TRACES:
-                    raise BattlemapError(
-                        f"brief: figure {job.key} draws {sorted(extra - BUNDLE_TRACES)}, "
-                        "not in the app's plotly.js bundle"
-                    )
-        images: dict[str, bytes] = {}
-        for job in jobs:
-            opts = {"format": job.fmt, "width": job.width, "height": job.height}
-            opts["scale"] = job.scale
-            images[job.key] = await browser.calc_fig(job.figure, opts=opts)
-        if make_page is None:
-            return images, None
-        return images, await _print(browser, make_page(images), options)
-    finally:
-        await browser.close()
+
+def _draw(jobs: Sequence[FigureJob], pool: ThreadPoolExecutor) -> dict[str, bytes]:
+    """Every job drawn, ``TABS`` at a time (the map, the slowest, first)."""
+    ordered = sorted(jobs, key=lambda j: j.key != "png:map")
+    futures = {
+        job.key: pool.submit(
+            to_image, job.figure, job.fmt, width=job.width, height=job.height, scale=job.scale
+        )
+        for job in ordered
+    }
+    return {job.key: futures[job.key].result() for job in jobs}
+
+
+def _run(prepare: Callable[[], Prepared], options: PrintOptions) -> tuple[dict, bytes | None]:
+    _find_browser()  # no Chromium: say so before any work (even if one is up already)
+    with ThreadPoolExecutor(max_workers=TABS) as pool:
+        started = pool.submit(start_browser)  # Chromium starts while the numbers are read
+        try:
+            jobs, make_page = prepare()
+        except BaseException:
+            started.exception()  # wait for the start; prepare's error is the one to tell
+            raise
+        started.result()  # no Chromium: one line
+        _check_bundle(jobs)
+        images = _draw(jobs, pool)
+    if make_page is None:
+        return images, None
+    page = make_page(images)
+    return images, with_browser(lambda k: _print(k, page, options), PRINT_TIMEOUT_S + 30)
 
 
 def render_with_browser(
     prepare: Callable[[], Prepared], options: PrintOptions | None = None
 ) -> tuple[dict[str, bytes], bytes | None]:
-    """Start one Chromium, meanwhile ``prepare()`` the figure jobs and the page maker (images
-    by key → HTML, or None for pictures only); draw the jobs, print the page to PDF, close
-    the browser. Errors of ``prepare`` come back as they are; the browser's as one line."""
+    """Start the shared Chromium (if not up), meanwhile ``prepare()`` the figure jobs and the
+    page maker (images by key → HTML, or None for pictures only); draw the jobs, print the
+    page to PDF. Errors of ``prepare`` come back as they are; the browser's as one line."""
     try:
-        return asyncio.run(_run(prepare, options or PrintOptions()))
+        return _run(prepare, options or PrintOptions())
     except BattlemapError:
         raise
     except Exception as exc:  # kaleido / choreographer / Chromium: one line, no traceback
