@@ -123,3 +123,32 @@ def test_import_with_dsn_keeps_both_stores_equal(postgis_cluster, tmp_path):
         }
     finally:
         pg.close()
+
+
+def test_database_failure_is_one_line_and_changes_neither_store(postgis_cluster, tmp_path):
+    """A database that refuses the rows (here a CHECK no row passes) fails the import with
+    one clear error, like the cadre imports (it was a raw psycopg2 error), and the data dir
+    keeps its version."""
+    import pandas as pd
+    import psycopg2
+
+    from battlemap.geodata.datadir import read_manifest
+    from battlemap.geodata.errors import BattlemapError
+    from battlemap.geodata.synthetic.generate import generate
+
+    data_dir = tmp_path / "tiny"
+    generate(data_dir, households=2000, seed=5, quiet=True)
+    dsn = postgis_cluster.load_database("funds_import_refused", data_dir)
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("ALTER TABLE fund_payments ADD CONSTRAINT refused CHECK (false) NOT VALID")
+    conn.close()
+    stored = pd.read_parquet(data_dir / "fund_payments.parquet")
+    payments = tmp_path / "payments.csv"
+    stored.head(1).assign(amount=stored.amount.iloc[0] + 1).to_csv(payments, index=False)
+    before = read_manifest(data_dir)["version"]
+    with pytest.raises(BattlemapError, match="importing fund_payments into PostgreSQL failed"):
+        import_funds_table("payments", payments, data_dir, dsn=dsn)
+    assert read_manifest(data_dir)["version"] == before
+    pd.testing.assert_frame_equal(pd.read_parquet(data_dir / "fund_payments.parquet"), stored)
