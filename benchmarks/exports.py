@@ -153,14 +153,15 @@ def main() -> None:
             },
             "browser": (
                 f"one headless Chromium with {TABS} kaleido tabs, reused for every picture;"
-                " a tab is reloaded every 25 pictures, not after each"
+                " a tab is reloaded every 25 pictures, not after each; maps painted once"
+                " loaded, no fade-in (exports/templates/static_maps.js)"
             ),
             "machine": {
                 "cores": os.cpu_count(),
                 "loadavg_before": [round(x, 2) for x in load_start],
                 "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-                "note": "2 cores shared with 6 other helpers' tests and builds during the run;"
-                " run under nice -n 10",
+                "note": "2 cores shared with 6 other helpers' tests and builds (niced) during"
+                " the run; run under the benchmark lock at normal priority",
             },
         }
     )
