@@ -65,3 +65,13 @@ def test_route_frames_only_in_this_app(client, embedded_store) -> None:
     assert "frame-ancestors 'self'" in response.headers["Content-Security-Policy"]
     assert client.get("/wall/deck?region=999999&year=2017").status_code == 404
     assert client.get(f"/wall/deck?region={root}&year=x").status_code == 400
+
+
+@pytest.mark.postgis
+def test_same_panel_on_postgis(embedded_store, postgis_store) -> None:
+    root = embedded_store.regions.roots()[0].code
+    decks = [
+        _deck_json(deck_page(ScopedStore(store), ViewState(root, YEAR), 560))
+        for store in (embedded_store, postgis_store)
+    ]
+    assert decks[0] == decks[1]
