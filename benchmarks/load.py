@@ -213,15 +213,28 @@ class Session(FastHttpUser):
         self._change(values, "url.search", "?" + urlencode(back), name="back up")
 
 
-def _chains(data_dir: Path, count: int = 200, seed: int = 19) -> list[list[str]]:
-    """Root → village paths to random villages."""
+def _chains(data_dir: Path, count: int = 2000, seed: int = 19) -> list[list[str]]:
+    """Root → village paths to ``count`` random villages (each session picks one: with
+    many, a village's panels are rarely in the server's view cache, as with real users)."""
     from battlemap.geodata.datadir import read_table
     from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 
     tree = RegionTree(read_table(data_dir, "regions", list(REGION_COLUMNS)))
     villages = tree.level_codes(5)
     rng = random.Random(seed)
-    return [[r.code for r in tree.ancestors(v)] for v in rng.sample(villages, count)]
+    picked = rng.sample(villages, min(count, len(villages)))
+    return [[r.code for r in tree.ancestors(v)] for v in picked]
+
+
+def wait_warm(served: Served, workers: int, timeout_s: float = 900.0) -> float:
+    """Seconds until every worker logged its warm-up done (``AppContext.warm``), as a
+    deployment's readiness check waits before sending users."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if served.log.read_text(errors="replace").count("warm-up done") >= workers:
+            return round(time.monotonic() - started, 1)
+        time.sleep(1.0)
+    raise RuntimeError(f"workers not warm after {timeout_s:.0f} s: {served.log.read_text()}")
 
 
 def _memory(served: Served) -> dict[str, float]:
@@ -232,6 +245,10 @@ def _memory(served: Served) -> dict[str, float]:
         "workers_rss_mb": round(sum(w["rss_mb"] for w in workers), 1),
         "workers_pss_mb": round(sum(w["pss_mb"] for w in workers), 1),
     }
+
+
+def _loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _stats(env: Environment, seconds: float) -> dict[str, Any]:
@@ -283,10 +300,13 @@ def load(served: Served, users: int, seconds: float, chains, think, sample=None)
     while (elapsed := time.perf_counter() - started) < seconds:
         gevent.sleep(min(60.0, seconds - elapsed) if sample else seconds - elapsed)
         if sample:
-            samples.append({"minute": round(elapsed / 60 + 1), **_memory(served)})
+            samples.append({"minute": round(elapsed / 60 + 1), **_memory(served),
+                            "load_average_1_5_15": _loadavg()})  # fmt: skip
     result = _stats(env, time.perf_counter() - started)
+    load_end = _loadavg()
     runner.quit()
-    return {"users": users, **result, "memory_start": before, "memory_end": _memory(served),
+    return {"users": users, **result, "load_average_1_5_15": load_end,
+            "memory_start": before, "memory_end": _memory(served),
             **({"memory_every_minute": samples} if sample else {})}  # fmt: skip
 
 
@@ -313,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per run")
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0])
     parser.add_argument("--soak", type=float, metavar="MINUTES")
+    parser.add_argument("--villages", type=int, default=2000, help="villages sessions visit")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
     if args.soak:
@@ -327,21 +348,26 @@ def main(argv: list[str] | None = None) -> int:
                 data_dir = args.pg_data_dir or args.data_dir
                 cluster, dsn = _postgis(data_dir)
                 extra = ["--store", "postgis", "--dsn", dsn]
-            chains = _chains(data_dir)
+            chains = _chains(data_dir, args.villages)
             try:
                 for workers in args.workers:
                     log = Path(tmp) / f"{store}-{workers}.log"
                     env = {"BATTLEMAP_CACHE_DIR": str(args.cache_dir)}
                     served = start(data_dir, log, "--workers", str(workers), *extra, env=env)
                     try:
-                        load(served, 1, 10.0, chains, (0.0, 0.0))  # warm: every worker loads
+                        warm_s = wait_warm(served, workers)
+                        load(served, 1, 10.0, chains, (0.0, 0.0))  # code paths, connections
+                        warmed = {**_memory(served), "warm_up_s": warm_s,
+                                  "load_average_1_5_15": _loadavg()}  # fmt: skip
+                        print(json.dumps({"after_warm_up": warmed}), file=sys.stderr)
                         for users in args.users:
                             minutes = args.soak
                             seconds = minutes * 60 if minutes else args.duration
                             result = load(
                                 served, users, seconds, chains, args.think, sample=bool(minutes)
                             )
-                            result = {"store": store, "workers": workers, **result}
+                            result = {"store": store, "workers": workers,
+                                      "after_warm_up": warmed, **result}  # fmt: skip
                             runs.append(result)
                             brief = {k: v for k, v in result.items() if k != "by_step"}
                             print(json.dumps(brief), file=sys.stderr)
@@ -357,15 +383,25 @@ def main(argv: list[str] | None = None) -> int:
         .get("counts", {})
         .get("households"),
         "session": "open, drill to a village (4 clicks), change year, switch indicator, "
-        f"back up to the county; think time {args.think[0]:g}-{args.think[1]:g} s",
+        f"back up to the county; think time {args.think[0]:g}-{args.think[1]:g} s; "
+        f"{args.villages} random villages",
+        "measured after": "every worker logged its warm-up done, then 10 s of one user",
         "duration_s": args.soak * 60 if args.soak else args.duration,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores; {SHARED_NOTE}",
         "runs": runs,
     }
     if args.soak and runs:
-        start_mb = runs[0]["memory_start"]["workers_pss_mb"]
-        end_mb = runs[0]["memory_end"]["workers_pss_mb"]
+        run = runs[0]
+        start_mb = run["memory_start"]["workers_pss_mb"]
+        end_mb = run["memory_end"]["workers_pss_mb"]
         result["soak_memory_change_pct"] = round((end_mb - start_mb) / start_mb * 100, 1)
+        # PSS at minutes 1, 5 and the end against right after the warm-up
+        warm_mb = run["after_warm_up"]["workers_pss_mb"]
+        result["soak_pss_pct_vs_warm_up"] = {
+            s["minute"]: round((s["workers_pss_mb"] - warm_mb) / warm_mb * 100, 1)
+            for s in run.get("memory_every_minute", [])
+            if s["minute"] in (1, 5, round(args.soak))
+        }
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
         args.output.write_text(text + "\n")
