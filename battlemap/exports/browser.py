@@ -3,10 +3,10 @@ costs 5–8 s). It runs kaleido with ``TABS`` tabs on an event loop of its own t
 ``to_image`` may be called from several threads at once and two pictures draw side by side
 (a map is CPU-bound in software WebGL: two tabs use both cores of a 2-core machine). A tab
 is not reloaded after every picture, as kaleido does by default (reparsing plotly.js costs
-~0.3 CPU-s a picture), only every ``RELOAD_EVERY`` pictures. plotly.js is the page's own
-bundle (no CDN), MathJax is off, and the page's static_maps.js has MapLibre paint a map
-once it has loaded, with no fade-in: ~0.5 instead of ~2 Chromium CPU-s a county map. The
-brief prints its PDF from one more tab of the same browser."""
+~0.3 CPU-s a picture), only every ``RELOAD_EVERY`` pictures. plotly.js comes from the
+installed plotly package (no CDN), MathJax is off, and the page's static_maps.js has
+MapLibre paint a map once it has loaded, with no fade-in: ~0.5 instead of ~2 Chromium
+CPU-s a county map. The brief prints its PDF from one more tab of the same browser."""
 
 from __future__ import annotations
 
@@ -43,10 +43,10 @@ __all__ = [
 ]
 
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-# The page's own trimmed plotly.js (the traces the app draws: scattermap, choroplethmap,
-# densitymap, bar, scatterpolar, and scatter from the core): what the page draws its panels
-# with, and Chromium parses it in 2/3 of the time of the full bundle (at start and every
-# ``RELOAD_EVERY`` pictures). Tests check the brief's and the panels' trace types are in it.
+# The page's own trimmed plotly.js (the traces the page draws: scattermap, choroplethmap,
+# densitymap, bar, scatterpolar, and scatter from the core). Not enough for the exports: a
+# table panel's picture is a plotly ``table`` (the page shows a DataTable), so the export
+# Chromium loads the full bundle (tests/exports/test_pictures.py checks the panels).
 BUNDLE = Path(__file__).resolve().parents[1] / "assets" / "plotly-battlemap.min.js"
 BUNDLE_TRACES = frozenset({"scatter", "scattermap", "choroplethmap", "densitymap", "bar",
                            "scatterpolar"})  # fmt: skip
@@ -60,8 +60,8 @@ T = TypeVar("T")
 
 
 def plotly_js() -> Path:
-    """The plotly.js the export Chromium loads: the page's bundle, else the full one."""
-    return BUNDLE if BUNDLE.is_file() else PLOTLY_JS
+    """The plotly.js the export Chromium loads: the full bundle of the plotly package."""
+    return PLOTLY_JS
 
 
 def kaleido_page(plotly_js: Path) -> Any:

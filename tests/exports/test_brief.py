@@ -257,7 +257,8 @@ def test_summary_is_written_from_the_numbers(lang: str) -> None:
 
 
 def test_brief_figures_are_drawn_by_the_app_bundle(embedded_store) -> None:
-    """The brief loads the page's trimmed plotly.js: every trace type it draws is in it."""
+    """The brief shows the page's panels: every trace type it draws is in the page's trimmed
+    plotly.js (brief_print checks it again whenever the export Chromium loads that bundle)."""
     from battlemap.exports.brief import build_brief
     from battlemap.exports.brief_print import BUNDLE, BUNDLE_TRACES
 

@@ -113,3 +113,23 @@ def test_chinese_text_is_drawn_with_the_cjk_font(open_access, prefecture) -> Non
     differing = (np.abs(drawn - tofu).max(axis=2) > 60).mean()
     assert differing > 0.01, "the Chinese title looks like boxes"
     assert (drawn.min(axis=2) < 100).sum() > 200  # and it is dark ink, not nothing
+
+
+@pytest.mark.parametrize("layers", [None, ("choropleth", "labels", "hexbins", "heat", "flows")])
+def test_every_panel_draws_with_the_export_browsers_plotly(open_access, county, layers) -> None:
+    """Every panel's trace types (the map with its point and flow layers too) are in the
+    plotly.js the export Chromium loads: the page's trimmed bundle lacks ``table`` (the
+    table panels' pictures), so it must be the full one, or a bundle holding them all."""
+    from battlemap.exports.browser import BUNDLE, BUNDLE_TRACES, PLOTLY_JS, plotly_js
+    from battlemap.views import PANELS, panel_view
+
+    state = ViewState(region=county, year=2018, **({"layers": layers} if layers else {}))
+    drawn: set[str] = set()
+    for name in PANELS:
+        figure = panel_view(name, open_access, state).figure
+        drawn |= {t.get("type", "scatter") for t in (figure or {}).get("data", [])}
+    assert {"choroplethmap", "scattermap", "table"} <= drawn
+    if plotly_js() == BUNDLE:
+        assert drawn <= BUNDLE_TRACES, drawn - BUNDLE_TRACES
+    else:
+        assert plotly_js() == PLOTLY_JS
