@@ -173,6 +173,8 @@ class AppContext:
         part of the key, so an answer is only ever served to the scope it was computed for."""
         access = self.access()
         access.region(state.region)  # refused here, cached or not
+        if not self._owned:  # a store given as is: its data version is not watched
+            return compute()
         store = self.store
         key = (panel, self.version, id(store), access.scope, view_key(state, fields))
         return self.views.get(key, compute)

@@ -10,6 +10,7 @@ cadre row (the unit table only).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
 from typing import Any
 
@@ -18,12 +19,13 @@ import pandas as pd
 
 from battlemap.geodata.access import ScopedStore, mask_name
 from battlemap.geodata.cadre_tables import ROLE_HELPER, ROLE_SECRETARY, ROLE_TEAM
-from battlemap.geodata.cadres_store import cadre_source
+from battlemap.geodata.cadres_store import EmbeddedCadres, cadre_source
 from battlemap.geodata.codes import PREFIX_LENGTHS
 from battlemap.i18n import t
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_report import CadreDetail, iso_days, region_detail
 from battlemap.layers.checkins import checkin_traces, score_bars
+from battlemap.views.cache import ViewCache
 from battlemap.views.panel import PanelView
 from battlemap.viewstate import ViewState
 
@@ -39,6 +41,9 @@ __all__ = [
     "household_cadre_columns",
 ]
 
+# whole region details by cadre source (so by store: a reopened store starts afresh)
+_DETAILS: weakref.WeakKeyDictionary[Any, ViewCache] = weakref.WeakKeyDictionary()
+DETAIL_CACHE_ENTRIES = 8  # a county's is tens of MB
 PANEL_LEVELS = (3, 5)  # the cadres panel belongs to the county and village views
 # the cadre table's columns (cadre rows; unit totals for roles without household rights)
 CADRE_PANEL_COLUMNS = ("name", "role", "unit", "households", "last_visit", "visits",
@@ -60,11 +65,24 @@ def cadre_detail(
     store = access.store
     year = store.check_year(year)
     source = cadre_source(store)
-    frames = source.frames(info.code, year)
-    detail = region_detail(
-        frames, year, source.rules, has_data=source.has_data,
-        wrong_exit=_wrong_exits(store, info.code, year, frames) if source.has_data else None,
-    )  # fmt: skip
+
+    def compute() -> CadreDetail:
+        frames = source.frames(info.code, year)
+        return region_detail(
+            frames, year, source.rules, has_data=source.has_data,
+            wrong_exit=_wrong_exits(store, info.code, year, frames) if source.has_data else None,
+        )  # fmt: skip
+
+    # the whole detail (before the scope's cuts and masks below) is the same for every user:
+    # the cadres panel and the household table of one view compute it once (issue 19)
+    # (embedded only: its arrays are read once per store anyway; PostGIS reads afresh)
+    if isinstance(source, EmbeddedCadres):
+        details = _DETAILS.get(source)
+        if details is None:
+            details = _DETAILS.setdefault(source, ViewCache(DETAIL_CACHE_ENTRIES))
+        detail = details.get((info.code, year), compute)
+    else:
+        detail = compute()
     if unit is not None:
         keep = detail.cadres["unit"] == unit
         ids = set(detail.cadres.loc[keep, "cadre_id"])

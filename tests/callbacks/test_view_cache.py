@@ -31,16 +31,17 @@ class Switch:
         self.checks.append((code, allowed))
 
 
-def _app(small_data_dir, embedded_store):
-    app = create_app(Settings(data_dir=small_data_dir), store=embedded_store, warm=False)
+def _app(small_data_dir):
+    # the app opens the store itself (so it watches the data version and caches)
+    app = create_app(Settings(data_dir=small_data_dir), warm=False)
     context = app.server.config["BATTLEMAP_CONTEXT"]
     context.policy = Switch()
     return app.server.test_client(), context
 
 
 @pytest.fixture(scope="module")
-def served(small_data_dir, embedded_store):
-    client, context = _app(small_data_dir, embedded_store)
+def served(small_data_dir):
+    client, context = _app(small_data_dir)
     tables = next(d for d in server_callbacks(client) if d["output"].startswith(f"..{TABLES}"))
     return client, context, tables
 
