@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from battlemap.exports import ExportRequest, render
     from battlemap.exports.brief import render_brief
-    from battlemap.exports.browser import stop_browser
+    from battlemap.exports.browser import start_browser, stop_browser
     from battlemap.exports.html_folium import HOUSEHOLD_CAP
     from battlemap.geodata.access import Scope, ScopedStore
     from battlemap.geodata.store import open_store
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> None:
         seconds, pdf = brief()
         runs.append(seconds)
         stop_browser()
+    if args.warm:
+        start_browser()
     for _ in range(args.warm):  # the Chromium kept up (a server, a batch of briefs)
         seconds, pdf = brief()
         warm.append(seconds)
