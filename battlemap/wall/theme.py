@@ -21,6 +21,7 @@ GRID = "rgba(159,179,200,0.18)"
 PANEL = "rgba(0,0,0,0)"
 MAP_BACKGROUND = "#0b1a2b"
 _LEGEND_BG = "rgba(8,20,36,0.8)"
+LEGEND_Y = 0.9  # the map legend's top (paper share): below the attribution line at the top
 
 
 def font_px(height: int | float | None, share: float = 1 / 48) -> int:
@@ -146,6 +147,11 @@ def dark_map(figure: Figure, height: int | float | None) -> Figure:
     layout = dict(figure.get("layout") or {})  # nested parts are replaced, never changed
     fig = {**figure, "layout": layout}
     _layout_common(layout, size)
+    top_note = any(n.get("y") == 1 for n in layout.get("annotations") or [])
+    if isinstance(layout.get("legend"), dict) and top_note:
+        # the legend (top left) under the attribution line (top right): a long legend
+        # entry at the wall's size (English at 4K) reached under the attribution's text
+        layout["legend"] = {**layout["legend"], "y": LEGEND_Y, "yanchor": "top"}
     style = layout.get("map", {}).get("style")
     if isinstance(style, dict):
         style = copy.deepcopy(style)

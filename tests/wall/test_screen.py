@@ -23,6 +23,7 @@ from battlemap.wall.health import probe
 from battlemap.wall.layout import ID
 from battlemap.wall.render import OUTPUT_IDS
 from battlemap.wall.screen import WallScreen
+from battlemap.wall.theme import LEGEND_Y
 from battlemap.wall.tour import Stop
 
 URLS = MapUrls(geo=lambda code: f"/geo/{code}.json", glyphs=None)
@@ -184,6 +185,9 @@ def test_flows_by_default_where_the_region_has_them(
     if shown:  # under the names, the largest arcs only
         assert max(i for i, m in enumerate(metas) if m == "flows") < metas.index("labels")
         assert _arcs(frame.map, "relocation") == min(len(moves), WALL_FLOWS)
+        # their legend sits below the attribution line, never beside it at the top
+        assert frame.map["layout"]["legend"]["y"] == LEGEND_Y
+        assert all(n["y"] == 1 for n in frame.map["layout"]["annotations"])
 
 
 def test_new_data_shows_at_the_next_refresh(tmp_path: Path) -> None:
