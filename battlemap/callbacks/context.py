@@ -11,6 +11,7 @@ import gc
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 HOUSEHOLD_CACHE_ROWS = 3_000_000  # household rows kept across cached frames
 HOUSEHOLD_CACHE_FRAMES = 32
 SUMMARY_CACHE_ENTRIES = 512
+# a version check this much older than reload_check_s still counts: the one this request made
+VERIFIED_GRACE_S = 0.1
 
 
 class AccessPolicy(Protocol):
@@ -64,6 +67,9 @@ class AppContext:
         self._owned = store is None
         self._stamp: object = None
         self._next_check = 0.0
+        # when the store last answered its version check: cached panel answers are served
+        # only while that is recent, so an outage shows its banner instead of old answers
+        self._verified_at = -math.inf
         self._reload_lock = threading.Lock()
         self._version: tuple[int, str] | None = None
         self._summaries: BoundedCache[dict[str, Any]] = BoundedCache(SUMMARY_CACHE_ENTRIES)
@@ -82,6 +88,7 @@ class AppContext:
                 if self._store is None:
                     self._store, self._stamp = self._open()
                     self._next_check = time.monotonic() + self.settings.reload_check_s
+                    self._verified_at = time.monotonic()
         elif self._owned and time.monotonic() >= self._next_check:
             self._check_version()
         return self._store
@@ -111,8 +118,10 @@ class AppContext:
             try:
                 stamp = data_stamp(self._store)
             except BattlemapError as exc:
+                self._verified_at = -math.inf
                 log.warning("data version check failed: %s", exc)
                 return
+            self._verified_at = time.monotonic()
             if stamp is None or stamp == self._stamp:
                 return
             try:
@@ -170,10 +179,16 @@ class AppContext:
     ) -> Any:
         """A panel's answer for ``state`` from the view cache, else ``compute()``; the scope
         check of the region (and its audit) runs first on every request, and the scope is
-        part of the key, so an answer is only ever served to the scope it was computed for."""
+        part of the key, so an answer is only ever served to the scope it was computed for.
+        Answers come from the cache only while the store's last version check (at most
+        ``reload_check_s`` ago) succeeded: a store that stops answering is asked, and the
+        page shows its outage banner rather than old answers."""
         access = self.access()
         access.region(state.region)  # refused here, cached or not
         if not self._owned:  # a store given as is: its data version is not watched
+            return compute()
+        age = time.monotonic() - self._verified_at
+        if age > self.settings.reload_check_s + VERIFIED_GRACE_S:  # not known to be current
             return compute()
         store = self.store
         key = (panel, self.version, id(store), access.scope, view_key(state, fields))

@@ -31,6 +31,7 @@ from tests.pg import PgCluster
 pytestmark = pytest.mark.postgis
 
 TIMEOUT_S = 2.0
+RECHECK_S = 0.2  # the app's data-version check: cached answers need a check this recent
 BOUND_S = 20.0  # far above timeout + grace + pool wait; without the fix: forever
 
 
@@ -167,7 +168,8 @@ def _kpi_callback(client, region: str) -> dict:
 
 
 def _app(dsn: str):
-    app = create_app(Settings(store="postgis", dsn=dsn, db_timeout_s=TIMEOUT_S), warm=False)
+    settings = Settings(store="postgis", dsn=dsn, db_timeout_s=TIMEOUT_S, reload_check_s=RECHECK_S)
+    app = create_app(settings, warm=False)
     context = app.server.config["BATTLEMAP_CONTEXT"]
     return app.server.test_client(), context.store.regions.roots()[0].code
 
@@ -177,6 +179,7 @@ def test_the_page_shows_the_outage_banner_and_recovers(cluster) -> None:
     client, root = _app(dsn)
     assert "sideUpdate" not in _kpi_callback(client, root)
     with paused(pg):
+        time.sleep(2 * RECHECK_S)  # past the last good check: the answer is cached, not current
         answers = _in_threads(3, lambda: _kpi_callback(client, root))
         for answer in answers:
             banner = answer["sideUpdate"]["error-banner"]
