@@ -50,8 +50,8 @@ from tests.web.served import Served, start
 
 BENCH_FULL = Path("/work/bench/full")
 SHARED_NOTE = (
-    "2-core machine shared with 6 other helpers (tests, benchmarks) running at the same "
-    "time, and the load generator runs on it too: the figures are lower bounds"
+    "2-core machine; the load generator runs on it too, so the figures are lower bounds; "
+    "other work on the machine shows in the load averages recorded with each run"
 )
 STATE_INPUTS = ("view-state.data", "viewport.data", "map-drawn.data")
 INDICATORS = ("poor_persons", "exit_progress", "incidence")
