@@ -126,8 +126,7 @@ def main(argv: list[str] | None = None) -> None:
                     "cores": os.cpu_count(),
                     "loadavg_before": [round(v, 2) for v in load_before],
                     "loadavg_after": [round(v, 2) for v in os.getloadavg()],
-                    "note": "shared 2-core machine, other helpers' jobs running (niced); "
-                    "run under the benchmark lock at normal priority",
+                    "note": "2-core machine; other work on it shows in the load averages",
                 },
                 "store_open_s": round(open_s, 2),
                 "brief_pdf": {

@@ -35,8 +35,8 @@ from tests.web.served import Served, connection_per_worker, start
 BENCH_FULL = Path("/work/bench/full")
 SMAPS_FIELDS = ("Rss", "Pss", "Pss_Anon", "Pss_File", "Shared_Clean", "Private_Dirty")
 SHARED_NOTE = (
-    "2-core machine shared with 6 other helpers running tests and benchmarks at the same "
-    "time: timings are loose; memory figures are per process and not affected"
+    "2-core machine; other work on it shows in the load averages, and loosens timings; "
+    "memory figures are per process and not affected"
 )
 
 
