@@ -92,38 +92,26 @@ def test_folium_map_draws_offline_with_stats_numbers(
     summary = region_summary(embedded_store, CITY, YEAR)
     child, incidence = next((c, v) for c, v in summary["children"].items() if v)
     lon, lat = embedded_store.unit_shapes(CITY).labels[child]  # a point inside the child
+    x, y = browser.execute_script(
+        """
+        const key = Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom);
+        const map = window[key];
+        const p = map.latLngToContainerPoint([arguments[1], arguments[0]]);
+        const box = map.getContainer().getBoundingClientRect();
+        return [box.left + p.x, box.top + p.y];
+        """,
+        lon,
+        lat,
+    )
     # a real hover: the mouse moved over the child's polygon on the canvas (the cluster
-    # icons, HTML above the canvas, are hidden so none of them catches the mouse); moved
-    # again, from outside the map, until the tooltip shows, as a user would if the map was
-    # still settling when the first move came (a busy full-suite run missed a single move)
+    # icons, HTML above the canvas, are hidden so none of them catches the mouse)
     browser.execute_script("document.querySelector('.leaflet-marker-pane').hidden = true")
-    text = None
-    end = time.monotonic() + 20
-    while not text and time.monotonic() < end:
-        x, y = browser.execute_script(
-            """
-            const key = Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom);
-            const map = window[key];
-            const p = map.latLngToContainerPoint([arguments[1], arguments[0]]);
-            const box = map.getContainer().getBoundingClientRect();
-            return [box.left + p.x, box.top + p.y];
-            """,
-            lon,
-            lat,
-        )
-        for point in ((0, 0), (x, y)):
-            browser.execute_cdp_cmd(
-                "Input.dispatchMouseEvent", {"type": "mouseMoved", "x": point[0], "y": point[1]}
-            )
-        try:
-            text = wait_for(
-                browser,
-                "document.querySelector('.leaflet-tooltip') && "
-                "document.querySelector('.leaflet-tooltip').innerText",
-                timeout=2.0,
-            )
-        except AssertionError:
-            continue
+    browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    text = wait_for(
+        browser,
+        "document.querySelector('.leaflet-tooltip') && "
+        "document.querySelector('.leaflet-tooltip').innerText",
+    )
     assert text is not None
     assert f"{incidence:,.2f}%" in text
     assert "贫困人口" in text and "脱贫进度" in text  # every indicator, not only the shown one
