@@ -27,14 +27,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.cadre_tables import CADRE_FILES, VISIT_KINDS
 from battlemap.geodata.datadir import owner_only, read_manifest, read_table
 from battlemap.geodata.embedded_cache import cache_root, cached_bundle
+from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
 from battlemap.geodata.metrics import MetricSet, metric_set, warning_categories
-from battlemap.geodata.partitions import read_parquet_table
 from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_rules import CadreRules, default_cadre_rules
@@ -135,6 +136,13 @@ def _days(column: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(column.cast(pa.int32()), -1).to_numpy().astype(np.int64)
 
 
+def _read(path: Path, columns: list[str]) -> pa.Table:
+    try:
+        return pq.read_table(path, columns=columns)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
+
+
 class EmbeddedCadres(CadreSource):
     """Cadre arrays in memory, counts per village and year rolled up by code prefix."""
 
@@ -212,13 +220,13 @@ class EmbeddedCadres(CadreSource):
 
     def _build(self) -> None:
         d = self.data_dir
-        hh = read_parquet_table(d / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
+        hh = _read(d / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
         hh = hh.sort_by([("village_code", "ascending"), ("hh_id", "ascending")])
         hh_id = hh["hh_id"].combine_chunks().cast(pa.string())
         self.hh_village = hh["village_code"].to_numpy().astype(str)
         self.hh_lon, self.hh_lat = hh["lon"].to_numpy(), hh["lat"].to_numpy()
         n = len(hh_id)
-        hy = read_parquet_table(d / "household_years.parquet", ["hh_id", "year", "status"])
+        hy = _read(d / "household_years.parquet", ["hh_id", "year", "status"])
         idx = pc.index_in(hy["hh_id"].cast(pa.string()), value_set=hh_id)
         ok = pc.is_valid(idx).to_numpy(zero_copy_only=False)
         idx = pc.fill_null(idx, 0).to_numpy().astype(np.int64)
@@ -242,8 +250,7 @@ class EmbeddedCadres(CadreSource):
         self.c_start = _days(pa.array(cadres["start_date"], pa.date32()))
         self.c_end = _days(pa.array(cadres["end_date"], pa.date32()))
 
-        a_columns = ["cadre_id", "hh_id", "start_date", "end_date"]
-        a = read_parquet_table(d / "assignments.parquet", a_columns)
+        a = _read(d / "assignments.parquet", ["cadre_id", "hh_id", "start_date", "end_date"])
         a_cad = pc.index_in(a["cadre_id"].cast(pa.string()), value_set=cad_ids)
         a_hh = pc.index_in(a["hh_id"].cast(pa.string()), value_set=hh_id)
         keep = pc.and_(pc.is_valid(a_cad), pc.is_valid(a_hh)).to_numpy(zero_copy_only=False)
@@ -253,8 +260,8 @@ class EmbeddedCadres(CadreSource):
         self.a_end = _days(a["end_date"])[keep]
         del a, a_cad, a_hh
 
-        v_columns = ["visit_id", "cadre_id", "hh_id", "date", "lon", "lat", "kind"]
-        v = read_parquet_table(d / "visits.parquet", v_columns)
+        v = _read(d / "visits.parquet", ["visit_id", "cadre_id", "hh_id", "date", "lon", "lat",
+                                          "kind"])  # fmt: skip
         v_cad = pc.index_in(v["cadre_id"], value_set=cad_ids)
         v_hh = pc.index_in(v["hh_id"], value_set=hh_id)
         keep = pc.and_(pc.is_valid(v_cad), pc.is_valid(v_hh)).to_numpy(zero_copy_only=False)

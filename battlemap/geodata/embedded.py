@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import (
@@ -35,12 +36,7 @@ from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.journal import data_dir_lock, recover_on_open
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
-from battlemap.geodata.partitions import (
-    PARTITIONED_TABLES,
-    read_parquet_table,
-    table_files,
-    table_schema,
-)
+from battlemap.geodata.partitions import PARTITIONED_TABLES, table_files, table_schema
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 from battlemap.geodata.store import Counts, CountyAssessment, Store
@@ -67,7 +63,10 @@ def _household_files(data_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
-    return read_parquet_table(path, columns).to_pandas()
+    try:
+        return pq.read_table(path, columns=columns).to_pandas()
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
 
 
 def build_aggregates(

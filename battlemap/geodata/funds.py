@@ -39,7 +39,6 @@ from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
 from battlemap.geodata.funds_aggregate import funds_values
 from battlemap.geodata.funds_schema import FUNDS_METRICS, FUNDS_TABLE_FILES, FUNDS_TABLES
-from battlemap.geodata.partitions import read_parquet_table
 from battlemap.geodata.schema import TABLE_FILES
 from battlemap.indicators.funds_anomalies import HIT_COLUMNS, scan
 from battlemap.indicators.funds_rules import FundsRules, funds_rules_of
@@ -274,7 +273,10 @@ class EmbeddedFunds(FundsSource):
         columns = ["hh_id", "year", "status", "income_per_capita"]
         wanted = pa.array(linked.to_numpy(object), pa.string())
         path = self.data_dir / TABLE_FILES["household_years"]
-        table = read_parquet_table(path, columns)
+        try:
+            table = pq.read_table(path, columns=columns)
+        except Exception as exc:  # pyarrow raises many types for corrupt files
+            raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
         hh = pc.cast(table.column("hh_id"), pa.string())
         table = table.filter(pc.is_in(hh, value_set=wanted))
         frame = table.to_pandas()

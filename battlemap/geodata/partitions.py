@@ -134,16 +134,12 @@ def table_rows(data_dir: Path, table: str) -> int:
     return sum(pq.ParquetFile(f).metadata.num_rows for f in table_files(data_dir, table))
 
 
-def read_parquet_table(path: Path, columns: list[str] | None = None) -> pa.Table:
-    """One parquet file as an Arrow table; a corrupt file raises DataDirError naming it."""
+def read_part(data_dir: Path, table: str, part: int, columns: list[str] | None = None) -> pa.Table:
+    path = part_path(data_dir, table, part)
     try:
         return pq.read_table(path, columns=columns)
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
-
-
-def read_part(data_dir: Path, table: str, part: int, columns: list[str] | None = None) -> pa.Table:
-    return read_parquet_table(part_path(data_dir, table, part), columns)
 
 
 def _bounds(ids: pa.Array | pa.ChunkedArray, partitions: int) -> tuple[np.ndarray, np.ndarray]:
