@@ -27,16 +27,23 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
+from battlemap.geodata.cadre_arrays import (
+    ARRAY_NAMES,
+    ARRAYS_BUNDLE,
+    ARRAYS_FORMAT,
+    STATUS_NAMES,
+    build_cadre_arrays,
+    give_back_memory,
+)
 from battlemap.geodata.cadre_tables import CADRE_FILES, VISIT_KINDS
-from battlemap.geodata.datadir import owner_only, read_manifest, read_table
+from battlemap.geodata.datadir import owner_only, read_manifest
 from battlemap.geodata.embedded_cache import cache_root, cached_bundle
-from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
+from battlemap.geodata.mapped_text import MappedText
 from battlemap.geodata.metrics import MetricSet, metric_set, warning_categories
-from battlemap.geodata.schema import POOR_STATUSES, STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
+from battlemap.geodata.schema import POOR_STATUSES
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_rules import CadreRules, default_cadre_rules
 from battlemap.indicators.warning import WARNING_CATEGORIES
@@ -48,7 +55,7 @@ log = logging.getLogger(__name__)
 # (the array bundles' cache dir, never the data dir, which may be read-only)
 CACHE_DIR = "cadres"
 CACHE_FORMAT = 1
-_STATUS = (STATUS_POOR, STATUS_EXITED, STATUS_RETURNED)  # codes 0, 1, 2; -1 not registered
+_STATUS = STATUS_NAMES  # codes 0, 1, 2; -1 not registered
 _LOCK = threading.Lock()
 _WARNING_NAMES = np.asarray([*WARNING_CATEGORIES, None], dtype=object)  # index −1: None
 
@@ -131,20 +138,9 @@ def cadre_source(store) -> CadreSource:
     return source
 
 
-def _days(column: pa.ChunkedArray) -> np.ndarray:
-    """date32 → int64 day numbers, null → −1."""
-    return pc.fill_null(column.cast(pa.int32()), -1).to_numpy().astype(np.int64)
-
-
-def _read(path: Path, columns: list[str]) -> pa.Table:
-    try:
-        return pq.read_table(path, columns=columns)
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
-
-
 class EmbeddedCadres(CadreSource):
-    """Cadre arrays in memory, counts per village and year rolled up by code prefix."""
+    """Cadre arrays memory-mapped from the cache dir (:mod:`.cadre_arrays`, shared by the
+    workers), counts per village and year rolled up by code prefix."""
 
     def __init__(
         self,
@@ -219,92 +215,35 @@ class EmbeddedCadres(CadreSource):
             self._build()
 
     def _build(self) -> None:
-        d = self.data_dir
-        hh = _read(d / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
-        hh = hh.sort_by([("village_code", "ascending"), ("hh_id", "ascending")])
-        hh_id = hh["hh_id"].combine_chunks().cast(pa.string())
-        self.hh_village = hh["village_code"].to_numpy().astype(str)
-        self.hh_lon, self.hh_lat = hh["lon"].to_numpy(), hh["lat"].to_numpy()
-        n = len(hh_id)
-        hy = _read(d / "household_years.parquet", ["hh_id", "year", "status"])
-        idx = pc.index_in(hy["hh_id"].cast(pa.string()), value_set=hh_id)
-        ok = pc.is_valid(idx).to_numpy(zero_copy_only=False)
-        idx = pc.fill_null(idx, 0).to_numpy().astype(np.int64)
-        year = hy["year"].to_numpy().astype(np.int64)
-        status_text = hy["status"].cast(pa.string())
-        code = np.full(len(hy), -1, dtype=np.int8)
-        for i, name in enumerate(_STATUS):
-            code[pc.equal(status_text, name).to_numpy(zero_copy_only=False)] = i
-        years = np.asarray(self.years, dtype=np.int64)
-        ypos = np.clip(np.searchsorted(years, year), 0, len(years) - 1)
-        ok &= years[ypos] == year
-        self.status = np.full((n, len(self.years)), -1, dtype=np.int8)
-        self.status[idx[ok], ypos[ok]] = code[ok]
-        del hy, idx, year, status_text, code, ypos, ok
+        """Map the arrays from their bundle in the cache dir (built once per data version,
+        by one process while the others wait; a data dir without a version or an
+        unwritable cache dir: built in this process's memory)."""
+        manifest = read_manifest(self.data_dir)
+        parts = (str(manifest.get("version") or ""), str(manifest.get("import_id")))
+        parts += (repr(self.years), str(ARRAYS_FORMAT))
+        built = []
 
-        cadres = read_table(d, "cadres")
-        cadres = cadres.sort_values("cadre_id", kind="stable").reset_index(drop=True)
-        self.cadres = cadres
-        cad_ids = pa.array(cadres["cadre_id"].astype(str).to_numpy(), pa.string())
-        self.c_village = cadres["village_code"].astype(str).to_numpy()
-        self.c_start = _days(pa.array(cadres["start_date"], pa.date32()))
-        self.c_end = _days(pa.array(cadres["end_date"], pa.date32()))
+        def build() -> dict[str, object]:
+            built.append(True)
+            return build_cadre_arrays(self.data_dir, self.years)
 
-        a = _read(d / "assignments.parquet", ["cadre_id", "hh_id", "start_date", "end_date"])
-        a_cad = pc.index_in(a["cadre_id"].cast(pa.string()), value_set=cad_ids)
-        a_hh = pc.index_in(a["hh_id"].cast(pa.string()), value_set=hh_id)
-        keep = pc.and_(pc.is_valid(a_cad), pc.is_valid(a_hh)).to_numpy(zero_copy_only=False)
-        self.a_cad = pc.fill_null(a_cad, 0).to_numpy()[keep].astype(np.int64)
-        self.a_hh = pc.fill_null(a_hh, 0).to_numpy()[keep].astype(np.int64)
-        self.a_start = _days(a["start_date"])[keep]
-        self.a_end = _days(a["end_date"])[keep]
-        del a, a_cad, a_hh
+        bundle = cached_bundle(ARRAYS_BUNDLE, parts, build)
+        if built:  # the build's freed Arrow and numpy memory, back to the system
+            give_back_memory()
+        self._use(bundle)
 
-        v = _read(d / "visits.parquet", ["visit_id", "cadre_id", "hh_id", "date", "lon", "lat",
-                                          "kind"])  # fmt: skip
-        v_cad = pc.index_in(v["cadre_id"], value_set=cad_ids)
-        v_hh = pc.index_in(v["hh_id"], value_set=hh_id)
-        keep = pc.and_(pc.is_valid(v_cad), pc.is_valid(v_hh)).to_numpy(zero_copy_only=False)
-        self.v_id = v["visit_id"].to_numpy()[keep]
-        self.v_cad = pc.fill_null(v_cad, 0).to_numpy()[keep].astype(np.int64)
-        self.v_hh = pc.fill_null(v_hh, 0).to_numpy()[keep].astype(np.int64)
-        self.v_day = _days(v["date"])[keep]
-        self.v_lon, self.v_lat = v["lon"].to_numpy()[keep], v["lat"].to_numpy()[keep]
-        kind = pc.index_in(v["kind"], value_set=pa.array(VISIT_KINDS))
-        self.v_kind = pc.fill_null(kind, len(VISIT_KINDS) - 1).to_numpy()[keep].astype(np.int8)
-        del v, v_cad, v_hh, kind
-        self._index_visits()
-        # hh_id last: it marks the arrays complete (readers check it without the lock)
-        order = np.argsort(np.asarray(hh_id.to_numpy(zero_copy_only=False), dtype=object))
-        self.hh_rank = np.empty(len(order), dtype=np.int64)
-        self.hh_rank[order] = np.arange(len(order))
-        self.hh_obj = np.asarray(hh_id.to_numpy(zero_copy_only=False), dtype=object)
-        self.hh_village_obj = self.hh_village.astype(object)
-        self.c_text = {c: cadres[c].to_numpy(object) for c in CADRE_COLUMNS[:6]}
-        self.hh_id = hh_id
-
-    def _index_visits(self) -> None:
-        """Visits ordered by household row (by visit_id within one), and the rows of the
-        visits whose cadre works in another village than the household's: a region's
-        visits are then one slice plus those few (``frames`` reads 23 M visits otherwise)."""
-        order = np.argsort(self.v_hh, kind="stable")
-        for name in ("v_id", "v_cad", "v_hh", "v_day", "v_lon", "v_lat", "v_kind"):
-            setattr(self, name, getattr(self, name)[order])
-        order = np.argsort(self.a_hh, kind="stable")  # assignments too
-        for name in ("a_cad", "a_hh", "a_start", "a_end"):
-            setattr(self, name, getattr(self, name)[order])
-        del order
-        self.c_by_village = np.argsort(self.c_village, kind="stable")
-        self.c_village_sorted = self.c_village[self.c_by_village]
-        n = len(self.hh_village)
-        codes, _ = pd.factorize(np.concatenate([self.hh_village, self.c_village.astype(str)]))
-        self.v_foreign = np.flatnonzero(codes[:n][self.v_hh] != codes[n:][self.v_cad])
+    def _use(self, bundle: dict) -> None:
+        """Set the arrays from a bundle (``hh_id`` last: readers check it without the lock)."""
+        for name in ARRAY_NAMES:
+            setattr(self, name, bundle[name])
+        self.hh_text = MappedText(bundle["hh_id"])
+        self.c_text = {c: MappedText(bundle[f"c_{c}"]) for c in CADRE_COLUMNS[:6]}
+        self.hh_id = bundle["hh_id"]
 
     def _aggregate(self) -> np.ndarray:
         villages = aggregate.village_codes(self.codes)
-        vpos = pd.Index(villages)
-        hv = vpos.get_indexer(self.hh_village)
-        cv = vpos.get_indexer(self.c_village)
+        where = pd.Index(villages).get_indexer(self.villages)  # vocabulary -> village row
+        hv, cv = where[self.hh_vil], where[self.c_vil]
         nv, n = len(villages), len(self.hh_id)
         out = np.zeros((nv, len(self.years), len(ind.CADRE_COUNT_NAMES)), dtype=np.int64)
 
@@ -404,8 +343,10 @@ class EmbeddedCadres(CadreSource):
         self._load()
         lo, hi = code_range(code)
         k = self.years.index(int(year))
-        h0 = np.searchsorted(self.hh_village, lo, side="left")
-        h1 = np.searchsorted(self.hh_village, hi, side="right")
+        # the region's villages: a run of the (sorted) vocabulary, then of the sorted rows
+        v_lo = np.searchsorted(self.villages, lo, side="left")
+        v_hi = np.searchsorted(self.villages, hi, side="right")
+        h0, h1 = (int(i) for i in np.searchsorted(self.hh_vil, (v_lo, v_hi)))
         in_h = np.zeros(len(self.hh_id), dtype=bool)
         in_h[h0:h1] = self.status[h0:h1, k] >= 0
         rows = h0 + np.nonzero(in_h[h0:h1])[0]
@@ -413,37 +354,15 @@ class EmbeddedCadres(CadreSource):
         hh_pos[rows] = np.arange(len(rows))
         names = np.asarray([*_STATUS, None], dtype=object)
         prev = self.status[rows, k - 1] if k > 0 else np.full(len(rows), -1)
-        households = _frame(
-            hh_id=self.hh_obj[rows],
-            village_code=self.hh_village_obj[rows],
-            lon=self.hh_lon[rows],
-            lat=self.hh_lat[rows],
-            status=names[self.status[rows, k]],
-            prev_status=names[prev],
-            warning=_WARNING_NAMES[self._warnings()[rows, k]],
-        )
-        by_village = self.c_village_sorted
-        c0, c1 = np.searchsorted(by_village, lo), np.searchsorted(by_village, hi, side="right")
-        in_c = np.zeros(len(self.c_village), dtype=bool)
+        c0, c1 = np.searchsorted(self.c_vil_sorted, (v_lo, v_hi))
+        in_c = np.zeros(len(self.c_vil), dtype=bool)
         in_c[self.c_by_village[c0:c1]] = True
         c_rows = np.nonzero(in_c)[0]
         c_pos = np.full(len(in_c), -1, dtype=np.int64)
         c_pos[c_rows] = np.arange(len(c_rows))
-        cadres = _frame(
-            **{name: self.c_text[name][c_rows] for name in CADRE_COLUMNS[:6]},
-            start_day=self.c_start[c_rows],
-            end_day=self.c_end[c_rows],
-        )
-        ids = self.c_text["cadre_id"]
         a0, a1 = np.searchsorted(self.a_hh, (h0, h1))  # assignments by household row
         a = a0 + np.nonzero(in_h[self.a_hh[a0:a1]])[0]
         a = a[_assignment_order(self.hh_rank[self.a_hh[a]], self.a_start[a], self.a_cad[a])]
-        assignments = _frame(
-            cadre_id=ids[self.a_cad[a]],
-            hh_id=self.hh_obj[self.a_hh[a]],
-            start_day=self.a_start[a],
-            end_day=self.a_end[a],
-        )  # ordered by hh_id, start, cadre_id (the hh_id and cadre_id ranks)
         first, last = ind.year_start_day(year), ind.year_end_day(year)
         # a visit of the region is to one of its households (one slice of the visits) or by
         # one of its cadres: to a household of the cadre's village (the same slice) or not
@@ -453,22 +372,47 @@ class EmbeddedCadres(CadreSource):
         in_v = (self.v_day[v] >= first) & (self.v_day[v] <= last)
         v = v[in_v & (in_h[self.v_hh[v]] | in_c[self.v_cad[v]])]
         v = v[np.argsort(self.v_id[v], kind="stable")]
+        # text from the mapped Arrow columns: each household's and cadre's ID made once
+        a_hh, a_cad, v_hh, v_cad = self.a_hh[a], self.a_cad[a], self.v_hh[v], self.v_cad[v]
+        hh_ids, a_hh_ids, v_hh_ids = self.hh_text.take_many(rows, a_hh, v_hh)
+        c_ids, a_c_ids, v_c_ids = self.c_text["cadre_id"].take_many(c_rows, a_cad, v_cad)
+        households = _frame(
+            hh_id=hh_ids,
+            village_code=self.villages[self.hh_vil[rows]],
+            lon=self.hh_lon[rows],
+            lat=self.hh_lat[rows],
+            status=names[self.status[rows, k]],
+            prev_status=names[prev],
+            warning=_WARNING_NAMES[self._warnings()[rows, k]],
+        )
+        cadres = _frame(
+            cadre_id=c_ids,
+            **{name: self.c_text[name].take(c_rows) for name in CADRE_COLUMNS[1:6]},
+            start_day=self.c_start[c_rows],
+            end_day=self.c_end[c_rows],
+        )
+        assignments = _frame(
+            cadre_id=a_c_ids,
+            hh_id=a_hh_ids,
+            start_day=self.a_start[a],
+            end_day=self.a_end[a],
+        )  # ordered by hh_id, start, cadre_id (the hh_id and cadre_id ranks)
         visits = _frame(
             visit_id=self.v_id[v].astype(np.int64),
-            cadre_id=ids[self.v_cad[v]],
-            hh_id=self.hh_obj[self.v_hh[v]],
-            day=self.v_day[v],
+            cadre_id=v_c_ids,
+            hh_id=v_hh_ids,
+            day=self.v_day[v].astype(np.int64),
             lon=self.v_lon[v],
             lat=self.v_lat[v],
             kind=np.asarray(VISIT_KINDS, dtype=object)[self.v_kind[v]],
-            hh_lon=self.hh_lon[self.v_hh[v]],
-            hh_lat=self.hh_lat[self.v_hh[v]],
-            hh_village_code=self.hh_village_obj[self.v_hh[v]],
+            hh_lon=self.hh_lon[v_hh],
+            hh_lat=self.hh_lat[v_hh],
+            hh_village_code=self.villages[self.hh_vil[v_hh]],
         )
         # row positions (no string joins needed); an engine without them is joined by ID
         positions = {
-            "assignments": (hh_pos[self.a_hh[a]], c_pos[self.a_cad[a]]),
-            "visits": (hh_pos[self.v_hh[v]], c_pos[self.v_cad[v]]),
+            "assignments": (hh_pos[a_hh], c_pos[a_cad]),
+            "visits": (hh_pos[v_hh], c_pos[v_cad]),
         }
         return CadreFrames(households, cadres, assignments, visits, positions)
 
@@ -478,6 +422,7 @@ def _assignment_order(hh_rank: np.ndarray, start: np.ndarray, cadre: np.ndarray)
     key fits in 63 bits (it does for any province), else a lexsort."""
     if not len(start):
         return np.arange(0)
+    hh_rank = hh_rank.astype(np.int64, copy=False)  # the key below needs 64 bits
     days = int(start.max() - start.min()) + 1
     cadres = int(cadre.max()) + 1
     if (int(hh_rank.max()) + 1) * days * cadres < 2**62:
