@@ -65,6 +65,8 @@ _PROBE = """
       body.indexOf('wall-map.figure') >= 0;
     if (frame && body.indexOf('wall-step.data') >= 0) {
       st.sent = performance.now();
+      const deck = document.getElementById('wall-deck');
+      st.fromDeck = !!(deck && !deck.hidden);
       st.requests += 1;
     }
     return origFetch.apply(this, arguments);
@@ -82,6 +84,12 @@ _PROBE = """
         const level = region.replace(/0+$/, '').length;
         (st.levels[level] = st.levels[level] || []).push(performance.now() - st.sent);
         if (st.levels[level].length > 200) st.levels[level].shift();
+        // by the 3D panel: the step that shows it, the step that leaves it, the others
+        const deck = document.getElementById('wall-deck');
+        const panel = deck && !deck.hidden ? 'to_deck' : (st.fromDeck ? 'from_deck' : 'other');
+        st.panels = st.panels || {};
+        (st.panels[panel] = st.panels[panel] || []).push(performance.now() - st.sent);
+        if (st.panels[panel].length > 400) st.panels[panel].shift();
         if (st.steps.length > 1000) st.steps.shift();
         st.sent = null;
       }
@@ -208,7 +216,7 @@ def _snapshot_split(driver) -> dict[str, float]:
 
 
 def browser_benchmark(
-    data_dir: Path, minutes: float, interval: float, snapshots: bool = True
+    data_dir: Path, minutes: float, interval: float, snapshots: bool = True, query: str = ""
 ) -> dict[str, Any]:
     import math
 
@@ -225,7 +233,7 @@ def browser_benchmark(
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _PROBE})
         driver.execute_cdp_cmd("Performance.enable", {})
         loaded = time.monotonic()
-        driver.get(f"{server.url}/wall?interval={interval:g}&refresh=30")
+        driver.get(f"{server.url}/wall?interval={interval:g}&refresh=30{query}")
         until(lambda: _beat(driver)[0] == "ok", 120, "first frame")
         first_frame_s = time.monotonic() - loaded
         step_1, at_1 = _aligned(driver, 60, loaded, cycle_of)
@@ -256,6 +264,9 @@ def browser_benchmark(
         "step_to_drawn_by_code_digits": {
             k: percentiles([x / 1000 for x in v]) for k, v in (bench.get("levels") or {}).items()
         },
+        "step_to_drawn_by_3d_panel": {
+            k: percentiles([x / 1000 for x in v]) for k, v in (bench.get("panels") or {}).items()
+        },
         "frame_requests": bench["requests"],
         "steps_after_first_minute": steps_at_minute,
         "readings": "after a forced GC; the same frame (tour step a multiple of its cycle)",
@@ -284,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-snapshots", action="store_true", help="no heap snapshot after the two readings"
     )
+    parser.add_argument(
+        "--query", default="", help="more /wall URL parameters, e.g. '&flows=0' (comparisons)"
+    )
     args = parser.parse_args(argv)
     result: dict[str, Any] = {
         "data_dir": str(args.data_dir),
@@ -297,8 +311,13 @@ def main(argv: list[str] | None = None) -> int:
         result["server"] = server_benchmark(args.data_dir, args.interval)
     if not args.no_browser:
         result["browser"] = browser_benchmark(
-            args.data_dir, args.minutes, args.interval, snapshots=not args.no_snapshots
+            args.data_dir,
+            args.minutes,
+            args.interval,
+            snapshots=not args.no_snapshots,
+            query=args.query,
         )
+        result["browser"]["query"] = args.query
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0

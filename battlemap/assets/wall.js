@@ -98,9 +98,23 @@
     trimHistory();
   }
 
+  // Whether the map is still drawing the step on screen (its region not yet the
+  // heartbeat's, or MapLibre loading or moving): the 3D panel waits for it (wall/deck.py).
+  function mapBusy() {
+    var gd = document.querySelector('#wall-map .js-plotly-plot');
+    var full = gd && gd._fullLayout;
+    var sub = full && full.map && full.map._subplot;
+    var map = sub && sub.map;
+    if (!map) { return false; }
+    var hb = document.getElementById('wall-heartbeat');
+    var region = (hb ? hb.textContent : '').split('|')[2];
+    var shown = !region || (gd.layout && gd.layout.uirevision === region);
+    return !(shown && map.loaded() && !map.isMoving());
+  }
+
   ['pointerdown', 'keydown', 'touchstart', 'wheel'].forEach(function (type) {
     document.addEventListener(type, onInput, {capture: true, passive: true});
   });
   setInterval(update, 1000);
-  window.bmWall = {paused: paused, state: state, update: update};
+  window.bmWall = {paused: paused, state: state, update: update, mapBusy: mapBusy};
 })();

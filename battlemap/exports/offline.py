@@ -27,6 +27,7 @@ __all__ = [
     "OfflineError",
     "Vendored",
     "assert_offline",
+    "deck_bundle",
     "deck_html",
     "external_references",
     "folium_html",
@@ -195,6 +196,21 @@ _CDN_TAG = re.compile(
     r"|<link\b[^>]*\bhref=['\"]?(?:https?:)?//[^>]*>\s*",
     re.I,
 )
+
+
+@cache
+def deck_bundle() -> str:
+    """The deck.gl bundle pydeck inlines into its offline pages (its wheel's
+    ``nbextension/static/index.js``, the ``createDeck``/``updateDeck`` globals), without its
+    source-map comment: for a page that loads it as a script from this app (the wall's 3D
+    panel) instead of inlining it."""
+    import pydeck
+
+    path = Path(pydeck.__file__).parent / "nbextension" / "static" / "index.js"
+    try:
+        return _SOURCE_MAP.sub("", path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise OfflineError(f"{path}: the deck.gl bundle cannot be read ({exc})") from exc
 
 
 def deck_html(deck: Any, *, head: str = "", body: str = "") -> str:

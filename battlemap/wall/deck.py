@@ -1,18 +1,33 @@
-"""The wall's 3D panel: the exports' offline deck.gl page of the region in view, in a frame.
+"""The wall's 3D panel: one deck.gl page kept alive in a frame, fed the region in view.
 
-``/wall/deck?region=…&year=…&lang=…&w=…`` answers the page the ``html-deck`` export builds
-(:func:`battlemap.exports.html_deck.deck_of`: poor persons as columns per child region, the
-relocation and labour flows as arcs; deck.gl inlined from the pydeck wheel, nothing fetched
-from outside), dressed for the dark wall: dark ground, the view fitted to the panel, no
-stamp (the panel's title names it) and no tooltips. It reads through the screen's own scoped
-store (a display token sees its scope only); it is part of the screen, not a file leaving
-it, so the export right is not asked for. Pages are cached per scope, view and data version.
+Three routes, all of this app (nothing from outside; the frame may sit only in its pages):
+
+* ``/wall/deck`` -- the panel's page, a small shell loaded once per wall page. The frame's
+  URL fragment names the view (``#region=…&year=…&lang=…&indicator=…&w=…&v=…``); the
+  wall changes only the fragment at each turn, so the page (and deck.gl) is never
+  reloaded: the page fetches the view's deck as JSON and hands it to its one deck.gl
+  instance. An empty fragment (another chart shows) hides the canvas, drops the layers
+  and stops deck.gl's animation loop. A new view is drawn only once the wall's map has
+  finished drawing the step (``bmWall.mapBusy`` in ``assets/wall.js``), so the 3D work
+  never competes with the map on the page's one thread.
+* ``/wall/deck/deckgl.js?h=…`` -- the deck.gl bundle vendored in the pydeck wheel (the same
+  one the ``html-deck`` export inlines), served as a file the browser caches for a year
+  (the URL names its digest; ETag, 304 on revalidation).
+* ``/wall/deck/data?region=…`` -- the view's deck (:func:`deck_spec`): the ``html-deck``
+  export's deck (:func:`battlemap.exports.html_deck.deck_of`: poor persons as columns per
+  child region, relocation and labour flows as arcs) dressed for the dark wall, fitted to
+  the panel, without tooltips. It reads through the screen's own scoped store (a display
+  token sees its scope only); the panel stays on the screen, so the export right is not
+  asked for. Answers are cached per scope, view and data version.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
+from functools import cache
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,7 +35,7 @@ from flask import Flask, Response, request
 
 from battlemap.callbacks.context import AppContext
 from battlemap.exports.html_deck import deck_of
-from battlemap.exports.offline import deck_html
+from battlemap.exports.offline import assert_offline, deck_bundle
 from battlemap.exports.request import ExportRequest
 from battlemap.geodata.access import AccessRefusedError, ScopedStore
 from battlemap.geodata.errors import BattlemapError, UnknownRegionError, one_line
@@ -29,16 +44,29 @@ from battlemap.lru import BoundedCache
 from battlemap.viewstate import ViewState
 from battlemap.web.errors import public_message
 
-__all__ = ["DECK_PATH", "deck_page", "deck_src", "register_deck_route"]
+__all__ = [
+    "DATA_PATH",
+    "DECK_PATH",
+    "LIB_PATH",
+    "deck_idle",
+    "deck_spec",
+    "deck_src",
+    "register_deck_route",
+    "shell_page",
+]
 
 log = logging.getLogger(__name__)
-DECK_PATH = "wall/deck"
+DECK_PATH = "wall/deck"  # the panel's page (the shell)
+DATA_PATH = "wall/deck/data"  # a view's deck as JSON
+LIB_PATH = "wall/deck/deckgl.js"  # the vendored deck.gl bundle
 PANEL_SHARE = 0.29  # the panel's width as a share of the window's (wall.css: 30vw column)
 DECK_WIDTH = 1000  # the width html_deck fits the region into
 GROUND = [14, 38, 66, 255]  # the regions' fill on the dark wall
 EDGE = [79, 135, 186, 255]
 BACKGROUND = "#0b1a2b"  # theme.MAP_BACKGROUND: the 3D panel and the map share the ground
-# a panel's frame may only sit inside this app's pages; the deck page needs inline scripts
+YEAR_SECONDS = 365 * 24 * 3600
+# a panel's frame may only sit inside this app's pages; scripts only from this app (the
+# shell's own small script is inline)
 CSP = "; ".join(
     (
         "default-src 'self'",
@@ -54,10 +82,73 @@ CSP = "; ".join(
     )
 )
 _WALL_CSS = (
-    f"<style>html, body {{ background: {BACKGROUND}; margin: 0; overflow: hidden; }}"
+    f"<style>html, body {{ background: {BACKGROUND}; margin: 0; padding: 0; overflow: hidden; }}"
     " #deck-container { width: 100vw; height: 100vh; }"
+    " #deck-container.idle { visibility: hidden; }"
     " .deck-tooltip { display: none !important; }</style>"
 )
+# The shell's script: the fragment names the view; one deck.gl instance for the page's life.
+_SHELL_JS = """
+(function () {
+  'use strict';
+  var box = document.getElementById('deck-container');
+  var deck = null, token = 0, stopTimer = null;
+  function mapBusy() {
+    try {
+      var wall = window.parent.bmWall;
+      return !!(wall && wall.mapBusy && wall.mapBusy());
+    } catch (e) { return false; }
+  }
+  var idle = window.requestIdleCallback || function (f) { return setTimeout(f, 0); };
+  function afterMap(my, fn) {
+    var since = Date.now();
+    (function wait() {
+      if (my !== token) { return; }
+      if (mapBusy() && Date.now() - since < 4000) { setTimeout(wait, 50); return; }
+      idle(function () { if (my === token) { fn(); } }, {timeout: 500});
+    })();
+  }
+  function loop(run) {
+    var animation = deck && deck.animationLoop;
+    if (!animation) { return; }
+    try { if (run) { animation.start(); } else { animation.stop(); } } catch (e) { return; }
+    document.body.setAttribute('data-loop', run ? 'running' : 'stopped');
+  }
+  function draw(spec, view) {
+    clearTimeout(stopTimer);
+    if (deck === null) {
+      deck = createDeck({container: box, jsonInput: spec, tooltip: false});
+      document.body.setAttribute('data-loop', 'running');
+    } else {
+      loop(true);
+      updateDeck(spec, deck);
+    }
+    box.classList.remove('idle');
+    document.body.setAttribute('data-drawn', view);
+  }
+  function hide() {
+    box.classList.add('idle');
+    document.body.removeAttribute('data-drawn');
+    if (deck === null) { return; }
+    deck.setProps({layers: []});
+    clearTimeout(stopTimer);
+    stopTimer = setTimeout(function () { loop(false); }, 200);
+  }
+  function onHash() {
+    var view = location.hash.replace(/^#/, '');
+    var my = ++token;
+    if (!view) { hide(); return; }
+    fetch('deck/data?' + view, {credentials: 'same-origin'})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (spec) {
+        if (spec && my === token) { afterMap(my, function () { draw(spec, view); }); }
+      })
+      .catch(function () { /* the next turn tries again */ });
+  }
+  window.addEventListener('hashchange', onHash);
+  onHash();
+})();
+"""
 
 
 class _PanelAccess:
@@ -76,8 +167,9 @@ class _PanelAccess:
         return self._access.region(code)
 
 
-def deck_page(access: ScopedStore, state: ViewState, width: int) -> str:
-    """The offline deck.gl page of ``state`` for a panel ``width`` px wide."""
+def deck_spec(access: ScopedStore, state: ViewState, width: int) -> dict[str, Any]:
+    """The deck.gl JSON of ``state`` for a panel ``width`` px wide (what ``createDeck`` /
+    ``updateDeck`` take): dark, fitted, nothing pickable."""
     deck = deck_of(ExportRequest(access=_PanelAccess(access), state=state))  # type: ignore[arg-type]
     for layer in deck.layers:
         if layer.id == "boundaries":
@@ -86,36 +178,75 @@ def deck_page(access: ScopedStore, state: ViewState, width: int) -> str:
         layer.pickable = False  # nobody hovers a wall
     view = deck.initial_view_state
     view.zoom = round(view.zoom - math.log2(DECK_WIDTH / max(width, 200)), 3)
-    return deck_html(deck, head=_WALL_CSS)
+    return json.loads(deck.to_json())
+
+
+@cache
+def _bundle() -> tuple[bytes, str]:
+    """The deck.gl bundle's bytes and their digest (the URL and the ETag)."""
+    data = deck_bundle().encode("utf-8")
+    return data, hashlib.sha256(data).hexdigest()[:16]
+
+
+def shell_page() -> str:
+    """The panel's page: deck.gl by URL from this app (relative to ``…/wall/deck``), the
+    shell's script; no view until the fragment names one."""
+    digest = _bundle()[1]
+    page = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>3D</title>'
+        f'{_WALL_CSS}<script src="deck/deckgl.js?h={digest}"></script></head>'
+        '<body><div id="deck-container" class="idle"></div>'
+        f"<script>{_SHELL_JS}</script></body></html>"
+    )
+    return assert_offline(page, "wall 3D panel")
 
 
 def deck_src(prefix: str, state: ViewState, viewport: dict[str, Any] | None, version: str) -> str:
-    """The panel frame's URL for ``state`` on a screen of ``viewport``."""
+    """The panel frame's URL showing ``state`` on a screen of ``viewport``: the shell with
+    the view in its fragment (a new view is not a new page)."""
     width = round(((viewport or {}).get("w") or 1920) * PANEL_SHARE)
     query = {"region": state.region, "year": state.year, "lang": state.lang,
              "indicator": state.indicator, "w": width, "v": version}  # fmt: skip
-    return f"{prefix}{DECK_PATH}?{urlencode(query)}"
+    return f"{prefix}{DECK_PATH}#{urlencode(query)}"
+
+
+def deck_idle(prefix: str) -> str:
+    """The panel frame's URL while another chart shows: the same page, no view."""
+    return f"{prefix}{DECK_PATH}#"
 
 
 def _error(text: str, status: int) -> Response:
-    body = f"<!DOCTYPE html><html><body style='background:{BACKGROUND}'></body></html>"
     log.info("wall 3D panel: %s", text)
-    return Response(body, status=status, mimetype="text/html", headers=_headers(cache=False))
+    body = json.dumps({"error": text})
+    return Response(body, status=status, mimetype="application/json", headers=_headers("no-store"))
 
 
-def _headers(*, cache: bool) -> dict[str, str]:
+def _headers(cache_control: str) -> dict[str, str]:
     return {
         "Content-Security-Policy": CSP,
         "X-Frame-Options": "SAMEORIGIN",
-        "Cache-Control": "private, max-age=600" if cache else "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": cache_control,
     }
 
 
 def register_deck_route(server: Flask, context: AppContext, prefix: str = "/") -> None:
-    """``GET {prefix}wall/deck``: the 3D panel's page for the request's scope."""
-    pages: BoundedCache[str] = BoundedCache(6, 48 * 2**20, len)  # ~5 MB a page (deck.gl)
+    """``GET {prefix}wall/deck`` (the shell), ``…/deck/deckgl.js`` (deck.gl, cached a
+    year) and ``…/deck/data`` (a view's deck, through the request's scope)."""
+    specs: BoundedCache[str] = BoundedCache(32, 32 * 2**20, len)
 
-    def deck() -> Response:
+    def shell() -> Response:
+        return Response(shell_page(), mimetype="text/html", headers=_headers("no-cache"))
+
+    def library() -> Response:
+        data, digest = _bundle()
+        headers = _headers(f"public, max-age={YEAR_SECONDS}, immutable")
+        headers["ETag"] = f'"{digest}"'
+        if request.if_none_match.contains(digest):
+            return Response(status=304, headers=headers)
+        return Response(data, mimetype="text/javascript", headers=headers)
+
+    def data() -> Response:
         args = request.args
         try:
             width = min(max(int(args.get("w", "560")), 200), 4000)
@@ -129,10 +260,10 @@ def register_deck_route(server: Flask, context: AppContext, prefix: str = "/") -
             info = access.region(args.get("region", ""))
             state = ViewState(info.code, year, indicator=indicator, lang=lang)
             key = (repr(access.scope), info.code, year, lang, indicator, width, context.version)
-            page = pages.get(key)
-            if page is None:
-                page = deck_page(access, state, width)
-                pages.put(key, page)
+            body = specs.get(key)
+            if body is None:
+                body = json.dumps(deck_spec(access, state, width), separators=(",", ":"))
+                specs.put(key, body)
         except AccessRefusedError as exc:
             return _error(public_message(exc), 403)
         except UnknownRegionError as exc:
@@ -141,6 +272,8 @@ def register_deck_route(server: Flask, context: AppContext, prefix: str = "/") -
             return _error(one_line(exc), 503)
         except (KeyError, ValueError) as exc:  # an indicator or year the data does not have
             return _error(f"bad request: {type(exc).__name__}", 400)
-        return Response(page, mimetype="text/html", headers=_headers(cache=True))
+        return Response(body, mimetype="application/json", headers=_headers("private, max-age=600"))
 
-    server.add_url_rule(f"{prefix}{DECK_PATH}", "wall_deck", deck, methods=["GET"])
+    server.add_url_rule(f"{prefix}{DECK_PATH}", "wall_deck", shell, methods=["GET"])
+    server.add_url_rule(f"{prefix}{LIB_PATH}", "wall_deck_lib", library, methods=["GET"])
+    server.add_url_rule(f"{prefix}{DATA_PATH}", "wall_deck_data", data, methods=["GET"])

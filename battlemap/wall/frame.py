@@ -59,6 +59,7 @@ WALL_TILES = (
 # the flows on the wall's map: the largest arcs of each kind (relocation, labour) only; the
 # province's ~800 relocation arcs took 1-4 s a step to paint in software WebGL
 WALL_FLOWS = 40
+LEGEND_LINE = 6  # px: a flow kind's line in the map's legend
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,9 @@ def flow_layer(access: ScopedStore, state: ViewState, limit: int = WALL_FLOWS) -
 
 
 def _with_flows(figure: dict[str, Any], flows: list[dict]) -> dict[str, Any]:
-    """``figure`` with the flow traces under the names (above the fills)."""
+    """``figure`` with the flow traces under the names (above the fills), and the legend
+    shown for their entries (the figure's own legend was decided without them: at the
+    province, with no flagged borders, there was none)."""
     if not flows:
         return figure
     data = list(figure.get("data") or [])
@@ -142,7 +145,35 @@ def _with_flows(figure: dict[str, Any], flows: list[dict]) -> dict[str, Any]:
         (i for i, t in enumerate(data) if t.get("meta") in ("labels", "labels-light")),
         len(data),
     )
-    return {**figure, "data": data[:at] + flows + data[at:]}
+    layout = dict(figure.get("layout") or {})
+    keys = [t for t in flows if t.get("showlegend")]
+    if keys:
+        layout["showlegend"] = True
+    # read from metres away: each kind's legend entry a wide, opaque line of its colour
+    # (the arcs' own entry is the thinnest, faintest arc), in its own trace
+    flows = [{**t, "showlegend": False} if t.get("showlegend") else t for t in flows]
+    entries = [_legend_entry(t) for t in keys]
+    return {**figure, "data": data[:at] + flows + data[at:] + entries, "layout": layout}
+
+
+def _legend_entry(trace: dict[str, Any]) -> dict[str, Any]:
+    """A flow kind's legend entry on the wall: one point (draws nothing), a wide line."""
+    at = next(
+        ((x, y) for x, y in zip(trace["lon"], trace["lat"], strict=True) if x is not None),
+        (0.0, 0.0),
+    )
+    return {
+        "type": "scattermap",
+        "mode": "lines",
+        "lon": [at[0]],
+        "lat": [at[1]],
+        "line": {"width": LEGEND_LINE, "color": trace["line"]["color"]},
+        "hoverinfo": "skip",
+        "name": trace["name"],
+        "legendgroup": trace.get("legendgroup"),
+        "meta": "flows-legend",
+        "showlegend": True,
+    }
 
 
 def _cell(value: Any) -> str:

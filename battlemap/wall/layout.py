@@ -48,7 +48,7 @@ class ID:
 
 
 TILE_COUNT = 6
-BLANK = "about:blank"  # the 3D panel's frame while it is not shown
+BLANK = "about:blank"  # the 3D panel's frame before the first frame arrives
 MAX_STOPS_SHOWN = 6  # tour stops named in the footer strip (a window around the current)
 
 
@@ -143,8 +143,8 @@ def wall_page(
                                 className="bm-wall-chartwrap",
                                 hidden=first.get(ID.CHART_WRAP, False),
                             ),
-                            # the 3D panel: a frame of the offline deck.gl page (wall/deck.py),
-                            # blank while another chart shows (its page is unloaded)
+                            # the 3D panel: one deck.gl page for the wall's life (wall/deck.py),
+                            # its view in the URL's fragment, none while another chart shows
                             html.Iframe(
                                 id=ID.DECK,
                                 src=first.get(ID.DECK, BLANK),

@@ -108,8 +108,8 @@ def frame_outputs(
     step: int = 0,
 ) -> dict[str, Any]:
     """The outputs of ``frame`` by component id (the deck panel's by (id, property)), with
-    ``deck`` the 3D panel's URL when the frame's chart is the 3D panel; ``step`` the tour
-    step it shows."""
+    ``deck`` the 3D panel frame's URL (its view when the frame's chart is the 3D panel, else
+    the idle page: wall/deck.py); ``step`` the tour step it shows."""
     table = frame.table
     shows_deck = frame.chart_key == DECK
     return {
@@ -122,7 +122,7 @@ def frame_outputs(
         ID.CHART_TITLE: frame.chart_title,
         ID.CHART: frame.chart,
         ID.CHART_WRAP: shows_deck,
-        ID.DECK: deck if shows_deck else BLANK,
+        ID.DECK: deck,
         (ID.DECK, "hidden"): not shows_deck,
         ID.TABLE_TITLE: table.title,
         ID.TABLE: _table(table),

@@ -28,10 +28,10 @@ from battlemap.lru import BoundedCache
 from battlemap.views.mapview import MapUrls
 from battlemap.viewstate import ViewState
 from battlemap.wall.config import WallConfig, load_wall_config, wall_config_from_query
-from battlemap.wall.deck import deck_src, register_deck_route
+from battlemap.wall.deck import deck_idle, deck_src, register_deck_route
 from battlemap.wall.frame import CHARTS, DECK, TABLES, Frame, build_frame
 from battlemap.wall.health import probe
-from battlemap.wall.layout import BLANK, ID, wall_page
+from battlemap.wall.layout import ID, wall_page
 from battlemap.wall.plan import TourPlanner
 from battlemap.wall.render import OUTPUT_IDS, as_of_text, frame_outputs, heartbeat
 from battlemap.wall.text import wt
@@ -120,7 +120,7 @@ class WallScreen:
         if prefetch:
             self._prefetch((access, config, stops, step + 1, viewport, urls, version))
         as_of = as_of_text(self._as_of(version), config.lang)
-        deck = BLANK
+        deck = deck_idle(self.prefix)  # the 3D panel's page stays loaded, without a view
         if frame.chart_key == DECK:
             state = ViewState(
                 frame.region, frame.year, indicator=config.indicator, lang=config.lang

@@ -152,6 +152,8 @@ def dark_map(figure: Figure, height: int | float | None) -> Figure:
         # the legend (top left) under the attribution line (top right): a long legend
         # entry at the wall's size (English at 4K) reached under the attribution's text
         layout["legend"] = {**layout["legend"], "y": LEGEND_Y, "yanchor": "top"}
+    if isinstance(layout.get("legend"), dict):  # the lines' swatches as long as the text is big
+        layout["legend"] = {**layout["legend"], "itemwidth": max(30, round(size * 2.5))}
     style = layout.get("map", {}).get("style")
     if isinstance(style, dict):
         style = copy.deepcopy(style)

@@ -18,7 +18,7 @@ from battlemap.settings import Settings
 from battlemap.views.mapview import MapUrls
 from battlemap.views.summary import region_summary
 from battlemap.wall.config import WallConfig
-from battlemap.wall.frame import WALL_FLOWS, build_frame
+from battlemap.wall.frame import LEGEND_LINE, WALL_FLOWS, build_frame
 from battlemap.wall.health import probe
 from battlemap.wall.layout import ID
 from battlemap.wall.render import OUTPUT_IDS
@@ -185,7 +185,15 @@ def test_flows_by_default_where_the_region_has_them(
     if shown:  # under the names, the largest arcs only
         assert max(i for i, m in enumerate(metas) if m == "flows") < metas.index("labels")
         assert _arcs(frame.map, "relocation") == min(len(moves), WALL_FLOWS)
-        # their legend sits below the attribution line, never beside it at the top
+        # their legend shows at every level (the province has no flagged borders, so its
+        # own map had none) and sits below the attribution line, never beside it at the top
+        legend = {
+            t.get("legendgroup"): t["line"]["width"]
+            for t in frame.map["data"]
+            if t.get("showlegend")
+        }
+        assert frame.map["layout"]["showlegend"] is True
+        assert legend["relocation"] == LEGEND_LINE  # a line wide enough to read its colour
         assert frame.map["layout"]["legend"]["y"] == LEGEND_Y
         assert all(n["y"] == 1 for n in frame.map["layout"]["annotations"])
 

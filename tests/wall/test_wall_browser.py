@@ -142,42 +142,65 @@ const year = document.getElementById('wall-year');
 year.dispatchEvent(new PointerEvent('pointerdown', {bubbles: true}));
 window.dash_clientside.set_props('wall-step', {data: arguments[0]});
 """
-# the 3D panel's frame: its box, its page loaded with a canvas, and every resource the
-# wall and the frame fetched that is not from this server (data: and blob: allowed)
+# the 3D panel's frame once it has drawn the view its URL's fragment names: its box, a
+# mark left in its window (the same page after a turn), how often its page fetched the
+# deck.gl bundle, and every resource the wall and the frame fetched that is not from this
+# server (data: and blob: allowed)
 _DECK_JS = """
 const f = document.getElementById('wall-deck');
-if (!f || f.hidden || f.src.indexOf('/wall/deck?') < 0) return null;
-const d = f.contentDocument, r = f.getBoundingClientRect();
-if (!d || d.readyState !== 'complete' || !d.querySelector('#deck-container canvas')) return null;
+const src = f ? f.getAttribute('src') || '' : '', view = src.split('#')[1];
+if (!f || f.hidden || !view) return null;
+const d = f.contentDocument, w = f.contentWindow, r = f.getBoundingClientRect();
+if (!d || d.readyState !== 'complete' || !d.body || d.body.getAttribute('data-drawn') !== view
+    || !d.querySelector('#deck-container canvas')) return null;
+w.__bmKept = w.__bmKept || arguments[0];
 const outside = w => w.performance.getEntriesByType('resource').map(e => e.name)
   .filter(n => !n.startsWith(location.origin) && !/^(data|blob|about):/.test(n));
 return {box: [r.left, r.top, r.width, r.height], outside: outside(window).concat(
-  outside(d.defaultView)), src: f.src};
+  outside(w)), src: src, kept: w.__bmKept, bundles: w.performance.getEntriesByType('resource')
+  .filter(e => e.name.indexOf('/wall/deck/deckgl.js') >= 0).length};
+"""
+# the 3D panel while another chart shows: no view drawn, deck.gl's animation loop stopped
+_DECK_IDLE_JS = """
+const f = document.getElementById('wall-deck'), d = f.contentDocument;
+return f.hidden && f.getAttribute('src').endsWith('/wall/deck#') && !!d.body
+  && !d.body.hasAttribute('data-drawn') && d.body.getAttribute('data-loop') === 'stopped';
 """
 
 
 def _check_3d_panel(driver, width: int, height: int) -> None:
     """The tour paused on the 3D panel: its offline deck.gl page drawn in the frame, fitted
-    to the screen, nothing fetched from outside, no console error; screenshot kept."""
+    to the screen, nothing fetched from outside, no console error; then another chart
+    (the panel idle: loop stopped) and the panel's next turn: the same page (not
+    reloaded, deck.gl fetched once) draws the new view. Screenshots kept."""
     step = CHARTS.index(DECK)  # the first step whose chart panel is the 3D view
+    slow = height / 1080
     driver.execute_script(_SHOW_DECK, step)
     until(lambda: paused_mark(driver), 2, "paused mark")
-    deck = until(lambda: driver.execute_script(_DECK_JS), 60, "3D panel loaded")
+    deck = until(lambda: driver.execute_script(_DECK_JS, time.time()), 60, "3D panel loaded")
     assert f"w={round(width * PANEL_SHARE)}" in deck["src"]  # fitted to this screen
     assert deck["outside"] == []  # nothing fetched from outside this server
+    assert deck["bundles"] == 1
     background = tuple(int(MAP_BACKGROUND[i : i + 2], 16) for i in (1, 3, 5))
-    png = ARTIFACTS / f"wall-3d-{width}x{height}.png"
 
-    def painted() -> float:  # columns, arcs and the regions' edges drawn on the canvas
+    def painted(png: Path) -> float:  # columns, arcs and the regions' edges on the canvas
         driver.save_screenshot(str(png))
         share = map_coverage(png, deck["box"], background)
         return share if share > 0.05 else 0.0
 
-    until(painted, 30 * height / 1080, "3D panel painted", every=1.0)
+    png = ARTIFACTS / f"wall-3d-{width}x{height}.png"
+    until(lambda: painted(png), 30 * slow, "3D panel painted", every=1.0)
     assert heartbeat(driver)[3].startswith(f"{step}/")  # still that step (paused)
     assert driver.execute_script(OVERFLOW_JS) == []
     assert driver.execute_script(OUTSIDE_JS) == []
     assert driver.execute_script(SMALL_TEXT_JS) == []
+    driver.execute_script(_SHOW_DECK, step + 1)  # another chart: the panel rests
+    until(lambda: driver.execute_script(_DECK_IDLE_JS), 10 * slow, "3D panel idle")
+    driver.execute_script(_SHOW_DECK, step + len(CHARTS))  # its next turn
+    turned = until(lambda: driver.execute_script(_DECK_JS, 0), 60, "3D panel's next turn")
+    assert turned["kept"] == deck["kept"] and turned["bundles"] == 1  # same page, no reload
+    png = ARTIFACTS / f"wall-3d-{width}x{height}-turn.png"
+    until(lambda: painted(png), 30 * slow, "3D panel painted after a turn", every=1.0)
     assert severe_logs(driver) == []  # no console error in the wall or the frame
 
 
@@ -253,9 +276,9 @@ def test_display_token_keeps_its_scope(driver, server, data_dir) -> None:
         assert _tile(driver, "kpi_poor") == f"{stats['poor_persons']:,}"
         stops = driver.find_elements(By.CSS_SELECTOR, ".bm-wall-stop")
         assert stops and "贵州省" not in [s.text for s in stops]
-        # the 3D panel's page answers for the token's scope only
+        # the 3D panel's data answers for the token's scope only
         status = "return fetch(arguments[0]).then(r => r.status);"
-        deck = f"/wall/deck?year={YEAR}&region="
+        deck = f"/wall/deck/data?year={YEAR}&region="
         assert driver.execute_script(status, deck + prefecture) == 200
         assert driver.execute_script(status, deck + root) == 403
     finally:
