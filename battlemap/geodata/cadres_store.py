@@ -296,16 +296,16 @@ class EmbeddedCadres(CadreSource):
         return found
 
     def _build_warnings(self) -> dict[str, np.ndarray]:
-        from battlemap.geodata.embedded import _household_files, _present, _read_frame
+        from battlemap.geodata.embedded import household_files, present_columns, read_frame
 
         d = self.data_dir
-        hh_columns = _present(d, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
-        hy_columns = _present(d, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
+        hh_columns = present_columns(d, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
+        hy_columns = present_columns(d, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
         years = pd.Index(self.years)
         ids, parts = [], []
-        for hh_file, hy_file in _household_files(d):
-            households = _read_frame(hh_file, hh_columns)
-            household_years = _read_frame(hy_file, hy_columns)
+        for hh_file, hy_file in household_files(d):
+            households = read_frame(hh_file, hh_columns)
+            household_years = read_frame(hy_file, hy_columns)
             part = np.full((len(households), len(years)), -1, dtype=np.int8)
             if len(household_years):
                 rows, row_hh = aggregate.household_year_arrays(households, household_years)

@@ -42,18 +42,25 @@ from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 from battlemap.geodata.store import Counts, CountyAssessment, Store
 from battlemap.indicators.rules import ExitRules
 
-__all__ = ["EmbeddedStore", "build_aggregates", "cache_is_fresh"]
+__all__ = [
+    "EmbeddedStore",
+    "build_aggregates",
+    "cache_is_fresh",
+    "household_files",
+    "present_columns",
+    "read_frame",
+]
 
 log = logging.getLogger(__name__)
 
 
-def _present(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
+def present_columns(data_dir: Path, table: str, wanted: list[str]) -> list[str]:
     """The wanted columns the table's file has (older files may lack optional ones)."""
     names = set(table_schema(data_dir, table).names)
     return [c for c in wanted if c in names]
 
 
-def _household_files(data_dir: Path) -> list[tuple[Path, Path]]:
+def household_files(data_dir: Path) -> list[tuple[Path, Path]]:
     """(households, household_years) file pairs holding the same households: the parts, or
     the two whole tables (an older single-file data dir)."""
     households, years = (table_files(data_dir, t) for t in PARTITIONED_TABLES)
@@ -62,7 +69,8 @@ def _household_files(data_dir: Path) -> list[tuple[Path, Path]]:
     return [(data_dir / TABLE_FILES["households"], data_dir / TABLE_FILES["household_years"])]
 
 
-def _read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
+def read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Columns of one parquet file as a frame; a corrupt file raises DataDirError naming it."""
     try:
         return pq.read_table(path, columns=columns).to_pandas()
     except Exception as exc:  # pyarrow raises many types for corrupt files
@@ -82,8 +90,8 @@ def build_aggregates(
     store."""
     metrics = metrics or metric_set()
     try:
-        hh_columns = _present(data_dir, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
-        hy_columns = _present(data_dir, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
+        hh_columns = present_columns(data_dir, "households", aggregate.HOUSEHOLD_YEAR_HH_COLUMNS)
+        hy_columns = present_columns(data_dir, "household_years", aggregate.HOUSEHOLD_YEAR_COLUMNS)
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise DataDirError(
             f"{data_dir}: household tables are unreadable: {one_line(exc)}"
@@ -93,9 +101,9 @@ def build_aggregates(
     sums = np.zeros((len(villages), len(years), len(METRIC_NAMES)), dtype=np.int64)
     sums[:, :, 0] = aggregate.village_population(villages, years, rural)
     # a household's rows all lie in one part: the parts' sums add up to the store's
-    for hh_file, hy_file in _household_files(data_dir):
-        households = _read_frame(hh_file, hh_columns)
-        household_years = _read_frame(hy_file, hy_columns)
+    for hh_file, hy_file in household_files(data_dir):
+        households = read_frame(hh_file, hh_columns)
+        household_years = read_frame(hy_file, hy_columns)
         if len(household_years):
             sums += aggregate.village_values(
                 villages, years, households, household_years, rural.iloc[:0], metrics
