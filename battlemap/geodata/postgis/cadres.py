@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 import psycopg2
 import pyarrow as pa
@@ -83,9 +84,13 @@ SELECT village_code, year, sum(cadres)::bigint AS cadres,
 FROM parts GROUP BY village_code, year
 """
 
+# The bounds are char(12) like village_code: as text they made PostgreSQL compare
+# village_code::text, which no index serves, so each code scanned every village of the year
+# (400 codes: 2 s on the 50k set's 6,250 villages, the 5 s timeout on the full set's 17,000);
+# as char(12) each code is one range scan of the (year, village_code) index (1 ms).
 _COUNTS_SQL = """
 SELECT r.code, {sums}
-FROM unnest(%(codes)s::text[], %(los)s::text[], %(his)s::text[]) AS r(code, lo, hi)
+FROM unnest(%(codes)s::text[], %(los)s::bpchar[], %(his)s::bpchar[]) AS r(code, lo, hi)
 LEFT JOIN {table} s ON s.year = %(year)s AND s.village_code BETWEEN r.lo AND r.hi
 GROUP BY r.code
 """
@@ -212,21 +217,23 @@ class PostgisCadres(CadreSource):
         finally:
             conn.close()
 
+    def counts_query(self, codes: list[str], year: int) -> tuple[str, dict[str, Any]]:
+        """The statement (and its parameters) summing the per-village counts under each of
+        ``codes``: one index range scan per code."""
+        sums = ", ".join(f"coalesce(sum(s.{n}), 0)::bigint" for n in CADRE_COUNT_NAMES)
+        ranges = [code_range(c) for c in codes]
+        params = {
+            "codes": codes,
+            "los": [lo for lo, _ in ranges],
+            "his": [hi for _, hi in ranges],
+            "year": int(year),
+        }
+        return _COUNTS_SQL.format(sums=sums, table=self._stats_table()), params
+
     def counts_many(self, codes: list[str], year: int) -> dict[str, dict[str, int]]:
         if not self.has_data:
             return {}
-        table = self._stats_table()
-        sums = ", ".join(f"coalesce(sum(s.{n}), 0)::bigint" for n in CADRE_COUNT_NAMES)
-        ranges = [code_range(c) for c in codes]
-        rows = self.store._fetch(
-            _COUNTS_SQL.format(sums=sums, table=table),
-            {
-                "codes": codes,
-                "los": [lo for lo, _ in ranges],
-                "his": [hi for _, hi in ranges],
-                "year": int(year),
-            },
-        )
+        rows = self.store._fetch(*self.counts_query(codes, year))
         return {
             code: dict(zip(CADRE_COUNT_NAMES, (int(v) for v in values), strict=True))
             for code, *values in rows
