@@ -109,7 +109,12 @@ def score_bars(names: Sequence[str], scores: Sequence[float], *, lang: str = "zh
         "layout": chart_layout(
             height=max(160, 20 * len(pairs) + 40),
             margin={"l": 8, "r": 16, "t": 4, "b": 24},
-            xaxis={"title": {"text": "记工分" if lang != "en" else "Score"}, "automargin": True},
+            # no negative side unless a score is negative (all zero showed −1 … 1)
+            xaxis={
+                "title": {"text": "记工分" if lang != "en" else "Score"},
+                "automargin": True,
+                "rangemode": "normal" if any(s < 0 for _, s in pairs) else "nonnegative",
+            },
             yaxis={"automargin": True},
         ),
     }

@@ -154,7 +154,13 @@ def funds_figure(by_source: Mapping[str, Mapping[str, Any]], *, lang: str = "zh"
         barmode="group",
         showlegend=True,
         legend={"orientation": "h", "y": 1.02, "x": 0, "yanchor": "bottom"},
-        yaxis={"title": {"text": wan}, "rangemode": "tozero"},
+        # 30,000 万元, never an SI "30k" (k of 万 reads as nonsense in either language)
+        yaxis={
+            "title": {"text": wan},
+            "rangemode": "tozero",
+            "tickformat": ",.10~g",
+            "automargin": True,
+        },
     )
     return {
         "data": [

@@ -21,8 +21,15 @@ DIMENSION_LABELS: dict[str, tuple[str, str]] = {
 
 
 def _label(key: str, lang: str) -> str:
+    """The axis name, a long one on two lines: beside the circle of a 390 px phone's chart
+    there is room for about 8 Latin letters ("Medical insurance" was cut at the edge)."""
     pair = DIMENSION_LABELS.get(key, (key, key))
-    return pair[1] if lang == "en" else pair[0]
+    label = pair[1] if lang == "en" else pair[0]
+    if len(label) <= 12 or " " not in label:
+        return label
+    middle = len(label) / 2
+    cut = min((i for i, c in enumerate(label) if c == " "), key=lambda i: abs(i - middle))
+    return label[:cut] + "<br>" + label[cut + 1 :]
 
 
 def radar_figure(

@@ -1,0 +1,282 @@
+"""What users see at the sizes they have: a 390 px phone (touch), 1024-1920 px desktops.
+
+Checked on what Chromium draws: boxes on screen, texts inside their charts, a tap on the
+phone's map. One app and one Chromium for the module; each test sets the viewport.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from selenium import webdriver
+
+from battlemap.geodata.access import ScopedStore
+from battlemap.settings import Settings
+from battlemap.views.cadres import cadres_panel
+from battlemap.viewstate import ViewState
+from tests.browser.helpers import project, screenshot, visible, wait_for_map, wait_for_url
+
+pytestmark = pytest.mark.browser
+
+PHONE = (390, 844)
+SI_SUFFIX = re.compile(r"\d[kMGT]$")
+
+
+@pytest.fixture(scope="module")
+def served(embedded_store, small_data_dir) -> Iterator[str]:
+    """The app on the session's store, served once for the module."""
+    from dash.testing.application_runners import ThreadedRunner
+
+    from battlemap.app import create_app
+
+    app = create_app(Settings(data_dir=small_data_dir), store=embedded_store, warm=False)
+    runner = ThreadedRunner()
+    runner.start(app)
+    try:
+        yield runner.url.rstrip("/")
+    finally:
+        runner.stop()
+
+
+@pytest.fixture(scope="module")
+def chrome() -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                "--window-size=1920,1080", "--force-device-scale-factor=1"):  # fmt: skip
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def viewport(driver, width: int, height: int, *, phone: bool = False) -> None:
+    """Exact CSS viewport; ``phone``: a mobile touch screen (pointer: coarse, taps)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone},
+    )
+    driver.execute_cdp_cmd(
+        "Emulation.setTouchEmulationEnabled", {"enabled": phone, "maxTouchPoints": 5}
+    )
+
+
+def open_view(driver, base: str, region: str, query: str = "", *, panels: bool = True) -> None:
+    """Load a view and wait for its map (and, with ``panels``, the side charts)."""
+    driver.get(f"{base}/?region={region}&year=2020{query}")
+    wait_for_map(driver, region)
+    if panels:
+        _until(driver, "return !!document.querySelector('#radar-chart .main-svg')")
+        time.sleep(0.3)
+
+
+def _until(driver, script: str, *, timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"never true: {script}")
+
+
+def _village(store) -> str:
+    return max(
+        store.regions.level_codes(5), key=lambda c: store.counts(c, 2016)["registered_households"]
+    )
+
+
+_FIRST_SCREEN_JS = """
+const box = s => { const e = document.querySelector(s); return e && e.getBoundingClientRect(); };
+const map = box('#map'), bar = box('#map .colorbar'), chip = box('.bm-chip');
+return {vh: innerHeight, map: [map.top, map.bottom], bar: bar && [bar.top, bar.bottom],
+        chip: chip && chip.height ? [chip.top, chip.bottom] : null};
+"""
+
+
+@pytest.mark.parametrize(
+    "size, lang",
+    [((1440, 900), "zh"), ((1440, 900), "en"), ((1920, 1080), "en"), ((1024, 768), "en")],
+)
+def test_whole_map_on_the_first_screen(chrome, served, embedded_store, size, lang):
+    """On a desktop the map with its colour bar ends above the bottom of the first screen
+    (was cut by 34-88 px: a region's south and the legend's numbers below the fold), also
+    with a cross-filter set (its chip sits beside the map's title)."""
+    root = embedded_store.regions.roots()[0].code
+    viewport(chrome, *size)
+    for query in (f"&lang={lang}", f"&lang={lang}&filter=cause:01"):
+        open_view(chrome, served, root, query, panels=False)
+        seen = chrome.execute_script(_FIRST_SCREEN_JS)
+        assert seen["map"][1] <= seen["vh"] and seen["bar"][1] <= seen["vh"], (query, seen)
+        if "filter" in query:
+            assert seen["chip"] and seen["chip"][1] <= seen["map"][0] + 1, seen
+    screenshot(chrome, f"sizes-first-screen-{size[0]}-{lang}", park=False)
+
+
+# Each breadcrumb item: the gap between its level (<small>) and its name, and the
+# vertical centre of the name's text.
+_CRUMBS_JS = """
+return Array.from(document.querySelectorAll('#breadcrumb li')).map(li => {
+  const small = li.querySelector('small');
+  const text = Array.from(small.parentNode.childNodes).filter(
+    n => n.nodeType === 3 && n.textContent.trim()).pop();
+  const range = document.createRange();
+  range.selectNodeContents(text);
+  const name = range.getBoundingClientRect(), level = small.getBoundingClientRect();
+  return {name: text.textContent, gap: name.left - level.right,
+          middle: (name.top + name.bottom) / 2, top: li.getBoundingClientRect().top};
+});
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_phone_breadcrumb_spaced_and_aligned(chrome, served, embedded_store, lang):
+    """390 px touch: every crumb shows its level and name apart (was "Province贵州省": the
+    40 px touch links are flex boxes, which drop the space) and the crumbs of one line
+    share one text line (the current one sat ~10 px higher)."""
+    village = _village(embedded_store)
+    viewport(chrome, *PHONE, phone=True)
+    open_view(chrome, served, village, f"&lang={lang}", panels=False)
+    _until(chrome, "return document.querySelectorAll('#breadcrumb li').length === 5")
+    crumbs = chrome.execute_script(_CRUMBS_JS)
+    screenshot(chrome, f"sizes-phone-crumbs-{lang}", park=False)
+    assert all(c["gap"] >= 2 for c in crumbs), crumbs
+    rows: dict[int, list[float]] = {}
+    for c in crumbs:
+        row = next((r for r in rows if abs(r - c["top"]) < 20), round(c["top"]))
+        rows.setdefault(row, []).append(c["middle"])
+    assert all(max(m) - min(m) <= 2 for m in rows.values()), crumbs
+
+
+_EXPORT_JS = """
+const panel = document.querySelector('.bm-map-panel').getBoundingClientRect();
+const parts = Array.from(document.querySelectorAll('.bm-export > label, .bm-export-choice, ' +
+  '.bm-export-button')).map(e => e.getBoundingClientRect());
+const button = getComputedStyle(document.querySelector('.bm-export-button')).fontFamily;
+return {inset: Math.min(...parts.map(r => r.left - panel.left)),
+        right: Math.max(...parts.map(r => panel.right - r.right)),
+        same_font: button === getComputedStyle(document.body).fontFamily};
+"""
+
+
+@pytest.mark.parametrize("size", [PHONE, (1440, 900)])
+def test_export_menu_inside_the_map_panel(chrome, served, embedded_store, size):
+    """The export row is inset from the map panel's edge like its title (its label and
+    button touched the border) and its button is set in the page's font."""
+    root = embedded_store.regions.roots()[0].code
+    viewport(chrome, *size, phone=size == PHONE)
+    open_view(chrome, served, root, panels=False)
+    seen = chrome.execute_script(_EXPORT_JS)
+    assert seen["inset"] >= 8 and seen["right"] >= 8 and seen["same_font"], seen
+
+
+# Texts of the side charts (axis names, ticks, legends) outside their chart's box, and
+# the tick texts of each chart.
+_CHART_TEXT_JS = """
+const out = {outside: [], ticks: {}};
+document.querySelectorAll('.bm-side .js-plotly-plot').forEach(gd => {
+  const box = gd.getBoundingClientRect();
+  const id = gd.closest('[id]').id;
+  gd.querySelectorAll('text').forEach(t => {
+    const r = t.getBoundingClientRect();
+    if (!t.textContent.trim() || r.width === 0) return;
+    if (r.left < box.left - 1 || r.right > box.right + 1)
+      out.outside.push(id + ': ' + t.textContent + ' ' + Math.round(r.left) + '-' +
+                       Math.round(r.right) + ' of ' + Math.round(box.left) + '-' +
+                       Math.round(box.right));
+  });
+  out.ticks[id] = Array.from(gd.querySelectorAll('.xtick text, .ytick text'))
+    .map(t => t.textContent);
+});
+return out;
+"""
+
+
+def _zero_score_county(store) -> str:
+    """A county whose cadres in post all score 0 in 2020 (its score chart has no bar)."""
+    access = ScopedStore(store)
+    for code in store.regions.level_codes(3):
+        figure = cadres_panel(access, ViewState(region=code, year=2020)).figure
+        if figure and figure["data"] and not any(figure["data"][0]["x"]):
+            return code
+    raise AssertionError("no county with all-zero scores in 2020")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_phone_chart_texts_inside_charts(chrome, served, embedded_store, lang):
+    """390 px: no chart text runs out of its chart (the radar's "Medical insurance" was
+    cut at the left edge), the funds chart's 万元 ticks carry no SI "k", and a score chart
+    whose scores are all 0 shows no negative scores (was −1 … 1)."""
+    root = embedded_store.regions.roots()[0].code
+    county = _zero_score_county(embedded_store)
+    viewport(chrome, *PHONE, phone=True)
+    for region in (_village(embedded_store), root, county):
+        open_view(chrome, served, region, f"&lang={lang}")
+        if region == county:
+            _until(chrome, "return !!document.querySelector('#cadre-chart .xtick')")
+        if region == root:
+            _until(chrome, "return !!document.querySelector('#funds-chart .ytick')")
+        seen = chrome.execute_script(_CHART_TEXT_JS)
+        assert seen["outside"] == [], seen["outside"]
+        if region == root:
+            funds = seen["ticks"]["funds-chart"]
+            assert funds and not any(SI_SUFFIX.search(t) for t in funds), funds
+        if region == county:
+            scores = seen["ticks"]["cadre-chart"]
+            assert scores and not any(t.startswith(("−", "-")) for t in scores), scores
+    chrome.execute_script("document.getElementById('radar-chart').scrollIntoView()")
+    screenshot(chrome, f"sizes-phone-radar-{lang}", park=False)
+
+
+_OVERLAP_JS = """
+const box = s => document.querySelector(s).getBoundingClientRect();
+const legend = box('#map .legend');
+const buttons = Array.from(document.querySelectorAll('#map .modebar-btn'))
+  .map(b => b.getBoundingClientRect()).filter(r => r.width > 0);
+const hit = buttons.filter(r => r.left < legend.right && r.right > legend.left &&
+                               r.top < legend.bottom && r.bottom > legend.top);
+return {buttons: buttons.length, overlaps: hit.length};
+"""
+
+
+def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_store):
+    """390 px touch, English: the map's mode bar no longer covers the legend
+    ("Households remaining" ran under its camera), zoom and reset stay; finger taps on a
+    child region drill province → city → county → township → village."""
+    store = embedded_store
+    region = store.regions.roots()[0].code
+    viewport(chrome, *PHONE, phone=True)
+    open_view(chrome, served, region, "&lang=en", panels=False)
+    seen = chrome.execute_script(_OVERLAP_JS)
+    assert seen["buttons"] >= 3 and seen["overlaps"] == 0, seen
+    screenshot(chrome, "sizes-phone-legend-en", park=False)
+    for _ in range(4):
+        chrome.execute_script("document.getElementById('map').scrollIntoView({block: 'center'})")
+        time.sleep(0.3)
+        shapes = store.unit_shapes(region)
+        left, top = chrome.execute_script(
+            "const r = document.querySelector('#map canvas.maplibregl-canvas')"
+            ".getBoundingClientRect(); return [r.left, r.top];"
+        )
+        spots = []
+        for child, lon, lat in zip(shapes.codes, shapes.label_lon, shapes.label_lat, strict=True):
+            x, y, width, height = project(chrome, lon, lat)
+            if visible(x, y, width, height) and child != region:
+                spots.append((abs(x - width / 2) + abs(y - height / 2), child, x, y))
+        assert spots, f"no child of {region} to tap"
+        _, child, x, y = min(spots)
+        point = [{"x": left + x, "y": top + y + 2, "id": 0}]
+        chrome.execute_cdp_cmd(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point}
+        )
+        chrome.execute_cdp_cmd("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        wait_for_url(chrome, f"region={child}")
+        wait_for_map(chrome, child)
+        region = child
+    assert store.regions.get(region).level == 5
+    screenshot(chrome, "sizes-phone-tapped-to-village", park=False)
