@@ -7,9 +7,9 @@ Three routes, all of this app (nothing from outside; the frame may sit only in i
   wall changes only the fragment at each turn, so the page (and deck.gl) is never
   reloaded: the page fetches the view's deck as JSON and hands it to its one deck.gl
   instance. An empty fragment (another chart shows) hides the canvas, drops the layers
-  and stops deck.gl's animation loop. A new view is drawn only once the wall's map has
-  finished drawing the step (``bmWall.mapBusy`` in ``assets/wall.js``), so the 3D work
-  never competes with the map on the page's one thread.
+  and stops deck.gl's animation loop. A new view is fetched and drawn only once the
+  wall's map has finished drawing the step (``bmWall.mapBusy`` in ``assets/wall.js``), so
+  the 3D work never competes with the map on the page's one thread.
 * ``/wall/deck/deckgl.js?h=…`` -- the deck.gl bundle vendored in the pydeck wheel (the same
   one the ``html-deck`` export inlines), served as a file the browser caches for a year
   (the URL names its digest; ETag, 304 on revalidation).
@@ -18,7 +18,8 @@ Three routes, all of this app (nothing from outside; the frame may sit only in i
   child region, relocation and labour flows as arcs) dressed for the dark wall, fitted to
   the panel, without tooltips. It reads through the screen's own scoped store (a display
   token sees its scope only); the panel stays on the screen, so the export right is not
-  asked for. Answers are cached per scope, view and data version.
+  asked for. Answers are cached per scope, view and data version (:class:`DeckPanel`),
+  and built ahead by the wall's prefetch the step before the panel's turn.
 """
 
 from __future__ import annotations
@@ -48,9 +49,11 @@ __all__ = [
     "DATA_PATH",
     "DECK_PATH",
     "LIB_PATH",
+    "DeckPanel",
     "deck_idle",
     "deck_spec",
     "deck_src",
+    "deck_width",
     "register_deck_route",
     "shell_page",
 ]
@@ -138,12 +141,12 @@ _SHELL_JS = """
     var view = location.hash.replace(/^#/, '');
     var my = ++token;
     if (!view) { hide(); return; }
-    fetch('deck/data?' + view, {credentials: 'same-origin'})
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (spec) {
-        if (spec && my === token) { afterMap(my, function () { draw(spec, view); }); }
-      })
-      .catch(function () { /* the next turn tries again */ });
+    afterMap(my, function () {
+      fetch('deck/data?' + view, {credentials: 'same-origin'})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (spec) { if (spec && my === token) { draw(spec, view); } })
+        .catch(function () { /* the next turn tries again */ });
+    });
   }
   window.addEventListener('hashchange', onHash);
   onHash();
@@ -204,7 +207,7 @@ def shell_page() -> str:
 def deck_src(prefix: str, state: ViewState, viewport: dict[str, Any] | None, version: str) -> str:
     """The panel frame's URL showing ``state`` on a screen of ``viewport``: the shell with
     the view in its fragment (a new view is not a new page)."""
-    width = round(((viewport or {}).get("w") or 1920) * PANEL_SHARE)
+    width = deck_width(viewport)
     query = {"region": state.region, "year": state.year, "lang": state.lang,
              "indicator": state.indicator, "w": width, "v": version}  # fmt: skip
     return f"{prefix}{DECK_PATH}#{urlencode(query)}"
@@ -230,10 +233,39 @@ def _headers(cache_control: str) -> dict[str, str]:
     }
 
 
-def register_deck_route(server: Flask, context: AppContext, prefix: str = "/") -> None:
+def deck_width(viewport: dict[str, Any] | None) -> int:
+    """The 3D panel's width in px on a screen of ``viewport`` (the view is fitted to it)."""
+    return round(((viewport or {}).get("w") or 1920) * PANEL_SHARE)
+
+
+class DeckPanel:
+    """The views' decks as JSON, cached per scope, view, panel width and data version:
+    answered by the data route, and built ahead by the wall's prefetch (the step before
+    the panel's turn), so the panel's request does not compete with the map's drawing."""
+
+    def __init__(self) -> None:
+        self._specs: BoundedCache[str] = BoundedCache(32, 32 * 2**20, len)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def body(self, access: ScopedStore, state: ViewState, width: int, version: str) -> str:
+        """The deck of ``state`` as JSON text (AccessRefusedError outside the scope)."""
+        info = access.region(state.region)
+        key = (repr(access.scope), info.code, state.year, state.lang, state.indicator, width,
+               version)  # fmt: skip
+        body = self._specs.get(key)
+        if body is None:
+            body = json.dumps(deck_spec(access, state, width), separators=(",", ":"))
+            self._specs.put(key, body)
+        return body
+
+
+def register_deck_route(
+    server: Flask, context: AppContext, panel: DeckPanel, prefix: str = "/"
+) -> None:
     """``GET {prefix}wall/deck`` (the shell), ``…/deck/deckgl.js`` (deck.gl, cached a
     year) and ``…/deck/data`` (a view's deck, through the request's scope)."""
-    specs: BoundedCache[str] = BoundedCache(32, 32 * 2**20, len)
 
     def shell() -> Response:
         return Response(shell_page(), mimetype="text/html", headers=_headers("no-cache"))
@@ -259,11 +291,7 @@ def register_deck_route(server: Flask, context: AppContext, prefix: str = "/") -
             access = context.access()
             info = access.region(args.get("region", ""))
             state = ViewState(info.code, year, indicator=indicator, lang=lang)
-            key = (repr(access.scope), info.code, year, lang, indicator, width, context.version)
-            body = specs.get(key)
-            if body is None:
-                body = json.dumps(deck_spec(access, state, width), separators=(",", ":"))
-                specs.put(key, body)
+            body = panel.body(access, state, width, context.version)
         except AccessRefusedError as exc:
             return _error(public_message(exc), 403)
         except UnknownRegionError as exc:

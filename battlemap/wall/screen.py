@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from battlemap.lru import BoundedCache
 from battlemap.views.mapview import MapUrls
 from battlemap.viewstate import ViewState
 from battlemap.wall.config import WallConfig, load_wall_config, wall_config_from_query
-from battlemap.wall.deck import deck_idle, deck_src, register_deck_route
+from battlemap.wall.deck import DeckPanel, deck_idle, deck_src, deck_width, register_deck_route
 from battlemap.wall.frame import CHARTS, DECK, TABLES, Frame, build_frame
 from battlemap.wall.health import probe
 from battlemap.wall.layout import ID, wall_page
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 CONFIG_ENV = "BATTLEMAP_WALL_CONFIG"  # set by `battlemap run --wall-config FILE`
 FRAME_CACHE = 48  # frames kept (a tour of ~15 stops × screen sizes, scopes, data versions)
 PANEL_CYCLE = math.lcm(len(CHARTS), len(TABLES))  # steps until the panels repeat
+# the next step's frame is built this long after a step is answered (at most this share of
+# the interval): on a machine shared with the browser it would slow the map's drawing
+PREFETCH_DELAY = 1.0
+PREFETCH_SHARE = 0.3
 
 _STEP = """
 function(ticks, step) {
@@ -82,6 +87,7 @@ class WallScreen:
         self._pending: tuple | None = None
         self._worker: threading.Thread | None = None
         self.prefix = "/"  # the app's URL prefix (set by register): the 3D panel's frame
+        self.deck = DeckPanel()  # the 3D panel's decks (its data route and the prefetch)
 
     # -- data -----------------------------------------------------------------------------
     def _as_of(self, version: str) -> datetime | None:
@@ -174,12 +180,22 @@ class WallScreen:
     def _work(self) -> None:
         while True:
             with self._lock:
+                job = self._pending
+            if job is not None:  # the browser draws the step just answered first
+                time.sleep(min(PREFETCH_DELAY, job[1].interval * PREFETCH_SHARE))
+            with self._lock:
                 job, self._pending = self._pending, None
                 if job is None:
                     self._worker = None
                     return
             try:
-                self._frame_at(*job)
+                frame, _names = self._frame_at(*job)
+                if frame.chart_key == DECK:  # the 3D panel's deck, ready for its request
+                    access, config, _stops, _step, viewport, _urls, version = job
+                    state = ViewState(
+                        frame.region, frame.year, indicator=config.indicator, lang=config.lang
+                    )
+                    self.deck.body(access, state, deck_width(viewport), version)
             except Exception as exc:  # the request itself will build it and report
                 log.debug("wall: prefetch failed: %s", one_line(exc))
 
@@ -205,7 +221,9 @@ class WallScreen:
         """The step timer (browser), the viewport probe (browser), the frame callback and
         the 3D panel's route."""
         self.prefix = app.config.requests_pathname_prefix or "/"
-        register_deck_route(app.server, self.context, app.config.routes_pathname_prefix or "/")
+        register_deck_route(
+            app.server, self.context, self.deck, app.config.routes_pathname_prefix or "/"
+        )
         app.clientside_callback(
             _STEP,
             Output(ID.STEP, "data"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from dash import no_update
@@ -17,8 +19,10 @@ from battlemap.geodata.embedded import EmbeddedStore
 from battlemap.settings import Settings
 from battlemap.views.mapview import MapUrls
 from battlemap.views.summary import region_summary
+from battlemap.viewstate import ViewState
 from battlemap.wall.config import WallConfig
-from battlemap.wall.frame import LEGEND_LINE, WALL_FLOWS, build_frame
+from battlemap.wall.deck import deck_spec, deck_width
+from battlemap.wall.frame import CHARTS, DECK, LEGEND_LINE, WALL_FLOWS, build_frame
 from battlemap.wall.health import probe
 from battlemap.wall.layout import ID
 from battlemap.wall.render import OUTPUT_IDS
@@ -108,6 +112,27 @@ def test_each_step_draws_the_next_stop(embedded_store, small_data_dir) -> None:
     assert [int(b[4]) for b in beats] == list(range(6))  # the tour step on screen
     if count < 6:
         assert regions[count] == regions[0]  # the tour cycles
+
+
+def test_prefetch_builds_the_3d_panels_deck_ahead(embedded_store, small_data_dir) -> None:
+    """The step before the 3D panel's turn builds its frame and its deck in the background:
+    the panel's data request is then answered from the cache (the same JSON)."""
+    context = AppContext(Settings(data_dir=small_data_dir), store=embedded_store)
+    config = WallConfig(attention=2, year=2017, interval=2)
+    wall = WallScreen(context, lambda: URLS, config)
+    access, viewport = context.access(), {"w": 1920, "h": 1080}
+    before = CHARTS.index(DECK) - 1
+    wall.frame(access, config, before, viewport)  # prefetches step `before + 1`
+    deadline = time.monotonic() + 30
+    while len(wall.deck) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(wall.deck) == 1  # the 3D panel's deck, built ahead
+    outputs = wall.frame(access, config, before + 1, viewport, prefetch=False)
+    view = parse_qs(outputs[ID.DECK].split("#")[1])
+    state = ViewState(view["region"][0], int(view["year"][0]), lang=view["lang"][0])
+    body = wall.deck.body(access, state, int(view["w"][0]), view["v"][0])
+    assert len(wall.deck) == 1  # a cache hit: nothing new built
+    assert json.loads(body) == deck_spec(access, state, deck_width(viewport))
 
 
 @pytest.fixture
