@@ -18,8 +18,15 @@ For every store, worker count and user count it starts ``battlemap run --workers
 loads it for ``--duration`` seconds after all users are up, and prints requests/s, p50/p95/
 p99, errors and the workers' memory (RSS and PSS from /proc/PID/smaps_rollup). The load
 generator runs on the same machine as the server, so the figures are lower bounds.
-``--soak MINUTES`` runs one configuration (the first of each list) that long and prints
-memory at start and end (and every minute). PostGIS: a throwaway cluster
+``--soak MINUTES`` runs one configuration (the first of each list, the last user count)
+that long. Its baseline is the steady state, reached honestly: after the workers' own
+warm-up, the same session mix (same users, same think time) runs in one-minute windows
+until the workers' PSS and anonymous memory each grew by less than ``--settle-pct`` over
+the last two minutes (the bounded caches are full; at most ``--settle-max`` minutes,
+recorded either way), and only then does the soak window start. Every worker's RSS, PSS,
+anonymous and private-dirty memory is sampled every minute; the JSON gives them at minutes
+1, 5, 10, …, and the change against the soak's start (and, for comparison, against right
+after the workers' start-up warm-up). PostGIS: a throwaway cluster
 (benchmarks.common.pg_cluster) loaded with ``battlemap db load`` from the data dir.
 """
 
@@ -31,13 +38,11 @@ import argparse
 import json
 import os
 import platform
-import random
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import gevent
 from locust.env import Environment
@@ -46,6 +51,7 @@ from benchmarks.common import REPO
 
 sys.path.insert(0, str(REPO))
 
+from benchmarks.sessions import Page, SessionSteps, chains
 from tests.web.served import Served, start
 
 BENCH_FULL = Path("/work/bench/full")
@@ -53,177 +59,18 @@ SHARED_NOTE = (
     "2-core machine; the load generator runs on it too, so the figures are lower bounds; "
     "other work on the machine shows in the load averages recorded with each run"
 )
-STATE_INPUTS = ("view-state.data", "viewport.data", "map-drawn.data")
-INDICATORS = ("poor_persons", "exit_progress", "incidence")
 
 
-def _outputs(spec: str) -> list[dict[str, str]]:
-    parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
-    return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
-
-
-def _key(item: dict) -> str:
-    return f"{item['id']}.{item['property']}"
-
-
-def callback_body(dep: dict, values: dict[str, Any], changed: list[str]) -> dict:
-    """The JSON Dash's renderer posts to ``/_dash-update-component`` for ``dep``."""
-
-    def items(specs: list[dict]) -> list[dict]:
-        return [{**s, "value": values.get(_key(s))} for s in specs]
-
-    outputs = _outputs(dep["output"])
-    return {
-        "output": dep["output"],
-        "outputs": outputs if dep["output"].startswith("..") else outputs[0],
-        "inputs": items(dep["inputs"]),
-        "state": items(dep["state"]),
-        "changedPropIds": changed,
-    }
-
-
-def _find(node: Any, wanted: set[str], found: dict[str, Any]) -> None:
-    """Component ``data`` props by id in a Dash layout JSON."""
-    if isinstance(node, dict):
-        props = node.get("props")
-        if isinstance(props, dict) and props.get("id") in wanted and "data" in props:
-            found[f"{props['id']}.data"] = props["data"]
-        for value in node.values():
-            _find(value, wanted, found)
-    elif isinstance(node, list):
-        for value in node:
-            _find(value, wanted, found)
-
-
-class Page:
-    """The app's callbacks, sorted by what triggers them (read once per run)."""
-
-    def __init__(self, deps: list[dict]) -> None:
-        server = [d for d in deps if not d.get("clientside_function")]
-        self.state = next(
-            d
-            for d in server
-            if "view-state.data" in d["output"]
-            and "map.clickData" in {_key(i) for i in d["inputs"]}
-        )
-        # on load: what listens to the view, the viewport (the map) or the drawn map
-        listening = [
-            d for d in server if {_key(i) for i in d["inputs"]} <= set(STATE_INPUTS)
-            and d is not self.state
-        ]  # fmt: skip
-        self.on_load = [d for d in listening if not d.get("prevent_initial_call")]
-        # after a state change (its answer carries the map): the panels and the charts
-        self.followers = [
-            d for d in listening if "viewport.data" not in {_key(i) for i in d["inputs"]}
-        ]
-
-
-class Session(FastHttpUser):
-    """One cadre's visit (see the module docstring)."""
+class Session(FastHttpUser, SessionSteps):
+    """One cadre's visit (benchmarks.sessions) through locust's client."""
 
     wait_time = between(1, 3)
-    page: Page
-    chains: list[list[str]]  # root → village codes
     connection_timeout = 60.0
     network_timeout = 60.0
 
-    def _callback(self, dep: dict, values: dict, changed: list[str], name: str) -> dict:
-        body = callback_body(dep, values, changed)
-        with self.client.post(
-            "/_dash-update-component",
-            json=body,
-            headers={"Referer": f"{self.host}/?{values.get('url.search', '')[1:]}"},
-            name=name,
-            catch_response=True,
-        ) as response:
-            if response.status_code == 204:  # PreventUpdate: nothing to do
-                response.success()
-                return {}
-            if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
-                return {}
-            try:
-                answer = response.json()
-            except ValueError:
-                response.failure("not JSON")
-                return {}
-            banner = (answer.get("sideUpdate") or {}).get("error-banner") or {}
-            if banner.get("hidden") is False:  # the page would show an error
-                response.failure(f"error banner: {banner.get('children')}")
-                return {}
-            response.success()
-            return answer.get("response") or {}
-
-    def _view(self, values: dict, name: str) -> None:
-        """The panels for the view in ``values`` (as after a state change)."""
-        for dep in self.page.followers:
-            inputs = {_key(i) for i in dep["inputs"]}
-            self._callback(dep, values, sorted(inputs), name=f"{name}: panels")
-
-    def _change(self, values: dict, prop: str, value: Any, name: str) -> None:
-        """One interaction through the state callback, then the panels of the new view."""
-        values[prop] = value
-        answer = self._callback(self.page.state, values, [prop], name=name)
-        state = answer.get("view-state", {}).get("data")
-        if state:
-            values["view-state.data"] = state
-            values["url.search"] = answer.get("url", {}).get("search", values["url.search"])
-            if "map-key" in answer:
-                values["map-key.data"] = answer["map-key"].get("data")
-        values["map-drawn.data"] = (values.get("map-drawn.data") or 0) + 1
-        self._view(values, name)
-        values["map.clickData"] = None
-
     @task
     def visit(self) -> None:
-        chain = random.choice(self.chains)
-        self.client.get("/", name="page /")
-        layout = self.client.get("/_dash-layout", name="page layout").json()
-        self.client.get("/_dash-dependencies", name="page dependencies")
-        values: dict[str, Any] = {}
-        _find(layout, {"view-state", "map-key", "chart-key", "map-view"}, values)
-        state = values.get("view-state.data") or {}
-        query = {"region": state.get("region", chain[0]), "year": state.get("year", 2016)}
-        values.update(
-            {
-                "url.search": "?" + urlencode(query),
-                "year-slider.value": state.get("year", 2016),
-                "indicator.value": state.get("indicator", "incidence"),
-                "layers.value": state.get("layers", ["choropleth", "labels", "households"]),
-                "viewport.data": {"w": 1000, "h": 700},
-                "map-drawn.data": 1,
-                "compare-year.value": "",
-            }
-        )
-        for dep in self.page.on_load:
-            self._callback(dep, values, [_key(i) for i in dep["inputs"]], name="open: panels")
-        for depth, code in enumerate(chain[1:], start=2):
-            self.wait()
-            self.client.get(f"/geo/{code}.json", name=f"drill {depth}: geo")
-            click = {"points": [{"location": code}]}
-            self._change(values, "map.clickData", click, name=f"drill {depth}: click")
-        self.wait()
-        self._change(values, "year-slider.value", random.choice([2015, 2017, 2018]), "year")
-        self.wait()
-        indicator = random.choice(INDICATORS)
-        self._change(values, "indicator.value", indicator, name="indicator")
-        self.wait()  # back up to the county (the breadcrumb: a new URL)
-        state = values.get("view-state.data") or {}
-        back = {"region": chain[3], "year": state.get("year", 2016), "indicator": indicator}
-        self._change(values, "url.search", "?" + urlencode(back), name="back up")
-
-
-def _chains(data_dir: Path, count: int = 2000, seed: int = 19) -> list[list[str]]:
-    """Root → village paths to ``count`` random villages (each session picks one: with
-    many, a village's panels are rarely in the server's view cache, as with real users)."""
-    from battlemap.geodata.datadir import read_table
-    from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
-
-    tree = RegionTree(read_table(data_dir, "regions", list(REGION_COLUMNS)))
-    villages = tree.level_codes(5)
-    rng = random.Random(seed)
-    picked = rng.sample(villages, min(count, len(villages)))
-    return [[r.code for r in tree.ancestors(v)] for v in picked]
+        self.visit_once()
 
 
 def wait_warm(served: Served, workers: int, timeout_s: float = 900.0) -> float:
@@ -237,14 +84,30 @@ def wait_warm(served: Served, workers: int, timeout_s: float = 900.0) -> float:
     raise RuntimeError(f"workers not warm after {timeout_s:.0f} s: {served.log.read_text()}")
 
 
-def _memory(served: Served) -> dict[str, float]:
-    from benchmarks.workers import smaps
+MEMORY_FIELDS = ("rss", "pss", "anonymous", "private_dirty")
 
-    workers = [smaps(pid) for pid in served.workers()]
-    return {
-        "workers_rss_mb": round(sum(w["rss_mb"] for w in workers), 1),
-        "workers_pss_mb": round(sum(w["pss_mb"] for w in workers), 1),
+
+def worker_memory(pid: int) -> dict[str, float]:
+    """One worker's RSS, PSS, anonymous and private-dirty memory (MB, smaps_rollup).
+    RSS and PSS also count the touched pages of the memory-mapped arrays (file-backed,
+    shared page cache); anonymous memory is the worker's own heap (Python objects, caches)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        key = name.strip().lower()
+        if key in MEMORY_FIELDS:
+            values[f"{key}_mb"] = round(int(rest.split()[0]) / 1024, 1)
+    return values
+
+
+def _memory(served: Served) -> dict[str, Any]:
+    """The workers' memory: the sums (``workers_*_mb``) and each worker's figures."""
+    workers = [worker_memory(pid) for pid in served.workers()]
+    sums = {
+        f"workers_{f}_mb": round(sum(w.get(f"{f}_mb", 0.0) for w in workers), 1)
+        for f in MEMORY_FIELDS
     }
+    return {**sums, "per_worker": workers}
 
 
 def _loadavg() -> list[float]:
@@ -283,16 +146,62 @@ def _fetch_page(port: int) -> Page:
         return Page(json.loads(response.read()))
 
 
-def load(served: Served, users: int, seconds: float, chains, think, sample=None) -> dict:
-    """``users`` sessions against ``served`` for ``seconds`` after ramp-up."""
+def _runner(served: Served, users: int, paths, think) -> tuple[Environment, Any]:
+    """A locust runner with ``users`` sessions started (ramped up over ~5 s)."""
     Session.page = _fetch_page(served.port)
-    Session.chains = chains
+    Session.chains = paths
     Session.wait_time = between(*think)
     Session.host = f"http://127.0.0.1:{served.port}"
     env = Environment(user_classes=[Session], host=Session.host)
     runner = env.create_local_runner()
     runner.start(users, spawn_rate=max(users / 5, 1))
     gevent.sleep(min(5.0, users / max(users / 5, 1)) + 1)
+    return env, runner
+
+
+def _grew_pct(now: dict, before: dict, field: str) -> float:
+    start = before[f"workers_{field}_mb"]
+    return round((now[f"workers_{field}_mb"] - start) / start * 100, 2) if start else 0.0
+
+
+def settle(
+    served: Served, users: int, paths, think, *, pct: float, max_minutes: float
+) -> dict[str, Any]:
+    """The warm-up of a soak: the session mix runs in one-minute windows until the workers'
+    PSS and anonymous memory each grew by less than ``pct`` % over the last two minutes
+    (the caches reached their bounds), at most ``max_minutes``; returns each minute's
+    memory and whether it settled."""
+    env, runner = _runner(served, users, paths, think)
+    samples = [{"minute": 0, **_memory(served), "load_average_1_5_15": _loadavg()}]
+    settled = False
+    try:
+        while len(samples) - 1 < max_minutes:
+            gevent.sleep(60.0)
+            now = _memory(served)
+            samples.append({"minute": len(samples), **now, "load_average_1_5_15": _loadavg()})
+            if len(samples) >= 3:
+                growth = {f: _grew_pct(now, samples[-3], f) for f in ("pss", "anonymous")}
+                print(json.dumps({"settling": samples[-1]["minute"], "grew_pct_2_min": growth}),
+                      file=sys.stderr)  # fmt: skip
+                if all(g < pct for g in growth.values()):
+                    settled = True
+                    break
+        stats = _stats(env, max(len(samples) - 1, 1) * 60.0)
+    finally:
+        runner.quit()
+    return {
+        "settled": settled,
+        "minutes": len(samples) - 1,
+        "rule": f"PSS and anonymous memory each grew < {pct:g} % over the last 2 minutes",
+        "requests": stats["requests"],
+        "errors": stats["errors"],
+        "memory_every_minute": samples,
+    }
+
+
+def load(served: Served, users: int, seconds: float, paths, think, sample=None) -> dict:
+    """``users`` sessions against ``served`` for ``seconds`` after ramp-up."""
+    env, runner = _runner(served, users, paths, think)
     env.stats.reset_all()  # measure the steady state, not the ramp-up
     before = _memory(served)
     started = time.perf_counter()
@@ -300,14 +209,42 @@ def load(served: Served, users: int, seconds: float, chains, think, sample=None)
     while (elapsed := time.perf_counter() - started) < seconds:
         gevent.sleep(min(60.0, seconds - elapsed) if sample else seconds - elapsed)
         if sample:
-            samples.append({"minute": round(elapsed / 60 + 1), **_memory(served),
-                            "load_average_1_5_15": _loadavg()})  # fmt: skip
+            samples.append({"minute": round((time.perf_counter() - started) / 60),
+                            **_memory(served), "load_average_1_5_15": _loadavg()})  # fmt: skip
     result = _stats(env, time.perf_counter() - started)
     load_end = _loadavg()
     runner.quit()
     return {"users": users, **result, "load_average_1_5_15": load_end,
             "memory_start": before, "memory_end": _memory(served),
             **({"memory_every_minute": samples} if sample else {})}  # fmt: skip
+
+
+def soak_summary(run: dict[str, Any], minutes: float) -> dict[str, Any]:
+    """Memory at minutes 1, 5, 10, … of the soak (each worker and the sums) and its change
+    in % against the soak's start (the steady state after the settling warm-up) and against
+    right after the workers' own start-up warm-up (before any cache filled)."""
+    start, warm = run["memory_start"], run["after_warm_up"]
+    wanted = {1, *range(5, int(minutes) + 1, 5), round(minutes)}
+    at = {}
+    for sample in run.get("memory_every_minute", []):
+        if sample["minute"] not in wanted:
+            continue
+        at[sample["minute"]] = {
+            "per_worker": sample["per_worker"],
+            **{f"workers_{f}_mb": sample[f"workers_{f}_mb"] for f in MEMORY_FIELDS},
+            "pct_vs_soak_start": {f: _grew_pct(sample, start, f) for f in MEMORY_FIELDS},
+            "pct_vs_after_start_up": {f: _grew_pct(sample, warm, f) for f in MEMORY_FIELDS},
+            "load_average_1_5_15": sample["load_average_1_5_15"],
+        }
+    worst = max((abs(v["pct_vs_soak_start"]["pss"]) for v in at.values()), default=None)
+    return {
+        "baseline": "the soak's start: after the workers' warm-up and the settling warm-up "
+        "(the same session mix until memory stopped growing)",
+        "soak_start": {k: v for k, v in start.items()},
+        "at_minute": at,
+        "max_abs_pss_change_pct": worst,
+        "flat_within_5_pct": worst is not None and worst <= 5.0,
+    }
 
 
 def _postgis(data_dir: Path):
@@ -333,6 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per run")
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0])
     parser.add_argument("--soak", type=float, metavar="MINUTES")
+    parser.add_argument(
+        "--settle-pct", type=float, default=1.0,
+        help="soak warm-up: until PSS and anonymous memory grew less than this %% in 2 min",
+    )  # fmt: skip
+    parser.add_argument(
+        "--settle-max", type=float, default=10.0, help="soak warm-up: at most these minutes"
+    )
     parser.add_argument("--villages", type=int, default=2000, help="villages sessions visit")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args(argv)
@@ -348,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 data_dir = args.pg_data_dir or args.data_dir
                 cluster, dsn = _postgis(data_dir)
                 extra = ["--store", "postgis", "--dsn", dsn]
-            chains = _chains(data_dir, args.villages)
+            paths = chains(data_dir, args.villages)
             try:
                 for workers in args.workers:
                     log = Path(tmp) / f"{store}-{workers}.log"
@@ -356,18 +300,26 @@ def main(argv: list[str] | None = None) -> int:
                     served = start(data_dir, log, "--workers", str(workers), *extra, env=env)
                     try:
                         warm_s = wait_warm(served, workers)
-                        load(served, 1, 10.0, chains, (0.0, 0.0))  # code paths, connections
+                        load(served, 1, 10.0, paths, (0.0, 0.0))  # code paths, connections
                         warmed = {**_memory(served), "warm_up_s": warm_s,
                                   "load_average_1_5_15": _loadavg()}  # fmt: skip
                         print(json.dumps({"after_warm_up": warmed}), file=sys.stderr)
                         for users in args.users:
+                            settling = None
+                            if args.soak:
+                                settling = settle(
+                                    served, users, paths, args.think,
+                                    pct=args.settle_pct, max_minutes=args.settle_max,
+                                )  # fmt: skip
                             minutes = args.soak
                             seconds = minutes * 60 if minutes else args.duration
                             result = load(
-                                served, users, seconds, chains, args.think, sample=bool(minutes)
+                                served, users, seconds, paths, args.think, sample=bool(minutes)
                             )
                             result = {"store": store, "workers": workers,
-                                      "after_warm_up": warmed, **result}  # fmt: skip
+                                      "after_warm_up": warmed,
+                                      **({"settling": settling} if settling else {}),
+                                      **result}  # fmt: skip
                             runs.append(result)
                             brief = {k: v for k, v in result.items() if k != "by_step"}
                             print(json.dumps(brief), file=sys.stderr)
@@ -385,23 +337,14 @@ def main(argv: list[str] | None = None) -> int:
         "session": "open, drill to a village (4 clicks), change year, switch indicator, "
         f"back up to the county; think time {args.think[0]:g}-{args.think[1]:g} s; "
         f"{args.villages} random villages",
-        "measured after": "every worker logged its warm-up done, then 10 s of one user",
+        "measured after": "every worker logged its warm-up done, then 10 s of one user"
+        + ("; a soak also after its settling warm-up (see settling)" if args.soak else ""),
         "duration_s": args.soak * 60 if args.soak else args.duration,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores; {SHARED_NOTE}",
         "runs": runs,
     }
     if args.soak and runs:
-        run = runs[0]
-        start_mb = run["memory_start"]["workers_pss_mb"]
-        end_mb = run["memory_end"]["workers_pss_mb"]
-        result["soak_memory_change_pct"] = round((end_mb - start_mb) / start_mb * 100, 1)
-        # PSS at minutes 1, 5 and the end against right after the warm-up
-        warm_mb = run["after_warm_up"]["workers_pss_mb"]
-        result["soak_pss_pct_vs_warm_up"] = {
-            s["minute"]: round((s["workers_pss_mb"] - warm_mb) / warm_mb * 100, 1)
-            for s in run.get("memory_every_minute", [])
-            if s["minute"] in (1, 5, round(args.soak))
-        }
+        result["soak_memory"] = soak_summary(runs[0], args.soak)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     if args.output:
         args.output.write_text(text + "\n")

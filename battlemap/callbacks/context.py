@@ -20,14 +20,17 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from battlemap.callbacks.cache import ViewCache, view_key
+from battlemap.callbacks.cache import view_key
 from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.cadres_store import cadre_source
+from battlemap.geodata.embedded_cache import cache_root
 from battlemap.geodata.errors import BattlemapError
 from battlemap.geodata.funds import funds_source
+from battlemap.geodata.mapped_pages import populate_mapped
 from battlemap.geodata.store import Store, open_store
 from battlemap.lru import BoundedCache
 from battlemap.settings import Settings
+from battlemap.views.cache import ViewCache, frame_bytes, held_bytes
 from battlemap.views.indicator_choices import indicator_choices
 from battlemap.views.summary import scoped_summary
 from battlemap.web.dataversion import data_stamp, dir_stamp
@@ -35,8 +38,11 @@ from battlemap.web.dataversion import data_stamp, dir_stamp
 __all__ = ["AppContext"]
 
 log = logging.getLogger(__name__)
-HOUSEHOLD_CACHE_ROWS = 3_000_000  # household rows kept across cached frames
+# Bounded by the memory their values hold (views/cache.held_bytes), so a worker's memory
+# stops growing once they are full (issue 19: the 30-minute soak)
+HOUSEHOLD_CACHE_BYTES = 64 * 2**20  # household frames (a county's is a few MB)
 HOUSEHOLD_CACHE_FRAMES = 32
+SUMMARY_CACHE_BYTES = 16 * 2**20  # region_summary answers (~12 kB each)
 SUMMARY_CACHE_ENTRIES = 512
 # a version check this much older than reload_check_s still counts: the one this request made
 VERIFIED_GRACE_S = 0.1
@@ -72,10 +78,13 @@ class AppContext:
         self._verified_at = -math.inf
         self._reload_lock = threading.Lock()
         self._version: tuple[int, str] | None = None
-        self._summaries: BoundedCache[dict[str, Any]] = BoundedCache(SUMMARY_CACHE_ENTRIES)
-        # a province's frame is millions of rows: bounded by frames and by rows
+        self._summaries: BoundedCache[dict[str, Any]] = BoundedCache(
+            SUMMARY_CACHE_ENTRIES, SUMMARY_CACHE_BYTES, held_bytes
+        )
+        # a province's frame is millions of rows (hundreds of MB): bounded by bytes, so it is
+        # never kept, and a county's are
         self._households: BoundedCache[pd.DataFrame] = BoundedCache(
-            HOUSEHOLD_CACHE_FRAMES, HOUSEHOLD_CACHE_ROWS, len
+            HOUSEHOLD_CACHE_FRAMES, HOUSEHOLD_CACHE_BYTES, frame_bytes
         )
         self.views = ViewCache()  # the panels' answers (issue 19; callbacks/cache.py)
 
@@ -228,12 +237,20 @@ class AppContext:
                 # the tables and their index by project (a village's payments), read once
                 village = store.regions.level_codes(5)[0]
                 funds.payments(funds.projects(village).project_id.tolist())
+            # the shared arrays' pages faulted in now, not as villages are first visited:
+            # requests never wait on them and memory after warm-up holds them (issue 19)
+            mapped = populate_mapped(cache_root())
             # The loaded arrays live for the process: keep the cyclic GC from re-scanning
             # them on every full collection (pauses of tens of ms per request otherwise).
             gc.collect()
             gc.freeze()
             # a load balancer's readiness check or the load benchmark waits for this line
-            log.info("warm-up done in %.1f s (pid %d)", time.monotonic() - started, os.getpid())
+            log.info(
+                "warm-up done in %.1f s (pid %d; %d MB of shared arrays mapped)",
+                time.monotonic() - started,
+                os.getpid(),
+                mapped // 2**20,
+            )
         except BattlemapError as exc:
             log.warning("warm-up skipped: %s", exc)
         except Exception:  # warm-up is an optimisation; the request path reports errors

@@ -8,18 +8,22 @@ whole data set, :func:`~battlemap.indicators.funds_anomalies.scan`, cached), and
 under a region for the map, the panel and the report. A data set without the tables is
 ``available = False``: every panel says no data.
 
-The embedded cache (``values.parquet`` and ``hits.parquet``, keyed by the data version and
-the [funds] rules' digest; not a data file, rebuilt when stale) lives in the array bundles'
-cache dir (:func:`~battlemap.geodata.embedded_cache.cache_root`), never in the data dir, which
-may be read-only: ``funds-<digest of the key>/``. A data dir without a version is not cached.
+The embedded engine keeps everything in one array bundle (:func:`~battlemap.geodata.
+embedded_cache.cached_bundle` ``funds``, keyed by the data version, the [funds] rules' digest
+and the years; rebuilt when any changes or a file is damaged; in the cache dir, never in the
+data dir, which may be read-only): the values [region, year, metric], the anomaly hits and
+the four tables' columns (numbers and dates as ``.npy``, text as Arrow strings) with the
+projects sorted by code and each table's rows sorted by project, all memory-mapped, so the
+workers of ``battlemap run --workers N`` share their pages instead of each holding ~1 GB of
+pandas frames (issue 19). A query turns only its rows into a frame, with the dtypes
+:func:`read_funds_tables` gives. A data dir without a version is not cached (built in
+memory per process, the same arrays).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -33,12 +37,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from battlemap.geodata.datadir import owner_only, read_table
-from battlemap.geodata.embedded_cache import cache_root
+from battlemap.geodata.datadir import read_table
+from battlemap.geodata.embedded_cache import cached_bundle
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.features import code_range
 from battlemap.geodata.funds_aggregate import funds_values
 from battlemap.geodata.funds_schema import FUNDS_METRICS, FUNDS_TABLE_FILES, FUNDS_TABLES
+from battlemap.geodata.mapped_text import MappedText, text_array
 from battlemap.geodata.schema import TABLE_FILES
 from battlemap.indicators.funds_anomalies import HIT_COLUMNS, scan
 from battlemap.indicators.funds_rules import FundsRules, funds_rules_of
@@ -47,7 +52,16 @@ __all__ = ["CACHE_DIR", "EmbeddedFunds", "FundsSource", "build_funds", "funds_so
 
 log = logging.getLogger(__name__)
 CACHE_DIR = "funds"  # cache_root() / "funds-<key digest>"
-_KEY = b"battlemap.funds"
+BUNDLE_FORMAT = "funds-bundle-1"  # bump when what the bundle holds changes
+_DATES = ("date", "planned_start", "planned_end", "actual_start", "actual_end")
+_NUMBERS = ("amount", "budget", "lon", "lat")
+_BY_PROJECT = ("project_beneficiaries", "fund_allocations", "fund_payments")
+# what with_totals reads of each table's rows
+_TOTAL_COLUMNS = {
+    "fund_allocations": ("project_id", "amount"),
+    "fund_payments": ("project_id", "amount"),
+    "project_beneficiaries": ("project_id", "hh_id"),
+}
 FundsCounts = dict[str, int]
 
 
@@ -125,9 +139,9 @@ def normalise(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     data = {}
     for column in FUNDS_TABLES[name]:
         values = frame[column]
-        if column in ("date", "planned_start", "planned_end", "actual_start", "actual_end"):
+        if column in _DATES:
             data[column] = pd.to_datetime(values).astype("datetime64[ns]").to_numpy()
-        elif column in ("amount", "budget", "lon", "lat"):
+        elif column in _NUMBERS:
             data[column] = pd.to_numeric(values).astype(float).to_numpy()
         else:
             data[column] = pd.Series(text_values(values), dtype=object)
@@ -189,68 +203,54 @@ def build_funds(
 
 
 class EmbeddedFunds(FundsSource):
-    """Funds from the data dir's parquet tables, aggregates cached in the cache dir."""
+    """Funds from the data dir's parquet tables, served from a memory-mapped array bundle
+    in the cache dir (see the module doc)."""
 
     def __init__(self, data_dir: Path, codes, years, rules: FundsRules, manifest: dict) -> None:
         self.data_dir = Path(data_dir)
         self.codes, self.years, self.rules = tuple(codes), tuple(years), rules
         self.available = has_funds_tables(self.data_dir)
-        self._key = json.dumps([manifest.get("version"), rules.digest, list(self.years)])
-        self._folder = cache_folder(self._key) if manifest.get("version") else None
+        version = str(manifest.get("version") or "")
+        self._parts = (version, rules.digest, json.dumps(list(self.years)), BUNDLE_FORMAT)
         self._index = {c: i for i, c in enumerate(self.codes)}
         self._year_index = {y: i for i, y in enumerate(self.years)}
         self._lock = threading.Lock()
         self._values: np.ndarray | None = None
         self._hits: pd.DataFrame | None = None
-        self._tables: dict[str, pd.DataFrame] | None = None
-        self._by_project: dict[str, dict[str, np.ndarray]] = {}
-        self._index_lock = threading.Lock()
+        self._bundle: dict[str, Any] | None = None
+        self._text: dict[str, MappedText] = {}
 
-    # -- cache ---------------------------------------------------------------------------
+    # -- the bundle ----------------------------------------------------------------------
     def _ensure(self) -> None:
         if self._values is not None:
             return
         with self._lock:
             if self._values is not None:
                 return
-            cached = self._read_cache()
-            if cached is None:
-                cached = self._build()
-                self._write_cache(*cached)
-            self._values, self._hits = cached
+            bundle = cached_bundle(CACHE_DIR, self._parts, self._build_bundle)
+            self._text = {
+                name: MappedText(value)
+                for name, value in bundle.items()
+                if isinstance(value, pa.Array | pa.ChunkedArray) and not name.startswith("hits.")
+            }
+            self._hits = _hits_frame(bundle)
+            self._bundle = bundle
+            self._values = bundle["values"]
 
-    def _read_cache(self) -> tuple[np.ndarray, pd.DataFrame] | None:
-        folder = self._folder
-        if folder is None:
-            return None
-        try:
-            values = pq.read_table(folder / "values.parquet")
-            meta = values.schema.metadata or {}
-            if meta.get(_KEY, b"").decode() != self._key:
-                return None
-            hits = pq.read_table(folder / "hits.parquet").to_pandas()
-        except Exception:  # missing, unreadable or foreign: rebuild
-            return None
-        frame = values.to_pandas()
-        if list(frame.columns) != ["code", "year", *FUNDS_METRICS]:
-            return None
-        out = np.zeros((len(self.codes), len(self.years), len(FUNDS_METRICS)), dtype=np.int64)
-        rows = pd.Index(self.codes, dtype=object).get_indexer(text_values(frame.code))
-        ks = frame.year.map(self._year_index).to_numpy()
-        ok = (rows >= 0) & pd.notna(ks)
-        out[rows[ok], ks[ok].astype(int)] = frame[list(FUNDS_METRICS)].to_numpy(np.int64)[ok]
-        hits = hits.astype({"date": "datetime64[ns]"})
-        return out, hits[list(HIT_COLUMNS)]
-
-    def _write_cache(self, values: np.ndarray, hits: pd.DataFrame) -> None:
-        if self._folder is not None:
-            write_cache(self._folder, self.codes, self.years, values, hits, self._key)
+    def _build_bundle(self) -> dict[str, Any]:
+        """Everything the queries read, from the tables (once per data version and rules)."""
+        tables = self.tables()
+        values, hits = self._compute(tables)
+        return funds_bundle(tables, values, hits)
 
     def _build(self) -> tuple[np.ndarray, pd.DataFrame]:
-        if not self.available:
+        """(values, hits) computed from the tables, without the cache."""
+        return self._compute(self.tables() if self.available else None)
+
+    def _compute(self, tables: dict[str, pd.DataFrame] | None) -> tuple[np.ndarray, pd.DataFrame]:
+        if not self.available or tables is None:
             empty = np.zeros((len(self.codes), len(self.years), len(FUNDS_METRICS)), np.int64)
             return empty, scan_empty()
-        tables = self.tables()
         linked = pd.Index(
             dtype=object,
             data=pd.concat(
@@ -292,11 +292,11 @@ class EmbeddedFunds(FundsSource):
 
     # -- queries -------------------------------------------------------------------------
     def tables(self) -> dict[str, pd.DataFrame]:
-        if self._tables is None:
-            tables = read_funds_tables(self.data_dir)
-            tables["projects"] = tables["projects"].sort_values("code", kind="stable")
-            self._tables = tables
-        return self._tables
+        """The four tables read from the data dir (projects sorted by code); read afresh
+        on every call and not kept: the queries read the mapped bundle."""
+        tables = read_funds_tables(self.data_dir)
+        tables["projects"] = tables["projects"].sort_values("code", kind="stable")
+        return tables
 
     def counts(self, codes: list[str], year: int) -> dict[str, FundsCounts]:
         if not self.available:
@@ -320,15 +320,19 @@ class EmbeddedFunds(FundsSource):
     def projects(self, code: str) -> pd.DataFrame:
         if not self.available:
             return project_rows_empty()
-        tables = self.tables()
+        self._ensure()
         lo, hi = code_range(code)
-        p = tables["projects"]  # sorted by code (tables())
-        codes = p.code.to_numpy(dtype=object)
-        if len(codes) and all(isinstance(c, str) for c in (codes[0], codes[-1])):
-            p = p.iloc[np.searchsorted(codes, lo) : np.searchsorted(codes, hi, side="right")]
-        else:  # a missing code sorts last: compare row by row
-            p = p[(p.code >= lo) & (p.code <= hi)]
-        return with_totals(p, tables, rows=self._project_rows)
+        keys = self._bundle["projects.code_key"]  # the projects' codes sorted, no nulls
+        start = int(np.searchsorted(keys, lo.encode(), "left"))
+        end = int(np.searchsorted(keys, hi.encode(), "right"))
+        rows = np.sort(np.asarray(self._bundle["projects.code_order"][start:end]))
+        index = np.asarray(self._bundle["projects.row"])[rows]
+        p = self._rows("projects", rows, index)
+        return with_totals(p, {}, rows=self._total_rows)
+
+    def _total_rows(self, name: str, ids) -> pd.DataFrame:
+        """Only the columns :func:`with_totals` reads of a table's rows by project."""
+        return self._project_rows(name, ids, _TOTAL_COLUMNS.get(name))
 
     def payments(self, project_ids: list[str]) -> pd.DataFrame:
         if not self.available:
@@ -338,21 +342,104 @@ class EmbeddedFunds(FundsSource):
         pay = self._project_rows("fund_payments", project_ids)
         return pay.sort_values(["date", "payment_id"], kind="stable").reset_index(drop=True)
 
-    def _project_rows(self, name: str, ids) -> pd.DataFrame:
+    def _project_rows(self, name: str, ids, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
         """The rows of table ``name`` whose project_id is in ``ids``, in the table's order
-        (as ``isin`` gives them), from positions by project built once: a village's few
-        projects cost a lookup each instead of a scan of 1.3 M payments (issue 19)."""
-        frame = self.tables()[name]
-        positions = self._by_project.get(name)
-        if positions is None:
-            with self._index_lock:
-                positions = self._by_project.get(name)
-                if positions is None:
-                    positions = frame.groupby("project_id", sort=False).indices
-                    self._by_project[name] = positions
-        found = [positions[i] for i in dict.fromkeys(ids) if i in positions]
-        rows = np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-        return frame.iloc[rows]
+        (as ``isin`` gives them), by binary search in the bundle's project IDs sorted: a
+        village's few projects cost a lookup each instead of a scan of 1.3 M payments."""
+        self._ensure()
+        keys = self._bundle[f"{name}.project_key"]
+        order = self._bundle[f"{name}.project_order"]
+        texts = [i for i in dict.fromkeys(ids) if isinstance(i, str)]
+        if not texts or not len(keys):
+            return self._rows(name, np.zeros(0, dtype=np.int64), columns=columns)
+        wanted = [i.encode() for i in texts]
+        probe = np.asarray(wanted, dtype=f"S{max(max(map(len, wanted)), keys.itemsize, 1)}")
+        starts = np.searchsorted(keys, probe, "left")
+        sizes = np.searchsorted(keys, probe, "right") - starts
+        total = int(sizes.sum())
+        first = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+        found = np.asarray(order[first + np.arange(total)])
+        by_row = np.argsort(found, kind="stable")
+        # each row's project_id is the ID it was found by: no need to read it back
+        owner = np.asarray(texts, dtype=object)[np.repeat(np.arange(len(texts)), sizes)]
+        return self._rows(name, found[by_row], columns=columns, known={"project_id": owner[by_row]})
+
+    def _rows(
+        self,
+        name: str,
+        rows: np.ndarray,
+        index: np.ndarray | None = None,
+        columns: tuple[str, ...] | None = None,
+        known: dict[str, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of a table as the frame :func:`read_funds_tables` would give them (text as
+        object with None, dates datetime64[ns], numbers float64), indexed by their row;
+        only ``columns`` when given; ``known`` columns' values as given."""
+        index = pd.Index(rows if index is None else index)
+        columns = columns or FUNDS_TABLES[name]
+        known = known or {}
+        data = {}
+        for column in columns:
+            key = f"{name}.{column}"
+            if column in known:
+                values = known[column]
+            elif key in self._text:
+                values = self._text[key].take(rows)
+            else:
+                values = np.asarray(self._bundle[key][rows])
+            data[column] = pd.Series(values, index=index, dtype=values.dtype)
+        return pd.DataFrame(data, columns=list(columns), index=index)
+
+
+def _sorted_keys(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the non-null texts as UTF-8 bytes, sorted; their row numbers): binary search by
+    bytes orders as by the strings (UTF-8 keeps code point order)."""
+    present = np.flatnonzero(pd.notna(values))
+    encoded = np.asarray([str(v).encode() for v in values[present]], dtype=bytes)
+    if not len(encoded):
+        encoded = np.zeros(0, dtype="S1")
+    order = np.argsort(encoded, kind="stable")
+    return encoded[order], present[order].astype(np.int64)
+
+
+def funds_bundle(
+    tables: dict[str, pd.DataFrame], values: np.ndarray, hits: pd.DataFrame
+) -> dict[str, Any]:
+    """What the embedded engine maps: values, hits, every table column (text as Arrow
+    strings, dates as datetime64[ns], numbers as float64) and the sort orders the queries
+    search (projects by code, the other tables by project)."""
+    bundle: dict[str, Any] = {"values": np.ascontiguousarray(values, dtype=np.int64)}
+    projects = tables["projects"]  # sorted by code, nulls last (tables())
+    bundle["projects.code_key"], bundle["projects.code_order"] = _sorted_keys(
+        projects.code.to_numpy(object)
+    )
+    bundle["projects.row"] = projects.index.to_numpy(np.int64)  # its row in the file
+    for name, frame in tables.items():
+        for column in FUNDS_TABLES[name]:
+            data = frame[column]
+            if column in _DATES:
+                bundle[f"{name}.{column}"] = data.to_numpy("datetime64[ns]")
+            elif column in _NUMBERS:
+                bundle[f"{name}.{column}"] = data.to_numpy(np.float64)
+            else:
+                bundle[f"{name}.{column}"] = text_array(text_values(data))
+        if name in _BY_PROJECT:
+            keys, order = _sorted_keys(frame.project_id.to_numpy(object))
+            bundle[f"{name}.project_key"], bundle[f"{name}.project_order"] = keys, order
+    table = pa.Table.from_pandas(hits[list(HIT_COLUMNS)], preserve_index=False)
+    for column in HIT_COLUMNS:
+        array = table.column(column).combine_chunks()
+        if column != "date" and array.type != pa.string():
+            array = array.cast(pa.string())  # an empty scan's columns have no type
+        bundle[f"hits.{column}"] = array
+    return bundle
+
+
+def _hits_frame(bundle: dict[str, Any]) -> pd.DataFrame:
+    """The hits as a frame, as the old parquet cache gave them (a handful of rows:
+    materialised per process)."""
+    table = pa.table({c: bundle[f"hits.{c}"] for c in HIT_COLUMNS})
+    return table.to_pandas().astype({"date": "datetime64[ns]"})[list(HIT_COLUMNS)]
 
 
 PROJECT_ROW_COLUMNS = (*FUNDS_TABLES["projects"], "allocated", "paid", "beneficiaries")
@@ -403,39 +490,3 @@ def project_rows_empty() -> pd.DataFrame:
 def scan_empty() -> pd.DataFrame:
     frame = pd.DataFrame({c: pd.Series(dtype=object) for c in HIT_COLUMNS})
     return frame.astype({"date": "datetime64[ns]"})
-
-
-def cache_folder(key: str) -> Path:
-    """The cache folder of a funds key (data version, rules digest, years)."""
-    return cache_root() / f"{CACHE_DIR}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
-
-
-def write_cache(
-    folder: Path, codes, years, values: np.ndarray, hits: pd.DataFrame, key: str
-) -> None:
-    """Write the cache ``folder`` (owner-only, atomic per file); a read-only or full cache
-    dir is skipped (the values are served from memory)."""
-    nonzero = values.any(axis=2)
-    r, k = np.nonzero(nonzero)
-    frame = pd.DataFrame(
-        {"code": np.asarray(codes, dtype=object)[r], "year": np.asarray(years, np.int16)[k]}
-    )
-    frame = pd.concat([frame, pd.DataFrame(values[r, k], columns=list(FUNDS_METRICS))], axis=1)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _KEY: key.encode()})
-    try:
-        with owner_only():
-            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            for name, data in (
-                ("hits.parquet", pa.Table.from_pandas(hits, preserve_index=False)),
-                ("values.parquet", table),
-            ):
-                tmp = folder / f".{name}.{os.getpid()}.tmp"
-                pq.write_table(data, tmp, compression="zstd")
-                os.replace(tmp, folder / name)
-    except OSError as exc:
-        log.warning("%s: cannot write the funds cache: %s", folder, one_line(exc))
-
-
-def cache_key(manifest: dict, rules: FundsRules, years) -> str:
-    return json.dumps([manifest.get("version"), rules.digest, list(years)])

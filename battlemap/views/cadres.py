@@ -44,6 +44,7 @@ __all__ = [
 # whole region details by cadre source (so by store: a reopened store starts afresh)
 _DETAILS: weakref.WeakKeyDictionary[Any, ViewCache] = weakref.WeakKeyDictionary()
 DETAIL_CACHE_ENTRIES = 8  # a county's is tens of MB
+DETAIL_CACHE_BYTES = 64 * 2**20  # of memory held by the details (views/cache.held_bytes)
 PANEL_LEVELS = (3, 5)  # the cadres panel belongs to the county and village views
 # the cadre table's columns (cadre rows; unit totals for roles without household rights)
 CADRE_PANEL_COLUMNS = ("name", "role", "unit", "households", "last_visit", "visits",
@@ -79,7 +80,8 @@ def cadre_detail(
     if isinstance(source, EmbeddedCadres):
         details = _DETAILS.get(source)
         if details is None:
-            details = _DETAILS.setdefault(source, ViewCache(DETAIL_CACHE_ENTRIES))
+            cache = ViewCache(DETAIL_CACHE_ENTRIES, DETAIL_CACHE_BYTES)
+            details = _DETAILS.setdefault(source, cache)
         detail = details.get((info.code, year), compute)
     else:
         detail = compute()

@@ -26,6 +26,12 @@ def _listing(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def _files(root: Path) -> dict[str, tuple[int, int]]:
+    """The files only: opening a bundle marks its folder as in use (its mtime: bundles
+    unused for a day are pruned), which is not a rewrite."""
+    return {k: v for k, v in _listing(root).items() if (root / k).is_file()}
+
+
 def _funds(store):
     engine = EmbeddedFunds(
         store.data_dir, store.regions.codes, store.years, funds_rules_of(store.rules),
@@ -56,9 +62,9 @@ def test_caches_go_to_the_cache_dir_not_the_data_dir(
     if os.geteuid() != 0:  # owner-only, like the array bundles
         assert written[0].stat().st_mode & 0o077 == 0
     # a second engine reads the cache: the same values, nothing rebuilt or rewritten
-    stamp = _listing(cache)
+    stamp = _files(cache)
     assert np.array_equal(build(embedded_store), first)
-    assert _listing(cache) == stamp
+    assert _files(cache) == stamp
 
 
 @pytest.mark.parametrize("build", [_funds, _cadres])

@@ -86,16 +86,17 @@ def test_store_shape_cache_is_bounded(embedded_store, monkeypatch) -> None:
     assert len(store.__dict__["_shapes_cache"]) == 3
 
 
-def test_household_frame_cache_is_bounded_by_rows(embedded_store, small_data_dir, monkeypatch):
+def test_household_frame_cache_is_bounded_by_bytes(embedded_store, small_data_dir, monkeypatch):
     import battlemap.callbacks.context as context_module
     from battlemap.callbacks.context import AppContext
+    from battlemap.views.cache import frame_bytes
 
-    monkeypatch.setattr(context_module, "HOUSEHOLD_CACHE_ROWS", 300)
+    bound = 400_000
+    monkeypatch.setattr(context_module, "HOUSEHOLD_CACHE_BYTES", bound)
     context = AppContext(Settings(data_dir=small_data_dir), store=embedded_store)
     tree = embedded_store.regions
     root = tree.roots()[0].code
     counties = [c.code for p in tree.children(root) for c in tree.children(p.code)][:12]
-    sizes = [len(context.households(code, 2016)) for code in counties]
-    assert sum(sizes) > 300  # the limit was really reached
-    kept = context._households.weight
-    assert kept <= max(300, max(sizes)) and len(context._households) < len(counties)
+    sizes = [frame_bytes(context.households(code, 2016)) for code in counties]
+    assert sum(sizes) > bound  # the limit was really reached
+    assert context._households.weight <= bound and len(context._households) < len(counties)
