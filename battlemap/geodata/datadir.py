@@ -36,7 +36,8 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 
-from battlemap.geodata.errors import DataDirError, one_line
+from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.parquet_file import unreadable_parquet
 from battlemap.geodata.partitions import PARTITIONED_TABLES, PARTITIONS, write_parts
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
 
@@ -264,15 +265,13 @@ def read_table(
     their old name and returned under the new one.
     """
     path = data_dir / _file_name(table)
-    try:
+    with unreadable_parquet(path):
         columns, renames = _renamed(path, table, columns)
         if geo:
             frame = gpd.read_parquet(path, columns=columns)
         else:
             frame = pq.read_table(path, columns=columns).to_pandas()
         return frame.rename(columns=renames) if renames else frame
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
 
 
 # Per table, columns renamed since older data dirs were written: new name -> old name.

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyproj import CRS
 
-from battlemap.geodata.errors import DataDirError, one_line
+from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.parquet_file import read_parquet
 from battlemap.geodata.schema import TABLE_FILES
 
 __all__ = [
@@ -135,11 +136,7 @@ def table_rows(data_dir: Path, table: str) -> int:
 
 
 def read_part(data_dir: Path, table: str, part: int, columns: list[str] | None = None) -> pa.Table:
-    path = part_path(data_dir, table, part)
-    try:
-        return pq.read_table(path, columns=columns)
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
+    return read_parquet(part_path(data_dir, table, part), columns)
 
 
 def _bounds(ids: pa.Array | pa.ChunkedArray, partitions: int) -> tuple[np.ndarray, np.ndarray]:
