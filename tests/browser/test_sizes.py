@@ -280,3 +280,17 @@ def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_
         region = child
     assert store.regions.get(region).level == 5
     screenshot(chrome, "sizes-phone-tapped-to-village", park=False)
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
+def test_wall_has_no_scrollbar_track(chrome, served, size):
+    """The wall fills the whole screen: no empty scrollbar track down its right edge (the
+    page's ``html { overflow-y: scroll }`` reserved 15 px of white at 1080p and 4K)."""
+    viewport(chrome, *size)
+    chrome.get(f"{served}/wall?interval=600")
+    _until(chrome, "return !!document.querySelector('.bm-wall .bm-wall-tile')")
+    widths = chrome.execute_script(
+        "return [innerWidth, document.documentElement.clientWidth,"
+        " document.querySelector('.bm-wall').getBoundingClientRect().width];"
+    )
+    assert widths[0] == widths[1] == widths[2], widths
