@@ -1,4 +1,4 @@
-"""Per-process cache of the panels' callback answers, so a view is computed once.
+"""What the panels' cached callback answers are keyed by, so a view is computed once.
 
 Many cadres open the same province, city and county views, and a year or indicator change
 re-fires panels that do not depend on what changed (the funds and cadres panels do not read
@@ -14,25 +14,15 @@ request before the lookup (``AppContext.cached_view``), so refusals and the audi
 without the cache. Only a context that opened its store itself (and so watches its data
 version) caches; one given a store (tests, embedding) computes every answer.
 
-Bounded and computed once across threads: :class:`~battlemap.views.cache.ViewCache`.
+The cache itself (bounded, each key computed once across threads) is
+:class:`~battlemap.views.cache.ViewCache`; this module holds only the callbacks' keys.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from battlemap.views.cache import VIEW_CACHE_BYTES, VIEW_CACHE_ENTRIES, ViewCache, json_size
-
-__all__ = [
-    "NOT_MAP",
-    "REGION_YEAR",
-    "VIEW_CACHE_BYTES",
-    "VIEW_CACHE_ENTRIES",
-    "VIEW_FIELDS",
-    "ViewCache",
-    "json_size",
-    "view_key",
-]
+__all__ = ["NOT_MAP", "REGION_YEAR", "VIEW_FIELDS", "view_key"]
 
 # The view fields each panel's answer depends on (what its view functions read).
 VIEW_FIELDS = ("region", "year", "indicator", "layers", "lang", "compare", "filter", "view")

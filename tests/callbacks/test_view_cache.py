@@ -9,9 +9,9 @@ import threading
 import pytest
 
 from battlemap.app import create_app
-from battlemap.callbacks.cache import ViewCache, json_size
 from battlemap.geodata.access import Scope
 from battlemap.settings import Settings
+from battlemap.views.cache import ViewCache, json_size
 from tests.auth.dash_calls import call, server_callbacks, view_state
 
 TABLES = "ranking-table.data"
