@@ -146,3 +146,38 @@ def test_a_damaged_bundle_is_rebuilt(embedded_store, cache_dir, damaged, how) ->
     _assert_same(again.frames(county, YEAR), want)
     assert isinstance(again.v_hh, np.memmap)
     assert (_bundle(cache_dir) / damaged).stat().st_size == size  # written again, whole
+
+
+def _load_in_child(data_dir: str, root: str, log: str) -> None:
+    import os
+
+    from battlemap.geodata import cadre_arrays
+
+    build = cadres_store.build_cadre_arrays
+
+    def logged(*args):
+        with open(log, "a") as handle:
+            handle.write("built\n")
+        return build(*args)
+
+    cadres_store.build_cadre_arrays = logged
+    os.environ[CACHE_ENV] = root
+    engine = _engine(EmbeddedStore(data_dir))
+    engine._load()
+    assert isinstance(engine.v_hh, np.memmap)
+    assert cadre_arrays.ARRAYS_BUNDLE in str(_bundle(Path(root)))
+
+
+def test_two_workers_starting_at_once_build_the_arrays_once(small_data_dir, tmp_path) -> None:
+    import multiprocessing
+
+    log = tmp_path / "builds.log"
+    context = multiprocessing.get_context("fork")
+    args = (str(small_data_dir), str(tmp_path / "cache"), str(log))
+    procs = [context.Process(target=_load_in_child, args=args) for _ in range(2)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(120)
+        assert proc.exitcode == 0
+    assert log.read_text().count("built") == 1
