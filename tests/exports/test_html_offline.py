@@ -92,29 +92,73 @@ def test_folium_map_draws_offline_with_stats_numbers(
     summary = region_summary(embedded_store, CITY, YEAR)
     child, incidence = next((c, v) for c, v in summary["children"].items() if v)
     lon, lat = embedded_store.unit_shapes(CITY).labels[child]  # a point inside the child
-    x, y = browser.execute_script(
-        """
-        const key = Object.keys(window).find(k => k.startsWith('map_') && window[k].getZoom);
-        const map = window[key];
-        const p = map.latLngToContainerPoint([arguments[1], arguments[0]]);
-        const box = map.getContainer().getBoundingClientRect();
-        return [box.left + p.x, box.top + p.y];
-        """,
-        lon,
-        lat,
-    )
     # a real hover: the mouse moved over the child's polygon on the canvas (the cluster
     # icons, HTML above the canvas, are hidden so none of them catches the mouse)
     browser.execute_script("document.querySelector('.leaflet-marker-pane').hidden = true")
-    browser.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": x, "y": y})
+    x, y, under = _settled_point(browser, lon, lat)
+    assert under == "overlay canvas", under  # no control, stamp or legend over the point
+    _hover(browser, browser.find_element("id", "bm-stamp"), x, y)
     text = wait_for(
         browser,
         "document.querySelector('.leaflet-tooltip') && "
         "document.querySelector('.leaflet-tooltip').innerText",
     )
     assert text is not None
+    assert child in text  # the hovered child's tooltip, not a neighbour's
     assert f"{incidence:,.2f}%" in text
     assert "贫困人口" in text and "脱贫进度" in text  # every indicator, not only the shown one
+
+
+_SETTLED_POINT_JS = """
+const [lon, lat, done] = arguments;
+const key = Object.keys(window).find(k => k.startsWith('map_') && window[k] && window[k].getZoom);
+const map = window[key];
+const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
+const busy = () => map._animatingZoom || map.dragging.moving()
+  || (map._panAnim && map._panAnim._inProgress)
+  || map.getPane('mapPane').classList.contains('leaflet-zoom-anim');
+(async () => {
+  const end = performance.now() + 20000;
+  let last = null;
+  while (performance.now() < end) {
+    // two frames: a zoom animation that fitBounds queued for the next frame has started
+    await frame(); await frame();
+    const view = busy() ? null : JSON.stringify([map.getZoom(), map.getCenter()]);
+    if (view !== null && view === last) break;
+    last = view;
+  }
+  const p = map.latLngToContainerPoint([lat, lon]);
+  const box = map.getContainer().getBoundingClientRect();
+  const x = Math.round(box.left + p.x), y = Math.round(box.top + p.y);
+  const canvas = document.querySelector('.leaflet-overlay-pane canvas');
+  const under = document.elementFromPoint(x, y);
+  done([x, y, busy() ? 'map still moving' : under === canvas ? 'overlay canvas'
+        : under.tagName + '.' + under.className]);
+})();
+"""
+
+
+def _settled_point(driver, lon: float, lat: float) -> tuple[int, int, str]:
+    """The page point of (lon, lat) once the Leaflet map has stopped moving, and what is
+    there. The page's fitBounds zooms with an animation, and Leaflet's canvas renderer
+    ignores every mouse move while one runs (``_animatingZoom``): a hover that lands in it
+    opens no tooltip, and with no further move none ever opens."""
+    driver.set_script_timeout(30)
+    return tuple(driver.execute_async_script(_SETTLED_POINT_JS, lon, lat))
+
+
+def _hover(driver, away, x: int, y: int) -> None:
+    """Move the mouse off the map (onto ``away``, an element outside the map container)
+    and then onto (x, y), as a user would: the map sees the mouse leave and arrive, so the
+    canvas fires mouseover even if the mouse rested on (x, y) before. The pause lets
+    Leaflet's 32 ms hover throttle pass between the moves."""
+    box = away.rect
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for point in (centre, (x, y)):
+        driver.execute_cdp_cmd(
+            "Input.dispatchMouseEvent", {"type": "mouseMoved", "x": point[0], "y": point[1]}
+        )
+        time.sleep(0.1)
 
 
 @pytest.mark.browser
