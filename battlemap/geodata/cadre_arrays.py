@@ -21,12 +21,11 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from battlemap.geodata.cadre_tables import VISIT_KINDS
 from battlemap.geodata.datadir import read_table
-from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.mapped_text import text_array
+from battlemap.geodata.parquet_file import read_parquet
 from battlemap.geodata.schema import STATUS_EXITED, STATUS_POOR, STATUS_RETURNED
 
 __all__ = ["ARRAYS_BUNDLE", "ARRAYS_FORMAT", "ARRAY_NAMES", "build_cadre_arrays",
@@ -45,13 +44,6 @@ ARRAY_NAMES = (
 )  # fmt: skip
 
 
-def _read(path: Path, columns: list[str]) -> pa.Table:
-    try:
-        return pq.read_table(path, columns=columns)
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
-
-
 def _days(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """date32 → int64 day numbers, null → −1."""
     return pc.fill_null(column.cast(pa.int32()), -1).to_numpy().astype(np.int64)
@@ -64,7 +56,7 @@ def _positions(values: pa.ChunkedArray, value_set: pa.Array) -> np.ndarray:
 
 
 def _households(data_dir: Path, years: tuple[int, ...]) -> dict[str, object]:
-    hh = _read(data_dir / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
+    hh = read_parquet(data_dir / "households.parquet", ["hh_id", "village_code", "lon", "lat"])
     hh = hh.sort_by([("village_code", "ascending"), ("hh_id", "ascending")])
     hh_id = hh["hh_id"].combine_chunks().cast(pa.string())
     village = hh["village_code"].to_numpy().astype(str)
@@ -74,7 +66,7 @@ def _households(data_dir: Path, years: tuple[int, ...]) -> dict[str, object]:
     rank = np.empty(len(hh_id), dtype=np.int64)  # rank of the ID (orders a region's rows)
     rank[np.asarray(pc.sort_indices(hh_id))] = np.arange(len(hh_id))
     out["hh_rank"] = rank
-    hy = _read(data_dir / "household_years.parquet", ["hh_id", "year", "status"])
+    hy = read_parquet(data_dir / "household_years.parquet", ["hh_id", "year", "status"])
     idx = pc.index_in(hy["hh_id"].cast(pa.string()), value_set=hh_id)
     ok = pc.is_valid(idx).to_numpy(zero_copy_only=False)
     idx = pc.fill_null(idx, 0).to_numpy().astype(np.int64)
@@ -98,7 +90,7 @@ def _visits(path: Path, hh_id: pa.Array, cad_ids: pa.Array) -> dict[str, np.ndar
     column read at a time (the 23 M rows' strings are never all in memory at once)."""
 
     def column(name: str) -> pa.ChunkedArray:
-        return _read(path, [name])[name]
+        return read_parquet(path, [name])[name]
 
     v_hh = _positions(column("hh_id"), hh_id)
     v_cad = _positions(column("cadre_id"), cad_ids)
@@ -140,7 +132,8 @@ def build_cadre_arrays(data_dir: Path, years: tuple[int, ...]) -> dict[str, obje
     out["c_vil_sorted"] = out["c_vil"][out["c_by_village"]]
     del hh_village, c_village
 
-    a = _read(data_dir / "assignments.parquet", ["cadre_id", "hh_id", "start_date", "end_date"])
+    columns = ["cadre_id", "hh_id", "start_date", "end_date"]
+    a = read_parquet(data_dir / "assignments.parquet", columns)
     a_cad, a_hh = _positions(a["cadre_id"], cad_ids), _positions(a["hh_id"], hh_id)
     rows = np.flatnonzero((a_cad >= 0) & (a_hh >= 0))
     rows = rows[np.argsort(a_hh[rows], kind="stable")]
