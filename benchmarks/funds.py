@@ -4,7 +4,8 @@ Usage: python -m benchmarks.funds [--data-dir DIR] [--queries N]
 Prints JSON: reading the four tables and the linked households, the province anomaly scan
 (every rule over every project, allocation and payment), the per-region values build, and
 p50/p95 of the ``funds`` object of ``battlemap stats`` per region level on the embedded store
-(an array lookup once the funds cache exists). Goals: province scan ≤ 10 s; stats with
+(an array lookup once the funds cache exists), p50/p95 of a region's projects and payments
+per level, and the process's memory at the end. Goals: province scan ≤ 10 s; stats with
 funds p95 ≤ 2 ms. The data dir must hold the funds tables (generated since issue 14). The
 machine these runs were made on is shared (2 cores, several jobs): expect up to 2–4× noise.
 """
@@ -12,6 +13,7 @@ machine these runs were made on is shared (2 cores, several jobs): expect up to 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -74,6 +76,8 @@ def main() -> None:
     start = time.perf_counter()
     funds_values(store.regions.codes, store.years, tables, households, years, hits)
     out["values_build_s"] = round(time.perf_counter() - start, 2)
+    del tables, households, years, shapes, registry, known, hits  # the engine's own only
+    gc.collect()
 
     access = ScopedStore(store)
     funds_stats(access, store.regions.roots()[0].code, store.years[-1])  # cache ready
@@ -85,7 +89,38 @@ def main() -> None:
         samples = [timed(lambda c=c, y=y: funds_stats(access, c, y)) for c, y in picks]
         per_level[LEVEL_NAMES[level]] = percentiles(samples)
     out["funds_stats"] = per_level
+    out["region_queries"] = region_queries(store, source, rng, args.queries // 10)
+    out["process_memory_mb"] = process_memory()
+    out["load_average_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(out, indent=2))
+
+
+def region_queries(store, source, rng: random.Random, count: int) -> dict:
+    """p50/p95 ms of a region's projects with their totals and their payments (the funds
+    panel, the projects layer, a village's payments), per level: the rows a request reads
+    from the (memory-mapped, issue 19) tables."""
+    village = store.regions.level_codes(5)[0]
+    source.payments(source.projects(village).project_id.tolist())  # indexes/bundle ready
+    out = {}
+    for level in range(1, 6):
+        codes = store.regions.level_codes(level)
+        picks = [rng.choice(codes) for _ in range(count if level > 2 else 3)]
+
+        def query(code: str) -> None:
+            source.payments(source.projects(code).project_id.tolist())
+
+        out[LEVEL_NAMES[level]] = percentiles([timed(lambda c=c: query(c)) for c in picks])
+    return out
+
+
+def process_memory() -> dict[str, float]:
+    """This process's RSS, PSS and anonymous memory (smaps_rollup)."""
+    values = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        if name in ("Rss", "Pss", "Anonymous"):
+            values[name.lower()] = round(int(rest.split()[0]) / 1024, 1)
+    return values
 
 
 if __name__ == "__main__":
