@@ -82,3 +82,42 @@ def test_a_value_heavier_than_the_bound_is_served_but_not_kept():
     cache = ViewCache(max_entries=10, max_bytes=held_bytes(_answer(0)) // 2)
     assert cache.get("k", lambda: _answer(1))[1]["layout"]["title"]["text"] == "图 1"
     assert cache.stats["entries"] == 0
+
+
+def test_a_small_byte_bound_evicts_but_never_serves_another_scopes_answer(small_data_dir):
+    """Answers for two scopes through a cache that holds about one of them: evictions
+    happen, and every answer is still the one of the asking scope."""
+    from battlemap.app import create_app
+    from battlemap.geodata.access import Scope
+    from battlemap.settings import Settings
+    from tests.auth.dash_calls import call, server_callbacks, view_state
+
+    class Policy:
+        current = Scope()
+
+        def scope(self, default):
+            return self.current
+
+        def observe(self, code, allowed, why=""):
+            pass
+
+    app = create_app(Settings(data_dir=small_data_dir), warm=False)
+    context = app.server.config["BATTLEMAP_CONTEXT"]
+    context.policy = policy = Policy()
+    client = app.server.test_client()
+    dep = next(d for d in server_callbacks(client) if "household-table.data" in d["output"])
+    village = context.store.regions.level_codes(5)[3]
+
+    def names(pii: bool) -> list[str]:
+        policy.current = Scope(pii=pii)
+        answer = call(client, dep, {"view-state.data": view_state(village, year=2018)}).json
+        return [r["head_name"] for r in answer["response"]["household-table"]["data"]]
+
+    named, masked = names(True), names(False)
+    assert named and named != masked and all(n.endswith("*") for n in masked if len(n) > 1)
+    one = max(e[1] for e in context.views._cache._items.values())
+    context.views = ViewCache(max_entries=100, max_bytes=int(one * 1.5))
+    for _ in range(3):
+        assert names(True) == named
+        assert names(False) == masked
+        assert context.views.stats["entries"] == 1  # the other scope's answer was evicted
