@@ -7,9 +7,10 @@ they pile up, one set per version. A cache dir may be shared by several data dir
 bench sets, the tests), so a folder is only removed as *superseded* when it was built from
 the same data dir as the new one, which :func:`claim` records in it (``.source``).
 
-Never one another process may still be using: a folder claimed (opened) in the last
-:data:`GRACE_S` seconds is kept, as is any folder without a record (older caches; the
-array bundles' own rule removes those unused for a day). Removing a folder a process has
+Never one another process may still be using: a folder opened in the last :data:`GRACE_S`
+seconds (its modification time, set by :func:`claim` and by an array bundle's opening) is
+kept, as is any folder without a record (older caches; the array bundles' own rule removes
+those unused for a day). Removing a folder a process has
 already read or memory-mapped is safe: its arrays are in memory, or its unlinked files stay
 mapped until the process lets go.
 """
@@ -35,8 +36,9 @@ def _source_of(data_dir: Path) -> str:
 
 
 def claim(folder: Path, data_dir: Path) -> None:
-    """Record that ``folder`` holds a cache of ``data_dir`` and is in use now (the record's
-    modification time); a cache dir that cannot be written is left alone."""
+    """Record that ``folder`` holds a cache of ``data_dir`` (written once) and that it is
+    in use now (the folder's modification time, as an opened array bundle marks it); a
+    cache dir that cannot be written is left alone."""
     record = folder / SOURCE_FILE
     text = _source_of(data_dir) + "\n"
     try:
@@ -45,20 +47,9 @@ def claim(folder: Path, data_dir: Path) -> None:
             tmp.write_text(text, encoding="utf-8")
             tmp.chmod(0o600)
             os.replace(tmp, record)
-        else:
-            os.utime(record)
+        os.utime(folder)
     except OSError as exc:
         log.debug("%s: cannot record its source: %s", folder, exc)
-
-
-def _last_use(folder: Path) -> float:
-    """The latest of the folder's and its record's modification times (a bundle opened is
-    touched, a claim touches the record)."""
-    times = [folder.stat().st_mtime]
-    record = folder / SOURCE_FILE
-    if record.is_file():
-        times.append(record.stat().st_mtime)
-    return max(times)
 
 
 def prune_superseded(
@@ -73,15 +64,19 @@ def prune_superseded(
     name = current.name.rpartition("-")[0]
     source = _source_of(data_dir) + "\n"
     cutoff = (time.time() if now is None else now) - grace_s
-    removed = []
-    for path in current.parent.glob(f"{name}-*"):
+    removed: list[Path] = []
+    try:
+        siblings = sorted(current.parent.glob(f"{name}-*"))
+    except OSError:  # an unreadable cache dir: nothing to prune
+        return removed
+    for path in siblings:
         try:
             if path == current or not path.is_dir() or path.name.rpartition("-")[0] != name:
                 continue
             record = path / SOURCE_FILE
             if not record.is_file() or record.read_text(encoding="utf-8") != source:
                 continue  # another data dir's, or unknown: not ours to remove
-            if _last_use(path) >= cutoff:
+            if path.stat().st_mtime >= cutoff:
                 continue  # opened recently: a process may still be reading it
         except OSError:
             continue

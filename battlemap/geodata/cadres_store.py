@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from battlemap.geodata import aggregate
+from battlemap.geodata.cache_prune import prune_superseded
 from battlemap.geodata.cadre_arrays import (
     ARRAY_NAMES,
     ARRAYS_BUNDLE,
@@ -192,6 +193,7 @@ class EmbeddedCadres(CadreSource):
         try:
             values = np.load(path, allow_pickle=False) if path is not None else None
             if values is not None and values.shape == shape and values.dtype == np.int64:
+                prune_superseded(path.parent, self.data_dir)
                 return values
         except (OSError, ValueError):
             pass
@@ -208,6 +210,7 @@ class EmbeddedCadres(CadreSource):
                 os.replace(tmp, path)
         except OSError as exc:  # a read-only or full cache dir: serve from memory
             log.warning("%s: cannot write the cadre counts cache: %s", path.parent, exc)
+        prune_superseded(path.parent, self.data_dir)
         return values
 
     def _build_arrays_locked(self) -> None:
@@ -227,7 +230,7 @@ class EmbeddedCadres(CadreSource):
             built.append(True)
             return build_cadre_arrays(self.data_dir, self.years)
 
-        bundle = cached_bundle(ARRAYS_BUNDLE, parts, build)
+        bundle = cached_bundle(ARRAYS_BUNDLE, parts, build, source=self.data_dir)
         if built:  # the build's freed Arrow and numpy memory, back to the system
             give_back_memory()
         self._use(bundle)
@@ -291,7 +294,9 @@ class EmbeddedCadres(CadreSource):
             if found is None:
                 version = str(read_manifest(self.data_dir).get("version") or "")
                 parts = (version, self.metrics.digest, repr(self.years))
-                bundle = cached_bundle("cadre-warnings", parts, self._build_warnings)
+                bundle = cached_bundle(
+                    "cadre-warnings", parts, self._build_warnings, source=self.data_dir
+                )
                 found = self._warning_matrix = bundle["category"]
         return found
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from battlemap.geodata import aggregate
 from battlemap.geodata.datadir import (
@@ -36,6 +35,7 @@ from battlemap.geodata.embedded_features import EmbeddedFeatures
 from battlemap.geodata.errors import DataDirError, one_line
 from battlemap.geodata.journal import data_dir_lock, recover_on_open
 from battlemap.geodata.metrics import METRIC_NAMES, MetricSet, metric_set
+from battlemap.geodata.parquet_file import read_parquet
 from battlemap.geodata.partitions import PARTITIONED_TABLES, table_files, table_schema
 from battlemap.geodata.regions import REGION_COLUMNS, RegionTree
 from battlemap.geodata.schema import OPTIONAL_TABLE_FILES, TABLE_FILES
@@ -71,10 +71,7 @@ def household_files(data_dir: Path) -> list[tuple[Path, Path]]:
 
 def read_frame(path: Path, columns: list[str]) -> pd.DataFrame:
     """Columns of one parquet file as a frame; a corrupt file raises DataDirError naming it."""
-    try:
-        return pq.read_table(path, columns=columns).to_pandas()
-    except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
+    return read_parquet(path, columns).to_pandas()
 
 
 def build_aggregates(
@@ -176,7 +173,7 @@ class EmbeddedStore(EmbeddedFeatures, Store):
         entry = (manifest.get("files") or {}).get(AGGREGATES_FILE) or {}
         parts = (str(manifest.get("version") or ""), self.metrics.digest)
         parts += (str(entry.get("sha256") or ""),)
-        bundle = cached_bundle("aggregates", parts if fresh else ("",), build)
+        bundle = cached_bundle("aggregates", parts if fresh else ("",), build, source=self.data_dir)
         self._values = bundle["values"]
         self._year_index = {y: i for i, y in enumerate(self.years)}
         self._assessment_rows: dict[tuple[str, int], CountyAssessment] | None = None

@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from battlemap.geodata.cache_prune import prune_superseded
+
 __all__ = ["CACHE_ENV", "FORMAT", "cache_root", "cached_bundle"]
 
 log = logging.getLogger(__name__)
@@ -142,10 +144,25 @@ def _mapped(final: Path) -> Bundle | None:
         return None
 
 
-def cached_bundle(name: str, parts: tuple[str, ...], build: Callable[[], Bundle]) -> Bundle:
+def cached_bundle(
+    name: str,
+    parts: tuple[str, ...],
+    build: Callable[[], Bundle],
+    *,
+    source: Path | None = None,
+) -> Bundle:
     """The bundle ``name`` built from ``parts`` (e.g. data version and rules digest):
     mapped from the cache, or built by ``build`` (by one process at a time), written and
-    mapped; ``build()``'s own arrays when it cannot be cached."""
+    mapped; ``build()``'s own arrays when it cannot be cached. With ``source`` (the data
+    dir it is built from), that data dir's superseded ``name`` bundles are removed
+    (:func:`~battlemap.geodata.cache_prune.prune_superseded`)."""
+    bundle = _cached_bundle(name, parts, build)
+    if source is not None and all(parts):
+        prune_superseded(cache_root() / f"{name}-{_key(parts)}", source)
+    return bundle
+
+
+def _cached_bundle(name: str, parts: tuple[str, ...], build: Callable[[], Bundle]) -> Bundle:
     if not all(parts):
         return build()  # no data version to name it by: never serve a stale bundle
     root = cache_root()

@@ -228,7 +228,8 @@ class EmbeddedFeatures:
         def load() -> HouseholdArrays:
             version = str((getattr(self, "manifest", None) or {}).get("version") or "")
             parts = (version, self.metrics.digest, repr(self.years))
-            return HouseholdArrays(**cached_bundle("households", parts, build))
+            bundle = cached_bundle("households", parts, build, source=self.data_dir)
+            return HouseholdArrays(**bundle)
 
         return self._lazy("households", load)
 

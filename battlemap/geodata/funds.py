@@ -35,15 +35,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from battlemap.geodata.datadir import read_table
 from battlemap.geodata.embedded_cache import cached_bundle
-from battlemap.geodata.errors import DataDirError, one_line
+from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.features import code_range
 from battlemap.geodata.funds_aggregate import funds_values
 from battlemap.geodata.funds_schema import FUNDS_METRICS, FUNDS_TABLE_FILES, FUNDS_TABLES
 from battlemap.geodata.mapped_text import MappedText, text_array
+from battlemap.geodata.parquet_file import read_parquet
 from battlemap.geodata.schema import TABLE_FILES
 from battlemap.indicators.funds_anomalies import HIT_COLUMNS, scan
 from battlemap.indicators.funds_rules import FundsRules, funds_rules_of
@@ -227,7 +227,7 @@ class EmbeddedFunds(FundsSource):
         with self._lock:
             if self._values is not None:
                 return
-            bundle = cached_bundle(CACHE_DIR, self._parts, self._build_bundle)
+            bundle = cached_bundle(CACHE_DIR, self._parts, self._build_bundle, source=self.data_dir)
             self._text = {
                 name: MappedText(value)
                 for name, value in bundle.items()
@@ -273,10 +273,7 @@ class EmbeddedFunds(FundsSource):
         columns = ["hh_id", "year", "status", "income_per_capita"]
         wanted = pa.array(linked.to_numpy(object), pa.string())
         path = self.data_dir / TABLE_FILES["household_years"]
-        try:
-            table = pq.read_table(path, columns=columns)
-        except Exception as exc:  # pyarrow raises many types for corrupt files
-            raise DataDirError(f"{path} is not a readable parquet table: {one_line(exc)}") from None
+        table = read_parquet(path, columns)
         hh = pc.cast(table.column("hh_id"), pa.string())
         table = table.filter(pc.is_in(hh, value_set=wanted))
         frame = table.to_pandas()

@@ -65,3 +65,48 @@ def test_a_missing_or_unwritable_folder_is_left_alone(dirs) -> None:
     root, a, _ = dirs
     assert prune_superseded(root / "funds-0000000000000001", a) == []
     assert not root.exists()
+
+
+def test_a_new_data_version_prunes_the_old_caches(tmp_path: Path, monkeypatch) -> None:
+    """The store, funds and cadre caches of the old version go once the data dir has a new
+    one and they were not opened for the grace period; another data dir's stay."""
+    from battlemap.geodata.cadres_store import EmbeddedCadres
+    from battlemap.geodata.datadir import read_manifest, write_manifest
+    from battlemap.geodata.embedded import EmbeddedStore
+    from battlemap.geodata.embedded_cache import CACHE_ENV
+    from battlemap.geodata.funds import EmbeddedFunds
+    from battlemap.geodata.synthetic.generate import generate
+    from battlemap.indicators.cadre_rules import default_cadre_rules
+    from battlemap.indicators.funds_rules import funds_rules_of
+
+    data_dir, cache = tmp_path / "data", tmp_path / "cache"
+    generate(data_dir, households=2000, seed=7, quiet=True)
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+
+    def open_all() -> set[str]:
+        store = EmbeddedStore(data_dir)
+        store.counts(store.regions.roots()[0].code, store.years[0])
+        codes = list(store.regions.codes)
+        rules = funds_rules_of(store.rules)
+        EmbeddedFunds(data_dir, store.regions.codes, store.years, rules, store.manifest)._ensure()
+        cadres = EmbeddedCadres(data_dir, codes, store.years, default_cadre_rules())
+        cadres._counts_values()
+        cadres.frames(codes[-1], store.years[-1])  # the cadre arrays
+        return {p.name for p in cache.iterdir() if p.is_dir() and not p.name.startswith(".")}
+
+    def kinds(names: set[str]) -> set[str]:
+        return {name.rpartition("-")[0] for name in names}
+
+    first = open_all()
+    assert {"funds", "cadres", "cadre-arrays", "aggregates"} <= kinds(first), first
+    foreign = _folder(cache, "cadres-00000000000000ff", tmp_path / "elsewhere", 10 * GRACE_S)
+    manifest = read_manifest(data_dir)
+    write_manifest(data_dir, {**manifest, "version": "0123456789abcdef"})  # as an import does
+    second = open_all()
+    new = second - first - {foreign.name}
+    assert kinds(new) == kinds(first)  # one new folder of each kind ...
+    assert first <= second  # ... and the old ones, opened just now, kept
+    when = time.time() - GRACE_S - 60
+    for name in first:  # the old version not opened for longer than the grace period
+        os.utime(cache / name, (when, when))
+    assert open_all() == new | {foreign.name}
