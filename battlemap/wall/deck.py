@@ -6,8 +6,8 @@ Three routes, all of this app (nothing from outside; the frame may sit only in i
   URL fragment names the view (``#region=…&year=…&lang=…&indicator=…&w=…&v=…``); the
   wall changes only the fragment at each turn, so the page (and deck.gl) is never
   reloaded: the page fetches the view's deck as JSON and hands it to its one deck.gl
-  instance. An empty fragment (another chart shows) hides the canvas, drops the layers
-  and stops deck.gl's animation loop. A new view is fetched and drawn only once the
+  instance. An empty fragment (another chart shows) hides the canvas and stops deck.gl's
+  animation loop (the next view replaces the layers). A new view is fetched and drawn only once the
   wall's map has finished drawing the step (``bmWall.mapBusy`` in ``assets/wall.js``), so
   the 3D work never competes with the map on the page's one thread.
 * ``/wall/deck/deckgl.js?h=…`` -- the deck.gl bundle vendored in the pydeck wheel (the same
@@ -95,7 +95,7 @@ _SHELL_JS = """
 (function () {
   'use strict';
   var box = document.getElementById('deck-container');
-  var deck = null, token = 0, stopTimer = null;
+  var deck = null, token = 0;
   function mapBusy() {
     try {
       var wall = window.parent.bmWall;
@@ -118,7 +118,6 @@ _SHELL_JS = """
     document.body.setAttribute('data-loop', run ? 'running' : 'stopped');
   }
   function draw(spec, view) {
-    clearTimeout(stopTimer);
     if (deck === null) {
       deck = createDeck({container: box, jsonInput: spec, tooltip: false});
       document.body.setAttribute('data-loop', 'running');
@@ -129,13 +128,10 @@ _SHELL_JS = """
     box.classList.remove('idle');
     document.body.setAttribute('data-drawn', view);
   }
-  function hide() {
+  function hide() {  // nothing redrawn while hidden; the next view replaces the layers
     box.classList.add('idle');
     document.body.removeAttribute('data-drawn');
-    if (deck === null) { return; }
-    deck.setProps({layers: []});
-    clearTimeout(stopTimer);
-    stopTimer = setTimeout(function () { loop(false); }, 200);
+    loop(false);
   }
   function onHash() {
     var view = location.hash.replace(/^#/, '');
