@@ -66,9 +66,11 @@ def viewport(driver, width: int, height: int, *, phone: bool = False) -> None:
     )
 
 
-def open_view(driver, base: str, region: str, query: str = "", *, panels: bool = True) -> None:
+def open_view(
+    driver, base: str, region: str, query: str = "", *, panels: bool = True, year: int = 2020
+) -> None:
     """Load a view and wait for its map (and, with ``panels``, the side charts)."""
-    driver.get(f"{base}/?region={region}&year=2020{query}")
+    driver.get(f"{base}/?region={region}&year={year}{query}")
     wait_for_map(driver, region)
     if panels:
         _until(driver, "return !!document.querySelector('#radar-chart .main-svg')")
@@ -91,6 +93,16 @@ def _village(store) -> str:
     )
 
 
+_EXPORT_JS = """
+const panel = document.querySelector('.bm-map-panel').getBoundingClientRect();
+const parts = Array.from(document.querySelectorAll('.bm-export > label, .bm-export-choice, ' +
+  '.bm-export-button')).map(e => e.getBoundingClientRect());
+const button = getComputedStyle(document.querySelector('.bm-export-button')).fontFamily;
+return {inset: Math.min(...parts.map(r => r.left - panel.left)),
+        right: Math.max(...parts.map(r => panel.right - r.right)),
+        same_font: button === getComputedStyle(document.body).fontFamily};
+"""
+
 _FIRST_SCREEN_JS = """
 const box = s => { const e = document.querySelector(s); return e && e.getBoundingClientRect(); };
 const map = box('#map'), bar = box('#map .colorbar'), chip = box('.bm-chip');
@@ -100,22 +112,29 @@ return {vh: innerHeight, map: [map.top, map.bottom], bar: bar && [bar.top, bar.b
 
 
 @pytest.mark.parametrize(
-    "size, lang",
-    [((1440, 900), "zh"), ((1440, 900), "en"), ((1920, 1080), "en"), ((1024, 768), "en")],
+    "size, query",
+    [
+        ((1440, 900), "&lang=zh"),
+        ((1440, 900), "&lang=en&filter=cause:01"),
+        ((1920, 1080), "&lang=en&filter=cause:01"),
+        ((1024, 768), "&lang=en"),
+    ],
 )
-def test_whole_map_on_the_first_screen(chrome, served, embedded_store, size, lang):
+def test_whole_map_on_the_first_screen(chrome, served, embedded_store, size, query):
     """On a desktop the map with its colour bar ends above the bottom of the first screen
     (was cut by 34-88 px: a region's south and the legend's numbers below the fold), also
-    with a cross-filter set (its chip sits beside the map's title)."""
+    with a cross-filter set (its chip sits beside the map's title); the export row under
+    the map is inset from the panel's edge (it touched the border) in the page's font."""
     root = embedded_store.regions.roots()[0].code
     viewport(chrome, *size)
-    for query in (f"&lang={lang}", f"&lang={lang}&filter=cause:01"):
-        open_view(chrome, served, root, query, panels=False)
-        seen = chrome.execute_script(_FIRST_SCREEN_JS)
-        assert seen["map"][1] <= seen["vh"] and seen["bar"][1] <= seen["vh"], (query, seen)
-        if "filter" in query:
-            assert seen["chip"] and seen["chip"][1] <= seen["map"][0] + 1, seen
-    screenshot(chrome, f"sizes-first-screen-{size[0]}-{lang}", park=False)
+    open_view(chrome, served, root, query, panels=False)
+    seen = chrome.execute_script(_FIRST_SCREEN_JS)
+    assert seen["map"][1] <= seen["vh"] and seen["bar"][1] <= seen["vh"], seen
+    if "filter" in query:
+        assert seen["chip"] and seen["chip"][1] <= seen["map"][0] + 1, seen
+    export = chrome.execute_script(_EXPORT_JS)
+    assert export["inset"] >= 8 and export["right"] >= 8 and export["same_font"], export
+    screenshot(chrome, f"sizes-first-screen-{size[0]}{query.replace('&', '-')}", park=False)
 
 
 # Each breadcrumb item: the gap between its level (<small>) and its name, and the
@@ -138,7 +157,7 @@ return Array.from(document.querySelectorAll('#breadcrumb li')).map(li => {
 def test_phone_breadcrumb_spaced_and_aligned(chrome, served, embedded_store, lang):
     """390 px touch: every crumb shows its level and name apart (was "Province贵州省": the
     40 px touch links are flex boxes, which drop the space) and the crumbs of one line
-    share one text line (the current one sat ~10 px higher)."""
+    share one text line (the current one sat ~10 px higher); the export row is inset."""
     village = _village(embedded_store)
     viewport(chrome, *PHONE, phone=True)
     open_view(chrome, served, village, f"&lang={lang}", panels=False)
@@ -146,33 +165,13 @@ def test_phone_breadcrumb_spaced_and_aligned(chrome, served, embedded_store, lan
     crumbs = chrome.execute_script(_CRUMBS_JS)
     screenshot(chrome, f"sizes-phone-crumbs-{lang}", park=False)
     assert all(c["gap"] >= 2 for c in crumbs), crumbs
+    export = chrome.execute_script(_EXPORT_JS)  # the export row inset on the phone too
+    assert export["inset"] >= 8 and export["right"] >= 8 and export["same_font"], export
     rows: dict[int, list[float]] = {}
     for c in crumbs:
         row = next((r for r in rows if abs(r - c["top"]) < 20), round(c["top"]))
         rows.setdefault(row, []).append(c["middle"])
     assert all(max(m) - min(m) <= 2 for m in rows.values()), crumbs
-
-
-_EXPORT_JS = """
-const panel = document.querySelector('.bm-map-panel').getBoundingClientRect();
-const parts = Array.from(document.querySelectorAll('.bm-export > label, .bm-export-choice, ' +
-  '.bm-export-button')).map(e => e.getBoundingClientRect());
-const button = getComputedStyle(document.querySelector('.bm-export-button')).fontFamily;
-return {inset: Math.min(...parts.map(r => r.left - panel.left)),
-        right: Math.max(...parts.map(r => panel.right - r.right)),
-        same_font: button === getComputedStyle(document.body).fontFamily};
-"""
-
-
-@pytest.mark.parametrize("size", [PHONE, (1440, 900)])
-def test_export_menu_inside_the_map_panel(chrome, served, embedded_store, size):
-    """The export row is inset from the map panel's edge like its title (its label and
-    button touched the border) and its button is set in the page's font."""
-    root = embedded_store.regions.roots()[0].code
-    viewport(chrome, *size, phone=size == PHONE)
-    open_view(chrome, served, root, panels=False)
-    seen = chrome.execute_script(_EXPORT_JS)
-    assert seen["inset"] >= 8 and seen["right"] >= 8 and seen["same_font"], seen
 
 
 # Texts of the side charts (axis names, ticks, legends) outside their chart's box, and
@@ -207,15 +206,14 @@ def _zero_score_county(store) -> str:
     raise AssertionError("no county with all-zero scores in 2020")
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_phone_chart_texts_inside_charts(chrome, served, embedded_store, lang):
+def test_phone_chart_texts_inside_charts(chrome, served, embedded_store):
     """390 px: no chart text runs out of its chart (the radar's "Medical insurance" was
     cut at the left edge), the funds chart's 万元 ticks carry no SI "k", and a score chart
     whose scores are all 0 shows no negative scores (was −1 … 1)."""
     root = embedded_store.regions.roots()[0].code
     county = _zero_score_county(embedded_store)
     viewport(chrome, *PHONE, phone=True)
-    for region in (_village(embedded_store), root, county):
+    for region, lang in ((_village(embedded_store), "en"), (root, "zh"), (county, "zh")):
         open_view(chrome, served, region, f"&lang={lang}")
         if region == county:
             _until(chrome, "return !!document.querySelector('#cadre-chart .xtick')")
@@ -226,11 +224,12 @@ def test_phone_chart_texts_inside_charts(chrome, served, embedded_store, lang):
         if region == root:
             funds = seen["ticks"]["funds-chart"]
             assert funds and not any(SI_SUFFIX.search(t) for t in funds), funds
-        if region == county:
+        elif region == county:
             scores = seen["ticks"]["cadre-chart"]
             assert scores and not any(t.startswith(("−", "-")) for t in scores), scores
-    chrome.execute_script("document.getElementById('radar-chart').scrollIntoView()")
-    screenshot(chrome, f"sizes-phone-radar-{lang}", park=False)
+        else:
+            chrome.execute_script("document.getElementById('radar-chart').scrollIntoView()")
+            screenshot(chrome, "sizes-phone-radar-en", park=False)
 
 
 _OVERLAP_JS = """
@@ -244,10 +243,30 @@ return {buttons: buttons.length, overlaps: hit.length};
 """
 
 
+# What plotly reported as hit by the first tap (the page is not reloaded by a drill).
+_RECORD_TAPS_JS = """
+window.__bmTaps = [];
+document.querySelector('#map .js-plotly-plot')._ev.prependListener('plotly_click',
+  e => window.__bmTaps.push((e.points[0] && e.points[0].data && e.points[0].data.meta) || ''));
+"""
+
+
+# Whether an H3 hexbin is painted at a canvas pixel.
+_HEXBIN_AT_JS = """
+const gd = document.querySelector('#map .js-plotly-plot');
+const m = gd._fullLayout.map._subplot.map;
+const layers = gd._fullData.filter(t => t.meta === 'hexbins')
+  .map(t => 'plotly-trace-layer-' + t.uid + '-fill').filter(id => m.getLayer(id));
+return layers.length > 0 &&
+  m.queryRenderedFeatures([arguments[0], arguments[1] + 2], {layers: layers}).length > 0;
+"""
+
+
 def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_store):
     """390 px touch, English: the map's mode bar no longer covers the legend
     ("Households remaining" ran under its camera), zoom and reset stay; finger taps on a
-    child region drill province → city → county → township → village."""
+    child region drill province → city → county → township → village, through the
+    H3 hexbins drawn on top."""
     store = embedded_store
     region = store.regions.roots()[0].code
     viewport(chrome, *PHONE, phone=True)
@@ -255,6 +274,10 @@ def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_
     seen = chrome.execute_script(_OVERLAP_JS)
     assert seen["buttons"] >= 3 and seen["overlaps"] == 0, seen
     screenshot(chrome, "sizes-phone-legend-en", park=False)
+    # the walk with H3 hexbins on top (drawn above township level): a tap hits them first
+    layers = "&lang=en&layers=choropleth,labels,hexbins"
+    open_view(chrome, served, region, layers, panels=False, year=2016)
+    chrome.execute_script(_RECORD_TAPS_JS)
     for _ in range(4):
         chrome.execute_script("document.getElementById('map').scrollIntoView({block: 'center'})")
         time.sleep(0.3)
@@ -267,9 +290,11 @@ def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_
         for child, lon, lat in zip(shapes.codes, shapes.label_lon, shapes.label_lat, strict=True):
             x, y, width, height = project(chrome, lon, lat)
             if visible(x, y, width, height) and child != region:
-                spots.append((abs(x - width / 2) + abs(y - height / 2), child, x, y))
+                # a child under a hexbin first, then the one nearest the middle
+                under = not chrome.execute_script(_HEXBIN_AT_JS, x, y)
+                spots.append((under, abs(x - width / 2) + abs(y - height / 2), child, x, y))
         assert spots, f"no child of {region} to tap"
-        _, child, x, y = min(spots)
+        *_, child, x, y = min(spots)
         point = [{"x": left + x, "y": top + y + 2, "id": 0}]
         chrome.execute_cdp_cmd(
             "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": point}
@@ -279,14 +304,14 @@ def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_
         wait_for_map(chrome, child)
         region = child
     assert store.regions.get(region).level == 5
+    assert chrome.execute_script("return window.__bmTaps")[0] == "hexbins"
     screenshot(chrome, "sizes-phone-tapped-to-village", park=False)
 
 
-@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)])
-def test_wall_has_no_scrollbar_track(chrome, served, size):
+def test_wall_has_no_scrollbar_track(chrome, served):
     """The wall fills the whole screen: no empty scrollbar track down its right edge (the
-    page's ``html { overflow-y: scroll }`` reserved 15 px of white at 1080p and 4K)."""
-    viewport(chrome, *size)
+    page's ``html { overflow-y: scroll }`` reserved 15 px of white, at 4K too)."""
+    viewport(chrome, 1920, 1080)
     chrome.get(f"{served}/wall?interval=600")
     _until(chrome, "return !!document.querySelector('.bm-wall .bm-wall-tile')")
     widths = chrome.execute_script(
