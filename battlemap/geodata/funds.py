@@ -325,11 +325,13 @@ class EmbeddedFunds(FundsSource):
         rows = np.sort(np.asarray(self._bundle["projects.code_order"][start:end]))
         index = np.asarray(self._bundle["projects.row"])[rows]
         p = self._rows("projects", rows, index)
-        return with_totals(p, {}, rows=self._total_rows)
+        probe = _probe(p.project_id.tolist())  # encoded once for the three tables
 
-    def _total_rows(self, name: str, ids) -> pd.DataFrame:
-        """Only the columns :func:`with_totals` reads of a table's rows by project."""
-        return self._project_rows(name, ids, _TOTAL_COLUMNS.get(name))
+        def total_rows(name: str, _ids) -> pd.DataFrame:
+            """Only the columns :func:`with_totals` reads of a table's rows by project."""
+            return self._project_rows(name, None, _TOTAL_COLUMNS.get(name), probe=probe)
+
+        return with_totals(p, {}, rows=total_rows)
 
     def payments(self, project_ids: list[str]) -> pd.DataFrame:
         if not self.available:
@@ -339,20 +341,26 @@ class EmbeddedFunds(FundsSource):
         pay = self._project_rows("fund_payments", project_ids)
         return pay.sort_values(["date", "payment_id"], kind="stable").reset_index(drop=True)
 
-    def _project_rows(self, name: str, ids, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-        """The rows of table ``name`` whose project_id is in ``ids``, in the table's order
-        (as ``isin`` gives them), by binary search in the bundle's project IDs sorted: a
-        village's few projects cost a lookup each instead of a scan of 1.3 M payments."""
+    def _project_rows(
+        self,
+        name: str,
+        ids,
+        columns: tuple[str, ...] | None = None,
+        *,
+        probe: tuple[list[str], np.ndarray] | None = None,
+    ) -> pd.DataFrame:
+        """The rows of table ``name`` whose project_id is in ``ids`` (or ``probe``, the
+        :func:`_probe` of them), in the table's order (as ``isin`` gives them), by binary
+        search in the bundle's project IDs sorted: a village's few projects cost a lookup
+        each instead of a scan of 1.3 M payments."""
         self._ensure()
         keys = self._bundle[f"{name}.project_key"]
         order = self._bundle[f"{name}.project_order"]
-        texts = [i for i in dict.fromkeys(ids) if isinstance(i, str)]
+        texts, encoded = probe if probe is not None else _probe(ids)
         if not texts or not len(keys):
             return self._rows(name, np.zeros(0, dtype=np.int64), columns=columns)
-        wanted = [i.encode() for i in texts]
-        probe = np.asarray(wanted, dtype=f"S{max(max(map(len, wanted)), keys.itemsize, 1)}")
-        starts = np.searchsorted(keys, probe, "left")
-        sizes = np.searchsorted(keys, probe, "right") - starts
+        starts = np.searchsorted(keys, encoded, "left")
+        sizes = np.searchsorted(keys, encoded, "right") - starts
         total = int(sizes.sum())
         first = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
         found = np.asarray(order[first + np.arange(total)])
@@ -386,6 +394,15 @@ class EmbeddedFunds(FundsSource):
                 values = np.asarray(self._bundle[key][rows])
             data[column] = pd.Series(values, index=index, dtype=values.dtype)
         return pd.DataFrame(data, columns=list(columns), index=index)
+
+
+def _probe(ids) -> tuple[list[str], np.ndarray]:
+    """(the distinct text IDs in first-seen order, as UTF-8 bytes for a binary search;
+    wide enough that no ID is cut: a longer ID matches no key)."""
+    texts = [i for i in dict.fromkeys(ids) if isinstance(i, str)]
+    wanted = [i.encode() for i in texts]
+    width = max((len(w) for w in wanted), default=1)
+    return texts, np.asarray(wanted, dtype=f"S{max(width, 1)}")
 
 
 def _sorted_keys(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
