@@ -21,7 +21,7 @@ generator runs on the same machine as the server, so the figures are lower bound
 ``--soak MINUTES`` runs one configuration (the first of each list, the last user count)
 that long. Its baseline is the steady state, reached honestly: after the workers' own
 warm-up, the same session mix (same users, same think time) runs in one-minute windows
-until the workers' PSS and anonymous memory each grew by less than ``--settle-pct`` over
+until the workers' PSS and anonymous memory each changed by less than ``--settle-pct`` over
 the last two minutes (the bounded caches are full; at most ``--settle-max`` minutes,
 recorded either way), and only then does the soak window start. Every worker's RSS, PSS,
 anonymous and private-dirty memory is sampled every minute; the JSON gives them at minutes
@@ -168,7 +168,7 @@ def settle(
     served: Served, users: int, paths, think, *, pct: float, max_minutes: float
 ) -> dict[str, Any]:
     """The warm-up of a soak: the session mix runs in one-minute windows until the workers'
-    PSS and anonymous memory each grew by less than ``pct`` % over the last two minutes
+    PSS and anonymous memory each changed by less than ``pct`` % over the last two minutes
     (the caches reached their bounds), at most ``max_minutes``; returns each minute's
     memory and whether it settled."""
     env, runner = _runner(served, users, paths, think)
@@ -183,7 +183,7 @@ def settle(
                 growth = {f: _grew_pct(now, samples[-3], f) for f in ("pss", "anonymous")}
                 print(json.dumps({"settling": samples[-1]["minute"], "grew_pct_2_min": growth}),
                       file=sys.stderr)  # fmt: skip
-                if all(g < pct for g in growth.values()):
+                if all(abs(g) < pct for g in growth.values()):  # neither growing nor falling
                     settled = True
                     break
         stats = _stats(env, max(len(samples) - 1, 1) * 60.0)
@@ -192,7 +192,7 @@ def settle(
     return {
         "settled": settled,
         "minutes": len(samples) - 1,
-        "rule": f"PSS and anonymous memory each grew < {pct:g} % over the last 2 minutes",
+        "rule": f"PSS and anonymous memory each changed < {pct:g} % over the last 2 minutes",
         "requests": stats["requests"],
         "errors": stats["errors"],
         "memory_every_minute": samples,
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak", type=float, metavar="MINUTES")
     parser.add_argument(
         "--settle-pct", type=float, default=1.0,
-        help="soak warm-up: until PSS and anonymous memory grew less than this %% in 2 min",
+        help="soak warm-up: until PSS and anonymous memory changed less than this %% in 2 min",
     )  # fmt: skip
     parser.add_argument(
         "--settle-max", type=float, default=10.0, help="soak warm-up: at most these minutes"
