@@ -196,6 +196,19 @@ return out;
 """
 
 
+# How many text lines each cadre's (masked) name takes in the cadres table.
+_NAME_LINES_JS = """
+const out = {};
+document.querySelectorAll('#cadre-table td[data-dash-column=name]').forEach(td => {
+  const range = document.createRange();
+  range.selectNodeContents(td);
+  out[td.textContent] = new Set(Array.from(range.getClientRects())
+    .filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+});
+return out;
+"""
+
+
 def _zero_score_county(store) -> str:
     """A county whose cadres in post all score 0 in 2020 (its score chart has no bar)."""
     access = ScopedStore(store)
@@ -209,7 +222,8 @@ def _zero_score_county(store) -> str:
 def test_phone_chart_texts_inside_charts(chrome, served, embedded_store):
     """390 px: no chart text runs out of its chart (the radar's "Medical insurance" was
     cut at the left edge), the funds chart's 万元 ticks carry no SI "k", and a score chart
-    whose scores are all 0 shows no negative scores (was −1 … 1)."""
+    whose scores are all 0 shows no negative scores (was −1 … 1); a cadre's masked name
+    stays on one line (was "杨" over "**")."""
     root = embedded_store.regions.roots()[0].code
     county = _zero_score_county(embedded_store)
     viewport(chrome, *PHONE, phone=True)
@@ -227,6 +241,9 @@ def test_phone_chart_texts_inside_charts(chrome, served, embedded_store):
         elif region == county:
             scores = seen["ticks"]["cadre-chart"]
             assert scores and not any(t.startswith(("−", "-")) for t in scores), scores
+            _until(chrome, "return !!document.querySelector('#cadre-table td')")
+            lines = chrome.execute_script(_NAME_LINES_JS)
+            assert lines and all(n == 1 for n in lines.values()), lines
         else:
             chrome.execute_script("document.getElementById('radar-chart').scrollIntoView()")
             screenshot(chrome, "sizes-phone-radar-en", park=False)
