@@ -153,11 +153,22 @@ return Array.from(document.querySelectorAll('#breadcrumb li')).map(li => {
 """
 
 
+# The search box's placeholder width (in its own font) and the room inside the box.
+_PLACEHOLDER_JS = """
+const i = document.getElementById('region-search'), s = getComputedStyle(i);
+const c = document.createElement('canvas').getContext('2d');
+c.font = getComputedStyle(i, '::placeholder').fontSize + ' ' + s.fontFamily;
+return [c.measureText(i.placeholder).width,
+        i.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)];
+"""
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_phone_breadcrumb_spaced_and_aligned(chrome, served, embedded_store, lang):
     """390 px touch: every crumb shows its level and name apart (was "Province贵州省": the
     40 px touch links are flex boxes, which drop the space) and the crumbs of one line
-    share one text line (the current one sat ~10 px higher); the export row is inset."""
+    share one text line (the current one sat ~10 px higher); the export row is inset; the
+    search box's hint fits in it (its end was cut in both languages)."""
     village = _village(embedded_store)
     viewport(chrome, *PHONE, phone=True)
     open_view(chrome, served, village, f"&lang={lang}", panels=False)
@@ -167,6 +178,8 @@ def test_phone_breadcrumb_spaced_and_aligned(chrome, served, embedded_store, lan
     assert all(c["gap"] >= 2 for c in crumbs), crumbs
     export = chrome.execute_script(_EXPORT_JS)  # the export row inset on the phone too
     assert export["inset"] >= 8 and export["right"] >= 8 and export["same_font"], export
+    hint, room = chrome.execute_script(_PLACEHOLDER_JS)
+    assert hint <= room, (hint, room)  # the search box's hint is not cut
     rows: dict[int, list[float]] = {}
     for c in crumbs:
         row = next((r for r in rows if abs(r - c["top"]) < 20), round(c["top"]))
