@@ -105,7 +105,7 @@
     var full = gd && gd._fullLayout;
     var sub = full && full.map && full.map._subplot;
     var map = sub && sub.map;
-    if (!map) { return false; }
+    if (!map) { return !!document.getElementById('wall-map'); }  // not yet drawn at all
     var hb = document.getElementById('wall-heartbeat');
     var region = (hb ? hb.textContent : '').split('|')[2];
     var shown = !region || (gd.layout && gd.layout.uirevision === region);

@@ -2,7 +2,8 @@
 
 Three routes, all of this app (nothing from outside; the frame may sit only in its pages):
 
-* ``/wall/deck`` -- the panel's page, a small shell loaded once per wall page. The frame's
+* ``/wall/deck`` -- the panel's page, a small shell loaded once per wall page (it loads
+  deck.gl when the wall's map is not drawing). The frame's
   URL fragment names the view (``#region=…&year=…&lang=…&indicator=…&w=…&v=…``); the
   wall changes only the fragment at each turn, so the page (and deck.gl) is never
   reloaded: the page fetches the view's deck as JSON and hands it to its one deck.gl
@@ -133,19 +134,34 @@ _SHELL_JS = """
     document.body.removeAttribute('data-drawn');
     loop(false);
   }
+  var lib = null;  // deck.gl, loaded once when the map is not drawing
+  function library() {
+    if (lib === null) {
+      lib = new Promise(function (done, failed) {
+        var script = document.createElement('script');
+        script.src = document.body.getAttribute('data-lib');
+        script.onload = done;
+        script.onerror = function () { lib = null; failed(); };
+        document.head.appendChild(script);
+      });
+    }
+    return lib;
+  }
   function onHash() {
     var view = location.hash.replace(/^#/, '');
     var my = ++token;
     if (!view) { hide(); return; }
     afterMap(my, function () {
-      fetch('deck/data?' + view, {credentials: 'same-origin'})
-        .then(function (r) { return r.ok ? r.json() : null; })
-        .then(function (spec) { if (spec && my === token) { draw(spec, view); } })
+      var data = fetch('deck/data?' + view, {credentials: 'same-origin'})
+        .then(function (r) { return r.ok ? r.json() : null; });
+      Promise.all([data, library()])
+        .then(function (got) { if (got[0] && my === token) { draw(got[0], view); } })
         .catch(function () { /* the next turn tries again */ });
     });
   }
   window.addEventListener('hashchange', onHash);
   onHash();
+  afterMap(token, function () { library().catch(function () {}); });
 })();
 """
 
@@ -188,13 +204,14 @@ def _bundle() -> tuple[bytes, str]:
 
 
 def shell_page() -> str:
-    """The panel's page: deck.gl by URL from this app (relative to ``…/wall/deck``), the
-    shell's script; no view until the fragment names one."""
+    """The panel's page: the shell's script, which loads deck.gl by URL from this app
+    (relative to ``…/wall/deck``) once the wall's map is not drawing; no view until the
+    fragment names one."""
     digest = _bundle()[1]
     page = (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>3D</title>'
-        f'{_WALL_CSS}<script src="deck/deckgl.js?h={digest}"></script></head>'
-        '<body><div id="deck-container" class="idle"></div>'
+        f'{_WALL_CSS}</head><body data-lib="deck/deckgl.js?h={digest}">'
+        '<div id="deck-container" class="idle"></div>'
         f"<script>{_SHELL_JS}</script></body></html>"
     )
     return assert_offline(page, "wall 3D panel")

@@ -50,7 +50,7 @@ def test_display_scope_without_export_right(embedded_store) -> None:
 def test_shell_is_offline_and_loads_the_bundle_from_this_app(client) -> None:
     page = shell_page()
     assert external_references(page) == []  # nothing from outside
-    bundle = re.search(r'<script src="(deck/deckgl\.js\?h=\w+)"></script>', page)
+    bundle = re.search(r'<body data-lib="(deck/deckgl\.js\?h=\w+)">', page)
     assert bundle and len(page) < 20_000  # deck.gl by URL, not inlined (~4 MB)
     response = client.get("/wall/deck")
     assert response.status_code == 200 and b"deck-container" in response.data
