@@ -7,14 +7,16 @@ Usage: python -m benchmarks.wall [--data-dir DIR] [--minutes 10] [--interval 3]
 * Chromium (``battlemap run`` over HTTP, 1920×1080, software WebGL): the tour runs at
   ``--interval`` s. A step's time is from the frame request leaving the browser (the step
   timer fired) to the new region's map drawn (plotly finished the figure, MapLibre idle).
-  Target: ≤ 1 s.
+  Target: ≤ 1 s. Steps are also split by the 3D panel (``to_deck``: the step that shows
+  it, ``from_deck``: the step after, ``other``) and by level (digits of the region code).
+  ``--query '&flows=0'`` adds URL parameters (comparisons).
 * Memory: JS heap used and DOM node count (CDP ``Performance`` metrics; ``Nodes`` counts
   every node the page still holds, attached or not), each reading taken right after a
   forced garbage collection (``HeapProfiler.collectGarbage`` twice: a reading without one
   is noise). The two compared readings show the same frame: the first tour step after the
   first minute (and after ``--minutes``) at which the tour is back at its first stop with
   the same rotating panels (step a multiple of lcm(stops, panel cycle)), never the 3D
-  panel (its frame's deck.gl page shares the page's heap while shown). Target: the end
+  panel (its deck.gl page lives in the wall's page, and its layers while shown). Target: the end
   within 10 % of the first minute. With ``--snapshots`` (default on) a heap snapshot
   after each of the two readings splits the heap into V8's compiled code (bytecode,
   machine code, deopt data: it grows while the JIT warms up) and everything else (the
