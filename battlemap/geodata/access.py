@@ -189,7 +189,6 @@ class ScopedStore:
         info = self.region(code)
         return {y: self._memoised([info.code], y)[info.code] for y in self.store.years}
 
-
     # -- map features --------------------------------------------------------------------
     def unit_shapes(self, code: str) -> RegionShapes:
         return self.store.unit_shapes(self.region(code).code)

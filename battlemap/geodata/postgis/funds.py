@@ -49,6 +49,7 @@ def funds_key(stamp: str, rules_digest: str, years) -> str:
     """What ``funds_meta`` holds: the derived tables' data stamp, rules and years."""
     return json.dumps([stamp, rules_digest, [int(y) for y in years]])
 
+
 _TEXT, _FLOAT, _INT, _DATE = pa.string(), pa.float64(), pa.int64(), pa.date32()
 _TYPES = {
     "projects": {
