@@ -36,6 +36,8 @@ SIGNED_IN = {
     "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
     "/_reload-hash",
     "wall_deck",  # the wall's 3D panel: reads through context.access() (tests/wall/test_deck.py)
+    "wall_deck_data",  # the 3D panel's view as JSON: through context.access() (test_deck.py)
+    "wall_deck_lib",  # the vendored deck.gl bundle (no data), only for signed-in screens
 }
 DATA_METHODS = (
     "counts", "children_counts", "counts_many", "series", "unit_shapes", "households",
