@@ -12,7 +12,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO / "benchmarks" / ".data" / "default-2.3M"
 
-__all__ = ["DEFAULT_DATA_DIR", "ensure_data_dir", "percentiles", "pg_cluster", "timed"]
+__all__ = ["DEFAULT_DATA_DIR", "emit_json", "ensure_data_dir", "percentiles", "pg_cluster", "timed"]
 
 
 def ensure_data_dir(path: Path, households: int = 2_300_000, seed: int = 1) -> Path:
@@ -22,6 +22,17 @@ def ensure_data_dir(path: Path, households: int = 2_300_000, seed: int = 1) -> P
 
         generate(path, households=households, seed=seed)
     return path
+
+
+def emit_json(result: dict, output: Path | None) -> int:
+    """Print a benchmark's result as JSON (and write it to ``output`` if given); exit code 0."""
+    import json
+
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if output:
+        output.write_text(text + "\n")
+    print(text)
+    return 0
 
 
 def timed(func: Callable[[], object]) -> float:

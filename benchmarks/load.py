@@ -47,7 +47,7 @@ from typing import Any
 import gevent
 from locust.env import Environment
 
-from benchmarks.common import REPO
+from benchmarks.common import REPO, emit_json
 
 sys.path.insert(0, str(REPO))
 
@@ -345,11 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.soak and runs:
         result["soak_memory"] = soak_summary(runs[0], args.soak)
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
-    return 0
+    return emit_json(result, args.output)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from benchmarks.common import emit_json
 from benchmarks.sessions import Page, SessionSteps, chains
 
 
@@ -214,11 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(sample), file=sys.stderr)
     out = {"data_dir": str(args.data_dir), "warm_up_s": warm_s, "samples": samples,
            "error_kinds": sorted(set(client.errors))[:20]}  # fmt: skip
-    text = json.dumps(out, indent=2, ensure_ascii=False)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
-    return 0
+    return emit_json(out, args.output)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import DEFAULT_DATA_DIR, REPO
+from benchmarks.common import DEFAULT_DATA_DIR, REPO, emit_json
 
 sys.path.insert(0, str(REPO))
 
@@ -146,11 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores; {SHARED_NOTE}",
         "runs": runs,
     }
-    text = json.dumps(result, indent=2, ensure_ascii=False)
-    if args.output:
-        args.output.write_text(text + "\n")
-    print(text)
-    return 0
+    return emit_json(result, args.output)
 
 
 if __name__ == "__main__":

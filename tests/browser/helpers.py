@@ -125,3 +125,14 @@ def cjk_font_ok(driver) -> bool:
     return driver.execute_script(
         "return document.fonts.check('16px \"Noto Sans CJK SC\"', '贵州省脱贫攻坚');"
     )
+
+
+def wait_js(driver, script: str, *, timeout: float = 10.0) -> Any:
+    """The first truthy value ``script`` returns, polled every 50 ms up to ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(script)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"never true: {script}")

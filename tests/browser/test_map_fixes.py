@@ -21,22 +21,13 @@ from tests.browser.helpers import (
     visible,
     wait_for_map,
     wait_for_url,
+    wait_js,
 )
 
 pytestmark = pytest.mark.browser
 
 BIJIE = "520500000000"  # 毕节市: 8 counties
 SI_OR_MINUS = re.compile(r"\d[munpfkMGT]$|[−-]")  # 500m, 18.9f, 20k, -1
-
-
-def _wait_js(driver, script: str, *, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"never true: {script}")
 
 
 _SOME_LIGHT = """
@@ -69,7 +60,7 @@ def test_names_stay_drawn_after_value_updates(dash_duo, battlemap_app, embedded_
     assert len(drawn_labels(driver)["drawn"]) == 9
     driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").send_keys(Keys.HOME)
     wait_for_url(driver, "year=2014")
-    _wait_js(driver, _SOME_LIGHT)
+    wait_js(driver, _SOME_LIGHT)
     labels = drawn_labels(driver)
     screenshot(driver, "labels-province-2014-after-patch")
     assert labels["missing"] == [] and labels["outside"] == []
@@ -80,7 +71,7 @@ def test_names_stay_drawn_after_value_updates(dash_duo, battlemap_app, embedded_
     assert len(drawn_labels(driver)["drawn"]) == 8
     _pick_indicator(dash_duo, "脱贫进度")
     wait_for_url(driver, "indicator=exit_progress")
-    _wait_js(driver, _SOME_LIGHT)
+    wait_js(driver, _SOME_LIGHT)
     labels = drawn_labels(driver)
     screenshot(driver, "labels-bijie-exit-progress-after-patch")
     assert labels["missing"] == [] and labels["outside"] == []
@@ -584,7 +575,7 @@ def test_flagged_border_drawn_and_clicked_through(dash_duo, battlemap_app, embed
     driver.execute_script(_RECORD_RESPONSES_JS)
     driver.find_element(By.CSS_SELECTOR, "#year-slider [role=slider]").send_keys(Keys.END)
     wait_for_url(driver, "year=2020")
-    _wait_js(driver, "return window.__bmResponses.some(r => r.includes('\"map\"'))")
+    wait_js(driver, "return window.__bmResponses.some(r => r.includes('\"map\"'))")
     maps = [r for r in driver.execute_script("return window.__bmResponses") if '"map"' in r]
     assert "__dash_patch_update" in maps[0]  # values only, the border stays
     wait_for_map(driver, city)
@@ -630,8 +621,8 @@ def test_filter_chip_only_with_a_filter(dash_duo, battlemap_app, embedded_store,
     assert len(driver.execute_script(_CHIP_JS)) == 3  # the row, the chip and its ×
     screenshot(driver, f"filter-chip-{size[0]}")
     driver.find_element(By.CSS_SELECTOR, ".bm-chip button").click()
-    _wait_js(driver, "return !location.search.includes('filter=')")
-    _wait_js(driver, "return document.querySelector('#filter-chip').hidden")
+    wait_js(driver, "return !location.search.includes('filter=')")
+    wait_js(driver, "return document.querySelector('#filter-chip').hidden")
     assert driver.execute_script(_CHIP_JS) == []
 
 

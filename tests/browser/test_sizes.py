@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from selenium import webdriver
@@ -18,7 +17,14 @@ from battlemap.geodata.access import ScopedStore
 from battlemap.settings import Settings
 from battlemap.views.cadres import cadres_panel
 from battlemap.viewstate import ViewState
-from tests.browser.helpers import project, screenshot, visible, wait_for_map, wait_for_url
+from tests.browser.helpers import (
+    project,
+    screenshot,
+    visible,
+    wait_for_map,
+    wait_for_url,
+    wait_js,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -73,18 +79,8 @@ def open_view(
     driver.get(f"{base}/?region={region}&year={year}{query}")
     wait_for_map(driver, region)
     if panels:
-        _until(driver, "return !!document.querySelector('#radar-chart .main-svg')")
+        wait_js(driver, "return !!document.querySelector('#radar-chart .main-svg')", timeout=15.0)
         time.sleep(0.3)
-
-
-def _until(driver, script: str, *, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = driver.execute_script(script)
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"never true: {script}")
 
 
 def _village(store) -> str:
@@ -172,7 +168,7 @@ def test_phone_breadcrumb_spaced_and_aligned(chrome, served, embedded_store, lan
     village = _village(embedded_store)
     viewport(chrome, *PHONE, phone=True)
     open_view(chrome, served, village, f"&lang={lang}", panels=False)
-    _until(chrome, "return document.querySelectorAll('#breadcrumb li').length === 5")
+    wait_js(chrome, "return document.querySelectorAll('#breadcrumb li').length === 5", timeout=15.0)
     crumbs = chrome.execute_script(_CRUMBS_JS)
     screenshot(chrome, f"sizes-phone-crumbs-{lang}", park=False)
     assert all(c["gap"] >= 2 for c in crumbs), crumbs
@@ -243,9 +239,9 @@ def test_phone_chart_texts_inside_charts(chrome, served, embedded_store):
     for region, lang in ((_village(embedded_store), "en"), (root, "zh"), (county, "zh")):
         open_view(chrome, served, region, f"&lang={lang}")
         if region == county:
-            _until(chrome, "return !!document.querySelector('#cadre-chart .xtick')")
+            wait_js(chrome, "return !!document.querySelector('#cadre-chart .xtick')", timeout=15.0)
         if region == root:
-            _until(chrome, "return !!document.querySelector('#funds-chart .ytick')")
+            wait_js(chrome, "return !!document.querySelector('#funds-chart .ytick')", timeout=15.0)
         seen = chrome.execute_script(_CHART_TEXT_JS)
         assert seen["outside"] == [], seen["outside"]
         if region == root:
@@ -254,7 +250,7 @@ def test_phone_chart_texts_inside_charts(chrome, served, embedded_store):
         elif region == county:
             scores = seen["ticks"]["cadre-chart"]
             assert scores and not any(t.startswith(("−", "-")) for t in scores), scores
-            _until(chrome, "return !!document.querySelector('#cadre-table td')")
+            wait_js(chrome, "return !!document.querySelector('#cadre-table td')", timeout=15.0)
             lines = chrome.execute_script(_NAME_LINES_JS)
             assert lines and all(n == 1 for n in lines.values()), lines
         else:
@@ -343,7 +339,7 @@ def test_wall_has_no_scrollbar_track(chrome, served):
     page's ``html { overflow-y: scroll }`` reserved 15 px of white, at 4K too)."""
     viewport(chrome, 1920, 1080)
     chrome.get(f"{served}/wall?interval=600")
-    _until(chrome, "return !!document.querySelector('.bm-wall .bm-wall-tile')")
+    wait_js(chrome, "return !!document.querySelector('.bm-wall .bm-wall-tile')", timeout=15.0)
     widths = chrome.execute_script(
         "return [innerWidth, document.documentElement.clientWidth,"
         " document.querySelector('.bm-wall').getBoundingClientRect().width];"
