@@ -24,7 +24,7 @@ import pandas as pd
 
 from battlemap.lru import BoundedCache
 
-__all__ = ["VIEW_CACHE_BYTES", "VIEW_CACHE_ENTRIES", "ViewCache", "held_bytes", "json_size"]
+__all__ = ["VIEW_CACHE_BYTES", "VIEW_CACHE_ENTRIES", "ViewCache", "held_bytes"]
 
 VIEW_CACHE_ENTRIES = 4096
 VIEW_CACHE_BYTES = 128 * 2**20  # of memory held by the answers, per worker process
@@ -32,30 +32,10 @@ _SHARED_ATTRIBUTES = ("_prop_names", "_valid_wildcard", "available_")
 _SAMPLE = 16  # items weighed of a long list or dict (the rest scaled from them)
 
 
-def json_size(value: Any, _depth: int = 0) -> int:
-    """About the bytes of ``value`` as Dash sends it (its weight in the cache): long lists
-    are weighed from a sample of their items, so a 600 kB table costs microseconds, not the
-    100 ms of serialising it."""
-    if _depth > 40:
-        return VIEW_CACHE_BYTES  # absurdly deep: never kept
-    if value is None or isinstance(value, bool | int | float):
-        return 8
-    if isinstance(value, str):
-        return len(value) + 2
-    if isinstance(value, dict):
-        return sum(len(str(k)) + 4 + json_size(v, _depth + 1) for k, v in value.items()) + 2
-    if isinstance(value, list | tuple):
-        if len(value) > 32:
-            step = len(value) // 16
-            sample = value[::step][:16]
-            return sum(json_size(v, _depth + 1) for v in sample) * len(value) // len(sample)
-        return sum(json_size(v, _depth + 1) + 1 for v in value) + 2
-    if hasattr(value, "to_plotly_json"):  # Dash components, plotly figures
-        return json_size(value.to_plotly_json(), _depth + 1)
-    nbytes = getattr(value, "nbytes", None)  # numpy arrays: numbers as text
-    if isinstance(nbytes, int):
-        return 3 * nbytes
-    return 64
+def _sampled(items: list[Any], weigh: Callable[[Any], int]) -> int:
+    """The summed weight of ``items``: all of them when few, else a sample scaled up."""
+    sample = items if len(items) <= 2 * _SAMPLE else items[:: len(items) // _SAMPLE]
+    return sum(weigh(item) for item in sample) * len(items) // max(len(sample), 1)
 
 
 def held_bytes(value: Any, _depth: int = 0) -> int:
@@ -76,19 +56,15 @@ def held_bytes(value: Any, _depth: int = 0) -> int:
     if isinstance(value, np.ndarray):
         return array_bytes(value)
     if isinstance(value, dict):
-        items = list(value.items())
-        sample = items if len(items) <= 2 * _SAMPLE else items[:: len(items) // _SAMPLE]
         # text keys are mostly shared (property names, interned): only their slot counts
-        each = sum(
-            (0 if isinstance(k, str) else held_bytes(k, _depth + 1)) + held_bytes(v, _depth + 1)
-            for k, v in sample
-        )
-        return sys.getsizeof(value) + each * len(items) // max(len(sample), 1)
+        def item_bytes(item: tuple[Any, Any]) -> int:
+            key, held = item
+            key_bytes = 0 if isinstance(key, str) else held_bytes(key, _depth + 1)
+            return key_bytes + held_bytes(held, _depth + 1)
+
+        return sys.getsizeof(value) + _sampled(list(value.items()), item_bytes)
     if isinstance(value, list | tuple | set | frozenset):
-        items = list(value)
-        sample = items if len(items) <= 2 * _SAMPLE else items[:: len(items) // _SAMPLE]
-        each = sum(held_bytes(v, _depth + 1) for v in sample)
-        return sys.getsizeof(value) + each * len(items) // max(len(sample), 1)
+        return sys.getsizeof(value) + _sampled(list(value), lambda v: held_bytes(v, _depth + 1))
     attributes = getattr(value, "__dict__", None)
     if isinstance(attributes, dict):  # Dash components, figures, dataclasses
         # a Dash component's property-name lists are shared by every instance of its type
