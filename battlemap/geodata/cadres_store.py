@@ -45,6 +45,7 @@ from battlemap.geodata.features import code_range
 from battlemap.geodata.mapped_text import MappedText
 from battlemap.geodata.metrics import MetricSet, metric_set, warning_categories
 from battlemap.geodata.schema import POOR_STATUSES
+from battlemap.geodata.sorted_bounds import bounds
 from battlemap.indicators import cadres as ind
 from battlemap.indicators.cadre_rules import CadreRules, default_cadre_rules
 from battlemap.indicators.warning import WARNING_CATEGORIES
@@ -351,27 +352,27 @@ class EmbeddedCadres(CadreSource):
         # the region's villages: a run of the (sorted) vocabulary, then of the sorted rows
         v_lo = np.searchsorted(self.villages, lo, side="left")
         v_hi = np.searchsorted(self.villages, hi, side="right")
-        h0, h1 = (int(i) for i in np.searchsorted(self.hh_vil, (v_lo, v_hi)))
+        h0, h1 = (int(i) for i in bounds(self.hh_vil, (v_lo, v_hi)))
         in_h = np.zeros(len(self.hh_id), dtype=bool)
         in_h[h0:h1] = self.status[h0:h1, k] >= 0
         rows = h0 + np.nonzero(in_h[h0:h1])[0]
-        hh_pos = np.full(len(self.hh_id), -1, dtype=np.int64)
-        hh_pos[rows] = np.arange(len(rows))
+        span_pos = np.full(h1 - h0, -1, dtype=np.int64)  # household row -> frame row
+        span_pos[rows - h0] = np.arange(len(rows))
         names = np.asarray([*_STATUS, None], dtype=object)
         prev = self.status[rows, k - 1] if k > 0 else np.full(len(rows), -1)
-        c0, c1 = np.searchsorted(self.c_vil_sorted, (v_lo, v_hi))
+        c0, c1 = bounds(self.c_vil_sorted, (v_lo, v_hi))
         in_c = np.zeros(len(self.c_vil), dtype=bool)
         in_c[self.c_by_village[c0:c1]] = True
         c_rows = np.nonzero(in_c)[0]
         c_pos = np.full(len(in_c), -1, dtype=np.int64)
         c_pos[c_rows] = np.arange(len(c_rows))
-        a0, a1 = np.searchsorted(self.a_hh, (h0, h1))  # assignments by household row
+        a0, a1 = bounds(self.a_hh, (h0, h1))  # assignments by household row
         a = a0 + np.nonzero(in_h[self.a_hh[a0:a1]])[0]
         a = a[_assignment_order(self.hh_rank[self.a_hh[a]], self.a_start[a], self.a_cad[a])]
         first, last = ind.year_start_day(year), ind.year_end_day(year)
         # a visit of the region is to one of its households (one slice of the visits) or by
         # one of its cadres: to a household of the cadre's village (the same slice) or not
-        v0, v1 = np.searchsorted(self.v_hh, (h0, h1))
+        v0, v1 = bounds(self.v_hh, (h0, h1))
         foreign = self.v_foreign[(self.v_foreign < v0) | (self.v_foreign >= v1)]
         v = np.concatenate([np.arange(v0, v1), foreign])
         in_v = (self.v_day[v] >= first) & (self.v_day[v] <= last)
@@ -416,10 +417,21 @@ class EmbeddedCadres(CadreSource):
         )
         # row positions (no string joins needed); an engine without them is joined by ID
         positions = {
-            "assignments": (hh_pos[a_hh], c_pos[a_cad]),
-            "visits": (hh_pos[v_hh], c_pos[v_cad]),
+            "assignments": (_positions(span_pos, h0, a_hh), c_pos[a_cad]),
+            "visits": (_positions(span_pos, h0, v_hh), c_pos[v_cad]),
         }
         return CadreFrames(households, cadres, assignments, visits, positions)
+
+
+def _positions(span_pos: np.ndarray, start: int, rows: np.ndarray) -> np.ndarray:
+    """Frame rows of household ``rows`` (−1: outside the region), from the positions of
+    the region's span of rows (not an array over all households: a request's memory
+    stays the size of its region)."""
+    at = rows.astype(np.int64) - start
+    inside = (at >= 0) & (at < len(span_pos))
+    out = np.full(len(rows), -1, dtype=np.int64)
+    out[inside] = span_pos[at[inside]]
+    return out
 
 
 def _assignment_order(hh_rank: np.ndarray, start: np.ndarray, cadre: np.ndarray) -> np.ndarray:
