@@ -284,6 +284,8 @@ def _wrong_exits(store, code: str, year: int, frames) -> np.ndarray:
     rows = store.households(code, year)
     met = {g: rows[met_column(g)].to_numpy(bool) for g in GUARANTEES}
     wrong = (rows["status"].to_numpy(object) == STATUS_EXITED) & ~passes_exit(met, store.rules)
-    flags = pd.Series(wrong, index=rows["hh_id"].to_numpy(object))
-    ids = frames.households["hh_id"].to_numpy(object)
-    return flags.reindex(ids).fillna(False).to_numpy(bool)
+    # plain object indexes: pandas would otherwise build Arrow string arrays of the IDs
+    # first (0.4 s of a county's 0.7 s)
+    known = pd.Index(rows["hh_id"].to_numpy(object), dtype=object)
+    at = known.get_indexer(pd.Index(frames.households["hh_id"].to_numpy(object), dtype=object))
+    return (at >= 0) & wrong[np.maximum(at, 0)] if len(wrong) else np.zeros(len(at), bool)

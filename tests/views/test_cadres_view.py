@@ -98,3 +98,22 @@ def test_panel_warnings_column(embedded_store, village, lang, label) -> None:
     units = cadres_panel(ScopedStore(embedded_store, Scope(households=False)), state)
     assert {"name": label, "id": "households_warning"} in units.columns
     assert sum(r["households_warning"] for r in units.rows) == warned
+
+
+@pytest.mark.parametrize("level", [3, 4])
+def test_wrong_exit_flags_sum_to_the_stores_count(embedded_store, level) -> None:
+    """The cadre detail's 错退 flags (per household of the cadre frames) count what the
+    store counts as ``wrong_exit_households`` for the region and year."""
+    from battlemap.geodata.cadres_store import cadre_source
+    from battlemap.views.cadres import _wrong_exits
+
+    year = 2019
+    source = cadre_source(embedded_store)
+    counts = embedded_store.counts_many(embedded_store.regions.level_codes(level), year)
+    some = [c for c, n in counts.items() if n["wrong_exit_households"]][:3]
+    none = [c for c, n in counts.items() if not n["wrong_exit_households"]][:1]
+    assert some
+    for code in some + none:
+        flags = _wrong_exits(embedded_store, code, year, source.frames(code, year))
+        assert flags.dtype == bool
+        assert flags.sum() == counts[code]["wrong_exit_households"]
