@@ -6,8 +6,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 
 from battlemap import ids
-from battlemap.callbacks.cache import REGION_YEAR
 from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.view_keys import REGION_YEAR
 from battlemap.layout import chart
 from battlemap.views.cadres import cadres_panel
 from battlemap.viewstate import ViewState

@@ -9,8 +9,8 @@ from dash import Dash, Input, Output, State
 from dash.exceptions import PreventUpdate
 
 from battlemap import ids
-from battlemap.callbacks.cache import NOT_MAP
 from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.view_keys import NOT_MAP
 from battlemap.layout import chart
 from battlemap.views.charts import causes_panel, radar_panel, trend_panel
 from battlemap.viewstate import ViewState

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from battlemap.callbacks.cache import view_key
+from battlemap.callbacks.view_keys import view_key
 from battlemap.geodata.access import Scope, ScopedStore
 from battlemap.geodata.cadres_store import cadre_source
 from battlemap.geodata.embedded_cache import cache_root
@@ -86,7 +86,7 @@ class AppContext:
         self._households: BoundedCache[pd.DataFrame] = BoundedCache(
             HOUSEHOLD_CACHE_FRAMES, HOUSEHOLD_CACHE_BYTES, frame_bytes
         )
-        self.views = ViewCache()  # the panels' answers (issue 19; callbacks/cache.py)
+        self.views = ViewCache()  # the panels' answers (issue 19; callbacks/view_keys.py)
 
     @property
     def store(self) -> Store:

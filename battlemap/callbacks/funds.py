@@ -7,8 +7,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 
 from battlemap import ids
-from battlemap.callbacks.cache import REGION_YEAR
 from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.view_keys import REGION_YEAR
 from battlemap.i18n import t
 from battlemap.layout import chart
 from battlemap.views.funds import funds_panel, village_payments

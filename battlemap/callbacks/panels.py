@@ -5,9 +5,9 @@ from __future__ import annotations
 from dash import Dash, Input, Output, html
 
 from battlemap import ids
-from battlemap.callbacks.cache import VIEW_FIELDS
 from battlemap.callbacks.context import AppContext
 from battlemap.callbacks.navigation import navigation
+from battlemap.callbacks.view_keys import VIEW_FIELDS
 from battlemap.i18n import t
 from battlemap.indicators.filters import parse_filter
 from battlemap.layers.kpi import Tile

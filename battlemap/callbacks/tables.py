@@ -8,8 +8,8 @@ from __future__ import annotations
 from dash import Dash, Input, Output
 
 from battlemap import ids
-from battlemap.callbacks.cache import NOT_MAP
 from battlemap.callbacks.context import AppContext
+from battlemap.callbacks.view_keys import NOT_MAP
 from battlemap.views.tables import exit_check_panel, household_panel, ranking_panel
 from battlemap.viewstate import ViewState
 

@@ -1,7 +1,7 @@
 """A bounded per-process cache that computes each key once across threads (issue 19).
 
 :class:`ViewCache` keeps values under keys the caller builds (the callbacks key the panels'
-answers by panel, data version, scope and view, :mod:`battlemap.callbacks.cache`; the cadres
+answers by panel, data version, scope and view, :mod:`battlemap.callbacks.view_keys`; the cadres
 view keys a region's detail by store, region and year). Bounded (issue 18): at most
 ``max_entries`` values whose sizes sum to at most ``max_bytes``; oldest dropped first. A
 value's size is the memory its Python objects hold (:func:`held_bytes`: containers, strings,
