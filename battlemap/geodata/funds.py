@@ -12,12 +12,16 @@ The embedded engine keeps everything in one array bundle (:func:`~battlemap.geod
 embedded_cache.cached_bundle` ``funds``, keyed by the data version, the [funds] rules' digest
 and the years; rebuilt when any changes or a file is damaged; in the cache dir, never in the
 data dir, which may be read-only): the values [region, year, metric], the anomaly hits and
-the four tables' columns (numbers and dates as ``.npy``, text as Arrow strings) with the
-projects sorted by code and each table's rows sorted by project, all memory-mapped, so the
-workers of ``battlemap run --workers N`` share their pages instead of each holding ~1 GB of
-pandas frames (issue 19). A query turns only its rows into a frame, with the dtypes
-:func:`read_funds_tables` gives. A data dir without a version is not cached (built in
-memory per process, the same arrays).
+the four tables' columns (numbers and dates as ``.npy``; text with few distinct values as
+int32 codes into a small vocabulary, other text as Arrow strings) with the projects sorted
+by code and the payments' rows sorted by project, all memory-mapped, so the workers of
+``battlemap run --workers N`` share their pages instead of each holding ~1 GB of pandas
+frames (issue 19). What a query would otherwise compute from many rows is computed once
+into the bundle: each project's allocated and paid totals and beneficiaries, its rank by
+project ID and each payment's rank by (date, payment ID), so a region's projects and
+payments are a binary search, an integer sort and one take per column, with the dtypes,
+index and order :func:`read_funds_tables` and :func:`with_totals` give. A data dir without
+a version is not cached (built in memory per process, the same arrays).
 """
 
 from __future__ import annotations
@@ -52,16 +56,16 @@ __all__ = ["CACHE_DIR", "EmbeddedFunds", "FundsSource", "build_funds", "funds_so
 
 log = logging.getLogger(__name__)
 CACHE_DIR = "funds"  # cache_root() / "funds-<key digest>"
-BUNDLE_FORMAT = "funds-bundle-1"  # bump when what the bundle holds changes
+BUNDLE_FORMAT = "funds-bundle-2"  # bump when what the bundle holds changes
 _DATES = ("date", "planned_start", "planned_end", "actual_start", "actual_end")
 _NUMBERS = ("amount", "budget", "lon", "lat")
-_BY_PROJECT = ("project_beneficiaries", "fund_allocations", "fund_payments")
-# what with_totals reads of each table's rows
-_TOTAL_COLUMNS = {
-    "fund_allocations": ("project_id", "amount"),
-    "fund_payments": ("project_id", "amount"),
-    "project_beneficiaries": ("project_id", "hh_id"),
-}
+_BY_PROJECT = ("fund_payments",)  # tables searched by project ID (the others: totals)
+_TOTALS = ("allocated", "paid", "beneficiaries")  # per project, computed into the bundle
+_PROJECT_RANK = "projects.by_id"  # each project's place in the order by project_id
+_PAYMENT_RANK = "fund_payments.by_date"  # each payment's place by (date, payment_id)
+# text with at most this many distinct values, and at most one per _WORDS_SHARE rows,
+# is kept as int32 codes into its vocabulary (each row's string costs an object take)
+_WORDS_MAX, _WORDS_SHARE = 1 << 16, 8
 FundsCounts = dict[str, int]
 
 
@@ -219,6 +223,7 @@ class EmbeddedFunds(FundsSource):
         self._hits: pd.DataFrame | None = None
         self._bundle: dict[str, Any] | None = None
         self._text: dict[str, MappedText] = {}
+        self._words: dict[str, np.ndarray] = {}  # vocabularies, None last (code -1)
 
     # -- the bundle ----------------------------------------------------------------------
     def _ensure(self) -> None:
@@ -233,6 +238,7 @@ class EmbeddedFunds(FundsSource):
                 for name, value in bundle.items()
                 if isinstance(value, pa.Array | pa.ChunkedArray) and not name.startswith("hits.")
             }
+            self._words = _words_of(bundle)
             self._hits = _hits_frame(bundle)
             self._bundle = bundle
             self._values = bundle["values"]
@@ -322,24 +328,17 @@ class EmbeddedFunds(FundsSource):
         keys = self._bundle["projects.code_key"]  # the projects' codes sorted, no nulls
         start = int(np.searchsorted(keys, lo.encode(), "left"))
         end = int(np.searchsorted(keys, hi.encode(), "right"))
-        rows = np.sort(np.asarray(self._bundle["projects.code_order"][start:end]))
-        index = np.asarray(self._bundle["projects.row"])[rows]
-        p = self._rows("projects", rows, index)
-        probe = _probe(p.project_id.tolist())  # encoded once for the three tables
-
-        def total_rows(name: str, _ids) -> pd.DataFrame:
-            """Only the columns :func:`with_totals` reads of a table's rows by project."""
-            return self._project_rows(name, None, _TOTAL_COLUMNS.get(name), probe=probe)
-
-        return with_totals(p, {}, rows=total_rows)
+        rows = np.asarray(self._bundle["projects.code_order"][start:end])
+        # with_totals' order (project_id, then place by code) is the bundle's rank
+        rows = rows[np.argsort(self._bundle[_PROJECT_RANK][rows])]
+        return self._rows("projects", rows, np.arange(len(rows)), PROJECT_ROW_COLUMNS)
 
     def payments(self, project_ids: list[str]) -> pd.DataFrame:
         if not self.available:
             return normalise(
                 "fund_payments", pd.DataFrame({c: [] for c in FUNDS_TABLES["fund_payments"]})
             )
-        pay = self._project_rows("fund_payments", project_ids)
-        return pay.sort_values(["date", "payment_id"], kind="stable").reset_index(drop=True)
+        return self._project_rows("fund_payments", project_ids, rank=_PAYMENT_RANK)
 
     def _project_rows(
         self,
@@ -347,27 +346,34 @@ class EmbeddedFunds(FundsSource):
         ids,
         columns: tuple[str, ...] | None = None,
         *,
-        probe: tuple[list[str], np.ndarray] | None = None,
+        rank: str | None = None,
     ) -> pd.DataFrame:
-        """The rows of table ``name`` whose project_id is in ``ids`` (or ``probe``, the
-        :func:`_probe` of them), in the table's order (as ``isin`` gives them), by binary
-        search in the bundle's project IDs sorted: a village's few projects cost a lookup
-        each instead of a scan of 1.3 M payments."""
+        """The rows of table ``name`` whose project_id is in ``ids``, in the table's order
+        (as ``isin`` gives them) or, with ``rank``, in the order of that bundle array,
+        indexed 0..n-1 then; by binary search in the bundle's project IDs sorted: a
+        village's few projects cost a lookup each instead of a scan of 1.3 M payments."""
         self._ensure()
         keys = self._bundle[f"{name}.project_key"]
         order = self._bundle[f"{name}.project_order"]
-        texts, encoded = probe if probe is not None else _probe(ids)
+        texts, encoded = _probe(ids)
         if not texts or not len(keys):
-            return self._rows(name, np.zeros(0, dtype=np.int64), columns=columns)
-        starts = np.searchsorted(keys, encoded, "left")
-        sizes = np.searchsorted(keys, encoded, "right") - starts
-        total = int(sizes.sum())
-        first = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
-        found = np.asarray(order[first + np.arange(total)])
-        by_row = np.argsort(found, kind="stable")
-        # each row's project_id is the ID it was found by: no need to read it back
-        owner = np.asarray(texts, dtype=object)[np.repeat(np.arange(len(texts)), sizes)]
-        return self._rows(name, found[by_row], columns=columns, known={"project_id": owner[by_row]})
+            found, owner = np.zeros(0, dtype=np.int64), np.empty(0, dtype=object)
+        else:
+            starts = np.searchsorted(keys, encoded, "left")
+            sizes = np.searchsorted(keys, encoded, "right") - starts
+            total = int(sizes.sum())
+            first = np.repeat(starts - np.cumsum(sizes) + sizes, sizes)
+            found = np.asarray(order[first + np.arange(total)])
+            # each row's project_id is the ID it was found by: no need to read it back
+            owner = np.asarray(texts, dtype=object)[np.repeat(np.arange(len(texts)), sizes)]
+        if rank is None:
+            by = np.argsort(found, kind="stable")
+            index = None
+        else:
+            by = np.argsort(self._bundle[rank][found], kind="stable")
+            index = np.arange(len(found))
+        known = {"project_id": owner[by]}
+        return self._rows(name, found[by], index, columns=columns, known=known)
 
     def _rows(
         self,
@@ -378,22 +384,50 @@ class EmbeddedFunds(FundsSource):
         known: dict[str, np.ndarray] | None = None,
     ) -> pd.DataFrame:
         """Rows of a table as the frame :func:`read_funds_tables` would give them (text as
-        object with None, dates datetime64[ns], numbers float64), indexed by their row;
-        only ``columns`` when given; ``known`` columns' values as given."""
-        index = pd.Index(rows if index is None else index)
+        object with None, dates datetime64[ns], numbers float64), indexed by their row
+        (``0..n-1``: a RangeIndex); only ``columns`` when given (the projects' totals
+        too); ``known`` columns' values as given."""
+        if index is None:
+            index = pd.Index(rows)
+        elif isinstance(index, np.ndarray) and np.array_equal(index, np.arange(len(index))):
+            index = pd.RangeIndex(len(index))
+        else:
+            index = pd.Index(index)
         columns = columns or FUNDS_TABLES[name]
         known = known or {}
         data = {}
         for column in columns:
-            key = f"{name}.{column}"
-            if column in known:
-                values = known[column]
-            elif key in self._text:
-                values = self._text[key].take(rows)
-            else:
-                values = np.asarray(self._bundle[key][rows])
-            data[column] = pd.Series(values, index=index, dtype=values.dtype)
-        return pd.DataFrame(data, columns=list(columns), index=index)
+            values = known[column] if column in known else self._column(name, column, rows)
+            if values.dtype == object:  # pandas 3 would make it "str"
+                values = pd.Series(values, index=index, dtype=object, copy=False)
+            data[column] = values
+        return pd.DataFrame(data, columns=list(columns), index=index, copy=False)
+
+    def _column(self, name: str, column: str, rows: np.ndarray) -> np.ndarray:
+        """One column's values at ``rows`` (distinct row numbers, any order): text from
+        its vocabulary or its mapped strings, else the mapped numbers."""
+        key = f"{name}.{column}"
+        words = self._words.get(key)
+        if words is not None:
+            return words[self._bundle[f"{key}.codes"][rows]]
+        text = self._text.get(key)
+        if text is not None:
+            return _strings(text.array, rows)
+        return np.asarray(self._bundle[key][rows])
+
+
+def _strings(array: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """The strings at distinct ``rows`` as an object array (None for null): taken in row
+    order (a mapped file read forwards), turned into Python strings once each, then put in
+    the order asked."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) < 2 or bool(np.all(rows[1:] > rows[:-1])):
+        return np.asarray(array.take(pa.array(rows)).to_numpy(zero_copy_only=False), object)
+    order = np.argsort(rows)
+    texts = np.asarray(array.take(pa.array(rows[order])).to_numpy(zero_copy_only=False), object)
+    out = np.empty(len(rows), dtype=object)
+    out[order] = texts
+    return out
 
 
 def _probe(ids) -> tuple[list[str], np.ndarray]:
@@ -428,6 +462,16 @@ def funds_bundle(
         projects.code.to_numpy(object)
     )
     bundle["projects.row"] = projects.index.to_numpy(np.int64)  # its row in the file
+    totals = project_totals(
+        projects.project_id,
+        tables["fund_allocations"],
+        tables["fund_payments"],
+        tables["project_beneficiaries"],
+    )
+    for column, values in zip(_TOTALS, totals, strict=True):
+        bundle[f"projects.{column}"] = values
+    bundle[_PROJECT_RANK] = _rank(projects, ["project_id"])
+    bundle[_PAYMENT_RANK] = _rank(tables["fund_payments"], ["date", "payment_id"])
     for name, frame in tables.items():
         for column in FUNDS_TABLES[name]:
             data = frame[column]
@@ -436,7 +480,7 @@ def funds_bundle(
             elif column in _NUMBERS:
                 bundle[f"{name}.{column}"] = data.to_numpy(np.float64)
             else:
-                bundle[f"{name}.{column}"] = text_array(text_values(data))
+                bundle.update(_text_parts(f"{name}.{column}", text_values(data)))
         if name in _BY_PROJECT:
             keys, order = _sorted_keys(frame.project_id.to_numpy(object))
             bundle[f"{name}.project_key"], bundle[f"{name}.project_order"] = keys, order
@@ -447,6 +491,35 @@ def funds_bundle(
             array = array.cast(pa.string())  # an empty scan's columns have no type
         bundle[f"hits.{column}"] = array
     return bundle
+
+
+def _text_parts(key: str, values: np.ndarray) -> dict[str, Any]:
+    """A text column (object, None for null) for the bundle: ``KEY.codes`` (int32, -1 for
+    null) and ``KEY.words`` (its vocabulary) when it has few distinct values, else ``KEY``
+    as Arrow strings."""
+    codes, words = pd.factorize(values)
+    if len(words) <= _WORDS_MAX and len(words) * _WORDS_SHARE <= len(values):
+        return {f"{key}.codes": codes.astype(np.int32), f"{key}.words": np.asarray(words, object)}
+    return {key: text_array(values)}
+
+
+def _words_of(bundle: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Each coded text column's vocabulary (by column key) with None last, so that
+    ``words[codes]`` gives the values (code -1: None)."""
+    return {
+        name.removesuffix(".words"): np.append(np.asarray(value, dtype=object), None)
+        for name, value in bundle.items()
+        if name.endswith(".words")
+    }
+
+
+def _rank(frame: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """Each row's place in ``frame.sort_values(by, kind="stable")``: any subset of the
+    rows sorted by it is in the order that sort of the subset gives (ties by row)."""
+    order = frame.reset_index(drop=True).sort_values(by, kind="stable").index.to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 def _hits_frame(bundle: dict[str, Any]) -> pd.DataFrame:
@@ -474,9 +547,21 @@ def with_totals(
         frame = tables[name]
         return frame[frame.project_id.isin(ids)]
 
-    alloc = of("fund_allocations")
-    pay = of("fund_payments")
-    links = of("project_beneficiaries")
+    totals = project_totals(
+        ids, of("fund_allocations"), of("fund_payments"), of("project_beneficiaries")
+    )
+    out = projects.assign(**dict(zip(_TOTALS, totals, strict=True)))
+    return out.sort_values("project_id", kind="stable").reset_index(drop=True)[
+        list(PROJECT_ROW_COLUMNS)
+    ]
+
+
+def project_totals(
+    ids: pd.Series, alloc: pd.DataFrame, pay: pd.DataFrame, links: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(allocated yuan, paid yuan, beneficiaries) of each of ``ids`` from rows of the
+    allocations, payments and beneficiary links (any superset of those projects' rows):
+    money summed as integer fen, distinct households counted."""
     from battlemap.geodata.funds_aggregate import to_fen
 
     allocated = (
@@ -484,14 +569,11 @@ def with_totals(
     )
     paid = pd.Series(to_fen(pay.amount), index=pay.project_id.to_numpy()).groupby(level=0).sum()
     count = links.drop_duplicates().groupby("project_id").size()
-    out = projects.assign(
-        allocated=ids.map(allocated).fillna(0).to_numpy(float) / 100,
-        paid=ids.map(paid).fillna(0).to_numpy(float) / 100,
-        beneficiaries=ids.map(count).fillna(0).to_numpy(np.int64),
+    return (
+        ids.map(allocated).fillna(0).to_numpy(float) / 100,
+        ids.map(paid).fillna(0).to_numpy(float) / 100,
+        ids.map(count).fillna(0).to_numpy(np.int64),
     )
-    return out.sort_values("project_id", kind="stable").reset_index(drop=True)[
-        list(PROJECT_ROW_COLUMNS)
-    ]
 
 
 def project_rows_empty() -> pd.DataFrame:
