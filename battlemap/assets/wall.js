@@ -60,9 +60,38 @@
     }
   }
 
+  // The names on the wall's map get a halo (MapLibre's text-halo, which plotly does not
+  // offer): a name at the province's edge runs onto the dark background, where its dark
+  // text could not be read; a light halo keeps it readable there and on the light fills
+  // (white names, over dark fills, get a dark one). Set again after every plot, since
+  // plotly may make a trace's layer anew; the main page's light map is left alone.
+  var HALOS = {labels: 'rgba(255,255,255,0.85)', 'labels-light': 'rgba(11,26,43,0.85)'};
+  function haloNames() {
+    var gd = document.querySelector('#wall-map .js-plotly-plot');
+    var full = gd && gd._fullLayout;
+    var sub = full && full.map && full.map._subplot;
+    var map = sub && sub.map;
+    if (!map || !gd._fullData) { return; }
+    if (!gd.__bmHalo && gd.on) {
+      gd.__bmHalo = true;
+      gd.on('plotly_afterplot', haloNames);
+    }
+    gd._fullData.forEach(function (trace) {
+      var colour = HALOS[trace.meta];
+      var id = 'plotly-trace-layer-' + trace.uid + '-symbol';
+      if (!colour || !map.getLayer(id) || map.getPaintProperty(id, 'text-halo-color') === colour) {
+        return;
+      }
+      var size = (trace.textfont && trace.textfont.size) || 12;
+      map.setPaintProperty(id, 'text-halo-color', colour);
+      map.setPaintProperty(id, 'text-halo-width', Math.max(1.5, size / 9));
+    });
+  }
+
   function update() {
     var r = root();
     if (!r) { return; }
+    haloNames();
     var now = Date.now();
     var clock = document.getElementById('wall-clock');
     if (clock) { clock.textContent = clockText(new Date(now)); }

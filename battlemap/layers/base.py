@@ -143,25 +143,35 @@ def map_view(
     height: float = 520,
     padding: float = 0.06,
     max_zoom: float = 14.0,
+    top: float = 0.0,
+    bottom: float = 0.0,
 ) -> dict[str, Any]:
     """Centre and zoom that fit ``(minx, miny, maxx, maxy)`` into a ``width`` × ``height`` map.
 
+    ``top`` and ``bottom`` px of the map are kept free of the region (a credit line, a
+    colour bar drawn over the map there): the region fits the band between them.
+
     >>> map_view((106.0, 26.0, 106.0, 26.0))["zoom"]
     14.0
+    >>> map_view((106.0, 26.0, 107.0, 27.0), bottom=100)["center"]["lat"] < 26.5
+    True
     """
     minx, miny, maxx, maxy = bounds
     width, height = max(width, 100.0), max(height, 100.0)
+    band = max(height - top - bottom, 100.0)
     y0, y1 = _mercator_y(miny), _mercator_y(maxy)
     span_x = max(maxx - minx, 1e-9) * (1 + 2 * padding)
     span_y = max(y1 - y0, 1e-9) * (1 + 2 * padding)
     zoom_x = math.log2(width * 360.0 / (_TILE * span_x))
-    zoom_y = math.log2(height * 2 * math.pi / (_TILE * span_y))
-    zoom = min(zoom_x, zoom_y, max_zoom)
-    centre_y = (y0 + y1) / 2
+    zoom_y = math.log2(band * 2 * math.pi / (_TILE * span_y))
+    zoom = round(min(zoom_x, zoom_y, max_zoom), 2)
+    # the band's middle is (top - bottom) / 2 px below the map's, so the map's centre is
+    # that far north of the region's (px → mercator: the world's 2π is 512 · 2^zoom px)
+    centre_y = (y0 + y1) / 2 + (top - bottom) / 2 * 2 * math.pi / (_TILE * 2**zoom)
     lat = math.degrees(2 * math.atan(math.exp(centre_y)) - math.pi / 2)
     return {
         "center": {"lon": round((minx + maxx) / 2, 5), "lat": round(lat, 5)},
-        "zoom": round(zoom, 2),
+        "zoom": zoom,
     }
 
 

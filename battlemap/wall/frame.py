@@ -28,7 +28,7 @@ from battlemap.views.tables import exit_check_panel, ranking_panel
 from battlemap.viewstate import ViewState
 from battlemap.wall.config import WallConfig
 from battlemap.wall.text import wt
-from battlemap.wall.theme import dark_chart, dark_map
+from battlemap.wall.theme import dark_chart, dark_map, map_insets
 from battlemap.wall.tour import Stop
 
 __all__ = [
@@ -228,7 +228,12 @@ def build_frame(
     state = wall_state(stop, config, info.level)
     lang = config.lang
     height = (viewport or {}).get("h") or 1080
-    map_port = {"w": (viewport or {}).get("mw") or 1000, "h": (viewport or {}).get("mh") or 800}
+    map_height = (viewport or {}).get("mh") or 800
+    map_port = {
+        "w": (viewport or {}).get("mw") or 1000,
+        "h": map_height,
+        **map_insets(height, map_height),  # the region clear of the credit and colour bar
+    }
     figure = map_panel(access, state, urls=urls, viewport=map_port).figure
     if config.flows:
         figure = _with_flows(figure, flow_layer(access, state))

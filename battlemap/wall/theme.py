@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["MIN_TEXT_SHARE", "dark_chart", "dark_map", "font_px"]
+__all__ = ["MIN_TEXT_SHARE", "dark_chart", "dark_map", "font_px", "map_insets"]
 
 Figure = dict[str, Any]
 MIN_TEXT_SHARE = 1 / 60  # the smallest text: this share of the screen height
@@ -22,6 +22,9 @@ PANEL = "rgba(0,0,0,0)"
 MAP_BACKGROUND = "#0b1a2b"
 _LEGEND_BG = "rgba(8,20,36,0.8)"
 LEGEND_Y = 0.9  # the map legend's top (paper share): below the attribution line at the top
+_CREDIT_SHIFT = 34  # px: the credit line's offset from the map's top (layers/mapfigure.py)
+_BAR_PAD = 10  # px: plotly's colour bar padding (xpad, ypad)
+_BAR_Y = 0.01  # the colour bar's bottom (paper share: layers/choropleth.py)
 
 
 def font_px(height: int | float | None, share: float = 1 / 48) -> int:
@@ -29,6 +32,31 @@ def font_px(height: int | float | None, share: float = 1 / 48) -> int:
     the 1/60 floor (the smallest text allowed on the wall)."""
     h = float(height or 1080)
     return max(round(h * share), int(h * MIN_TEXT_SHARE) + 1)
+
+
+def _map_size(height: int | float | None) -> int:
+    """The map's text size (names, legend, colour bar) on a screen ``height`` px tall."""
+    return font_px(height, 1 / 50)
+
+
+def map_insets(height: int | float | None, map_height: int | float) -> dict[str, int]:
+    """px at the ``top`` and ``bottom`` of the wall's map (``map_height`` px tall) that the
+    map's fit keeps free of the region: the credit line over it, the colour bar under it
+    (they covered the province's northern and southern edges). From the sizes
+    :func:`dark_map` gives them, a little generous (a plotly text line is ≤ 1.8 × its size).
+    """
+    size = _map_size(height)
+    line = 1.8 * size
+    credit = _CREDIT_SHIFT + line
+    # the colour bar's box: two pads, the bar, its title and tick lines; above the map's
+    # bottom by its y (a share of the map)
+    bar = 2 * _BAR_PAD + _bar_thickness(size) + 2 * line + _BAR_Y * map_height
+    gap = size / 2
+    return {"top": round(credit + gap), "bottom": round(bar + gap)}
+
+
+def _bar_thickness(size: int) -> int:
+    return max(int(size * 0.9), 10)
 
 
 def _font(font: dict[str, Any] | None, size: int, colour: str | None = TEXT) -> dict[str, Any]:
@@ -61,7 +89,13 @@ def _colorbar(axis: dict[str, Any], size: int) -> dict[str, Any]:
         bar["title"] = {**title, "font": _font(title.get("font"), size, TEXT)}
     bar["bgcolor"] = _LEGEND_BG
     bar["outlinewidth"] = 0
-    bar["thickness"] = max(int(size * 0.9), int(bar.get("thickness") or 0))
+    bar["thickness"] = max(_bar_thickness(size), int(bar.get("thickness") or 0))
+    # ticks from the scale's minimum: plotly hides a horizontal bar's end label that
+    # reaches past its box (the box spans ``xpad`` px beyond the bar), so the box reaches
+    # a 3-digit label's half width past the ends ("0" was hidden at 4K's 43 px text)
+    bar["tick0"] = axis.get("cmin", 0)
+    if bar.get("orientation") == "h":
+        bar["xpad"] = max(int(bar.get("xpad") or _BAR_PAD), size)
     return {**axis, "colorbar": bar}
 
 
@@ -143,7 +177,7 @@ def dark_chart(
 def dark_map(figure: Figure, height: int | float | None) -> Figure:
     """The map on the dark wall: a dark background, names and legends at the wall's size
     (label colours stay as the view chose them against the fills)."""
-    size = font_px(height, 1 / 50)
+    size = _map_size(height)
     layout = dict(figure.get("layout") or {})  # nested parts are replaced, never changed
     fig = {**figure, "layout": layout}
     _layout_common(layout, size)

@@ -334,6 +334,48 @@ def test_phone_legend_clear_of_mode_bar_and_tap_drills(chrome, served, embedded_
     screenshot(chrome, "sizes-phone-tapped-to-village", park=False)
 
 
+# The header's rows (its visible parts grouped by vertical overlap), its texts cut, and the
+# boxes of the map's legend and its credit line (the annotation).
+_HEADER_CREDIT_JS = """
+const parts = Array.from(document.querySelector('.bm-header').children)
+  .map(e => [e, e.getBoundingClientRect()]).filter(([e, r]) => r.width > 0 && r.height > 0)
+  .sort((a, b) => a[1].top - b[1].top);
+let rows = 0, bottom = -1;
+parts.forEach(([e, r]) => {
+  if (r.top >= bottom - 1) { rows += 1; }
+  bottom = Math.max(bottom, r.bottom);
+});
+const cut = Array.from(document.querySelectorAll('.bm-header h1, .bm-badge, .bm-lang a'))
+  .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > innerWidth)
+  .map(e => e.textContent);
+const box = s => { const e = document.querySelector(s); const r = e && e.getBoundingClientRect();
+                   return r && [r.left, r.top, r.right, r.bottom]; };
+return {rows: rows, cut: cut, legend: box('#map .legend'), credit: box('#map .annotation')};
+"""
+
+
+def _overlap(a: list[float], b: list[float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_phone_header_rows_and_credit_clear_of_legend(chrome, served, embedded_store, lang):
+    """390 px touch, a village with its household points: the header takes two rows at
+    most with no text cut (English took three: the badge wrapped alone onto a row), and
+    the map's credit line breaks into lines clear of the legend (in English it ran over
+    the second legend entry)."""
+    viewport(chrome, *PHONE, phone=True)
+    query = f"&lang={lang}&layers=choropleth,labels,households"
+    open_view(chrome, served, _village(embedded_store), query, panels=False, year=2016)
+    # the figure for the phone's map width follows the first paint's (a 640 px map)
+    wide = "const a = document.querySelector('#map .annotation');"
+    wait_js(chrome, wide + " return a && a.getBoundingClientRect().height > 30;", timeout=15.0)
+    seen = chrome.execute_script(_HEADER_CREDIT_JS)
+    screenshot(chrome, f"sizes-phone-header-credit-{lang}", park=False)
+    assert seen["rows"] <= 2 and seen["cut"] == [], seen
+    assert seen["legend"] and seen["credit"] and not _overlap(seen["legend"], seen["credit"]), seen
+
+
 def test_wall_has_no_scrollbar_track(chrome, served):
     """The wall fills the whole screen: no empty scrollbar track down its right edge (the
     page's ``html { overflow-y: scroll }`` reserved 15 px of white, at 4K too)."""

@@ -247,3 +247,42 @@ def test_new_data_shows_at_the_next_refresh(tmp_path: Path) -> None:
     after = poor()
     assert after != before
     assert after == f"{region_summary(context.store, root, 2016)['poor_persons']:,}"
+
+
+def _pixel_y(lat: float, view: dict, height: float) -> float:
+    """Where latitude ``lat`` is drawn, in px from the top of a ``height`` px map."""
+    import math
+
+    def merc(value: float) -> float:
+        return math.log(math.tan(math.pi / 4 + math.radians(value) / 2))
+
+    scale = 512 * 2 ** view["zoom"] / (2 * math.pi)
+    return height / 2 - (merc(lat) - merc(view["center"]["lat"])) * scale
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize(
+    ("width", "height", "box"), [(1920, 1080, (900, 890)), (3840, 2160, (1799, 1778))]
+)
+def test_map_fit_leaves_the_credit_and_colour_bar_free(
+    embedded_store, lang: str, width: int, height: int, box: tuple[int, int]
+) -> None:
+    """The region fits between the credit line (top) and the colour bar (bottom): the
+    colour bar covered the province's southern tip at both sizes. The colour bar's ticks
+    start at its minimum and its box reaches past the end labels (plotly hid the "0")."""
+    from battlemap.wall.theme import map_insets
+
+    access = ScopedStore(embedded_store)
+    root = embedded_store.regions.roots()[0].code
+    port = {"w": width, "h": height, "mw": box[0], "mh": box[1]}
+    config = WallConfig(lang=lang, flows=False)
+    frame = build_frame(access, Stop(root, 2020), config, step=0, urls=URLS, viewport=port)
+    view = frame.map["layout"]["map"]
+    free = map_insets(height, box[1])
+    assert free["bottom"] > 0.1 * box[1] and free["top"] > 0
+    _, miny, _, maxy = access.unit_shapes(root).bounds
+    north, south = _pixel_y(maxy, view, box[1]), _pixel_y(miny, view, box[1])
+    assert north >= free["top"] and south <= box[1] - free["bottom"], (north, south, free)
+    bar = frame.map["layout"]["coloraxis"]["colorbar"]
+    assert bar["tick0"] == frame.map["layout"]["coloraxis"]["cmin"] == 0
+    assert bar["xpad"] >= bar["tickfont"]["size"]

@@ -133,7 +133,58 @@ def test_fits_the_screen_and_3d_panel(
     assert _tile(driver, "kpi_remaining") == f"{stats['poor_households']:,}"
     assert _tile(driver, "kpi_warnings") == f"{sum(stats['warning_households'].values()):,}"
     assert severe_logs(driver) == []
+    _check_map_furniture(driver)
     _check_3d_panel(driver, width, height)  # then the same screen on its 3D panel
+
+
+# the map's colour bar: its visible tick labels, the regions drawn under its box; the
+# halo of each name layer (dark names and white names)
+_FURNITURE_JS = """
+const gd = document.querySelector('#wall-map .js-plotly-plot');
+const m = gd._fullLayout.map._subplot.map, c = m.getCanvas().getBoundingClientRect();
+const bg = gd.querySelector('.colorbar .cbbg').getBoundingClientRect();
+const fills = gd._fullData.filter(t => t.meta === 'values' || t.meta === 'outline')
+  .map(t => 'plotly-trace-layer-' + t.uid + '-fill').filter(id => m.getLayer(id));
+const under = m.queryRenderedFeatures([[bg.left - c.left, bg.top - c.top],
+  [bg.right - c.left, bg.bottom - c.top]], {layers: fills});
+const halos = {};
+gd._fullData.filter(t => t.meta === 'labels' || t.meta === 'labels-light').forEach(t => {
+  const id = 'plotly-trace-layer-' + t.uid + '-symbol';
+  halos[t.meta] = m.getLayer(id) ? [m.getPaintProperty(id, 'text-halo-color') || null,
+                                    m.getPaintProperty(id, 'text-halo-width') || 0] : null;
+});
+return {fills: fills.length, under: under.map(f => f.properties && f.properties.id || '?'),
+        ticks: Array.from(gd.querySelectorAll('.colorbar .xcbcoloraxistick text'))
+          .filter(t => getComputedStyle(t).visibility !== 'hidden' &&
+                       getComputedStyle(t).display !== 'none').map(t => t.textContent),
+        halos: halos};
+"""
+
+
+def _light(colour: str) -> bool:
+    """Whether an ``rgba(r,g,b,a)`` / ``#rrggbb`` colour is light (names' halo on the wall)."""
+    if colour.startswith("#"):
+        rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
+    else:
+        rgb = [float(v) for v in colour[colour.index("(") + 1 : -1].split(",")[:3]]
+    return 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2] > 180
+
+
+def _check_map_furniture(driver) -> None:
+    """The colour bar covers no region (it hid the province's southern tip), its ticks
+    start at the scale's 0 (4K English lost its "0"), and the names carry a halo: a light
+    one round the dark names (one at the province's edge ran onto the dark background,
+    unreadable), a dark one round the white names."""
+    seen = until(
+        lambda: (s := driver.execute_script(_FURNITURE_JS))["halos"].get("labels")
+        and s["halos"]["labels"][0] and s,
+        5, "names' halo",
+    )  # fmt: skip
+    assert seen["fills"] >= 1 and seen["under"] == [], seen
+    assert seen["ticks"] and seen["ticks"][0] == "0", seen["ticks"]
+    dark, light = seen["halos"]["labels"], seen["halos"]["labels-light"]
+    assert _light(dark[0]) and dark[1] >= 1.5, dark
+    assert light and not _light(light[0]) and light[1] >= 1.5, light
 
 
 # the 3D panel: pause the tour, then step it to the chart rotation's 3D panel
