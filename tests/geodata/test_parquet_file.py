@@ -13,6 +13,8 @@ from battlemap.geodata.datadir import read_table
 from battlemap.geodata.errors import DataDirError
 from battlemap.geodata.parquet_file import read_parquet
 from battlemap.geodata.partitions import part_path, read_part
+from battlemap.geodata.postgis.copy import copy_parquet
+from battlemap.geodata.postgis.ddl import Column, Table
 
 
 def _readers(data_dir: Path) -> dict[str, tuple[Path, object]]:
@@ -24,10 +26,29 @@ def _readers(data_dir: Path) -> dict[str, tuple[Path, object]]:
         "read_part": (part, lambda: read_part(data_dir, "households", 3, ["hh_id"])),
         "read_table": (county, lambda: read_table(data_dir, "county_assessments")),
         "read_table geo": (county, lambda: read_table(data_dir, "county_assessments", geo=True)),
+        # db load: the file's columns are checked before any row is sent (no cursor needed)
+        "copy_parquet": (
+            county,
+            lambda: copy_parquet(None, Table("c", (Column("code", "text"),)), county),
+        ),
+        "copy_parquet parts": (
+            part,
+            lambda: copy_parquet(None, Table("h", (Column("hh_id", "text"),)), part.parent),
+        ),
     }
 
 
-@pytest.mark.parametrize("reader", ["read_parquet", "read_part", "read_table", "read_table geo"])
+@pytest.mark.parametrize(
+    "reader",
+    [
+        "read_parquet",
+        "read_part",
+        "read_table",
+        "read_table geo",
+        "copy_parquet",
+        "copy_parquet parts",
+    ],
+)
 @pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_an_unreadable_file_is_one_line_naming_it(tmp_path: Path, reader: str, damage: str):
     data_dir = tmp_path / "data"

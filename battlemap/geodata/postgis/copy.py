@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import shapely
 
 from battlemap.geodata.errors import DataDirError
+from battlemap.geodata.parquet_file import unreadable_parquet
 from battlemap.geodata.postgis.binary import HEADER, TRAILER, binary_supported, encode_batch
 from battlemap.geodata.postgis.ddl import Column, Table
 
@@ -168,10 +169,8 @@ def _framed(chunks: Iterator[bytes], binary: bool) -> Iterator[bytes]:
 
 def _source_columns(table: Table, path: Path) -> list[str]:
     """Parquet columns to read; DataDirError naming the missing ones."""
-    try:
+    with unreadable_parquet(path):
         names = set(pq.read_schema(path).names)
-    except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise DataDirError(f"{path} is not a readable parquet file: {exc}") from None
     wanted, missing = [], []
     for column in table.columns:
         if column.kind == "point" and column.parquet not in names:
