@@ -28,6 +28,17 @@ def test_map_view_fits_bounds() -> None:
     assert phone["zoom"] < large["zoom"]  # narrower map, wider view
 
 
+def test_map_view_keeps_top_and_bottom_free() -> None:
+    """``top``/``bottom`` px stay free of the region (the wall's credit and colour bar):
+    the fit is for the band between them and its centre moves with the band's."""
+    bounds = (103.6, 24.6, 109.6, 29.2)
+    whole = map_view(bounds, width=900, height=890)
+    band = map_view(bounds, width=900, height=890, top=85, bottom=138)
+    assert band["zoom"] < whole["zoom"]  # the region fits 667 px, not 890
+    assert band["center"]["lat"] < whole["center"]["lat"]  # drawn higher: more free below
+    assert band["center"]["lon"] == whole["center"]["lon"]
+
+
 def test_colorscale_is_explicit_and_normalised() -> None:
     for name in ("Reds", "OrRd", "Greens", "Purples", "YlOrBr", "Blues", "YlOrRd"):
         stops = colorscale(name)

@@ -207,6 +207,26 @@ def test_map_figure_layout() -> None:
     assert_valid(fig)
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_map_credit_in_lines_on_a_narrow_map_only(lang: str) -> None:
+    """A phone's map (390 px) gets the credit one part a line, so it stays clear of the
+    legend (it ran over the legend's entries); a desktop map and an export keep one line."""
+    from battlemap.i18n import t
+
+    credit = t("map_credit", lang)
+    view = {"center": {"lon": 106, "lat": 26}, "zoom": 6}
+    narrow = map_figure([], view=view, uirevision="52", credit=credit, width=390)
+    wide = map_figure([], view=view, uirevision="52", credit=credit, width=960)
+    lines = narrow["layout"]["annotations"][0]["text"].split("<br>")
+
+    def letters(text: str) -> str:  # every letter kept: only the " · " became a break
+        return "".join(text.replace("·", "").split())
+
+    assert len(lines) == 3 and letters("".join(lines)) == letters(credit)
+    assert wide["layout"]["annotations"][0]["text"] == credit
+    assert_valid(narrow)
+
+
 @pytest.mark.parametrize("key", list(INDICATORS))
 def test_every_indicator_has_labels(key: str) -> None:
     indicator = INDICATORS[key]

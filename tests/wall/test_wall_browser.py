@@ -175,16 +175,21 @@ def _check_map_furniture(driver) -> None:
     start at the scale's 0 (4K English lost its "0"), and the names carry a halo: a light
     one round the dark names (one at the province's edge ran onto the dark background,
     unreadable), a dark one round the white names."""
-    seen = until(
-        lambda: (s := driver.execute_script(_FURNITURE_JS))["halos"].get("labels")
-        and s["halos"]["labels"][0] and s,
-        5, "names' halo",
-    )  # fmt: skip
-    assert seen["fills"] >= 1 and seen["under"] == [], seen
-    assert seen["ticks"] and seen["ticks"][0] == "0", seen["ticks"]
-    dark, light = seen["halos"]["labels"], seen["halos"]["labels-light"]
-    assert _light(dark[0]) and dark[1] >= 1.5, dark
-    assert light and not _light(light[0]) and light[1] >= 1.5, light
+    deadline = time.monotonic() + 5  # the halo is set once plotly has drawn the names
+    seen = driver.execute_script(_FURNITURE_JS)
+    while not (seen["halos"].get("labels") or [None])[0] and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = driver.execute_script(_FURNITURE_JS)
+    assert seen["fills"] >= 1
+    dark = seen["halos"].get("labels") or [None, 0]
+    light = seen["halos"].get("labels-light") or [None, 0]
+    problems = {
+        "regions under the colour bar": seen["under"],
+        "ticks not from 0": seen["ticks"][:1] != ["0"] and seen["ticks"],
+        "dark names' halo not light": not (dark[0] and _light(dark[0]) and dark[1] >= 1.5),
+        "white names' halo not dark": not (light[0] and not _light(light[0]) and light[1] >= 1.5),
+    }
+    assert not any(problems.values()), (problems, seen)
 
 
 # the 3D panel: pause the tour, then step it to the chart rotation's 3D panel
