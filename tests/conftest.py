@@ -13,7 +13,7 @@ from tests.pg import postgis_cluster, postgis_dsn  # noqa: F401 - session fixtur
 
 SMALL_HOUSEHOLDS = 50_000
 SMALL_SEED = 7
-TINY_HOUSEHOLDS = 2_000
+SMALL2K_HOUSEHOLDS = 2_000
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,20 +40,20 @@ def small_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small2k_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2,000-household synthetic Guizhou (seed 7), generated once per session: for tests of
     the array caches' mechanics (mapping, rebuilding, one build per version), which need real
     tables of every kind but not the 50,000-household set's volume."""
-    path = tmp_path_factory.mktemp("tiny-data")
-    generate(path, households=TINY_HOUSEHOLDS, seed=SMALL_SEED, quiet=True)
+    path = tmp_path_factory.mktemp("small2k-data")
+    generate(path, households=SMALL2K_HOUSEHOLDS, seed=SMALL_SEED, quiet=True)
     return path
 
 
 @pytest.fixture(scope="session")
-def tiny_store(tiny_data_dir: Path):
+def small2k_store(small2k_data_dir: Path):
     from battlemap.geodata.embedded import EmbeddedStore
 
-    return EmbeddedStore(tiny_data_dir)
+    return EmbeddedStore(small2k_data_dir)
 
 
 @pytest.fixture(scope="session")

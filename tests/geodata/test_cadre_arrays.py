@@ -77,10 +77,10 @@ def _bundle(cache_dir: Path) -> Path:
 
 
 def test_arrays_are_mapped_and_a_second_engine_reuses_them(
-    tiny_store, cache_dir, tmp_path, monkeypatch
+    small2k_store, cache_dir, tmp_path, monkeypatch
 ) -> None:
-    first = _engine(tiny_store)
-    built = first.frames(_county(tiny_store), YEAR)
+    first = _engine(small2k_store)
+    built = first.frames(_county(small2k_store), YEAR)
     bundle = _bundle(cache_dir)
     for name in ARRAY_NAMES:
         if name != "villages":  # the small vocabulary is materialised
@@ -97,30 +97,30 @@ def test_arrays_are_mapped_and_a_second_engine_reuses_them(
         raise AssertionError("the second engine rebuilt the arrays")
 
     monkeypatch.setattr(cadres_store, "build_cadre_arrays", no_build)
-    second = _engine(EmbeddedStore(tiny_store.data_dir))
-    _assert_same(second.frames(_county(tiny_store), YEAR), built)
+    second = _engine(EmbeddedStore(small2k_store.data_dir))
+    _assert_same(second.frames(_county(small2k_store), YEAR), built)
     assert {p.name: (p.stat().st_size, p.stat().st_mtime_ns) for p in bundle.iterdir()} == stamp
     monkeypatch.undo()
     # built in memory (the cache dir cannot be made): the same frames
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
-    memory = _engine(tiny_store)
-    _assert_same(memory.frames(_county(tiny_store), YEAR), built)
+    memory = _engine(small2k_store)
+    _assert_same(memory.frames(_county(small2k_store), YEAR), built)
     assert not isinstance(memory.v_hh, np.memmap)
 
 
 def test_a_changed_data_dir_does_not_use_the_other_versions_arrays(
-    tiny_store, tiny_data_dir, cache_dir, tmp_path
+    small2k_store, small2k_data_dir, cache_dir, tmp_path
 ) -> None:
     """A copy of the data with one cadre moved to another county (a new data version)
     sees the move; the original, sharing the cache dir, does not."""
-    original = _engine(tiny_store)
+    original = _engine(small2k_store)
     original._load()
-    changed = link_farm(tmp_path / "changed", tiny_data_dir)
+    changed = link_farm(tmp_path / "changed", small2k_data_dir)
     for name in ("manifest.json", "cadres.parquet"):
         (changed / name).unlink()
-        shutil.copy(tiny_data_dir / name, changed / name)
+        shutil.copy(small2k_data_dir / name, changed / name)
     cadres = pd.read_parquet(changed / "cadres.parquet")
     cadre, old = cadres.cadre_id.iloc[0], cadres.village_code.iloc[0]
     target = next(v for v in sorted(cadres.village_code) if v[:6] != old[:6])
@@ -142,9 +142,9 @@ def test_a_changed_data_dir_does_not_use_the_other_versions_arrays(
         ("c_name.arrow", "delete"),
     ],
 )
-def test_a_damaged_bundle_is_rebuilt(tiny_store, cache_dir, damaged, how) -> None:
-    county = _county(tiny_store)
-    want = _engine(tiny_store).frames(county, YEAR)
+def test_a_damaged_bundle_is_rebuilt(small2k_store, cache_dir, damaged, how) -> None:
+    county = _county(small2k_store)
+    want = _engine(small2k_store).frames(county, YEAR)
     path = _bundle(cache_dir) / damaged
     size = path.stat().st_size
     if how == "truncate":
@@ -153,7 +153,7 @@ def test_a_damaged_bundle_is_rebuilt(tiny_store, cache_dir, damaged, how) -> Non
         path.write_text("{not json")
     else:
         path.unlink()
-    again = _engine(tiny_store)
+    again = _engine(small2k_store)
     _assert_same(again.frames(county, YEAR), want)
     assert isinstance(again.v_hh, np.memmap)
     assert (_bundle(cache_dir) / damaged).stat().st_size == size  # written again, whole
@@ -179,12 +179,12 @@ def _load_in_child(data_dir: str, root: str, log: str) -> None:
     assert cadre_arrays.ARRAYS_BUNDLE in str(_bundle(Path(root)))
 
 
-def test_two_workers_starting_at_once_build_the_arrays_once(tiny_data_dir, tmp_path) -> None:
+def test_two_workers_starting_at_once_build_the_arrays_once(small2k_data_dir, tmp_path) -> None:
     import multiprocessing
 
     log = tmp_path / "builds.log"
     context = multiprocessing.get_context("fork")
-    args = (str(tiny_data_dir), str(tmp_path / "cache"), str(log))
+    args = (str(small2k_data_dir), str(tmp_path / "cache"), str(log))
     procs = [context.Process(target=_load_in_child, args=args) for _ in range(2)]
     for proc in procs:
         proc.start()

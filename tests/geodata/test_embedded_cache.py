@@ -33,17 +33,17 @@ def _same(a, b) -> bool:
     return np.array_equal(np.asarray(a), np.asarray(b))
 
 
-def test_mapped_arrays_equal_the_built_ones(tiny_data_dir: Path, cache_dir: Path) -> None:
-    first = EmbeddedStore(tiny_data_dir)
+def test_mapped_arrays_equal_the_built_ones(small2k_data_dir: Path, cache_dir: Path) -> None:
+    first = EmbeddedStore(small2k_data_dir)
     first.household_arrays()
-    second = EmbeddedStore(tiny_data_dir)  # maps what the first wrote
+    second = EmbeddedStore(small2k_data_dir)  # maps what the first wrote
     mapped = second.household_arrays()
-    built = load_household_arrays(tiny_data_dir, second.years, second.metrics.rules)
+    built = load_household_arrays(small2k_data_dir, second.years, second.metrics.rules)
     for field in fields(built):
         assert _same(getattr(mapped, field.name), getattr(built, field.name)), field.name
     assert isinstance(mapped.status, np.memmap) and not mapped.status.flags.writeable
     assert isinstance(second._values, np.memmap)
-    rebuilt = build_aggregates(tiny_data_dir, second.regions, second.years, write=False)
+    rebuilt = build_aggregates(small2k_data_dir, second.regions, second.years, write=False)
     assert np.array_equal(second._values, rebuilt)
     assert sorted(p.name.split("-")[0] for p in cache_dir.iterdir() if p.is_dir()) == [
         "aggregates",
@@ -52,40 +52,40 @@ def test_mapped_arrays_equal_the_built_ones(tiny_data_dir: Path, cache_dir: Path
     assert all(p.stat().st_mode & 0o077 == 0 for p in cache_dir.rglob("*"))  # owner-only
 
 
-def test_the_cache_is_never_in_the_data_dir(tiny_data_dir, tmp_path, monkeypatch) -> None:
+def test_the_cache_is_never_in_the_data_dir(small2k_data_dir, tmp_path, monkeypatch) -> None:
     """By default the cache goes to $XDG_CACHE_HOME/battlemap, not into the data dir (which
     may be read-only or shared); copies of one data set share it (named by content)."""
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    data = link_farm(tmp_path / "data", tiny_data_dir)
+    data = link_farm(tmp_path / "data", small2k_data_dir)
     before = sorted(p.name for p in data.iterdir())
     EmbeddedStore(data).household_arrays()
     assert sorted(p.name for p in data.iterdir()) == before
     bundles = sorted(p.name for p in (tmp_path / "xdg" / "battlemap").iterdir() if p.is_dir())
     assert [b.split("-")[0] for b in bundles] == ["aggregates", "households"]
-    other = link_farm(tmp_path / "copy", tiny_data_dir)
+    other = link_farm(tmp_path / "copy", small2k_data_dir)
     assert isinstance(EmbeddedStore(other).household_arrays().village, np.memmap)
     assert sorted(p.name for p in (tmp_path / "xdg" / "battlemap").iterdir() if p.is_dir()) == (
         bundles
     )  # the copy mapped the same bundles
 
 
-def test_answers_do_not_depend_on_the_cache(tiny_data_dir, tmp_path, monkeypatch) -> None:
+def test_answers_do_not_depend_on_the_cache(small2k_data_dir, tmp_path, monkeypatch) -> None:
     """Built in memory (the cache dir cannot be made), then mapped, then rebuilt over a
     damaged file: the same counts, households and hexbins every time."""
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
     monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
-    memory = EmbeddedStore(tiny_data_dir)
+    memory = EmbeddedStore(small2k_data_dir)
     assert not isinstance(memory.household_arrays().village, np.memmap)
     cache = tmp_path / "cache"
     monkeypatch.setenv(CACHE_ENV, str(cache))
-    EmbeddedStore(tiny_data_dir).household_arrays()
+    EmbeddedStore(small2k_data_dir).household_arrays()
     status = next(cache.glob("households-*/status.npy"))
     status.write_bytes(status.read_bytes()[:200])  # damaged: truncated
-    repaired = EmbeddedStore(tiny_data_dir)
+    repaired = EmbeddedStore(small2k_data_dir)
     assert isinstance(repaired.household_arrays().status, np.memmap)
-    mapped = EmbeddedStore(tiny_data_dir)
+    mapped = EmbeddedStore(small2k_data_dir)
     county = next(c for c in memory.regions.level_codes(3))
     township = memory.regions.children(county)[0].code
     for store in (repaired, mapped):

@@ -36,8 +36,8 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def tables(tiny_data_dir):
-    return read_funds_tables(tiny_data_dir)
+def tables(small2k_data_dir):
+    return read_funds_tables(small2k_data_dir)
 
 
 def _bundle_dir(cache):
@@ -45,8 +45,8 @@ def _bundle_dir(cache):
     return found
 
 
-def test_values_and_columns_are_memory_mapped_not_frames(tiny_store, cache, tables):
-    engine = _engine(tiny_store)
+def test_values_and_columns_are_memory_mapped_not_frames(small2k_store, cache, tables):
+    engine = _engine(small2k_store)
     bundle = engine._bundle
     assert isinstance(engine._values, np.memmap)
     assert isinstance(bundle["fund_payments.amount"], np.memmap)
@@ -63,9 +63,9 @@ def test_values_and_columns_are_memory_mapped_not_frames(tiny_store, cache, tabl
     populate_mapped(cache)  # no error; the pages are read-only
 
 
-def test_answers_equal_the_tables_read_from_parquet(tiny_store, cache, tables):
-    engine = _engine(tiny_store)
-    tree = tiny_store.regions
+def test_answers_equal_the_tables_read_from_parquet(small2k_store, cache, tables):
+    engine = _engine(small2k_store)
+    tree = small2k_store.regions
     projects = tables["projects"].sort_values("code", kind="stable")
     for code in [tree.roots()[0].code, tree.level_codes(3)[1], *tree.level_codes(5)[:40:7]]:
         lo, hi = code_range(code)
@@ -84,19 +84,19 @@ def test_answers_equal_the_tables_read_from_parquet(tiny_store, cache, tables):
         pd.testing.assert_frame_equal(column, tables[name], check_exact=True)
 
 
-def test_rebuilt_for_a_new_data_version(tiny_store, cache):
-    first = _engine(tiny_store)
+def test_rebuilt_for_a_new_data_version(small2k_store, cache):
+    first = _engine(small2k_store)
     before = {p.name for p in cache.iterdir()}
-    other = _engine(tiny_store, {**tiny_store.manifest, "version": "another-version"})
+    other = _engine(small2k_store, {**small2k_store.manifest, "version": "another-version"})
     after = {p.name for p in cache.iterdir() if p.name.startswith("funds-")}
     assert len(after - before) == 1  # its own bundle, the old one untouched
     assert np.array_equal(first._values, other._values)
 
 
 @pytest.mark.parametrize("damaged", ["values.npy", "fund_payments.payee_hh_id.arrow"])
-def test_a_damaged_bundle_is_rebuilt(tiny_store, cache, damaged):
-    first = _engine(tiny_store)
-    village = tiny_store.regions.level_codes(5)[5]
+def test_a_damaged_bundle_is_rebuilt(small2k_store, cache, damaged):
+    first = _engine(small2k_store)
+    village = small2k_store.regions.level_codes(5)[5]
     expected, values = first.projects(village), np.array(first._values)
     path = _bundle_dir(cache) / damaged
     # a new truncated file in its place (the first engine keeps mapping the old one, as a
@@ -104,14 +104,14 @@ def test_a_damaged_bundle_is_rebuilt(tiny_store, cache, damaged):
     spare = path.with_name("spare")
     spare.write_bytes(path.read_bytes()[: path.stat().st_size // 3])
     os.replace(spare, path)
-    again = _engine(tiny_store)
+    again = _engine(small2k_store)
     assert np.array_equal(again._values, values)
     pd.testing.assert_frame_equal(again.projects(village), expected)
     rebuilt = _bundle_dir(cache) / damaged
     assert rebuilt.stat().st_size > 0 and rebuilt.read_bytes() != b""
 
 
-def test_a_data_dir_without_version_is_not_cached(tiny_store, cache):
-    engine = _engine(tiny_store, {**tiny_store.manifest, "version": None})
-    assert engine.counts([tiny_store.regions.roots()[0].code], tiny_store.years[-1])
+def test_a_data_dir_without_version_is_not_cached(small2k_store, cache):
+    engine = _engine(small2k_store, {**small2k_store.manifest, "version": None})
+    assert engine.counts([small2k_store.regions.roots()[0].code], small2k_store.years[-1])
     assert not cache.exists() or not any(p.name.startswith("funds-") for p in cache.iterdir())
