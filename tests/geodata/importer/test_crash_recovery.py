@@ -40,20 +40,32 @@ def _stats(*store: str) -> tuple[int, dict | str]:
     return 0, json.loads(result.stdout)
 
 
+@pytest.fixture(scope="module")
+def finished(county_rows: pd.DataFrame, empty_template: Path, tmp_path_factory) -> tuple:
+    """(the empty store with the county imported uninterrupted, its `stats`): what a
+    killed import that is finished later must equal (made once for the module)."""
+    root = tmp_path_factory.mktemp("finished")
+    csv, done = root / "county.csv", root / "done"
+    county_rows.to_csv(csv, index=False)
+    shutil.copytree(empty_template, done)
+    import_households(csv, done)
+    code, stats = _stats("--data-dir", str(done))
+    assert code == 0, stats
+    return done, stats
+
+
 @pytest.mark.parametrize("step", ["after-journal", "mid-swap"])
 def test_a_read_after_a_kill_inside_the_swap_sees_the_finished_import(
-    step: str, county_csv: Path, empty_dir: Path, tmp_path: Path, tables
+    step: str, county_csv: Path, empty_dir: Path, finished: tuple, tables
 ) -> None:
-    done = tmp_path / "done"
-    shutil.copytree(empty_dir, done)
-    import_households(county_csv, done)
+    done, done_stats = finished
     killed = _import(county_csv, empty_dir, step)
     assert killed.returncode == -signal.SIGKILL
     assert (empty_dir / JOURNAL_FILE).exists()  # the commit broke off half way
     # `stats` (a read) finishes the commit before it reads: the imported numbers, never a mix
     code, stats = _stats("--data-dir", str(empty_dir))
     assert code == 0, stats
-    assert stats == _stats("--data-dir", str(done))[1]
+    assert stats == done_stats
     assert stats["registered_persons"] > 0
     assert not (empty_dir / JOURNAL_FILE).exists()
     for a, b in zip(tables(empty_dir), tables(done), strict=True):
