@@ -99,26 +99,24 @@ return {bad: bad, buttons: document.querySelectorAll('#map .modebar-btn').length
 """
 
 
-@pytest.mark.parametrize(
-    "query",
-    [
-        "layers=choropleth,labels,households,heat,hexbins,flows",
-        "layers=choropleth,labels,households&level=village",
-    ],
-)
-def test_nothing_offers_to_send_data_off_the_machine(
-    dash_duo, battlemap_app, embedded_store, query
-):
-    """No "Share chart…" (Plotly Cloud upload), no plotly logo link, no outside link."""
+def test_nothing_offers_to_send_data_off_the_machine(dash_duo, battlemap_app, embedded_store):
+    """No "Share chart…" (Plotly Cloud upload), no plotly logo link, no outside link: the
+    province with every overlay, then the largest village with its households (one browser)."""
     store = embedded_store
-    region = store.regions.roots()[0].code
-    if query.endswith("level=village"):
-        query = query.removesuffix("&level=village")
-        region = max(
-            store.regions.level_codes(5),
-            key=lambda c: store.counts(c, 2016)["registered_households"],
-        )
+    root = store.regions.roots()[0].code
+    village = max(
+        store.regions.level_codes(5),
+        key=lambda c: store.counts(c, 2016)["registered_households"],
+    )
     dash_duo.start_server(battlemap_app)
+    for region, query in (
+        (root, "layers=choropleth,labels,households,heat,hexbins,flows"),
+        (village, "layers=choropleth,labels,households"),
+    ):
+        _nothing_offered(dash_duo, region, query)
+
+
+def _nothing_offered(dash_duo, region: str, query: str) -> None:
     driver = dash_duo.driver
     driver.set_window_size(1440, 900)
     driver.get(dash_duo.server_url + f"/?region={region}&year=2016&{query}")
@@ -261,16 +259,24 @@ return Array.from(document.querySelectorAll(
 """
 
 
-@pytest.mark.parametrize("size", [(1440, 900), (1920, 1080), (390, 844)])
-def test_kpis_one_line_and_count_ticks(dash_duo, battlemap_app, embedded_store, size):
+KPI_SIZES = [(1440, 900), (1920, 1080), (390, 844)]
+
+
+def test_kpis_one_line_and_count_ticks(dash_duo, battlemap_app, embedded_store):
     """KPI values never break inside a number (also a 9-character one); the trend and cause
-    charts' count ticks are whole numbers, 万 where large, no SI suffix, never negative."""
+    charts' count ticks are whole numbers, 万 where large, no SI suffix, never negative.
+    Each screen size in turn, in one browser (the page is loaded again at each size)."""
     store = embedded_store
     root = store.regions.roots()[0].code
     village = max(
         store.regions.level_codes(5), key=lambda c: store.counts(c, 2016)["registered_households"]
     )
     dash_duo.start_server(battlemap_app)
+    for size in KPI_SIZES:
+        _kpis_at_size(dash_duo, store, root, village, size)
+
+
+def _kpis_at_size(dash_duo, store, root: str, village: str, size: tuple[int, int]) -> None:
     driver = dash_duo.driver
     driver.set_window_size(*size)
     for region, year in ((root, 2016), (village, 2020)):
@@ -602,12 +608,16 @@ return Array.from(document.querySelectorAll('.bm-chips, .bm-chip, .bm-chip butto
 """
 
 
-@pytest.mark.parametrize("size", [(1440, 900), (390, 844)])
-def test_filter_chip_only_with_a_filter(dash_duo, battlemap_app, embedded_store, size):
+def test_filter_chip_only_with_a_filter(dash_duo, battlemap_app, embedded_store):
     """No chip and no × above the map without a filter; with filter=cause:01 the chip says
-    which, and its × removes it."""
+    which, and its × removes it: on a desktop and on a phone, in one browser."""
     root = embedded_store.regions.roots()[0].code
     dash_duo.start_server(battlemap_app)
+    for size in [(1440, 900), (390, 844)]:
+        _filter_chip_at_size(dash_duo, root, size)
+
+
+def _filter_chip_at_size(dash_duo, root: str, size: tuple[int, int]) -> None:
     driver = dash_duo.driver
     driver.set_window_size(*size)
     driver.get(dash_duo.server_url + f"/?region={root}&year=2016")
