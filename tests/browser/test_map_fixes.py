@@ -151,13 +151,17 @@ return Array.from(starts);
 """
 
 
-@pytest.mark.parametrize("overlay", ["hexbins", "flows"])
-def test_clicks_drill_through_layers(dash_duo, battlemap_app, embedded_store, overlay):
+def test_clicks_drill_through_layers(dash_duo, battlemap_app, embedded_store):
     """With H3 hexbins or flows on, a click on a region (its label point, where a flow
-    starts) hits the overlay first, and still drills into that region."""
-    store = embedded_store
-    root = store.regions.roots()[0].code
+    starts) hits the overlay first, and still drills into that region (each overlay in
+    turn, in one browser)."""
     dash_duo.start_server(battlemap_app)
+    for overlay in ("hexbins", "flows"):
+        _click_drills_through(dash_duo, embedded_store, overlay)
+
+
+def _click_drills_through(dash_duo, store, overlay: str) -> None:
+    root = store.regions.roots()[0].code
     driver = dash_duo.driver
     driver.set_window_size(1440, 900)
     driver.get(
