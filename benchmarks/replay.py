@@ -138,8 +138,18 @@ def cache_report(app: Any) -> dict[str, Any]:
 
     context = app.server.config["BATTLEMAP_CONTEXT"]
     store = context._store
+    panels: dict[str, dict[str, int]] = {}
+    for key, (_value, weight) in list(context.views._cache._items.items()):
+        panel = panels.setdefault(str(key[0]), {"entries": 0, "weight": 0})
+        panel["entries"] += 1
+        panel["weight"] += weight
     out = {
-        "views": _lru(context.views._cache),
+        "views": {
+            **_lru(context.views._cache),
+            "hits": context.views.hits,
+            "misses": context.views.misses,
+            "by_panel": panels,
+        },
         "summaries": _lru(context._summaries),
         "households": _lru(context._households),
         "gzip": _lru(app.server.extensions["battlemap_gzip_cache"]),
