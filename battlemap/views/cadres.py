@@ -10,6 +10,7 @@ cadre row (the unit table only).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import replace
 from typing import Any
@@ -45,6 +46,11 @@ __all__ = [
 _DETAILS: weakref.WeakKeyDictionary[Any, ViewCache] = weakref.WeakKeyDictionary()
 DETAIL_CACHE_ENTRIES = 8  # a county's is tens of MB
 DETAIL_CACHE_BYTES = 64 * 2**20  # of memory held by the details (views/cache.held_bytes)
+# a county's detail takes ~0.2 s of one core and ~30 MB while it is built: one at a time per
+# process, so several at once neither stack their memory nor starve the process's other
+# requests of the interpreter (the others wait without holding it)
+DETAIL_BUILDS_AT_ONCE = 1
+_DETAIL_BUILDS = threading.BoundedSemaphore(DETAIL_BUILDS_AT_ONCE)
 PANEL_LEVELS = (3, 5)  # the cadres panel belongs to the county and village views
 # the cadre table's columns (cadre rows; unit totals for roles without household rights)
 CADRE_PANEL_COLUMNS = ("name", "role", "unit", "households", "last_visit", "visits",
@@ -68,11 +74,13 @@ def cadre_detail(
     source = cadre_source(store)
 
     def compute() -> CadreDetail:
-        frames = source.frames(info.code, year)
-        return region_detail(
-            frames, year, source.rules, has_data=source.has_data,
-            wrong_exit=_wrong_exits(store, info.code, year, frames) if source.has_data else None,
-        )  # fmt: skip
+        with _DETAIL_BUILDS:
+            frames = source.frames(info.code, year)
+            return region_detail(
+                frames, year, source.rules, has_data=source.has_data,
+                wrong_exit=_wrong_exits(store, info.code, year, frames) if source.has_data
+                else None,
+            )  # fmt: skip
 
     # the whole detail (before the scope's cuts and masks below) is the same for every user:
     # the cadres panel and the household table of one view compute it once (issue 19)
