@@ -15,6 +15,7 @@ from battlemap.layers.base import FONT_FAMILY, colorscale
 from battlemap.layers.catalog import Indicator, format_value
 
 __all__ = [
+    "COLORBAR_Y",
     "FLAG_LEGEND_META",
     "FLAG_TRACE_META",
     "VALUE_TRACE",
@@ -26,6 +27,7 @@ __all__ = [
     "outline_values",
 ]
 
+COLORBAR_Y = 0.01  # the colour bar's bottom, a share of the map's height
 VALUE_TRACE = 1  # index of the value trace in the map figure (after the outline)
 _HOVER = "<b>%{customdata[0]}</b><br>%{customdata[1]}<extra></extra>"
 FLAG_TRACE_META = "poverty_flag"  # ``meta`` of the flagged-region outline trace
@@ -191,7 +193,7 @@ def choropleth_coloraxis(
             "orientation": "h",
             "x": 0.01,
             "xanchor": "left",
-            "y": 0.01,
+            "y": COLORBAR_Y,
             "yanchor": "bottom",
             "len": 0.42,
             "thickness": 10,

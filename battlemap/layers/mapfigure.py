@@ -8,9 +8,10 @@ from typing import Any
 
 from battlemap.layers.base import FONT_FAMILY, POINTS_FILL_OPACITY, Figure, map_style
 
-__all__ = ["CREDIT_SHARE", "credit_lines", "map_figure"]
+__all__ = ["CREDIT_SHARE", "CREDIT_SHIFT", "credit_lines", "map_figure"]
 
 CREDIT_SIZE = 10  # px: the credit line's text
+CREDIT_SHIFT = 34  # px: the credit below the map's top (clear of the mode bar)
 # the credit stays on one line while it takes at most this share of the map's width; the
 # rest is the legend's (top left): on a phone the one line ran over the legend's entries
 CREDIT_SHARE = 0.45
@@ -104,7 +105,7 @@ def map_figure(
                 "y": 1,
                 "xanchor": "right",
                 "yanchor": "top",
-                "yshift": -34,
+                "yshift": -CREDIT_SHIFT,
                 "font": {"size": CREDIT_SIZE, "color": "#555"},
                 "bgcolor": "rgba(255,255,255,0.75)",
             }

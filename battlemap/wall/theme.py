@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from battlemap.layers.choropleth import COLORBAR_Y
+from battlemap.layers.mapfigure import CREDIT_SHIFT
+
 __all__ = ["MIN_TEXT_SHARE", "dark_chart", "dark_map", "font_px", "map_insets"]
 
 Figure = dict[str, Any]
@@ -22,9 +25,7 @@ PANEL = "rgba(0,0,0,0)"
 MAP_BACKGROUND = "#0b1a2b"
 _LEGEND_BG = "rgba(8,20,36,0.8)"
 LEGEND_Y = 0.9  # the map legend's top (paper share): below the attribution line at the top
-_CREDIT_SHIFT = 34  # px: the credit line's offset from the map's top (layers/mapfigure.py)
 _BAR_PAD = 10  # px: plotly's colour bar padding (xpad, ypad)
-_BAR_Y = 0.01  # the colour bar's bottom (paper share: layers/choropleth.py)
 
 
 def font_px(height: int | float | None, share: float = 1 / 48) -> int:
@@ -47,10 +48,10 @@ def map_insets(height: int | float | None, map_height: int | float) -> dict[str,
     """
     size = _map_size(height)
     line = 1.8 * size
-    credit = _CREDIT_SHIFT + line
+    credit = CREDIT_SHIFT + line
     # the colour bar's box: two pads, the bar, its title and tick lines; above the map's
     # bottom by its y (a share of the map)
-    bar = 2 * _BAR_PAD + _bar_thickness(size) + 2 * line + _BAR_Y * map_height
+    bar = 2 * _BAR_PAD + _bar_thickness(size) + 2 * line + COLORBAR_Y * map_height
     gap = size / 2
     return {"top": round(credit + gap), "bottom": round(bar + gap)}
 
