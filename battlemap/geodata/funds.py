@@ -412,22 +412,8 @@ class EmbeddedFunds(FundsSource):
             return words[self._bundle[f"{key}.codes"][rows]]
         text = self._text.get(key)
         if text is not None:
-            return _strings(text.array, rows)
+            return text.take(rows)
         return np.asarray(self._bundle[key][rows])
-
-
-def _strings(array: pa.Array, rows: np.ndarray) -> np.ndarray:
-    """The strings at distinct ``rows`` as an object array (None for null): taken in row
-    order (a mapped file read forwards), turned into Python strings once each, then put in
-    the order asked."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if len(rows) < 2 or bool(np.all(rows[1:] > rows[:-1])):
-        return np.asarray(array.take(pa.array(rows)).to_numpy(zero_copy_only=False), object)
-    order = np.argsort(rows)
-    texts = np.asarray(array.take(pa.array(rows[order])).to_numpy(zero_copy_only=False), object)
-    out = np.empty(len(rows), dtype=object)
-    out[order] = texts
-    return out
 
 
 def _probe(ids) -> tuple[list[str], np.ndarray]:
